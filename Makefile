@@ -1,0 +1,101 @@
+# tpwallet — top-level driver around CMake.
+#
+# The two commands a new user needs are `make demo` and `make check`; everything
+# else here is for developers. Build trees live under build/<type>/ so the release,
+# debug and sanitizer builds never share object files.
+
+# One list of Debian packages, one place. Later modules append to it.
+DEBIAN_PACKAGES := build-essential cmake pkg-config \
+	libcmocka-dev libgmp-dev libjansson-dev \
+	clang-format clang-tidy cppcheck
+
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE ?= cmake
+CTEST ?= ctest
+BUILD_ROOT ?= build
+
+RELEASE_DIR := $(BUILD_ROOT)/release
+DEBUG_DIR := $(BUILD_ROOT)/debug
+ASAN_DIR := $(BUILD_ROOT)/asan
+
+.PHONY: all deps build release debug asan check test test-asan demo bench lint format \
+	clean help
+
+all: build
+
+help:
+	@echo "make demo    install what is missing, build, run the demo"
+	@echo "make check   install what is missing, build, run every test (release + sanitizers)"
+	@echo "make deps    install missing Debian packages (root) or print the apt-get line"
+	@echo "make build   release build in $(RELEASE_DIR)"
+	@echo "make debug   debug build in $(DEBUG_DIR)"
+	@echo "make asan    ASan+UBSan build in $(ASAN_DIR)"
+	@echo "make bench   run the benchmarks (release build)"
+	@echo "make lint    clang-tidy, cppcheck, clang-format check, tools/tidy"
+	@echo "make format  rewrite sources with clang-format"
+
+deps:
+	@missing=""; \
+	for p in $(DEBIAN_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' \
+			|| missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" -ne 0 ]; then \
+		echo "missing Debian packages; run as root:" >&2; \
+		echo "  apt-get install -y --no-install-recommends$$missing" >&2; \
+		exit 1; \
+	fi; \
+	echo "installing:$$missing"; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
+
+# configure DIR TYPE EXTRA-ARGS
+define configure
+	$(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(3) \
+		> $(1).configure.log 2>&1 || { cat $(1).configure.log; exit 1; }
+endef
+
+build release: deps
+	@mkdir -p $(BUILD_ROOT)
+	$(call configure,$(RELEASE_DIR),Release,)
+	$(CMAKE) --build $(RELEASE_DIR) -j $(JOBS)
+
+debug: deps
+	@mkdir -p $(BUILD_ROOT)
+	$(call configure,$(DEBUG_DIR),Debug,)
+	$(CMAKE) --build $(DEBUG_DIR) -j $(JOBS)
+
+asan: deps
+	@mkdir -p $(BUILD_ROOT)
+	$(call configure,$(ASAN_DIR),Debug,-DTPW_SANITIZE=ON)
+	$(CMAKE) --build $(ASAN_DIR) -j $(JOBS)
+
+test: build
+	cd $(RELEASE_DIR) && $(CTEST) --output-on-failure -j $(JOBS)
+
+test-asan: asan
+	cd $(ASAN_DIR) && $(CTEST) --output-on-failure -j $(JOBS)
+
+check: test test-asan
+
+demo: build
+	./tools/demo $(RELEASE_DIR)/app/tpwallet/tpwallet
+
+bench: build
+	$(RELEASE_DIR)/bench/bench_money
+
+lint: build
+	./tools/tidy
+	./tools/format-check
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -I include -I src/base -I src/money \
+		src app
+	run-clang-tidy -quiet -p $(RELEASE_DIR) '$(CURDIR)/(src|app)/' > $(BUILD_ROOT)/clang-tidy.log 2>&1 \
+		|| { cat $(BUILD_ROOT)/clang-tidy.log; exit 1; }
+
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD_ROOT)

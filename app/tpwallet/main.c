@@ -1,0 +1,109 @@
+/*
+ * tpwallet — the one binary. git-style: `tpwallet [global options] <command> [args]`.
+ *
+ * main() only reads the environment and global options, dispatches to the command's
+ * cmd_*.c, and turns its result into the exit status (sysexits.h). Messages go to
+ * stderr; results go to stdout, as JSON with --json.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+#include "banned.h"
+
+const struct cli_command cli_commands[] = {
+    {"help", cmd_help, "show help for tpwallet or for one command", cmd_help_usage},
+    {"version", cmd_version, "print the version and the commit it was built from",
+     cmd_version_usage},
+    {"money", cmd_money, "exact money: parse, format, convert, fee, assets", cmd_money_usage},
+    {"id", cmd_id, "make and read 128-bit time-ordered identifiers", cmd_id_usage},
+};
+const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
+
+static const char main_usage[] = "usage: tpwallet [--json] [--assets FILE] <command> [args]\n"
+                                 "       tpwallet help [command]\n";
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (size_t index = 0; index < cli_commands_count; index++) {
+        if (strcmp(cli_commands[index].name, name) == 0) {
+            return &cli_commands[index];
+        }
+    }
+    return NULL;
+}
+
+/* TPWALLET_LOG=debug|info|warn|error|off; a bad value is reported, not ignored. */
+static int configure_from_environment(struct cli *cli)
+{
+    const char *level_name = getenv("TPWALLET_LOG");
+    if (level_name != NULL && level_name[0] != '\0') {
+        enum tpw_log_level level;
+        if (tpw_log_level_parse(level_name, &level) != TPW_OK) {
+            return cli_usage_error(cli, "TPWALLET_LOG is one of debug, info, warn, error, off\n",
+                                   "invalid TPWALLET_LOG");
+        }
+        tpw_log_set_level(level);
+    }
+    const char *assets = getenv("TPWALLET_ASSETS");
+    if (assets != NULL && assets[0] != '\0') {
+        cli->assets_path = assets;
+    }
+    return 0;
+}
+
+/* Global options before the command; returns the index of the command word. */
+static int parse_global_options(struct cli *cli, int argc, char **argv, int *status)
+{
+    int index = 1;
+    for (; index < argc && argv[index][0] == '-'; index++) {
+        const char *arg = argv[index];
+        if (strcmp(arg, "--json") == 0) {
+            cli->json = true;
+        } else if (strcmp(arg, "--assets") == 0 && index + 1 < argc) {
+            cli->assets_path = argv[++index];
+        } else if (strncmp(arg, "--assets=", 9) == 0) {
+            cli->assets_path = arg + 9;
+        } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            return argc; /* shows the main help */
+        } else {
+            *status = cli_usage_error(cli, main_usage, "unknown global option");
+            return -1;
+        }
+    }
+    return index;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {.command = "", .json = false, .assets_path = NULL, .registry = NULL};
+    int status = configure_from_environment(&cli);
+    if (status != 0) {
+        return status;
+    }
+    int index = parse_global_options(&cli, argc, argv, &status);
+    if (index < 0) {
+        return status;
+    }
+    if (index >= argc) {
+        cli.command = "help";
+        char help_word[] = "help";
+        char *help_argv[] = {help_word, NULL};
+        return cmd_help(&cli, 1, help_argv);
+    }
+    const struct cli_command *command = find_command(argv[index]);
+    if (command == NULL) {
+        return cli_usage_error(&cli, main_usage, "unknown command; see 'tpwallet help'");
+    }
+    cli.command = command->name;
+    uint64_t start_ns = tpw_clock_monotonic_ns();
+    status = command->run(&cli, argc - index, argv + index);
+    TPW_LOGF(TPW_LOG_DEBUG, "cli.exit", TPW_LOG_STR("command", command->name),
+             TPW_LOG_I64("status", status),
+             TPW_LOG_U64("duration_us", (tpw_clock_monotonic_ns() - start_ns) / 1000));
+    cli_deinit(&cli);
+    return status;
+}

@@ -1,0 +1,33 @@
+/*
+ * Time as an injected dependency.
+ *
+ * Nothing in tpwallet's deterministic core reads the system clock directly: it is
+ * handed a `struct tpw_clock`. Production code passes tpw_clock_system(); tests and
+ * the simulator pass a manual clock they advance themselves, so every run replays.
+ */
+#ifndef TPWALLET_CLOCK_H
+#define TPWALLET_CLOCK_H
+
+#include <stdint.h>
+
+struct tpw_clock {
+    /* Nanoseconds since the Unix epoch (UTC). */
+    uint64_t (*now_ns)(void *ctx);
+    void *ctx;
+};
+
+/* The system's real-time clock (CLOCK_REALTIME). */
+struct tpw_clock tpw_clock_system(void);
+
+/* A clock that returns *now_ns, which the caller owns and advances. */
+struct tpw_clock tpw_clock_manual(uint64_t *now_ns);
+
+static inline uint64_t tpw_clock_now_ns(const struct tpw_clock *clock)
+{
+    return clock->now_ns(clock->ctx);
+}
+
+/* Monotonic nanoseconds for measuring durations only (never stored). */
+uint64_t tpw_clock_monotonic_ns(void);
+
+#endif /* TPWALLET_CLOCK_H */

@@ -1,0 +1,136 @@
+/*
+ * tpwallet error codes: one table, many views.
+ *
+ * Every fallible function in tpwallet returns `enum tpw_err`: 0 is success and every
+ * error is negative. The X-macro table below is the single definition of each error;
+ * the enum, its stable name, the message, the HTTP status, the API error code and
+ * type, and the CLI exit status (sysexits.h) are all generated from it, so they can
+ * never drift apart. Numbers are part of the ABI: never renumber, only append.
+ */
+#ifndef TPWALLET_ERROR_H
+#define TPWALLET_ERROR_H
+
+#include <stddef.h>
+
+/* Marks a function whose result must be checked; ignoring it is a build error. */
+#define TPW_MUST_CHECK __attribute__((warn_unused_result))
+
+/*
+ * X(NAME, number, http_status, exit_status, api_type, api_code, message)
+ *
+ * api_type follows Stripe's error types: "invalid_request_error" for anything the
+ * caller can fix by changing the request, "api_error" for our side.
+ * exit_status values are sysexits.h numbers: 64 usage, 65 data error, 66 no input,
+ * 70 internal software error, 71 OS error, 74 I/O error, 78 configuration error.
+ */
+#define TPW_ERROR_TABLE(X)                                                                         \
+    X(OK, 0, 200, 0, "", "ok", "success")                                                          \
+    /* General. */                                                                                 \
+    X(INVALID_ARGUMENT, -1, 400, 64, "invalid_request_error", "invalid_argument",                  \
+      "invalid argument")                                                                          \
+    X(USAGE, -2, 400, 64, "invalid_request_error", "usage", "invalid command usage")               \
+    X(NOMEM, -3, 503, 71, "api_error", "out_of_memory", "out of memory")                           \
+    X(IO, -4, 500, 74, "api_error", "io_error", "input/output error")                              \
+    X(NOT_FOUND, -5, 404, 66, "invalid_request_error", "not_found", "file not found")              \
+    X(INTERNAL, -6, 500, 70, "api_error", "internal_error", "internal error")                      \
+    /* Decimal text (amounts and rates). */                                                        \
+    X(DECIMAL_EMPTY, -20, 400, 65, "invalid_request_error", "decimal_empty", "empty decimal")      \
+    X(DECIMAL_SIGN, -21, 400, 65, "invalid_request_error", "decimal_sign",                         \
+      "signs are not allowed in decimals")                                                         \
+    X(DECIMAL_EXPONENT, -22, 400, 65, "invalid_request_error", "decimal_exponent",                 \
+      "exponents are not allowed in decimals")                                                     \
+    X(DECIMAL_SPACE, -23, 400, 65, "invalid_request_error", "decimal_space",                       \
+      "white space is not allowed in decimals")                                                    \
+    X(DECIMAL_LEADING_POINT, -24, 400, 65, "invalid_request_error", "decimal_leading_point",       \
+      "decimal point without an integer part")                                                     \
+    X(DECIMAL_TRAILING_POINT, -25, 400, 65, "invalid_request_error", "decimal_trailing_point",     \
+      "decimal point without a fraction part")                                                     \
+    X(DECIMAL_NON_DIGIT, -26, 400, 65, "invalid_request_error", "decimal_non_digit",               \
+      "unexpected character in decimal")                                                           \
+    X(DECIMAL_PRECISION, -27, 400, 65, "invalid_request_error", "decimal_precision",               \
+      "more fraction digits than allowed")                                                         \
+    X(DECIMAL_OVERFLOW, -28, 400, 65, "invalid_request_error", "decimal_overflow",                 \
+      "decimal too large for 128 bits")                                                            \
+    /* Arithmetic. */                                                                              \
+    X(OVERFLOW, -40, 422, 65, "invalid_request_error", "amount_overflow",                          \
+      "result too large for 128 bits")                                                             \
+    X(UNDERFLOW, -41, 422, 65, "invalid_request_error", "amount_underflow",                        \
+      "result would be negative")                                                                  \
+    X(DIVISION_BY_ZERO, -42, 400, 65, "invalid_request_error", "division_by_zero",                 \
+      "division by zero")                                                                          \
+    X(RATE_ZERO, -43, 400, 65, "invalid_request_error", "rate_zero",                               \
+      "a conversion rate must be greater than zero")                                               \
+    X(ROUNDING_UNKNOWN, -44, 400, 65, "invalid_request_error", "rounding_unknown",                 \
+      "unknown rounding mode")                                                                     \
+    X(FEE_INVALID, -45, 400, 65, "invalid_request_error", "fee_invalid", "invalid fee schedule")   \
+    X(FEE_EXCEEDS_AMOUNT, -46, 422, 65, "invalid_request_error", "fee_exceeds_amount",             \
+      "fee is larger than the amount")                                                             \
+    /* Assets and the asset registry. */                                                           \
+    X(ASSET_UNKNOWN, -60, 400, 65, "invalid_request_error", "asset_unknown", "unknown asset")      \
+    X(ASSET_NOT_MONEY, -61, 400, 65, "invalid_request_error", "asset_not_money",                   \
+      "asset has no minor unit and is not configured as money")                                    \
+    X(ASSET_CODE_INVALID, -62, 400, 65, "invalid_request_error", "asset_code_invalid",             \
+      "invalid asset code")                                                                        \
+    X(ASSET_EXPONENT_INVALID, -63, 400, 78, "invalid_request_error", "asset_exponent_invalid",     \
+      "invalid asset exponent")                                                                    \
+    X(ASSET_DUPLICATE, -64, 400, 78, "invalid_request_error", "asset_duplicate",                   \
+      "asset defined twice")                                                                       \
+    X(ASSET_REGISTRY_FULL, -65, 500, 78, "api_error", "asset_registry_full", "too many assets")    \
+    X(CSV_SYNTAX, -66, 400, 78, "invalid_request_error", "csv_syntax", "malformed data file")      \
+    /* Identifiers. */                                                                             \
+    X(ID_INVALID, -80, 400, 65, "invalid_request_error", "id_invalid", "invalid identifier")       \
+    X(ID_PREFIX, -81, 400, 65, "invalid_request_error", "id_prefix",                               \
+      "identifier has the wrong prefix")
+
+enum tpw_err {
+#define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),
+    TPW_ERROR_TABLE(TPW_X_ENUM)
+#undef TPW_X_ENUM
+};
+
+/* TPW_OK reads better than TPW_ERR_OK at call sites. */
+#define TPW_OK TPW_ERR_OK
+
+/* Static strings; never NULL. Unknown values map to "TPW_ERR_UNKNOWN" and friends. */
+const char *tpw_err_name(enum tpw_err err);     /* "TPW_ERR_DECIMAL_SIGN" */
+const char *tpw_strerror(enum tpw_err err);     /* "signs are not allowed in decimals" */
+const char *tpw_err_api_code(enum tpw_err err); /* "decimal_sign" */
+const char *tpw_err_api_type(enum tpw_err err); /* "invalid_request_error" */
+int tpw_err_http_status(enum tpw_err err);      /* 400 */
+int tpw_err_exit_status(enum tpw_err err);      /* 65 (EX_DATAERR) */
+
+/* Number of entries in the table, and the entry at `index`, for listings and tests. */
+size_t tpw_err_count(void);
+enum tpw_err tpw_err_at(size_t index);
+
+/*
+ * Detail about an error, filled by parsers and validators without allocating.
+ * `param` names the input that was wrong (an API field path or CLI argument name),
+ * `offset_bytes` is the position in that input where the problem was found, and
+ * `message` is a complete sentence for a human, lowercase first, the subject quoted.
+ */
+#define TPW_ERROR_PARAM_SIZE 64
+#define TPW_ERROR_MESSAGE_SIZE 192
+
+struct tpw_error_detail {
+    enum tpw_err code;
+    size_t offset_bytes;
+    char param[TPW_ERROR_PARAM_SIZE];
+    char message[TPW_ERROR_MESSAGE_SIZE];
+};
+
+/* Clears `detail` (may be NULL). */
+void tpw_error_detail_reset(struct tpw_error_detail *detail);
+
+/*
+ * Records `code` with a printf-style message in `detail` (may be NULL) and returns
+ * `code`, so validators can write `return tpw_error_set(detail, TPW_ERR_X, 0, "...")`.
+ * The message is truncated to fit. `param` is left as the caller set it.
+ */
+enum tpw_err tpw_error_set(struct tpw_error_detail *detail, enum tpw_err code, size_t offset_bytes,
+                           const char *format, ...) __attribute__((format(printf, 4, 5)));
+
+/* Sets detail->param (truncated to fit); `detail` may be NULL. */
+void tpw_error_set_param(struct tpw_error_detail *detail, const char *param);
+
+#endif /* TPWALLET_ERROR_H */

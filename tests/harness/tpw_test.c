@@ -1,0 +1,48 @@
+/*
+ * Implementation of the shared cmocka helpers (see tpw_test.h).
+ */
+#include "tpw_test.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tpwallet/error.h"
+
+void tpw_test_u128_equal(tpw_u128 actual, tpw_u128 expected, const char *expression,
+                         const char *file, int line)
+{
+    if (actual == expected) {
+        return;
+    }
+    char actual_text[TPW_U128_DEC_SIZE];
+    char expected_text[TPW_U128_DEC_SIZE];
+    (void)tpw_u128_to_dec(actual, actual_text, sizeof(actual_text));
+    (void)tpw_u128_to_dec(expected, expected_text, sizeof(expected_text));
+    print_error("%s is %s, expected %s\n", expression, actual_text, expected_text);
+    _fail(file, line);
+}
+
+void tpw_test_err_equal(int actual, int expected, const char *expression, const char *file,
+                        int line)
+{
+    if (actual == expected) {
+        return;
+    }
+    print_error("%s returned %s (%d), expected %s (%d)\n", expression,
+                tpw_err_name((enum tpw_err)actual), actual, tpw_err_name((enum tpw_err)expected),
+                expected);
+    _fail(file, line);
+}
+
+uint64_t tpw_test_seed(const char *suite, uint64_t fallback)
+{
+    uint64_t seed = fallback;
+    const char *env = getenv("TPW_TEST_SEED");
+    if (env != NULL && env[0] != '\0') {
+        seed = strtoull(env, NULL, 10);
+    }
+    printf("%s: seed %" PRIu64 " (rerun with TPW_TEST_SEED=%" PRIu64 ")\n", suite, seed, seed);
+    fflush(stdout);
+    return seed;
+}
