@@ -66,7 +66,9 @@ enum tpw_err cli_parse(struct cli *cli, int argc, char **argv, const struct cli_
     if (options_count + 3 > sizeof(all) / sizeof(all[0])) {
         return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "too many options");
     }
-    memcpy(all, options, options_count * sizeof(options[0]));
+    for (size_t index = 0; index < options_count; index++) {
+        all[index] = options[index]; /* `options` may be NULL when the count is 0 */
+    }
     all[options_count++] = (struct cli_option){"json", NULL, &cli->json};
     all[options_count++] = (struct cli_option){"assets", &cli->assets_path, NULL};
     all[options_count++] = (struct cli_option){"help", NULL, &args->help};
