@@ -60,6 +60,39 @@ static enum tpw_err reject_char(const char *text, size_t text_len, size_t offset
                          "unexpected character at offset %zu of '%s'", offset, quoted);
 }
 
+/* Folds `chunk` (of `chunk_digits` digits) into *value = *value × 10^digits + chunk. */
+static bool fold_chunk(tpw_u128 *value, uint64_t chunk, unsigned chunk_digits)
+{
+    bool overflow = __builtin_mul_overflow(*value, tpw_u128_pow10(chunk_digits), value);
+    overflow |= __builtin_add_overflow(*value, chunk, value);
+    return overflow;
+}
+
+/*
+ * The digits of an already validated decimal (the point skipped) as an integer; true
+ * on overflow. Up to 19 digits are gathered in 64 bits and folded into the 128-bit
+ * value once per chunk, so the checked 128-bit arithmetic runs once per 19 digits.
+ */
+static bool accumulate_digits(const char *text, size_t text_len, tpw_u128 *value)
+{
+    bool overflow = false;
+    uint64_t chunk = 0;
+    unsigned chunk_digits = 0;
+    for (size_t offset = 0; offset < text_len; offset++) {
+        if (text[offset] == '.') {
+            continue;
+        }
+        chunk = chunk * 10 + (uint64_t)(text[offset] - '0');
+        if (++chunk_digits == 19) {
+            overflow |= fold_chunk(value, chunk, chunk_digits);
+            chunk = 0;
+            chunk_digits = 0;
+        }
+    }
+    overflow |= fold_chunk(value, chunk, chunk_digits);
+    return overflow;
+}
+
 /* Validates the shape of `text`; fills `scan` on success. */
 static enum tpw_err decimal_scan(const char *text, size_t text_len, unsigned exponent,
                                  struct decimal_scan *scan, struct tpw_error_detail *detail)
@@ -108,14 +141,7 @@ enum tpw_err money_decimal_parse(const char *text, size_t text_len, unsigned exp
     }
     TPW_ASSERT(scan.fraction_digits <= exponent);
     tpw_u128 value = 0;
-    bool overflow = false;
-    for (size_t offset = 0; offset < text_len; offset++) {
-        if (text[offset] == '.') {
-            continue;
-        }
-        overflow |= __builtin_mul_overflow(value, 10u, &value);
-        overflow |= __builtin_add_overflow(value, (unsigned)(text[offset] - '0'), &value);
-    }
+    bool overflow = accumulate_digits(text, text_len, &value);
     unsigned padding = exponent - (unsigned)scan.fraction_digits;
     overflow |= __builtin_mul_overflow(value, tpw_u128_pow10(padding), &value);
     if (overflow) {
