@@ -52,7 +52,7 @@ deps:
 
 # configure DIR TYPE EXTRA-ARGS
 define configure
-	$(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(3) \
+	$(CMAKE) -S . -B $(1) -DCMAKE_BUILD_TYPE=$(2) $(3) \
 		> $(1).configure.log 2>&1 || { cat $(1).configure.log; exit 1; }
 endef
 
@@ -88,11 +88,7 @@ bench: build
 lint: build
 	./tools/tidy
 	./tools/format-check
-	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-		--inline-suppr --suppress=missingIncludeSystem -I include -I src/base -I src/money \
-		src app
-	run-clang-tidy -quiet -p $(RELEASE_DIR) '$(CURDIR)/(src|app)/' > $(BUILD_ROOT)/clang-tidy.log 2>&1 \
-		|| { cat $(BUILD_ROOT)/clang-tidy.log; exit 1; }
+	./tools/analyze $(RELEASE_DIR)
 
 format:
 	git ls-files '*.c' '*.h' | xargs clang-format -i

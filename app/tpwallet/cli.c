@@ -39,6 +39,8 @@ static enum tpw_err apply_option(const struct cli_option *options, size_t count,
     if (option == NULL) {
         return tpw_error_set(detail, TPW_ERR_USAGE, 0, "unknown option '%s'", argv[*index]);
     }
+    /* Each table entry is either a flag or takes a value, never both or neither. */
+    TPW_ASSERT((option->flag == NULL) != (option->value == NULL));
     if (option->flag != NULL) {
         if (equals != NULL) {
             return tpw_error_set(detail, TPW_ERR_USAGE, 0, "option '--%s' takes no value",
@@ -91,6 +93,29 @@ enum tpw_err cli_parse(struct cli *cli, int argc, char **argv, const struct cli_
         }
     }
     return TPW_OK;
+}
+
+bool cli_command_args(struct cli *cli, int argc, char **argv, const struct cli_spec *spec,
+                      struct cli_args *args, int *status)
+{
+    TPW_ASSERT(spec->positional_min <= spec->positional_max);
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    *status = 0;
+    if (cli_parse(cli, argc, argv, spec->options, spec->options_count, args, &detail) != TPW_OK) {
+        *status = cli_usage_error(cli, spec->usage, detail.message);
+        return false;
+    }
+    if (args->help) {
+        (void)fputs(spec->usage, stdout);
+        return false;
+    }
+    if (args->positional_count < spec->positional_min ||
+        args->positional_count > spec->positional_max) {
+        *status = cli_usage_error(cli, spec->usage, "wrong number of arguments");
+        return false;
+    }
+    return true;
 }
 
 enum tpw_err cli_registry(struct cli *cli, const money_registry **out,

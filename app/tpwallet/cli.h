@@ -46,6 +46,23 @@ TPW_MUST_CHECK enum tpw_err cli_parse(struct cli *cli, int argc, char **argv,
                                       struct cli_args *args /* out */,
                                       struct tpw_error_detail *detail);
 
+/* What one command accepts: options, how many positional arguments, its usage text. */
+struct cli_spec {
+    const struct cli_option *options;
+    size_t options_count;
+    size_t positional_min;
+    size_t positional_max;
+    const char *usage;
+};
+
+/*
+ * Parses argv for one command. Returns true when the command should run; false when
+ * the caller should return *status at once: a usage error (reported with the usage
+ * text) or --help (usage printed on stdout, status 0).
+ */
+bool cli_command_args(struct cli *cli, int argc, char **argv, const struct cli_spec *spec,
+                      struct cli_args *args /* out */, int *status /* out */);
+
 /* The asset registry (built-in data plus --assets), loaded once per invocation. */
 TPW_MUST_CHECK enum tpw_err cli_registry(struct cli *cli, const money_registry **out /* out */,
                                          struct tpw_error_detail *detail);

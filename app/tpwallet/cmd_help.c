@@ -31,11 +31,11 @@ static int print_overview(void)
 
 int cmd_help(struct cli *cli, int argc, char **argv)
 {
+    static const struct cli_spec spec = {NULL, 0, 0, 1, cmd_help_usage};
     struct cli_args args;
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
-    if (cli_parse(cli, argc, argv, NULL, 0, &args, &detail) != TPW_OK) {
-        return cli_usage_error(cli, cmd_help_usage, detail.message);
+    int status = 0;
+    if (!cli_command_args(cli, argc, argv, &spec, &args, &status)) {
+        return status;
     }
     if (args.positional_count == 0) {
         return print_overview();

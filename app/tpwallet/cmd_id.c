@@ -58,22 +58,9 @@ static bool id_args(struct cli *cli, int argc, char **argv, const struct cli_opt
                     size_t options_count, size_t positional_count, struct cli_args *args,
                     int *status)
 {
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
-    if (cli_parse(cli, argc, argv, options, options_count, args, &detail) != TPW_OK) {
-        *status = id_usage_error(cli, detail.message);
-        return false;
-    }
-    if (args->help) {
-        (void)fputs(cmd_id_usage, stdout);
-        *status = 0;
-        return false;
-    }
-    if (args->positional_count != positional_count) {
-        *status = id_usage_error(cli, "wrong number of arguments");
-        return false;
-    }
-    return true;
+    const struct cli_spec spec = {options, options_count, positional_count, positional_count,
+                                  cmd_id_usage};
+    return cli_command_args(cli, argc, argv, &spec, args, status);
 }
 
 static int id_new(struct cli *cli, int argc, char **argv)

@@ -29,27 +29,13 @@ int cmd_money__usage_error(struct cli *cli, const char *message)
     return cli_usage_error(cli, cmd_money_usage, message);
 }
 
-/* Parses argv against `options`; on --help prints usage and sets *status to 0. */
 bool cmd_money__args(struct cli *cli, int argc, char **argv, const struct cli_option *options,
                      size_t options_count, size_t positional_count, struct cli_args *args,
                      int *status)
 {
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
-    if (cli_parse(cli, argc, argv, options, options_count, args, &detail) != TPW_OK) {
-        *status = cmd_money__usage_error(cli, detail.message);
-        return false;
-    }
-    if (args->help) {
-        (void)fputs(cmd_money_usage, stdout);
-        *status = 0;
-        return false;
-    }
-    if (args->positional_count != positional_count) {
-        *status = cmd_money__usage_error(cli, "wrong number of arguments");
-        return false;
-    }
-    return true;
+    const struct cli_spec spec = {options, options_count, positional_count, positional_count,
+                                  cmd_money_usage};
+    return cli_command_args(cli, argc, argv, &spec, args, status);
 }
 
 enum tpw_err cmd_money__amount(const struct money_asset *asset, const char *text, const char *param,

@@ -11,18 +11,11 @@ const char cmd_version_usage[] = "usage: tpwallet version [--json]\n";
 
 int cmd_version(struct cli *cli, int argc, char **argv)
 {
+    static const struct cli_spec spec = {NULL, 0, 0, 0, cmd_version_usage};
     struct cli_args args;
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
-    if (cli_parse(cli, argc, argv, NULL, 0, &args, &detail) != TPW_OK) {
-        return cli_usage_error(cli, cmd_version_usage, detail.message);
-    }
-    if (args.help) {
-        (void)fputs(cmd_version_usage, stdout);
-        return 0;
-    }
-    if (args.positional_count != 0) {
-        return cli_usage_error(cli, cmd_version_usage, "version takes no arguments");
+    int status = 0;
+    if (!cli_command_args(cli, argc, argv, &spec, &args, &status)) {
+        return status;
     }
     if (cli->json) {
         return cli_print_json_take(cli, json_pack("{s:s,s:s,s:s}", "name", "tpwallet", "version",
