@@ -162,8 +162,8 @@ int cli_fail(const struct cli *cli, enum tpw_err err, const struct tpw_error_det
 {
     const char *message =
         detail != NULL && detail->message[0] != '\0' ? detail->message : tpw_strerror(err);
-    (void)fprintf(stderr, "tpwallet %s: error: %s (%s)\n", cli->command, message,
-                  tpw_err_api_code(err));
+    (void)fprintf(stderr, "tpwallet%s%s: error: %s (%s)\n", cli->command[0] != '\0' ? " " : "",
+                  cli->command, message, tpw_err_api_code(err));
     if (cli->json) {
         json_t *error = json_pack("{s:s,s:s,s:s}", "type", tpw_err_api_type(err), "code",
                                   tpw_err_api_code(err), "message", message);

@@ -70,7 +70,12 @@ static int parse_global_options(struct cli *cli, int argc, char **argv, int *sta
         } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             return argc; /* shows the main help */
         } else {
-            *status = cli_usage_error(cli, main_usage, "unknown global option");
+            char message[128];
+            (void)snprintf(message, sizeof(message),
+                           strcmp(arg, "--assets") == 0 ? "option '%.40s' needs a value"
+                                                        : "unknown global option '%.40s'",
+                           arg);
+            *status = cli_usage_error(cli, main_usage, message);
             return -1;
         }
     }

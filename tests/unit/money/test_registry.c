@@ -253,6 +253,29 @@ static void test_configured_file(void **state)
     assert_err(money_registry_load_configured_file(*state, "/", &detail), TPW_ERR_IO);
 }
 
+/* A file past the 1 MiB bound is refused whole, not read in part. */
+static void test_configured_file_too_large(void **state)
+{
+    char path[] = "/tmp/tpw-assets-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *file = fdopen(fd, "w");
+    assert_non_null(file);
+    assert_true(fputs("code,exponent,name\n", file) >= 0);
+    static const char padding[] = "# padding to push the file past the size limit\n";
+    for (size_t written = 0; written <= ((size_t)1 << 20); written += sizeof(padding) - 1) {
+        assert_true(fputs(padding, file) >= 0);
+    }
+    assert_int_equal(fclose(file), 0);
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    size_t before = money_registry_count(*state);
+    assert_err(money_registry_load_configured_file(*state, path, &detail), TPW_ERR_CSV_SYNTAX);
+    assert_non_null(strstr(detail.message, "larger than"));
+    assert_int_equal(money_registry_count(*state), before);
+    assert_int_equal(unlink(path), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_iso_file_errors),
         cmocka_unit_test(test_registry_full),
         cmocka_unit_test_setup_teardown(test_configured_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_configured_file_too_large, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
