@@ -84,6 +84,18 @@ struct money_asset *money__registry_lookup(const money_registry *registry, const
     return found ? &registry->assets[registry->sorted[position]] : NULL;
 }
 
+/* The sorted index is strictly ascending by code (an O(n) check, debug builds only). */
+static bool registry_sorted(const money_registry *registry)
+{
+    for (size_t index = 1; index < registry->count; index++) {
+        if (strcmp(registry->assets[registry->sorted[index - 1]].code,
+                   registry->assets[registry->sorted[index]].code) >= 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void money__registry_insert(money_registry *registry, const struct money_asset *asset)
 {
     TPW_ASSERT(registry->count < MONEY_REGISTRY_ASSETS_MAX);
@@ -96,6 +108,7 @@ void money__registry_insert(money_registry *registry, const struct money_asset *
             (registry->count - position) * sizeof(registry->sorted[0]));
     registry->sorted[position] = (uint16_t)slot;
     registry->count++;
+    TPW_DEBUG_ASSERT(registry_sorted(registry));
 }
 
 enum tpw_err money_registry_find(const money_registry *registry, const char *code,
