@@ -4,7 +4,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 #include "tpw_assert.h"
@@ -24,28 +23,15 @@ static int id_usage_error(struct cli *cli, const char *message)
     return cli_usage_error(cli, cmd_id_usage, message);
 }
 
-/* "2026-11-24T09:30:00.125Z" for the id's embedded time. */
-static void id_time_text(tpw_u128 id, char *buf, size_t size)
-{
-    uint64_t ms = tpw_id_time_ms(id);
-    time_t seconds = (time_t)(ms / 1000);
-    struct tm utc;
-    char stamp[32] = "";
-    if (gmtime_r(&seconds, &utc) != NULL) {
-        (void)strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &utc);
-    }
-    (void)snprintf(buf, size, "%s.%03uZ", stamp, (unsigned)(ms % 1000));
-}
-
 static int id_print(const struct cli *cli, tpw_u128 id, const char *prefix)
 {
     char text[TPW_ID_TEXT_SIZE];
     char decimal[TPW_U128_DEC_SIZE];
-    char time_text[48];
+    char time_text[TPW_CLOCK_UTC_TEXT_SIZE];
     size_t length = tpw_id_format(id, prefix, text, sizeof(text));
     TPW_ASSERT(length > 0);
     cli_u128_text(id, decimal);
-    id_time_text(id, time_text, sizeof(time_text));
+    (void)tpw_clock_format_utc_ms(tpw_id_time_ms(id), time_text);
     if (cli->json) {
         return cli_print_json_take(
             cli, json_pack("{s:s,s:s,s:s}", "id", text, "decimal", decimal, "time", time_text));

@@ -8,6 +8,7 @@
 #ifndef TPWALLET_CLOCK_H
 #define TPWALLET_CLOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct tpw_clock {
@@ -26,6 +27,15 @@ static inline uint64_t tpw_clock_now_ns(const struct tpw_clock *clock)
 {
     return clock->now_ns(clock->ctx);
 }
+
+/* "2026-11-24T09:30:00.125Z" and the NUL, with room for years past 9999. */
+#define TPW_CLOCK_UTC_TEXT_SIZE 32
+
+/*
+ * Formats Unix milliseconds as ISO 8601 UTC with milliseconds, the one timestamp form
+ * tpwallet prints (logs, identifiers). Returns the length written, excluding the NUL.
+ */
+size_t tpw_clock_format_utc_ms(uint64_t unix_ms, char buf[TPW_CLOCK_UTC_TEXT_SIZE]);
 
 /* Monotonic nanoseconds for measuring durations only (never stored). */
 uint64_t tpw_clock_monotonic_ns(void);

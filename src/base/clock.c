@@ -1,9 +1,11 @@
 /*
  * Clock implementations: the system real-time clock for production, a manual clock
- * for deterministic tests, and a monotonic reading for measuring durations.
+ * for deterministic tests, a monotonic reading for measuring durations, and the
+ * ISO 8601 text form of a time.
  */
 #include "tpwallet/clock.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #include "tpw_assert.h"
@@ -47,4 +49,19 @@ uint64_t tpw_clock_monotonic_ns(void)
     int rc = clock_gettime(CLOCK_MONOTONIC, &ts);
     TPW_ASSERT(rc == 0);
     return timespec_ns(&ts);
+}
+
+size_t tpw_clock_format_utc_ms(uint64_t unix_ms, char buf[TPW_CLOCK_UTC_TEXT_SIZE])
+{
+    time_t seconds = (time_t)(unix_ms / 1000);
+    struct tm utc;
+    const struct tm *converted = gmtime_r(&seconds, &utc);
+    TPW_ASSERT(converted != NULL);
+    char stamp[TPW_CLOCK_UTC_TEXT_SIZE];
+    size_t stamp_len = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &utc);
+    TPW_ASSERT(stamp_len > 0);
+    int length =
+        snprintf(buf, TPW_CLOCK_UTC_TEXT_SIZE, "%s.%03uZ", stamp, (unsigned)(unix_ms % 1000));
+    TPW_ASSERT(length > 0 && length < TPW_CLOCK_UTC_TEXT_SIZE);
+    return (size_t)length;
 }

@@ -7,7 +7,6 @@
 
 #include <inttypes.h>
 #include <string.h>
-#include <time.h>
 
 #include "tpw_assert.h"
 
@@ -93,20 +92,12 @@ static void line_append_field(struct line *line, const struct tpw_log_field *fie
 static void line_append_head(struct line *line, enum tpw_log_level level, const char *event)
 {
     struct tpw_clock clock = log_clock.now_ns != NULL ? log_clock : tpw_clock_system();
-    uint64_t now_ns = tpw_clock_now_ns(&clock);
-    time_t seconds = (time_t)(now_ns / UINT64_C(1000000000));
-    unsigned millis = (unsigned)((now_ns / UINT64_C(1000000)) % 1000u);
-    struct tm utc;
-    const struct tm *converted = gmtime_r(&seconds, &utc);
-    TPW_ASSERT(converted != NULL);
-    char stamp[32];
-    size_t stamp_len = strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &utc);
-    TPW_ASSERT(stamp_len > 0);
+    char stamp[TPW_CLOCK_UTC_TEXT_SIZE];
+    (void)tpw_clock_format_utc_ms(tpw_clock_now_ns(&clock) / UINT64_C(1000000), stamp);
 
     char head[256];
-    int head_len =
-        snprintf(head, sizeof(head), "{\"ts\":\"%s.%03uZ\",\"level\":\"%s\",\"event\":", stamp,
-                 millis, level_names[level]);
+    int head_len = snprintf(head, sizeof(head), "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":", stamp,
+                            level_names[level]);
     TPW_ASSERT(head_len > 0 && (size_t)head_len < sizeof(head));
     line_append(line, head, (size_t)head_len);
     char escaped[256];
