@@ -45,23 +45,42 @@ enum tpw_err cmd_money__amount(const struct money_asset *asset, const char *text
     return money_amount_parse(asset, text, strlen(text), out, detail);
 }
 
-static int money_parse(struct cli *cli, int argc, char **argv)
+/*
+ * Reads the `<number> <ASSET>` arguments shared by parse and format: the number is a
+ * decimal amount at the asset's exponent, or (minor_units) an integer of minor units.
+ * Returns false when the caller should return *status (usage error, help, bad data).
+ */
+static bool number_and_asset(struct cli *cli, int argc, char **argv, bool minor_units,
+                             const struct money_asset **asset, tpw_u128 *minor, int *status)
 {
     struct cli_args args;
-    int status = 0;
-    if (!cmd_money__args(cli, argc, argv, NULL, 0, 2, &args, &status)) {
-        return status;
+    if (!cmd_money__args(cli, argc, argv, NULL, 0, 2, &args, status)) {
+        return false;
     }
     struct tpw_error_detail detail;
     tpw_error_detail_reset(&detail);
-    const struct money_asset *asset = NULL;
-    tpw_u128 minor = 0;
-    enum tpw_err err = cli_asset(cli, args.positional[1], "asset", &asset, &detail);
-    if (err == TPW_OK) {
-        err = cmd_money__amount(asset, args.positional[0], "amount", &minor, &detail);
+    const char *text = args.positional[0];
+    enum tpw_err err = cli_asset(cli, args.positional[1], "asset", asset, &detail);
+    if (err == TPW_OK && minor_units) {
+        tpw_error_set_param(&detail, "minor");
+        err = money_decimal_parse(text, strlen(text), 0, minor, &detail);
+    } else if (err == TPW_OK) {
+        err = cmd_money__amount(*asset, text, "amount", minor, &detail);
     }
     if (err != TPW_OK) {
-        return cli_fail(cli, err, &detail);
+        *status = cli_fail(cli, err, &detail);
+        return false;
+    }
+    return true;
+}
+
+static int money_parse(struct cli *cli, int argc, char **argv)
+{
+    const struct money_asset *asset = NULL;
+    tpw_u128 minor = 0;
+    int status = 0;
+    if (!number_and_asset(cli, argc, argv, false, &asset, &minor, &status)) {
+        return status;
     }
     char minor_text[TPW_U128_DEC_SIZE];
     cli_u128_text(minor, minor_text);
@@ -69,30 +88,20 @@ static int money_parse(struct cli *cli, int argc, char **argv)
         return cli_print_json_take(cli, json_pack("{s:s,s:i,s:s}", "asset", asset->code, "exponent",
                                                   (int)asset->exponent, "minor", minor_text));
     }
-    (void)printf("%s %s = %s minor units (exponent %u)\n", args.positional[0], asset->code,
-                 minor_text, asset->exponent);
+    char decimal[MONEY_DECIMAL_TEXT_SIZE];
+    (void)money_amount_format(asset, minor, decimal, sizeof(decimal));
+    (void)printf("%s %s = %s minor units (exponent %u)\n", decimal, asset->code, minor_text,
+                 asset->exponent);
     return 0;
 }
 
 static int money_format(struct cli *cli, int argc, char **argv)
 {
-    struct cli_args args;
-    int status = 0;
-    if (!cmd_money__args(cli, argc, argv, NULL, 0, 2, &args, &status)) {
-        return status;
-    }
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
     const struct money_asset *asset = NULL;
     tpw_u128 minor = 0;
-    enum tpw_err err = cli_asset(cli, args.positional[1], "asset", &asset, &detail);
-    if (err == TPW_OK) {
-        tpw_error_set_param(&detail, "minor");
-        err =
-            money_decimal_parse(args.positional[0], strlen(args.positional[0]), 0, &minor, &detail);
-    }
-    if (err != TPW_OK) {
-        return cli_fail(cli, err, &detail);
+    int status = 0;
+    if (!number_and_asset(cli, argc, argv, true, &asset, &minor, &status)) {
+        return status;
     }
     if (cli->json) {
         return cli_print_json_take(cli, cli_json_amount(asset, minor));

@@ -60,7 +60,7 @@ static enum tpw_err reject_char(const char *text, size_t text_len, size_t offset
                          "unexpected character at offset %zu of '%s'", offset, quoted);
 }
 
-/* Folds `chunk` (of `chunk_digits` digits) into *value = *value × 10^digits + chunk. */
+/* *value = *value × 10^chunk_digits + chunk; true on overflow. */
 static bool fold_chunk(tpw_u128 *value, uint64_t chunk, unsigned chunk_digits)
 {
     bool overflow = __builtin_mul_overflow(*value, tpw_u128_pow10(chunk_digits), value);
