@@ -6,7 +6,7 @@
 
 # One list of Debian packages, one place. Later modules append to it.
 DEBIAN_PACKAGES := build-essential cmake pkg-config \
-	libcmocka-dev libgmp-dev libjansson-dev \
+	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev \
 	clang-format clang-tidy cppcheck
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,7 +18,7 @@ RELEASE_DIR := $(BUILD_ROOT)/release
 DEBUG_DIR := $(BUILD_ROOT)/debug
 ASAN_DIR := $(BUILD_ROOT)/asan
 
-.PHONY: all deps build release debug asan check test test-asan demo bench lint format \
+.PHONY: all deps build release debug asan check test test-asan demo bench torture lint format \
 	clean help
 
 all: build
@@ -31,6 +31,7 @@ help:
 	@echo "make debug   debug build in $(DEBUG_DIR)"
 	@echo "make asan    ASan+UBSan build in $(ASAN_DIR)"
 	@echo "make bench   run the benchmarks (release build)"
+	@echo "make torture long randomized and crash runs kept out of make check"
 	@echo "make lint    clang-tidy, cppcheck, clang-format check, tools/tidy"
 	@echo "make format  rewrite sources with clang-format"
 
@@ -84,6 +85,14 @@ demo: build
 
 bench: build
 	$(RELEASE_DIR)/bench/bench_money
+
+# Long runs kept out of `make check`: the ledger model at 20M operations and 10,000
+# crash-and-recover iterations (about an hour on 2 cores).
+TORTURE_MODEL_OPS ?= 20000000
+TORTURE_CRASHES ?= 10000
+torture: build
+	TPW_LEDGER_MODEL_OPS=$(TORTURE_MODEL_OPS) $(RELEASE_DIR)/tests/test_ledger_model
+	./tests/crash/run-crash $(RELEASE_DIR)/app/tpwallet/tpwallet $(TORTURE_CRASHES)
 
 lint: build
 	./tools/tidy

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "ledger_cli.h"
 #include "log.h"
 
 #include "banned.h"
@@ -20,6 +21,17 @@ const struct cli_command cli_commands[] = {
      cmd_version_usage},
     {"money", cmd_money, "exact money: parse, format, convert, fee, assets", cmd_money_usage},
     {"id", cmd_id, "make and read 128-bit time-ordered identifiers", cmd_id_usage},
+    {"init", cmd_init, "create an empty ledger in a data directory", cmd_init_usage},
+    {"account", cmd_account, "ledger accounts: create, show, list, import", cmd_account_usage},
+    {"transfer", cmd_transfer,
+     "ledger transfers: create (pending, post, void, linked), show, "
+     "import",
+     cmd_transfer_usage},
+    {"history", cmd_history, "an account's transfers, page by page", cmd_history_usage},
+    {"journal", cmd_journal, "verify the journal: framing, checksums, hash chain",
+     cmd_journal_usage},
+    {"replay", cmd_replay, "rebuild the state from the journal and print its hash",
+     cmd_replay_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

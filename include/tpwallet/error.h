@@ -80,7 +80,42 @@
     /* Identifiers. */                                                                             \
     X(ID_INVALID, -80, 400, 65, "invalid_request_error", "id_invalid", "invalid identifier")       \
     X(ID_PREFIX, -81, 400, 65, "invalid_request_error", "id_prefix",                               \
-      "identifier has the wrong prefix")
+      "identifier has the wrong prefix")                                                          \
+    /* The ledger. */                                                                              \
+    X(LEDGER_EXISTS, -100, 409, 73, "invalid_request_error", "ledger_exists",                      \
+      "a ledger already exists in this directory")                                                 \
+    X(LEDGER_NOT_FOUND, -101, 404, 66, "invalid_request_error", "ledger_not_found",                \
+      "no ledger in this directory")                                                               \
+    X(LEDGER_LOCKED, -102, 409, 75, "api_error", "ledger_locked",                                  \
+      "the ledger is open in another process")                                                     \
+    X(LEDGER_FAILED, -103, 503, 74, "api_error", "ledger_failed",                                  \
+      "the ledger stopped after a storage failure; reopen it to recover")                          \
+    X(LEDGER_READ_ONLY, -104, 405, 64, "invalid_request_error", "ledger_read_only",                \
+      "the ledger is open read-only")                                                              \
+    X(LEDGER_BATCH_TOO_LARGE, -105, 400, 65, "invalid_request_error", "batch_too_large",           \
+      "too many commands in one batch")                                                            \
+    X(LEDGER_ASSET_CONFLICT, -106, 409, 65, "invalid_request_error", "asset_conflict",             \
+      "the asset is already defined with another exponent")                                        \
+    X(LEDGER_ASSETS_FULL, -107, 507, 65, "api_error", "ledger_assets_full",                        \
+      "the ledger holds as many assets as it can")                                                 \
+    X(LEDGER_ASSET_NOT_FOUND, -108, 404, 65, "invalid_request_error", "asset_not_found",           \
+      "no such asset in the ledger")                                                               \
+    X(LEDGER_ACCOUNT_NOT_FOUND, -109, 404, 65, "invalid_request_error", "account_not_found",       \
+      "no such account")                                                                           \
+    X(LEDGER_TRANSFER_NOT_FOUND, -110, 404, 65, "invalid_request_error", "transfer_not_found",     \
+      "no such transfer")                                                                          \
+    X(LEDGER_FLAG_UNKNOWN, -111, 400, 65, "invalid_request_error", "flag_unknown",                 \
+      "unknown flag")                                                                              \
+    X(LEDGER_KIND_UNKNOWN, -112, 400, 65, "invalid_request_error", "account_kind_unknown",         \
+      "unknown account kind")                                                                      \
+    /* The journal. */                                                                             \
+    X(JOURNAL_CORRUPT, -120, 500, 65, "api_error", "journal_corrupt",                              \
+      "the journal is damaged")                                                                    \
+    X(JOURNAL_FULL, -121, 507, 74, "api_error", "journal_full", "no space left for the journal")   \
+    X(JOURNAL_SYNC, -122, 500, 74, "api_error", "journal_sync_failed",                             \
+      "the journal could not be made durable")                                                     \
+    X(JOURNAL_VERSION, -123, 500, 78, "api_error", "journal_version",                              \
+      "the journal was written by an unsupported format version")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

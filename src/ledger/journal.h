@@ -1,0 +1,122 @@
+/*
+ * The journal: the ledger's source of truth on disk (internal to src/ledger).
+ *
+ * A journal is a directory of segment files holding records in sequence order. Each
+ * record is one batch of commands: framed with its length, type, sequence, timestamp
+ * and item count, protected by a CRC32C, and chained to the record before it by that
+ * record's BLAKE2b-256 hash. Appending is one write and one fdatasync; a record is
+ * acknowledged only after both succeed. The byte layout is documented in journal_format.h
+ * and docs/formats/journal.md.
+ */
+#ifndef LEDGER_JOURNAL_H
+#define LEDGER_JOURNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "tpwallet/error.h"
+#include "tpwallet/u128.h"
+
+#define JOURNAL_HASH_BYTES 32
+/* A record's payload is at most one full batch of 128-byte items. */
+#define JOURNAL_PAYLOAD_MAX_BYTES (8189u * 128u)
+#define JOURNAL_SEGMENT_SIZE_DEFAULT (256ull << 20)
+
+enum journal_record_type {
+    JOURNAL_RECORD_ASSETS = 1,    /* items: struct ledger__asset_command (16 bytes) */
+    JOURNAL_RECORD_ACCOUNTS = 2,  /* items: struct ledger_account (128 bytes) */
+    JOURNAL_RECORD_TRANSFERS = 3, /* items: struct ledger_transfer (128 bytes) */
+};
+
+/* A record as read back. `payload` points into the journal's read buffer and stays
+ * valid only during the callback it is passed to. */
+struct journal_record {
+    uint64_t sequence;  /* 1, 2, 3, … with no gaps across segments */
+    uint64_t timestamp; /* the batch's timestamp (ns since the epoch) */
+    uint16_t type;      /* enum journal_record_type */
+    uint32_t item_count;
+    const uint8_t *payload;
+    uint32_t payload_bytes;
+};
+
+/*
+ * File operations the journal performs on its write path, replaceable so tests can
+ * inject short writes, ENOSPC and fsync failures. NULL in journal_options means the
+ * real system calls. Each returns what the system call would (and sets errno).
+ */
+struct journal_io {
+    ssize_t (*pwritev)(void *ctx, int fd, const struct iovec *iov, int iovcnt, off_t offset);
+    int (*fdatasync)(void *ctx, int fd);
+    int (*ftruncate)(void *ctx, int fd, off_t length);
+    void *ctx;
+};
+
+struct journal_options {
+    const char *dir;             /* the journal directory (DATA/journal) */
+    uint64_t segment_size_bytes; /* 0 = JOURNAL_SEGMENT_SIZE_DEFAULT */
+    bool read_only;              /* never write: a torn tail is reported, not truncated */
+    const struct journal_io *io; /* NULL = the real system calls */
+};
+
+/* Called for every record in order while opening. A non-OK return stops the open and
+ * is returned by journal_open(). */
+typedef enum tpw_err (*journal_apply_fn)(void *ctx, const struct journal_record *record,
+                                         struct tpw_error_detail *detail);
+
+struct journal;
+
+/* Creates an empty journal in `dir` (created if missing) for a new ledger whose
+ * identity is `ledger_id`, and makes it durable (files and directory fsync'd). */
+TPW_MUST_CHECK enum tpw_err journal_create(const char *dir, tpw_u128 ledger_id,
+                                           struct tpw_error_detail *detail);
+
+/*
+ * Opens the journal, reads every record from the first segment on, verifying framing,
+ * CRC32C, the hash chain and the sequence, and calls `apply` for each. A torn tail —
+ * an incomplete or unreadable last record with nothing valid after it — is truncated
+ * (fsync'd) and logged. Any other damage returns TPW_ERR_JOURNAL_CORRUPT with
+ * detail->message naming the segment file, byte offset and sequence.
+ */
+TPW_MUST_CHECK enum tpw_err journal_open(const struct journal_options *options,
+                                         journal_apply_fn apply, void *ctx,
+                                         struct journal **out /* out */,
+                                         struct tpw_error_detail *detail);
+
+/*
+ * Appends one record (sequence = last + 1) with one write and one fdatasync, rolling
+ * to a new segment first when this one is full. On TPW_OK the record is durable. On
+ * any failure (TPW_ERR_JOURNAL_FULL for ENOSPC, TPW_ERR_JOURNAL_SYNC for a failed
+ * fdatasync, TPW_ERR_IO otherwise) the journal tries to cut the file back to the
+ * last acknowledged record and then refuses every later append (TPW_ERR_LEDGER_FAILED):
+ * after a failed fsync the page cache can no longer be trusted.
+ */
+TPW_MUST_CHECK enum tpw_err journal_append(struct journal *journal, uint16_t type,
+                                           uint64_t timestamp, uint32_t item_count,
+                                           const void *payload, size_t payload_bytes,
+                                           struct tpw_error_detail *detail);
+
+uint64_t journal_last_sequence(const struct journal *journal);
+uint64_t journal_size_bytes(const struct journal *journal); /* all segments */
+tpw_u128 journal_ledger_id(const struct journal *journal);
+void journal_close(struct journal *journal);
+
+struct journal_verify_report {
+    uint64_t segments;
+    uint64_t records;
+    uint64_t last_sequence;
+    uint64_t bytes;
+    bool torn_tail; /* the last record is incomplete (a crash mid-write) */
+    uint8_t last_hash[JOURNAL_HASH_BYTES];
+};
+
+/* Checks framing, checksums, sequence and the hash chain end to end without changing
+ * anything. TPW_ERR_JOURNAL_CORRUPT as for journal_open(); a torn tail is reported in
+ * the report, not as an error. */
+TPW_MUST_CHECK enum tpw_err journal_verify(const char *dir,
+                                           struct journal_verify_report *report /* out */,
+                                           struct tpw_error_detail *detail);
+
+#endif /* LEDGER_JOURNAL_H */

@@ -1,0 +1,219 @@
+/*
+ * The journal's on-disk layout and the state shared by its writer (journal.c) and its
+ * reader (journal_read.c). Private to src/ledger; docs/formats/journal.md is the
+ * same description for readers of the files.
+ *
+ * All integers are little-endian. A journal directory holds segment files named by
+ * the sequence of their first record, 20 decimal digits: 00000000000000000001.tpj.
+ * Files with other names are ignored. A segment is one header and then records, each
+ * starting at a multiple of 8 bytes.
+ *
+ * Segment header (JOURNAL_SEGMENT_HEADER_BYTES = 80):
+ *
+ *   offset size field
+ *        0    8 magic           "TPWJSEG" followed by one zero byte
+ *        8    4 header_crc32c   CRC32C of bytes 12..79
+ *       12    2 format_version  1 (JOURNAL_FORMAT_VERSION)
+ *       14    2 header_bytes    80
+ *       16   16 ledger_id       the ledger's identity (u128); equal in every segment
+ *       32    8 first_sequence  sequence of the segment's first record (= file name)
+ *       40   32 prev_hash       hash of the previous segment's last record; zero in
+ *                               the ledger's first segment
+ *       72    8 reserved        zero
+ *
+ * Record (JOURNAL_RECORD_HEADER_BYTES = 72, then the payload, then 0..7 zero bytes of
+ * padding up to the next multiple of 8):
+ *
+ *   offset size field
+ *        0    4 magic           0x52575054 ("TPWR" as bytes)
+ *        4    4 crc32c          CRC32C of bytes 8..length-1 (header rest and payload)
+ *        8    4 length          header + payload bytes, without the padding
+ *       12    2 type            enum journal_record_type
+ *       14    2 format_version  1
+ *       16    8 sequence        1, 2, 3, … across segments
+ *       24    8 timestamp       ns since the epoch
+ *       32    4 item_count
+ *       36    4 reserved        zero
+ *       40   32 prev_hash       hash of the previous record
+ *       72    … payload         length - 72 bytes, at most JOURNAL_PAYLOAD_MAX_BYTES
+ *
+ * A record's hash is BLAKE2b-256 (unkeyed) of its `length` bytes: header, including
+ * its crc32c field, and payload; the padding is not part of the record. The first
+ * record of the ledger chains to the hash of the first segment's 80 header bytes, which
+ * ties the chain to the ledger id.
+ */
+#ifndef LEDGER_JOURNAL_FORMAT_H
+#define LEDGER_JOURNAL_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "journal.h"
+#include "tpwallet/error.h"
+#include "tpwallet/u128.h"
+
+#define JOURNAL_FORMAT_VERSION 1u
+
+#define JOURNAL_SEGMENT_MAGIC "TPWJSEG" /* and its terminating NUL: 8 bytes */
+#define JOURNAL_SEGMENT_MAGIC_BYTES 8u
+#define JOURNAL_SEGMENT_HEADER_BYTES 80u
+
+enum journal_segment_field_offset {
+    JOURNAL_SEG_MAGIC = 0,
+    JOURNAL_SEG_CRC = 8,
+    JOURNAL_SEG_VERSION = 12,
+    JOURNAL_SEG_HEADER_BYTES = 14,
+    JOURNAL_SEG_LEDGER_ID = 16,
+    JOURNAL_SEG_FIRST_SEQUENCE = 32,
+    JOURNAL_SEG_PREV_HASH = 40,
+    JOURNAL_SEG_RESERVED = 72,
+};
+
+#define JOURNAL_RECORD_MAGIC 0x52575054u
+#define JOURNAL_RECORD_HEADER_BYTES 72u
+#define JOURNAL_RECORD_ALIGN_BYTES 8u
+/* The largest record, header and payload; its padded size is the same (a multiple
+ * of 8), so one read buffer of twice this holds any record wherever it starts. */
+#define JOURNAL_RECORD_MAX_BYTES (JOURNAL_RECORD_HEADER_BYTES + JOURNAL_PAYLOAD_MAX_BYTES)
+
+enum journal_record_field_offset {
+    JOURNAL_REC_MAGIC = 0,
+    JOURNAL_REC_CRC = 4,
+    JOURNAL_REC_LENGTH = 8,
+    JOURNAL_REC_TYPE = 12,
+    JOURNAL_REC_VERSION = 14,
+    JOURNAL_REC_SEQUENCE = 16,
+    JOURNAL_REC_TIMESTAMP = 24,
+    JOURNAL_REC_ITEM_COUNT = 32,
+    JOURNAL_REC_RESERVED = 36,
+    JOURNAL_REC_PREV_HASH = 40,
+};
+
+/* Opening reads segments through one buffer of this size (large reads, and room for
+ * a whole record wherever it starts in the buffer). */
+#define JOURNAL_READ_BUFFER_BYTES (2u << 20)
+/* A short write is resumed at most this many calls in total before it is an error. */
+#define JOURNAL_WRITE_CALLS_MAX 4
+/* At most this many segment files (1 Mi × 256 MiB = 256 TiB of journal). */
+#define JOURNAL_SEGMENTS_MAX (1u << 20)
+
+/* "00000000000000000001.tpj" plus ".tmp" while a new segment is being written. */
+#define JOURNAL_SEGMENT_NAME_DIGITS 20u
+#define JOURNAL_SEGMENT_SUFFIX ".tpj"
+#define JOURNAL_SEGMENT_TMP_SUFFIX ".tmp"
+#define JOURNAL_SEGMENT_NAME_SIZE 32u
+
+_Static_assert(JOURNAL_RECORD_MAX_BYTES % JOURNAL_RECORD_ALIGN_BYTES == 0,
+               "the largest record needs no padding");
+_Static_assert(2 * JOURNAL_RECORD_MAX_BYTES <= JOURNAL_READ_BUFFER_BYTES,
+               "the read buffer holds two whole records");
+_Static_assert(sizeof(off_t) == 8, "journal offsets need a 64-bit off_t");
+
+/* An open journal (journal.h). Built by journal_open() in journal_read.c. */
+struct journal {
+    struct journal_io io; /* every member set: the system calls unless injected */
+    int dir_fd;
+    int segment_fd; /* the last segment: appends go here */
+    bool read_only;
+    bool failed; /* a write or sync failed: appends refuse (TPW_ERR_LEDGER_FAILED) */
+    tpw_u128 ledger_id;
+    uint64_t segment_size_bytes;
+    uint64_t segment_first_sequence;
+    uint64_t segment_end_bytes; /* end of the last acknowledged record = file size */
+    uint64_t segment_records;
+    uint64_t closed_bytes; /* all earlier segments */
+    uint64_t last_sequence;
+    uint8_t last_hash[JOURNAL_HASH_BYTES];
+};
+
+static inline uint64_t journal__align(uint64_t length)
+{
+    return (length + JOURNAL_RECORD_ALIGN_BYTES - 1) & ~(uint64_t)(JOURNAL_RECORD_ALIGN_BYTES - 1);
+}
+
+static inline uint16_t journal__load_u16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t journal__load_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t journal__load_u64(const uint8_t *p)
+{
+    return (uint64_t)journal__load_u32(p) | (uint64_t)journal__load_u32(p + 4) << 32;
+}
+
+static inline tpw_u128 journal__load_u128(const uint8_t *p)
+{
+    return TPW_U128(journal__load_u64(p + 8), journal__load_u64(p));
+}
+
+static inline void journal__store_u16(uint8_t *p, uint16_t value)
+{
+    p[0] = (uint8_t)value;
+    p[1] = (uint8_t)(value >> 8);
+}
+
+static inline void journal__store_u32(uint8_t *p, uint32_t value)
+{
+    for (unsigned index = 0; index < 4; index++) {
+        p[index] = (uint8_t)(value >> (8 * index));
+    }
+}
+
+static inline void journal__store_u64(uint8_t *p, uint64_t value)
+{
+    journal__store_u32(p, (uint32_t)value);
+    journal__store_u32(p + 4, (uint32_t)(value >> 32));
+}
+
+static inline void journal__store_u128(uint8_t *p, tpw_u128 value)
+{
+    journal__store_u64(p, (uint64_t)value);
+    journal__store_u64(p + 8, (uint64_t)(value >> 64));
+}
+
+/* Shared by journal.c and journal_read.c (defined in journal.c). */
+
+/* `name` receives "<20 digits>.tpj" for `first_sequence`. */
+void journal__segment_name(char name[JOURNAL_SEGMENT_NAME_SIZE], uint64_t first_sequence);
+
+/* The system calls, or the injected ones (`io` may be NULL). */
+struct journal_io journal__io_resolve(const struct journal_io *io);
+
+/* BLAKE2b-256 of `a` followed by `b` (`b` may be NULL when `b_len` is 0). */
+void journal__hash(uint8_t out[JOURNAL_HASH_BYTES], const uint8_t *a, size_t a_len,
+                   const uint8_t *b, size_t b_len);
+
+/* TPW_ERR_JOURNAL_FULL for ENOSPC and EDQUOT, TPW_ERR_IO for any other errno. */
+enum tpw_err journal__errno_code(int error_number);
+
+/* Sets `detail` to "journal segment <name> offset <o> sequence <s>: <reason>" and
+ * returns `code`; <name> is the segment whose first record is `segment_first_sequence`. */
+enum tpw_err journal__error(struct tpw_error_detail *detail, enum tpw_err code,
+                            uint64_t segment_first_sequence, uint64_t offset_bytes,
+                            uint64_t sequence, const char *format, ...)
+    __attribute__((format(printf, 6, 7)));
+
+/* libsodium's one-time set-up; TPW_ERR_INTERNAL when it fails. */
+TPW_MUST_CHECK enum tpw_err journal__crypto_init(struct tpw_error_detail *detail);
+
+/* Defined in journal_read.c. */
+
+/*
+ * The first sequences of the segment files in the directory `dir_fd`, sorted, in
+ * `*sequences` (malloc'd, the caller frees; NULL when `*count` is 0). Other files are
+ * ignored; stray "<segment>.tmp" files of an interrupted roll are removed when
+ * `remove_tmp`.
+ */
+TPW_MUST_CHECK enum tpw_err journal__segments_list(int dir_fd, bool remove_tmp,
+                                                   uint64_t **sequences /* out */,
+                                                   size_t *count /* out */,
+                                                   struct tpw_error_detail *detail);
+
+#endif /* LEDGER_JOURNAL_FORMAT_H */

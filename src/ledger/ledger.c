@@ -1,0 +1,452 @@
+/*
+ * The ledger facade: the data directory, its lock, recovery by replay, and the write
+ * path — stamp a batch's time, apply it to the state machine, journal it with one
+ * write and one fdatasync, and only then return TPW_OK.
+ *
+ * The state is changed before the journal append so the results are known when the
+ * record is written; if the append fails, the in-memory state is ahead of the disk,
+ * so the handle refuses everything from then on (TPW_ERR_LEDGER_FAILED) and a reopen
+ * recovers from the journal. Data directory layout: DATA/journal/ (segments) and
+ * DATA/LOCK (flock'd by the one writer).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+#include "ledger_int.h"
+#include "tpw_assert.h"
+#include "tpwallet/money.h"
+
+#include "banned.h"
+
+#define LEDGER_PATH_MAX 4096
+
+struct ledger {
+    struct ledger__state state;
+    /* Replay copies each record's payload here: records hold 128-bit fields, and a
+     * payload inside the journal's read buffer need not be 16-byte aligned. */
+    struct ledger_transfer *scratch;
+    /* Results of replayed batches; the journal holds commands, not results. */
+    enum ledger_transfer_result *scratch_results;
+    struct journal *journal;
+    struct tpw_clock clock;
+    int lock_fd;
+    bool read_only;
+    bool failed;
+};
+
+static enum tpw_err data_path(const char *data_dir, const char *name, char *path,
+                              struct tpw_error_detail *detail)
+{
+    int n = snprintf(path, LEDGER_PATH_MAX, "%s/%s", data_dir, name);
+    if (n < 0 || n >= LEDGER_PATH_MAX) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "data directory path too long");
+    }
+    return TPW_OK;
+}
+
+static bool path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+enum tpw_err ledger_init(const char *data_dir, struct tpw_error_detail *detail)
+{
+    char journal_dir[LEDGER_PATH_MAX];
+    enum tpw_err err = data_path(data_dir, "journal", journal_dir, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    if (sodium_init() < 0) {
+        return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "libsodium failed to initialize");
+    }
+    if (mkdir(data_dir, 0750) != 0 && errno != EEXIST) {
+        return tpw_error_set(detail, TPW_ERR_IO, 0, "cannot create \"%s\": %s", data_dir,
+                             strerror(errno));
+    }
+    if (path_exists(journal_dir)) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_EXISTS, 0, "\"%s\" already holds a ledger",
+                             data_dir);
+    }
+    tpw_u128 ledger_id = 0;
+    randombytes_buf(&ledger_id, sizeof ledger_id);
+    return journal_create(journal_dir, ledger_id, detail);
+}
+
+static enum tpw_err lock_data_dir(struct ledger *ledger, const char *data_dir,
+                                  struct tpw_error_detail *detail)
+{
+    char path[LEDGER_PATH_MAX];
+    enum tpw_err err = data_path(data_dir, "LOCK", path, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    ledger->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (ledger->lock_fd < 0) {
+        return tpw_error_set(detail, TPW_ERR_IO, 0, "cannot open \"%s\": %s", path,
+                             strerror(errno));
+    }
+    if (flock(ledger->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_LOCKED, 0, "\"%s\" is open in another process",
+                             data_dir);
+    }
+    return TPW_OK;
+}
+
+/* Replays one journal record into the state (journal_apply_fn). */
+static enum tpw_err replay_record(void *ctx, const struct journal_record *record,
+                                  struct tpw_error_detail *detail);
+
+static enum tpw_err open_journal(struct ledger *ledger, const struct ledger_options *options,
+                                 struct tpw_error_detail *detail)
+{
+    char journal_dir[LEDGER_PATH_MAX];
+    enum tpw_err err = data_path(options->data_dir, "journal", journal_dir, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    if (!path_exists(journal_dir)) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_NOT_FOUND, 0,
+                             "no ledger in \"%s\" (create one with `tpwallet init`)",
+                             options->data_dir);
+    }
+    struct journal_options journal_options = {
+        .dir = journal_dir,
+        .segment_size_bytes = options->segment_size_bytes,
+        .read_only = options->read_only,
+    };
+    return journal_open(&journal_options, replay_record, ledger, &ledger->journal, detail);
+}
+
+enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **out,
+                         struct tpw_error_detail *detail)
+{
+    if (sodium_init() < 0) {
+        return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "libsodium failed to initialize");
+    }
+    struct ledger *ledger = calloc(1, sizeof *ledger);
+    if (ledger == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory opening the ledger");
+    }
+    ledger->lock_fd = -1;
+    ledger->clock = options->clock;
+    ledger->read_only = options->read_only;
+    uint64_t seed = 0;
+    randombytes_buf(&seed, sizeof seed);
+    enum tpw_err err = ledger__state_init(&ledger->state, seed);
+    ledger->scratch = aligned_alloc(16, LEDGER_BATCH_MAX * sizeof *ledger->scratch);
+    ledger->scratch_results = calloc(LEDGER_BATCH_MAX, sizeof *ledger->scratch_results);
+    if (ledger->scratch == NULL || ledger->scratch_results == NULL) {
+        err = TPW_ERR_NOMEM;
+    }
+    if (err == TPW_OK && !options->read_only) {
+        err = lock_data_dir(ledger, options->data_dir, detail);
+    }
+    if (err == TPW_OK) {
+        err = open_journal(ledger, options, detail);
+    }
+    if (err != TPW_OK) {
+        if (err == TPW_ERR_NOMEM) {
+            (void)tpw_error_set(detail, err, 0, "out of memory opening the ledger");
+        }
+        ledger_close(ledger);
+        return err;
+    }
+    *out = ledger;
+    return TPW_OK;
+}
+
+void ledger_close(struct ledger *ledger)
+{
+    if (ledger == NULL) {
+        return;
+    }
+    if (ledger->journal != NULL) {
+        journal_close(ledger->journal);
+    }
+    if (ledger->lock_fd >= 0) {
+        (void)close(ledger->lock_fd);
+    }
+    ledger__state_deinit(&ledger->state);
+    free(ledger->scratch);
+    free(ledger->scratch_results);
+    free(ledger);
+}
+
+/* ---- replay --------------------------------------------------------------------------- */
+
+static size_t record_item_bytes(uint16_t type)
+{
+    switch (type) {
+    case JOURNAL_RECORD_ASSETS:
+        return sizeof(struct ledger__asset_command);
+    case JOURNAL_RECORD_ACCOUNTS:
+        return sizeof(struct ledger_account);
+    case JOURNAL_RECORD_TRANSFERS:
+        return sizeof(struct ledger_transfer);
+    default:
+        return 0;
+    }
+}
+
+static enum tpw_err replay_check(const struct ledger__state *state,
+                                 const struct journal_record *record,
+                                 struct tpw_error_detail *detail)
+{
+    size_t item_bytes = record_item_bytes(record->type);
+    size_t count = record->item_count;
+    if (item_bytes == 0 || count == 0 || count > LEDGER_BATCH_MAX ||
+        record->payload_bytes != count * item_bytes) {
+        return tpw_error_set(detail, TPW_ERR_JOURNAL_CORRUPT, 0,
+                             "journal sequence %llu: type %u with %zu items of %u bytes is not "
+                             "a ledger batch",
+                             (unsigned long long)record->sequence, record->type, count,
+                             record->payload_bytes);
+    }
+    if (record->timestamp < state->last_timestamp + count) {
+        return tpw_error_set(detail, TPW_ERR_JOURNAL_CORRUPT, 0,
+                             "journal sequence %llu: timestamp %llu does not follow %llu",
+                             (unsigned long long)record->sequence,
+                             (unsigned long long)record->timestamp,
+                             (unsigned long long)state->last_timestamp);
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err replay_assets(struct ledger__state *state, const struct journal_record *record,
+                                  const struct ledger__asset_command *commands,
+                                  struct tpw_error_detail *detail)
+{
+    uint64_t first = record->timestamp - record->item_count + 1;
+    for (uint32_t i = 0; i < record->item_count; i++) {
+        uint32_t number = 0;
+        enum tpw_err err =
+            ledger__state_define_asset(state, &commands[i], first + i, &number, detail);
+        if (err != TPW_OK) {
+            /* Only valid definitions are journaled, so this is damage or a bug. */
+            return tpw_error_set(detail, TPW_ERR_JOURNAL_CORRUPT, 0,
+                                 "journal sequence %llu: asset definition %u failed: %s",
+                                 (unsigned long long)record->sequence, i, detail->message);
+        }
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err replay_record(void *ctx, const struct journal_record *record,
+                                  struct tpw_error_detail *detail)
+{
+    struct ledger *ledger = ctx;
+    struct ledger__state *state = &ledger->state;
+    enum tpw_err err = replay_check(state, record, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    memcpy(ledger->scratch, record->payload, record->payload_bytes);
+    size_t count = record->item_count;
+    if (ledger__state_reserve(state, count, count) != TPW_OK) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory replaying the journal");
+    }
+    switch (record->type) {
+    case JOURNAL_RECORD_ASSETS:
+        return replay_assets(state, record, (const void *)ledger->scratch, detail);
+    case JOURNAL_RECORD_ACCOUNTS:
+        err = ledger__state_create_accounts(state, (const void *)ledger->scratch, count,
+                                            record->timestamp, (void *)ledger->scratch_results);
+        break;
+    default:
+        err = ledger__state_create_transfers(state, ledger->scratch, count, record->timestamp,
+                                             ledger->scratch_results);
+        break;
+    }
+    if (err != TPW_OK) {
+        return tpw_error_set(detail, err, 0, "out of memory replaying the journal");
+    }
+    return TPW_OK;
+}
+
+/* ---- the write path -------------------------------------------------------------------- */
+
+static enum tpw_err write_allowed(const struct ledger *ledger, size_t count,
+                                  struct tpw_error_detail *detail)
+{
+    if (ledger->failed) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_FAILED, 0,
+                             "the ledger stopped after a storage failure; reopen it to recover");
+    }
+    if (ledger->read_only) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_READ_ONLY, 0, "the ledger is open read-only");
+    }
+    if (count > LEDGER_BATCH_MAX) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_BATCH_TOO_LARGE, 0,
+                             "%zu commands in one batch; the most is %u", count, LEDGER_BATCH_MAX);
+    }
+    return TPW_OK;
+}
+
+static uint64_t batch_last_timestamp(const struct ledger *ledger, size_t count)
+{
+    uint64_t now = tpw_clock_now_ns(&ledger->clock);
+    return ledger__batch_first_timestamp(&ledger->state, now, count) + count - 1;
+}
+
+/* Makes the applied batch durable; any failure stops the handle for good. */
+static enum tpw_err journal_batch(struct ledger *ledger, uint16_t type, uint64_t last_timestamp,
+                                  size_t count, const void *payload, size_t payload_bytes,
+                                  struct tpw_error_detail *detail)
+{
+    enum tpw_err err = journal_append(ledger->journal, type, last_timestamp, (uint32_t)count,
+                                      payload, payload_bytes, detail);
+    if (err != TPW_OK) {
+        ledger->failed = true;
+    }
+    return err;
+}
+
+static enum tpw_err apply_failed(struct ledger *ledger, enum tpw_err err,
+                                 struct tpw_error_detail *detail)
+{
+    /* The state may be half-way through a batch that was never journaled. */
+    ledger->failed = true;
+    return tpw_error_set(detail, err, 0, "out of memory applying a batch; reopen the ledger");
+}
+
+enum tpw_err ledger_asset_define(struct ledger *ledger, const char *code, uint8_t exponent,
+                                 uint32_t *number, struct tpw_error_detail *detail)
+{
+    enum tpw_err err = write_allowed(ledger, 1, detail);
+    size_t len = strlen(code);
+    if (err == TPW_OK && !money_asset_code_valid(code, len)) {
+        err = tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0,
+                            "asset codes are 2 to 8 of A-Z and 0-9, starting with a letter");
+    }
+    if (err == TPW_OK && exponent > MONEY_ASSET_EXPONENT_MAX) {
+        err = tpw_error_set(detail, TPW_ERR_ASSET_EXPONENT_INVALID, 0,
+                            "asset exponent %u is above %u", exponent, MONEY_ASSET_EXPONENT_MAX);
+    }
+    if (err != TPW_OK) {
+        return err;
+    }
+    struct ledger_asset existing;
+    if (ledger_asset_find(ledger, code, &existing) == TPW_OK) {
+        *number = existing.number;
+        return existing.exponent == exponent
+                   ? TPW_OK
+                   : tpw_error_set(detail, TPW_ERR_LEDGER_ASSET_CONFLICT, 0,
+                                   "asset \"%s\" has exponent %u in this ledger", code,
+                                   existing.exponent);
+    }
+    if (ledger->state.asset_count == LEDGER_ASSETS_MAX) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_ASSETS_FULL, 0, "the ledger has %u assets",
+                             LEDGER_ASSETS_MAX);
+    }
+    struct ledger__asset_command command = {.exponent = exponent};
+    memcpy(command.code, code, len);
+    uint64_t timestamp = batch_last_timestamp(ledger, 1);
+    err = journal_batch(ledger, JOURNAL_RECORD_ASSETS, timestamp, 1, &command, sizeof command,
+                        detail);
+    if (err == TPW_OK) {
+        err = ledger__state_define_asset(&ledger->state, &command, timestamp, number, detail);
+        TPW_ASSERT(err == TPW_OK); /* validated above */
+    }
+    return err;
+}
+
+enum tpw_err ledger_create_accounts(struct ledger *ledger, const struct ledger_account *accounts,
+                                    size_t count, enum ledger_account_result *results,
+                                    struct tpw_error_detail *detail)
+{
+    enum tpw_err err = write_allowed(ledger, count, detail);
+    if (err != TPW_OK || count == 0) {
+        return err;
+    }
+    if (ledger__state_reserve(&ledger->state, count, 0) != TPW_OK) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for %zu accounts", count);
+    }
+    uint64_t timestamp = batch_last_timestamp(ledger, count);
+    err = ledger__state_create_accounts(&ledger->state, accounts, count, timestamp, results);
+    if (err != TPW_OK) {
+        return apply_failed(ledger, err, detail);
+    }
+    return journal_batch(ledger, JOURNAL_RECORD_ACCOUNTS, timestamp, count, accounts,
+                         count * sizeof *accounts, detail);
+}
+
+enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_transfer *transfers,
+                                     size_t count, enum ledger_transfer_result *results,
+                                     struct tpw_error_detail *detail)
+{
+    enum tpw_err err = write_allowed(ledger, count, detail);
+    if (err != TPW_OK || count == 0) {
+        return err;
+    }
+    if (ledger__state_reserve(&ledger->state, 0, count) != TPW_OK) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for %zu transfers", count);
+    }
+    uint64_t timestamp = batch_last_timestamp(ledger, count);
+    err = ledger__state_create_transfers(&ledger->state, transfers, count, timestamp, results);
+    if (err != TPW_OK) {
+        return apply_failed(ledger, err, detail);
+    }
+    return journal_batch(ledger, JOURNAL_RECORD_TRANSFERS, timestamp, count, transfers,
+                         count * sizeof *transfers, detail);
+}
+
+/* ---- state ----------------------------------------------------------------------------- */
+
+void ledger_state_hash(const struct ledger *ledger, uint8_t out[LEDGER_STATE_HASH_BYTES])
+{
+    ledger__state_hash(&ledger->state, out);
+}
+
+void ledger_stats_get(const struct ledger *ledger, struct ledger_stats *out)
+{
+    const struct ledger__state *state = &ledger->state;
+    *out = (struct ledger_stats){
+        .journal_sequence = journal_last_sequence(ledger->journal),
+        .journal_bytes = journal_size_bytes(ledger->journal),
+        .last_timestamp = state->last_timestamp,
+        .accounts = state->account_count,
+        .transfers = state->transfer_count,
+        .pending = state->pending_count,
+        .failed_ids = state->failure_count,
+    };
+}
+
+const struct ledger__state *ledger__state_of(const struct ledger *ledger)
+{
+    return &ledger->state;
+}
+
+enum tpw_err ledger_journal_verify(const char *data_dir, struct ledger_journal_report *report,
+                                   struct tpw_error_detail *detail)
+{
+    char journal_dir[LEDGER_PATH_MAX];
+    enum tpw_err err = data_path(data_dir, "journal", journal_dir, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    if (!path_exists(journal_dir)) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_NOT_FOUND, 0, "no ledger in \"%s\"", data_dir);
+    }
+    struct journal_verify_report raw;
+    memset(&raw, 0, sizeof raw);
+    err = journal_verify(journal_dir, &raw, detail);
+    *report = (struct ledger_journal_report){
+        .segments = raw.segments,
+        .records = raw.records,
+        .last_sequence = raw.last_sequence,
+        .bytes = raw.bytes,
+        .torn_tail = raw.torn_tail,
+    };
+    _Static_assert(sizeof report->last_hash == sizeof raw.last_hash, "hash sizes agree");
+    memcpy(report->last_hash, raw.last_hash, sizeof raw.last_hash);
+    return err;
+}

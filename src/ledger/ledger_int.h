@@ -1,0 +1,209 @@
+/*
+ * Internals of the ledger module, shared by its files and private to src/ledger.
+ *
+ * The state machine (`struct ledger__state`) holds everything a batch can read or
+ * change, does no I/O and never reads a clock: the facade (ledger.c) stamps each
+ * batch's timestamp and journals it. Records live in append-only arrays in creation
+ * order; hash indexes map ids to array positions. A linked chain mutates as it goes
+ * and keeps an undo log, which a failure replays backwards.
+ */
+#ifndef LEDGER_INT_H
+#define LEDGER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tpwallet/ledger.h"
+
+_Static_assert(sizeof(struct ledger_account) == 128, "account record is 128 bytes");
+_Static_assert(sizeof(struct ledger_transfer) == 128, "transfer record is 128 bytes");
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "records are journaled in host order, which must be little-endian");
+
+/* Assets are few (ISO 4217 has ~180 codes); numbers are 1-based indexes. */
+#define LEDGER_ASSETS_MAX 4096u
+
+/* One asset definition in a journal record (16 bytes). */
+struct ledger__asset_command {
+    char code[8]; /* not NUL-terminated when 8 characters long */
+    uint8_t exponent;
+    uint8_t reserved[7];
+};
+_Static_assert(sizeof(struct ledger__asset_command) == 16, "asset command is 16 bytes");
+
+/* ---- hash index: 128-bit id → 32-bit position, linear probing ---------------------- */
+
+struct ledger__index {
+    uint32_t *slots; /* position + 1; 0 = empty */
+    uint64_t mask;   /* capacity - 1, capacity a power of two */
+    uint64_t count;
+    uint64_t seed; /* keyed hash: ids are chosen by clients */
+};
+
+#define LEDGER_INDEX_NONE UINT32_MAX
+
+TPW_MUST_CHECK enum tpw_err ledger__index_init(struct ledger__index *index, uint64_t seed);
+void ledger__index_deinit(struct ledger__index *index);
+/* Makes room for `more` inserts without rehashing (the only call that allocates). */
+TPW_MUST_CHECK enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more,
+                                                  const void *records, size_t stride);
+/* `records` is the array the positions point into; its first 16 bytes per record are
+ * the id (true of accounts, transfers and failures). */
+uint32_t ledger__index_find(const struct ledger__index *index, tpw_u128 id, const void *records,
+                            size_t stride);
+void ledger__index_insert(struct ledger__index *index, tpw_u128 id, uint32_t position);
+void ledger__index_remove(struct ledger__index *index, tpw_u128 id, const void *records,
+                          size_t stride);
+
+/* ---- per-transfer metadata ---------------------------------------------------------- */
+
+struct ledger__transfer_meta {
+    uint64_t expires_at;  /* pending with a timeout: ns; else 0 */
+    uint64_t resolved_at; /* when posted, voided or released by expiry; else 0 */
+    uint8_t state;        /* enum ledger_pending_state */
+};
+
+/* A pinned failure: the id and the result that pinned it. */
+struct ledger__failure {
+    tpw_u128 id;
+    uint64_t timestamp;
+    uint32_t result;
+    uint32_t reserved;
+};
+
+/* Expiry queue entry: a min-heap on (expires_at, position). Entries are checked when
+ * popped, so rolled-back and resolved pendings need no removal. */
+struct ledger__expiry {
+    tpw_u128 id;
+    uint64_t expires_at;
+    uint32_t position;
+};
+
+/* An account's transfers, by position, in timestamp order. */
+struct ledger__history {
+    uint32_t *positions;
+    uint32_t count;
+    uint32_t capacity;
+};
+
+/* ---- undo log for linked chains ------------------------------------------------------ */
+
+enum ledger__undo_kind {
+    LEDGER_UNDO_ACCOUNT = 1, /* restore an account record */
+    LEDGER_UNDO_META = 2,    /* restore a transfer's metadata */
+    LEDGER_UNDO_HISTORY = 3, /* pop the last entry of an account's history */
+};
+
+struct ledger__undo {
+    uint32_t kind;
+    uint32_t position;
+    union {
+        struct ledger_account account;
+        struct ledger__transfer_meta meta;
+    } saved;
+};
+
+/* ---- the state ----------------------------------------------------------------------- */
+
+struct ledger__state {
+    struct ledger_asset assets[LEDGER_ASSETS_MAX];
+    uint32_t asset_count;
+
+    struct ledger_account *accounts;
+    struct ledger__history *histories; /* parallel to accounts */
+    uint32_t account_count;
+    uint32_t account_capacity;
+    struct ledger__index account_index;
+
+    struct ledger_transfer *transfers;
+    struct ledger__transfer_meta *metas; /* parallel to transfers */
+    uint32_t transfer_count;
+    uint32_t transfer_capacity;
+    struct ledger__index transfer_index;
+    uint64_t pending_count;
+
+    struct ledger__failure *failures;
+    uint32_t failure_count;
+    uint32_t failure_capacity;
+    struct ledger__index failure_index;
+
+    struct ledger__expiry *expiries; /* min-heap */
+    uint32_t expiry_count;
+    uint32_t expiry_capacity;
+
+    struct ledger__undo *undo;
+    uint32_t undo_count;
+    uint32_t undo_capacity;
+
+    uint64_t last_timestamp;
+};
+
+TPW_MUST_CHECK enum tpw_err ledger__state_init(struct ledger__state *state, uint64_t seed);
+void ledger__state_deinit(struct ledger__state *state);
+
+/* The first timestamp a batch of `count` commands gets, given the clock's proposal. */
+uint64_t ledger__batch_first_timestamp(const struct ledger__state *state, uint64_t now,
+                                       size_t count);
+
+/* Makes room for a batch so applying it cannot fail on memory, except for per-account
+ * histories (ledger__history_push), whose failure the caller treats as fatal. */
+TPW_MUST_CHECK enum tpw_err ledger__state_reserve(struct ledger__state *state, size_t accounts,
+                                                  size_t transfers);
+
+/*
+ * Applying batches. `last_timestamp` is the timestamp of the batch's last command
+ * (the journal record's timestamp). Deterministic: the same state and batch give the
+ * same results and the same new state. TPW_ERR_NOMEM only if a history could not grow.
+ */
+TPW_MUST_CHECK enum tpw_err ledger__state_define_asset(struct ledger__state *state,
+                                                       const struct ledger__asset_command *cmd,
+                                                       uint64_t timestamp,
+                                                       uint32_t *number /* out */,
+                                                       struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err ledger__state_create_accounts(struct ledger__state *state,
+                                                          const struct ledger_account *accounts,
+                                                          size_t count, uint64_t last_timestamp,
+                                                          enum ledger_account_result *results);
+TPW_MUST_CHECK enum tpw_err ledger__state_create_transfers(struct ledger__state *state,
+                                                           const struct ledger_transfer *transfers,
+                                                           size_t count, uint64_t last_timestamp,
+                                                           enum ledger_transfer_result *results);
+
+/* Validation and application of one transfer (transfer.c); mutations are logged in
+ * the undo log. */
+TPW_MUST_CHECK enum ledger_transfer_result
+ledger__transfer_apply(struct ledger__state *state, const struct ledger_transfer *command,
+                       uint64_t timestamp, bool *out_of_memory /* out */);
+
+/* Expiry queue (expiry.c). */
+TPW_MUST_CHECK enum tpw_err ledger__expiry_push(struct ledger__state *state, tpw_u128 id,
+                                                uint64_t expires_at, uint32_t position);
+/* Releases every pending transfer that expired at or before `timestamp`. */
+void ledger__expiry_sweep(struct ledger__state *state, uint64_t timestamp);
+
+/* Undo log and helpers used by state.c and transfer.c. */
+TPW_MUST_CHECK enum tpw_err ledger__undo_reserve(struct ledger__state *state, uint32_t more);
+void ledger__undo_account(struct ledger__state *state, uint32_t position);
+void ledger__undo_meta(struct ledger__state *state, uint32_t position);
+void ledger__undo_history(struct ledger__state *state, uint32_t account_position);
+void ledger__undo_rollback(struct ledger__state *state, uint32_t mark);
+
+TPW_MUST_CHECK enum tpw_err ledger__history_push(struct ledger__state *state,
+                                                 uint32_t account_position,
+                                                 uint32_t transfer_position);
+
+uint32_t ledger__account_find(const struct ledger__state *state, tpw_u128 id);
+uint32_t ledger__transfer_find(const struct ledger__state *state, tpw_u128 id);
+
+/* The state behind a handle (ledger.c), for the query functions. */
+const struct ledger__state *ledger__state_of(const struct ledger *ledger);
+
+/* The whole state's digest (state_hash.c). */
+void ledger__state_hash(const struct ledger__state *state, uint8_t out[LEDGER_STATE_HASH_BYTES]);
+
+/* Balances of an account as of a timestamp, recomputed from its history (query.c). */
+void ledger__balance_as_of(const struct ledger__state *state, uint32_t account_position,
+                           uint64_t timestamp, struct ledger_balance *out);
+
+#endif /* LEDGER_INT_H */

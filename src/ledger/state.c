@@ -1,0 +1,434 @@
+/*
+ * The ledger's state machine: storage of the state, assets, account creation, the
+ * batch driver for linked chains, and the undo log that makes a chain all-or-nothing.
+ *
+ * Nothing here does I/O or reads a clock; the facade passes each batch's timestamp.
+ * Given the same state and the same batch, the results and the new state are the
+ * same — that is what makes replaying the journal reproduce the ledger exactly.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger_int.h"
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+#define ARRAY_CAPACITY_MIN 1024u
+
+/* Grows `*array` (elements of `size` bytes) to hold `needed`; doubles to amortize. */
+static enum tpw_err array_reserve(void **array, uint32_t *capacity, uint64_t needed, size_t size)
+{
+    if (needed <= *capacity) {
+        return TPW_OK;
+    }
+    if (needed >= UINT32_MAX) {
+        return TPW_ERR_NOMEM; /* positions are 32-bit; see LEDGER_INDEX_NONE */
+    }
+    uint64_t grown = *capacity < ARRAY_CAPACITY_MIN ? ARRAY_CAPACITY_MIN : *capacity;
+    while (grown < needed) {
+        grown *= 2;
+    }
+    if (grown >= UINT32_MAX) {
+        grown = UINT32_MAX - 1;
+    }
+    void *bigger = realloc(*array, (size_t)grown * size);
+    if (bigger == NULL) {
+        return TPW_ERR_NOMEM;
+    }
+    *array = bigger;
+    *capacity = (uint32_t)grown;
+    return TPW_OK;
+}
+
+enum tpw_err ledger__state_init(struct ledger__state *state, uint64_t seed)
+{
+    memset(state, 0, sizeof *state);
+    if (ledger__index_init(&state->account_index, seed) != TPW_OK ||
+        ledger__index_init(&state->transfer_index, seed ^ 0x5a5a5a5aull) != TPW_OK ||
+        ledger__index_init(&state->failure_index, seed ^ 0xa5a5a5a5ull) != TPW_OK) {
+        ledger__state_deinit(state);
+        return TPW_ERR_NOMEM;
+    }
+    return TPW_OK;
+}
+
+void ledger__state_deinit(struct ledger__state *state)
+{
+    for (uint32_t i = 0; i < state->account_count; i++) {
+        free(state->histories[i].positions);
+    }
+    free(state->accounts);
+    free(state->histories);
+    free(state->transfers);
+    free(state->metas);
+    free(state->failures);
+    free(state->expiries);
+    free(state->undo);
+    ledger__index_deinit(&state->account_index);
+    ledger__index_deinit(&state->transfer_index);
+    ledger__index_deinit(&state->failure_index);
+    memset(state, 0, sizeof *state);
+}
+
+uint64_t ledger__batch_first_timestamp(const struct ledger__state *state, uint64_t now,
+                                       size_t count)
+{
+    TPW_ASSERT(count > 0 && count <= LEDGER_BATCH_MAX);
+    uint64_t last = state->last_timestamp + count;
+    if (now > last) {
+        last = now;
+    }
+    return last - count + 1;
+}
+
+static enum tpw_err reserve_accounts(struct ledger__state *state, size_t more)
+{
+    uint64_t needed = (uint64_t)state->account_count + more;
+    uint32_t capacity = state->account_capacity;
+    if (array_reserve((void **)&state->accounts, &capacity, needed, sizeof *state->accounts) !=
+        TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    uint32_t history_capacity = state->account_capacity;
+    if (array_reserve((void **)&state->histories, &history_capacity, capacity,
+                      sizeof *state->histories) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    state->account_capacity = capacity;
+    return ledger__index_reserve(&state->account_index, more, state->accounts,
+                                 sizeof *state->accounts);
+}
+
+static enum tpw_err reserve_transfers(struct ledger__state *state, size_t more)
+{
+    uint64_t needed = (uint64_t)state->transfer_count + more;
+    uint32_t capacity = state->transfer_capacity;
+    if (array_reserve((void **)&state->transfers, &capacity, needed, sizeof *state->transfers) !=
+        TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    uint32_t meta_capacity = state->transfer_capacity;
+    if (array_reserve((void **)&state->metas, &meta_capacity, capacity, sizeof *state->metas) !=
+        TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    state->transfer_capacity = capacity;
+    if (ledger__index_reserve(&state->transfer_index, more, state->transfers,
+                              sizeof *state->transfers) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    uint64_t failures = (uint64_t)state->failure_count + more;
+    if (array_reserve((void **)&state->failures, &state->failure_capacity, failures,
+                      sizeof *state->failures) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    return ledger__index_reserve(&state->failure_index, more, state->failures,
+                                 sizeof *state->failures);
+}
+
+enum tpw_err ledger__state_reserve(struct ledger__state *state, size_t accounts, size_t transfers)
+{
+    TPW_ASSERT(accounts <= LEDGER_BATCH_MAX && transfers <= LEDGER_BATCH_MAX);
+    if (reserve_accounts(state, accounts) != TPW_OK ||
+        reserve_transfers(state, transfers) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    /* A chain member logs at most 2 accounts, 1 meta and 2 history pushes. */
+    size_t commands = accounts > transfers ? accounts : transfers;
+    return ledger__undo_reserve(state, (uint32_t)(commands * 5));
+}
+
+uint32_t ledger__account_find(const struct ledger__state *state, tpw_u128 id)
+{
+    return ledger__index_find(&state->account_index, id, state->accounts, sizeof *state->accounts);
+}
+
+uint32_t ledger__transfer_find(const struct ledger__state *state, tpw_u128 id)
+{
+    return ledger__index_find(&state->transfer_index, id, state->transfers,
+                              sizeof *state->transfers);
+}
+
+/* ---- history ------------------------------------------------------------------------ */
+
+enum tpw_err ledger__history_push(struct ledger__state *state, uint32_t account_position,
+                                  uint32_t transfer_position)
+{
+    struct ledger__history *history = &state->histories[account_position];
+    if (history->count == history->capacity) {
+        uint32_t capacity = history->capacity;
+        uint64_t needed = (uint64_t)capacity + 1;
+        if (array_reserve((void **)&history->positions, &capacity, needed,
+                          sizeof *history->positions) != TPW_OK) {
+            return TPW_ERR_NOMEM;
+        }
+        history->capacity = capacity;
+    }
+    history->positions[history->count++] = transfer_position;
+    return TPW_OK;
+}
+
+/* ---- undo log ------------------------------------------------------------------------ */
+
+enum tpw_err ledger__undo_reserve(struct ledger__state *state, uint32_t more)
+{
+    uint64_t needed = (uint64_t)state->undo_count + more;
+    return array_reserve((void **)&state->undo, &state->undo_capacity, needed, sizeof *state->undo);
+}
+
+static struct ledger__undo *undo_next(struct ledger__state *state, uint32_t kind, uint32_t pos)
+{
+    /* ledger__state_reserve sized the log for a whole batch of chain members. */
+    TPW_ASSERT(state->undo_count < state->undo_capacity);
+    struct ledger__undo *entry = &state->undo[state->undo_count++];
+    entry->kind = kind;
+    entry->position = pos;
+    return entry;
+}
+
+void ledger__undo_account(struct ledger__state *state, uint32_t position)
+{
+    undo_next(state, LEDGER_UNDO_ACCOUNT, position)->saved.account = state->accounts[position];
+}
+
+void ledger__undo_meta(struct ledger__state *state, uint32_t position)
+{
+    undo_next(state, LEDGER_UNDO_META, position)->saved.meta = state->metas[position];
+}
+
+void ledger__undo_history(struct ledger__state *state, uint32_t account_position)
+{
+    (void)undo_next(state, LEDGER_UNDO_HISTORY, account_position);
+}
+
+void ledger__undo_rollback(struct ledger__state *state, uint32_t mark)
+{
+    while (state->undo_count > mark) {
+        const struct ledger__undo *entry = &state->undo[--state->undo_count];
+        switch (entry->kind) {
+        case LEDGER_UNDO_ACCOUNT:
+            state->accounts[entry->position] = entry->saved.account;
+            break;
+        case LEDGER_UNDO_META:
+            state->metas[entry->position] = entry->saved.meta;
+            break;
+        case LEDGER_UNDO_HISTORY:
+            TPW_ASSERT(state->histories[entry->position].count > 0);
+            state->histories[entry->position].count--;
+            break;
+        default:
+            TPW_ASSERT(!"unknown undo entry");
+        }
+    }
+}
+
+/* ---- assets -------------------------------------------------------------------------- */
+
+static enum tpw_err asset_command_code(const struct ledger__asset_command *cmd, char *code,
+                                       struct tpw_error_detail *detail)
+{
+    size_t len = 0;
+    while (len < sizeof cmd->code && cmd->code[len] != '\0') {
+        len++;
+    }
+    for (size_t i = len; i < sizeof cmd->code; i++) {
+        if (cmd->code[i] != '\0') {
+            return tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0, "asset code is malformed");
+        }
+    }
+    bool shaped = len >= 2;
+    for (size_t i = 0; i < len && shaped; i++) {
+        char c = cmd->code[i];
+        shaped = (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
+    }
+    if (!shaped) {
+        return tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0,
+                             "asset codes are 2 to 8 of A-Z and 0-9, starting with a letter");
+    }
+    memcpy(code, cmd->code, len);
+    code[len] = '\0';
+    return TPW_OK;
+}
+
+enum tpw_err ledger__state_define_asset(struct ledger__state *state,
+                                        const struct ledger__asset_command *cmd, uint64_t timestamp,
+                                        uint32_t *number, struct tpw_error_detail *detail)
+{
+    TPW_ASSERT(timestamp > state->last_timestamp);
+    ledger__expiry_sweep(state, timestamp);
+    char code[sizeof state->assets[0].code] = {0};
+    enum tpw_err err = asset_command_code(cmd, code, detail);
+    if (err == TPW_OK && cmd->exponent > 18) {
+        err = tpw_error_set(detail, TPW_ERR_ASSET_EXPONENT_INVALID, 0,
+                            "asset exponent %u is above 18", cmd->exponent);
+    }
+    for (uint32_t i = 0; err == TPW_OK && i < state->asset_count; i++) {
+        const struct ledger_asset *asset = &state->assets[i];
+        if (strcmp(asset->code, code) == 0) {
+            if (asset->exponent != cmd->exponent) {
+                err = tpw_error_set(detail, TPW_ERR_LEDGER_ASSET_CONFLICT, 0,
+                                    "asset \"%s\" has exponent %u in this ledger", code,
+                                    asset->exponent);
+            }
+            *number = asset->number;
+            state->last_timestamp = timestamp;
+            return err;
+        }
+    }
+    if (err == TPW_OK && state->asset_count == LEDGER_ASSETS_MAX) {
+        err = tpw_error_set(detail, TPW_ERR_LEDGER_ASSETS_FULL, 0, "the ledger has %u assets",
+                            LEDGER_ASSETS_MAX);
+    }
+    /* The timestamp is consumed whatever the outcome: it was journaled. */
+    state->last_timestamp = timestamp;
+    if (err != TPW_OK) {
+        return err;
+    }
+    struct ledger_asset *asset = &state->assets[state->asset_count++];
+    asset->number = state->asset_count;
+    asset->exponent = cmd->exponent;
+    memcpy(asset->code, code, sizeof asset->code);
+    *number = asset->number;
+    return TPW_OK;
+}
+
+/* ---- accounts ------------------------------------------------------------------------ */
+
+static enum ledger_account_result account_exists(const struct ledger_account *a,
+                                                 const struct ledger_account *e)
+{
+    uint16_t compared = (uint16_t)~LEDGER_ACCOUNT_LINKED;
+    if ((a->flags & compared) != (e->flags & compared)) {
+        return LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_FLAGS;
+    }
+    if (a->asset != e->asset) {
+        return LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_ASSET;
+    }
+    if (a->kind != e->kind) {
+        return LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_KIND;
+    }
+    if (a->owner != e->owner) {
+        return LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_OWNER;
+    }
+    if (a->overdraft_limit != e->overdraft_limit) {
+        return LEDGER_ACCOUNT_EXISTS_WITH_DIFFERENT_OVERDRAFT_LIMIT;
+    }
+    return LEDGER_ACCOUNT_EXISTS;
+}
+
+static enum ledger_account_result account_validate(const struct ledger__state *state,
+                                                   const struct ledger_account *a)
+{
+    if (a->timestamp != 0) {
+        return LEDGER_ACCOUNT_TIMESTAMP_MUST_BE_ZERO;
+    }
+    if ((a->flags & ~LEDGER_ACCOUNT_FLAGS_ALL) != 0) {
+        return LEDGER_ACCOUNT_RESERVED_FLAG;
+    }
+    if (a->id == 0) {
+        return LEDGER_ACCOUNT_ID_MUST_NOT_BE_ZERO;
+    }
+    if (a->id == LEDGER_ID_MAX) {
+        return LEDGER_ACCOUNT_ID_MUST_NOT_BE_INT_MAX;
+    }
+    uint32_t existing = ledger__account_find(state, a->id);
+    if (existing != LEDGER_INDEX_NONE) {
+        return account_exists(a, &state->accounts[existing]);
+    }
+    uint16_t limits = LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS |
+                      LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS;
+    if ((a->flags & limits) == limits) {
+        return LEDGER_ACCOUNT_FLAGS_ARE_MUTUALLY_EXCLUSIVE;
+    }
+    if (a->debits_pending != 0) {
+        return LEDGER_ACCOUNT_DEBITS_PENDING_MUST_BE_ZERO;
+    }
+    if (a->debits_posted != 0) {
+        return LEDGER_ACCOUNT_DEBITS_POSTED_MUST_BE_ZERO;
+    }
+    if (a->credits_pending != 0) {
+        return LEDGER_ACCOUNT_CREDITS_PENDING_MUST_BE_ZERO;
+    }
+    if (a->credits_posted != 0) {
+        return LEDGER_ACCOUNT_CREDITS_POSTED_MUST_BE_ZERO;
+    }
+    if (a->asset == 0) {
+        return LEDGER_ACCOUNT_ASSET_MUST_NOT_BE_ZERO;
+    }
+    if (a->kind == 0 || a->kind > LEDGER_KIND_MAX) {
+        return LEDGER_ACCOUNT_KIND_INVALID;
+    }
+    if (a->overdraft_limit != 0 &&
+        (a->flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) == 0) {
+        return LEDGER_ACCOUNT_OVERDRAFT_LIMIT_REQUIRES_DEBITS_MUST_NOT_EXCEED_CREDITS;
+    }
+    if (a->asset > state->asset_count) {
+        return LEDGER_ACCOUNT_ASSET_NOT_FOUND;
+    }
+    return LEDGER_ACCOUNT_OK;
+}
+
+static void account_insert(struct ledger__state *state, const struct ledger_account *a,
+                           uint64_t timestamp)
+{
+    uint32_t position = state->account_count++;
+    TPW_ASSERT(position < state->account_capacity);
+    struct ledger_account *stored = &state->accounts[position];
+    *stored = *a;
+    stored->flags &= (uint16_t)~LEDGER_ACCOUNT_LINKED;
+    stored->timestamp = timestamp;
+    memset(&state->histories[position], 0, sizeof state->histories[position]);
+    ledger__index_insert(&state->account_index, a->id, position);
+}
+
+/* Undoes the accounts a failed chain created: they are the newest ones. */
+static void accounts_truncate(struct ledger__state *state, uint32_t count)
+{
+    while (state->account_count > count) {
+        uint32_t position = state->account_count - 1;
+        ledger__index_remove(&state->account_index, state->accounts[position].id, state->accounts,
+                             sizeof *state->accounts);
+        state->account_count--;
+    }
+}
+
+enum tpw_err ledger__state_create_accounts(struct ledger__state *state,
+                                           const struct ledger_account *accounts, size_t count,
+                                           uint64_t last_timestamp,
+                                           enum ledger_account_result *results)
+{
+    TPW_ASSERT(count > 0 && last_timestamp >= state->last_timestamp + count);
+    uint64_t first = last_timestamp - count + 1;
+    ledger__expiry_sweep(state, first);
+    size_t chain_start = 0;
+    uint32_t chain_accounts = state->account_count;
+    bool chain_failed = false;
+    for (size_t i = 0; i < count; i++) {
+        const struct ledger_account *a = &accounts[i];
+        bool linked = (a->flags & LEDGER_ACCOUNT_LINKED) != 0;
+        enum ledger_account_result result = LEDGER_ACCOUNT_LINKED_EVENT_FAILED;
+        if (!chain_failed) {
+            result = (linked && i + 1 == count) ? LEDGER_ACCOUNT_LINKED_EVENT_CHAIN_OPEN
+                                                : account_validate(state, a);
+        }
+        if (result == LEDGER_ACCOUNT_OK) {
+            account_insert(state, a, first + i);
+        }
+        results[i] = result;
+        if (result != LEDGER_ACCOUNT_OK && result != LEDGER_ACCOUNT_EXISTS && !chain_failed) {
+            chain_failed = true;
+            accounts_truncate(state, chain_accounts);
+            for (size_t j = chain_start; j < i; j++) {
+                results[j] = LEDGER_ACCOUNT_LINKED_EVENT_FAILED;
+            }
+        }
+        if (!linked) {
+            chain_start = i + 1;
+            chain_accounts = state->account_count;
+            chain_failed = false;
+        }
+    }
+    state->last_timestamp = last_timestamp;
+    return TPW_OK;
+}
