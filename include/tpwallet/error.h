@@ -80,7 +80,7 @@
     /* Identifiers. */                                                                             \
     X(ID_INVALID, -80, 400, 65, "invalid_request_error", "id_invalid", "invalid identifier")       \
     X(ID_PREFIX, -81, 400, 65, "invalid_request_error", "id_prefix",                               \
-      "identifier has the wrong prefix")                                                          \
+      "identifier has the wrong prefix")                                                           \
     /* The ledger. */                                                                              \
     X(LEDGER_EXISTS, -100, 409, 73, "invalid_request_error", "ledger_exists",                      \
       "a ledger already exists in this directory")                                                 \
@@ -104,13 +104,11 @@
       "no such account")                                                                           \
     X(LEDGER_TRANSFER_NOT_FOUND, -110, 404, 65, "invalid_request_error", "transfer_not_found",     \
       "no such transfer")                                                                          \
-    X(LEDGER_FLAG_UNKNOWN, -111, 400, 65, "invalid_request_error", "flag_unknown",                 \
-      "unknown flag")                                                                              \
+    X(LEDGER_FLAG_UNKNOWN, -111, 400, 65, "invalid_request_error", "flag_unknown", "unknown flag") \
     X(LEDGER_KIND_UNKNOWN, -112, 400, 65, "invalid_request_error", "account_kind_unknown",         \
       "unknown account kind")                                                                      \
     /* The journal. */                                                                             \
-    X(JOURNAL_CORRUPT, -120, 500, 65, "api_error", "journal_corrupt",                              \
-      "the journal is damaged")                                                                    \
+    X(JOURNAL_CORRUPT, -120, 500, 65, "api_error", "journal_corrupt", "the journal is damaged")    \
     X(JOURNAL_FULL, -121, 507, 74, "api_error", "journal_full", "no space left for the journal")   \
     X(JOURNAL_SYNC, -122, 500, 74, "api_error", "journal_sync_failed",                             \
       "the journal could not be made durable")                                                     \
