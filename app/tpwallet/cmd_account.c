@@ -85,22 +85,6 @@ static enum tpw_err build_account(struct cli *cli, struct ledger *ledger,
     return err;
 }
 
-/* A command the ledger refused: the result name is the error code. */
-int lcli_rejected(struct cli *cli, const char *result, const char *param)
-{
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
-    tpw_error_set_param(&detail, param);
-    (void)tpw_error_set(&detail, TPW_ERR_INVALID_ARGUMENT, 0, "rejected: %s", result);
-    (void)fprintf(stderr, "tpwallet %s: rejected: %s\n", cli->command, result);
-    if (cli->json) {
-        (void)cli_print_json_take(cli, json_pack("{s:{s:s,s:s,s:s,s:s}}", "error", "type",
-                                                 "invalid_request_error", "code", result, "message",
-                                                 detail.message, "param", param));
-    }
-    return 65; /* EX_DATAERR */
-}
-
 static int account_create(struct cli *cli, int argc, char **argv)
 {
     struct create_options o = {0};
@@ -273,88 +257,6 @@ static int account_list(struct cli *cli, int argc, char **argv)
     return status;
 }
 
-/* ---- import ----------------------------------------------------------------------------- */
-
-static enum tpw_err parse_account(struct cli *cli, struct ledger *ledger, json_t *object,
-                                  void *record, struct tpw_error_detail *detail)
-{
-    return lcli_account_from_json(cli, ledger, object, record, detail);
-}
-
-static enum tpw_err submit_accounts(struct ledger *ledger, const void *records, size_t count,
-                                    int *codes, struct tpw_error_detail *detail)
-{
-    return ledger_create_accounts(ledger, records, count, (enum ledger_account_result *)codes,
-                                  detail);
-}
-
-static tpw_u128 account_id(const void *record)
-{
-    return ((const struct ledger_account *)record)->id;
-}
-
-static bool account_accepted(int code)
-{
-    return code == LEDGER_ACCOUNT_OK || code == LEDGER_ACCOUNT_EXISTS;
-}
-
-static const char *account_result(int code)
-{
-    return ledger_account_result_name((enum ledger_account_result)code);
-}
-
-static const struct import_kind account_import_kind = {sizeof(struct ledger_account),
-                                                       LCLI_ACCOUNT_PREFIX,
-                                                       parse_account,
-                                                       submit_accounts,
-                                                       account_id,
-                                                       account_accepted,
-                                                       account_result};
-
-int lcli_import(struct cli *cli, int argc, char **argv, const struct import_kind *kind,
-                const char *usage)
-{
-    const char *data = NULL;
-    const char *results_path = NULL;
-    const char *batch_text = "8189";
-    const struct cli_option options[] = {
-        {"data", &data, NULL}, {"results", &results_path, NULL}, {"batch-size", &batch_text, NULL}};
-    const struct cli_spec spec = {options, 3, 1, 1, usage};
-    struct cli_args args;
-    int status = 0;
-    uint64_t batch_size = 0;
-    if (!cli_command_args(cli, argc, argv, &spec, &args, &status)) {
-        return status;
-    }
-    if (!lcli_u64(batch_text, LEDGER_BATCH_MAX, &batch_size) || batch_size == 0) {
-        return cli_usage_error(cli, usage, "--batch-size is 1 to 8189");
-    }
-    const char *path = args.positional[0];
-    FILE *input = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-    FILE *results = results_path != NULL ? fopen(results_path, "w") : NULL;
-    struct ledger *ledger = NULL;
-    if (input == NULL || (results_path != NULL && results == NULL)) {
-        struct tpw_error_detail detail;
-        tpw_error_detail_reset(&detail);
-        (void)tpw_error_set(&detail, TPW_ERR_NOT_FOUND, 0, "cannot open \"%s\"",
-                            input == NULL ? path : results_path);
-        status = cli_fail(cli, TPW_ERR_NOT_FOUND, &detail);
-    } else {
-        status = lcli_open(cli, lcli_data_dir(data), false, &ledger);
-    }
-    if (status == 0) {
-        status = import_run(cli, kind, ledger, input, results, (size_t)batch_size);
-    }
-    ledger_close(ledger);
-    if (input != NULL && input != stdin) {
-        (void)fclose(input);
-    }
-    if (results != NULL && fclose(results) != 0 && status == 0) {
-        status = cli_fail(cli, TPW_ERR_IO, NULL);
-    }
-    return status;
-}
-
 int cmd_account(struct cli *cli, int argc, char **argv)
 {
     static const struct {
@@ -366,7 +268,7 @@ int cmd_account(struct cli *cli, int argc, char **argv)
                 {"list", "account list", account_list}};
     if (argc >= 2 && strcmp(argv[1], "import") == 0) {
         cli->command = "account import";
-        return lcli_import(cli, argc - 1, argv + 1, &account_import_kind, cmd_account_usage);
+        return import_command(cli, argc - 1, argv + 1, &import_accounts, cmd_account_usage);
     }
     for (size_t i = 0; argc >= 2 && i < sizeof subs / sizeof subs[0]; i++) {
         if (strcmp(argv[1], subs[i].name) == 0) {

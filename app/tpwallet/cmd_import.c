@@ -33,15 +33,27 @@ struct import_run {
     tpw_u128 last_id;
 };
 
+/* Accounts and transfers both start with their 16-byte id. */
+static tpw_u128 record_id(const struct import_run *run, size_t index)
+{
+    tpw_u128 id = 0;
+    memcpy(&id, run->records + index * run->kind->record_size, sizeof id);
+    return id;
+}
+
+static bool accepted(const struct import_run *run, int code)
+{
+    return code == 0 || code == run->kind->exists_code; /* ok or exists */
+}
+
 static int write_rejections(struct import_run *run)
 {
     for (size_t i = 0; run->results != NULL && i < run->count; i++) {
-        if (run->kind->accepted(run->codes[i])) {
+        if (accepted(run, run->codes[i])) {
             continue;
         }
         char id[TPW_ID_TEXT_SIZE];
-        (void)tpw_id_format(run->kind->id_of(run->records + i * run->kind->record_size),
-                            run->kind->prefix, id, sizeof id);
+        (void)tpw_id_format(record_id(run, i), run->kind->prefix, id, sizeof id);
         if (fprintf(run->results, "{\"line\":%llu,\"id\":\"%s\",\"result\":\"%s\"}\n",
                     (unsigned long long)run->line_numbers[i], id,
                     run->kind->result_name(run->codes[i])) < 0) {
@@ -67,13 +79,13 @@ static int submit(struct import_run *run)
         return cli_fail(run->cli, err, &detail);
     }
     for (size_t i = 0; i < run->count; i++) {
-        if (run->kind->accepted(run->codes[i])) {
+        if (accepted(run, run->codes[i])) {
             run->applied++;
         } else {
             run->rejected++;
         }
     }
-    run->last_id = run->kind->id_of(run->records + (run->count - 1) * run->kind->record_size);
+    run->last_id = record_id(run, run->count - 1);
     int status = write_rejections(run);
     char id[TPW_ID_TEXT_SIZE];
     (void)tpw_id_format(run->last_id, run->kind->prefix, id, sizeof id);
@@ -152,8 +164,8 @@ static int read_lines(struct import_run *run, FILE *input)
     return status == 0 ? submit(run) : status;
 }
 
-int import_run(struct cli *cli, const struct import_kind *kind, struct ledger *ledger, FILE *input,
-               FILE *results, size_t batch_size)
+static int import_run(struct cli *cli, const struct import_kind *kind, struct ledger *ledger,
+                      FILE *input, FILE *results, size_t batch_size)
 {
     TPW_ASSERT(batch_size > 0 && batch_size <= LEDGER_BATCH_MAX);
     struct import_run run = {
@@ -172,3 +184,103 @@ int import_run(struct cli *cli, const struct import_kind *kind, struct ledger *l
     free(run.line_numbers);
     return status;
 }
+
+int import_command(struct cli *cli, int argc, char **argv, const struct import_kind *kind,
+                   const char *usage)
+{
+    const char *data = NULL;
+    const char *results_path = NULL;
+    const char *batch_text = "8189";
+    const struct cli_option options[] = {
+        {"data", &data, NULL}, {"results", &results_path, NULL}, {"batch-size", &batch_text, NULL}};
+    const struct cli_spec spec = {options, 3, 1, 1, usage};
+    struct cli_args args;
+    int status = 0;
+    uint64_t batch_size = 0;
+    if (!cli_command_args(cli, argc, argv, &spec, &args, &status)) {
+        return status;
+    }
+    if (!lcli_u64(batch_text, LEDGER_BATCH_MAX, &batch_size) || batch_size == 0) {
+        return cli_usage_error(cli, usage, "--batch-size is 1 to 8189");
+    }
+    const char *path = args.positional[0];
+    FILE *input = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    FILE *results = results_path != NULL ? fopen(results_path, "w") : NULL;
+    struct ledger *ledger = NULL;
+    if (input == NULL || (results_path != NULL && results == NULL)) {
+        struct tpw_error_detail detail;
+        tpw_error_detail_reset(&detail);
+        (void)tpw_error_set(&detail, TPW_ERR_NOT_FOUND, 0, "cannot open \"%s\"",
+                            input == NULL ? path : results_path);
+        status = cli_fail(cli, TPW_ERR_NOT_FOUND, &detail);
+    } else {
+        status = lcli_open(cli, lcli_data_dir(data), false, &ledger);
+    }
+    if (status == 0) {
+        status = import_run(cli, kind, ledger, input, results, (size_t)batch_size);
+    }
+    ledger_close(ledger);
+    if (input != NULL && input != stdin) {
+        (void)fclose(input);
+    }
+    if (results != NULL && fclose(results) != 0 && status == 0) {
+        status = cli_fail(cli, TPW_ERR_IO, NULL);
+    }
+    return status;
+}
+
+/* ---- the two kinds ----------------------------------------------------------------------- */
+
+static enum tpw_err parse_account(struct cli *cli, struct ledger *ledger, json_t *object,
+                                  void *record, struct tpw_error_detail *detail)
+{
+    return lcli_account_from_json(cli, ledger, object, record, detail);
+}
+
+static enum tpw_err submit_accounts(struct ledger *ledger, const void *records, size_t count,
+                                    int *codes, struct tpw_error_detail *detail)
+{
+    return ledger_create_accounts(ledger, records, count, (enum ledger_account_result *)codes,
+                                  detail);
+}
+
+static const char *account_result(int code)
+{
+    return ledger_account_result_name((enum ledger_account_result)code);
+}
+
+static enum tpw_err parse_transfer(struct cli *cli, struct ledger *ledger, json_t *object,
+                                   void *record, struct tpw_error_detail *detail)
+{
+    return lcli_transfer_from_json(cli, ledger, object, record, detail);
+}
+
+static enum tpw_err submit_transfers(struct ledger *ledger, const void *records, size_t count,
+                                     int *codes, struct tpw_error_detail *detail)
+{
+    return ledger_create_transfers(ledger, records, count, (enum ledger_transfer_result *)codes,
+                                   detail);
+}
+
+static const char *transfer_result(int code)
+{
+    return ledger_transfer_result_name((enum ledger_transfer_result)code);
+}
+
+const struct import_kind import_accounts = {
+    .record_size = sizeof(struct ledger_account),
+    .prefix = LCLI_ACCOUNT_PREFIX,
+    .parse = parse_account,
+    .submit = submit_accounts,
+    .exists_code = LEDGER_ACCOUNT_EXISTS,
+    .result_name = account_result,
+};
+
+const struct import_kind import_transfers = {
+    .record_size = sizeof(struct ledger_transfer),
+    .prefix = LCLI_TRANSFER_PREFIX,
+    .parse = parse_transfer,
+    .submit = submit_transfers,
+    .exists_code = LEDGER_TRANSFER_EXISTS,
+    .result_name = transfer_result,
+};

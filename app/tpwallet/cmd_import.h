@@ -4,12 +4,10 @@
 #ifndef TPWALLET_CMD_IMPORT_H
 #define TPWALLET_CMD_IMPORT_H
 
-#include <stdio.h>
-
 #include "ledger_cli.h"
 
 /* What differs between importing accounts and transfers. Result codes travel as int
- * so one loop serves both result enums. */
+ * so one loop serves both result enums; records start with their 16-byte id. */
 struct import_kind {
     size_t record_size;
     const char *prefix; /* of ids in acknowledgements and results */
@@ -17,18 +15,16 @@ struct import_kind {
                           struct tpw_error_detail *detail);
     enum tpw_err (*submit)(struct ledger *ledger, const void *records, size_t count, int *codes,
                            struct tpw_error_detail *detail);
-    tpw_u128 (*id_of)(const void *record);
-    bool (*accepted)(int code); /* ok or exists */
+    int exists_code; /* accepted besides ok (0) */
     const char *(*result_name)(int code);
 };
 
-/* Imports JSON lines from `input` in batches; writes rejected items to `results` (may
- * be NULL). Returns the exit status. */
-int import_run(struct cli *cli, const struct import_kind *kind, struct ledger *ledger, FILE *input,
-               FILE *results, size_t batch_size);
+extern const struct import_kind import_accounts;
+extern const struct import_kind import_transfers;
 
-/* `<noun> import FILE.jsonl --data DIR [--results FILE] [--batch-size N]` (cmd_account.c). */
-int lcli_import(struct cli *cli, int argc, char **argv, const struct import_kind *kind,
-                const char *usage);
+/* `<noun> import FILE.jsonl --data DIR [--results FILE] [--batch-size N]`: imports JSON
+ * lines in batches, acknowledging each durable one. Returns the exit status. */
+int import_command(struct cli *cli, int argc, char **argv, const struct import_kind *kind,
+                   const char *usage);
 
 #endif /* TPWALLET_CMD_IMPORT_H */

@@ -277,42 +277,6 @@ static int transfer_show(struct cli *cli, int argc, char **argv)
     return status;
 }
 
-static enum tpw_err parse_transfer(struct cli *cli, struct ledger *ledger, json_t *object,
-                                   void *record, struct tpw_error_detail *detail)
-{
-    return lcli_transfer_from_json(cli, ledger, object, record, detail);
-}
-
-static enum tpw_err submit_transfers(struct ledger *ledger, const void *records, size_t count,
-                                     int *codes, struct tpw_error_detail *detail)
-{
-    return ledger_create_transfers(ledger, records, count, (enum ledger_transfer_result *)codes,
-                                   detail);
-}
-
-static tpw_u128 transfer_id(const void *record)
-{
-    return ((const struct ledger_transfer *)record)->id;
-}
-
-static bool transfer_accepted(int code)
-{
-    return code == LEDGER_TRANSFER_OK || code == LEDGER_TRANSFER_EXISTS;
-}
-
-static const char *transfer_result(int code)
-{
-    return ledger_transfer_result_name((enum ledger_transfer_result)code);
-}
-
-static const struct import_kind transfer_import_kind = {sizeof(struct ledger_transfer),
-                                                        LCLI_TRANSFER_PREFIX,
-                                                        parse_transfer,
-                                                        submit_transfers,
-                                                        transfer_id,
-                                                        transfer_accepted,
-                                                        transfer_result};
-
 int cmd_transfer(struct cli *cli, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "create") == 0) {
@@ -325,7 +289,7 @@ int cmd_transfer(struct cli *cli, int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "import") == 0) {
         cli->command = "transfer import";
-        return lcli_import(cli, argc - 1, argv + 1, &transfer_import_kind, cmd_transfer_usage);
+        return import_command(cli, argc - 1, argv + 1, &import_transfers, cmd_transfer_usage);
     }
     if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         (void)fputs(cmd_transfer_usage, stdout);

@@ -210,7 +210,11 @@ void lcli_transfer_print(const struct ledger *ledger, const struct ledger_transf
     (void)tpw_id_format(t->debit_account_id, LCLI_ACCOUNT_PREFIX, debit, sizeof debit);
     (void)tpw_id_format(t->credit_account_id, LCLI_ACCOUNT_PREFIX, credit, sizeof credit);
     (void)asset_code(ledger, t->asset, &asset);
-    time_text(t->timestamp, when);
+    if (t->timestamp != 0) {
+        time_text(t->timestamp, when);
+    } else {
+        (void)snprintf(when, sizeof when, "-"); /* refused: the ledger never stored it */
+    }
     (void)printf("%s  %s  %s %s  %s -> %s%s%s\n", id, when,
                  lcli_amount_text(&asset, t->amount, amount), asset.code, debit, credit,
                  state != LEDGER_PENDING_NONE ? "  " : "",
@@ -225,4 +229,20 @@ bool lcli_u64(const char *text, uint64_t max, uint64_t *out)
     }
     *out = (uint64_t)value;
     return true;
+}
+
+/* A command the ledger refused: the result name is the error code. */
+int lcli_rejected(struct cli *cli, const char *result, const char *param)
+{
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    tpw_error_set_param(&detail, param);
+    (void)tpw_error_set(&detail, TPW_ERR_INVALID_ARGUMENT, 0, "rejected: %s", result);
+    (void)fprintf(stderr, "tpwallet %s: rejected: %s\n", cli->command, result);
+    if (cli->json) {
+        (void)cli_print_json_take(cli, json_pack("{s:{s:s,s:s,s:s,s:s}}", "error", "type",
+                                                 "invalid_request_error", "code", result, "message",
+                                                 detail.message, "param", param));
+    }
+    return 65; /* EX_DATAERR */
 }

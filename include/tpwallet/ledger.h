@@ -27,8 +27,8 @@
  * journal record header fit in one mebibyte. */
 #define LEDGER_BATCH_MAX 8189
 
-/* The largest id and the "no id" value. 0 and 2^128-1 are never valid ids. */
-#define LEDGER_ID_MAX (~(tpw_u128)0)
+/* 0 and 2^128-1 are never valid ids (2^128-1 stays free as a sentinel). */
+#define LEDGER_ID_MAX TPW_U128_MAX
 
 /* ------------------------------------------------------------------------------------
  * Assets

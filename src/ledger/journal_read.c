@@ -51,19 +51,12 @@ static bool segment_name_parse(const char *name, const char *suffix, uint64_t *f
         strcmp(name + JOURNAL_SEGMENT_NAME_DIGITS, suffix) != 0) {
         return false;
     }
-    uint64_t value = 0;
-    for (size_t index = 0; index < JOURNAL_SEGMENT_NAME_DIGITS; index++) {
-        char c = name[index];
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        uint64_t digit = (uint64_t)(c - '0');
-        if (value > (UINT64_MAX - digit) / 10) {
-            return false;
-        }
-        value = value * 10 + digit;
+    tpw_u128 value = 0;
+    if (tpw_u128_from_dec(name, JOURNAL_SEGMENT_NAME_DIGITS, &value) != TPW_OK ||
+        value > UINT64_MAX) {
+        return false;
     }
-    *first_sequence = value;
+    *first_sequence = (uint64_t)value;
     return true;
 }
 

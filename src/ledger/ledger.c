@@ -22,7 +22,6 @@
 #include "journal.h"
 #include "ledger_int.h"
 #include "tpw_assert.h"
-#include "tpwallet/money.h"
 
 #include "banned.h"
 
@@ -322,39 +321,20 @@ enum tpw_err ledger_asset_define(struct ledger *ledger, const char *code, uint8_
                                  uint32_t *number, struct tpw_error_detail *detail)
 {
     enum tpw_err err = write_allowed(ledger, 1, detail);
-    size_t len = strlen(code);
-    if (err == TPW_OK && !money_asset_code_valid(code, len)) {
-        err = tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0,
-                            "asset codes are 2 to 8 of A-Z and 0-9, starting with a letter");
+    if (err == TPW_OK) {
+        err = ledger__asset_check(&ledger->state, code, exponent, number, detail);
     }
-    if (err == TPW_OK && exponent > MONEY_ASSET_EXPONENT_MAX) {
-        err = tpw_error_set(detail, TPW_ERR_ASSET_EXPONENT_INVALID, 0,
-                            "asset exponent %u is above %u", exponent, MONEY_ASSET_EXPONENT_MAX);
-    }
-    if (err != TPW_OK) {
-        return err;
-    }
-    struct ledger_asset existing;
-    if (ledger_asset_find(ledger, code, &existing) == TPW_OK) {
-        *number = existing.number;
-        return existing.exponent == exponent
-                   ? TPW_OK
-                   : tpw_error_set(detail, TPW_ERR_LEDGER_ASSET_CONFLICT, 0,
-                                   "asset \"%s\" has exponent %u in this ledger", code,
-                                   existing.exponent);
-    }
-    if (ledger->state.asset_count == LEDGER_ASSETS_MAX) {
-        return tpw_error_set(detail, TPW_ERR_LEDGER_ASSETS_FULL, 0, "the ledger has %u assets",
-                             LEDGER_ASSETS_MAX);
+    if (err != TPW_OK || *number != 0) {
+        return err; /* refused, or already defined: nothing to journal */
     }
     struct ledger__asset_command command = {.exponent = exponent};
-    memcpy(command.code, code, len);
+    memcpy(command.code, code, strlen(code)); /* 2..8 bytes: checked above */
     uint64_t timestamp = batch_last_timestamp(ledger, 1);
     err = journal_batch(ledger, JOURNAL_RECORD_ASSETS, timestamp, 1, &command, sizeof command,
                         detail);
     if (err == TPW_OK) {
         err = ledger__state_define_asset(&ledger->state, &command, timestamp, number, detail);
-        TPW_ASSERT(err == TPW_OK); /* validated above */
+        TPW_ASSERT(err == TPW_OK); /* checked above */
     }
     return err;
 }

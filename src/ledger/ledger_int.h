@@ -156,6 +156,15 @@ TPW_MUST_CHECK enum tpw_err ledger__state_reserve(struct ledger__state *state, s
  * (the journal record's timestamp). Deterministic: the same state and batch give the
  * same results and the same new state. TPW_ERR_NOMEM only if a history could not grow.
  */
+/* The position of the asset with `code`, or LEDGER_INDEX_NONE. */
+uint32_t ledger__asset_find(const struct ledger__state *state, const char *code);
+/* Checks a definition: the code's shape, the exponent, and the table. An asset already
+ * defined with this exponent is TPW_OK with *existing = its number (0 when new). */
+TPW_MUST_CHECK enum tpw_err ledger__asset_check(const struct ledger__state *state, const char *code,
+                                                uint8_t exponent, uint32_t *existing /* out */,
+                                                struct tpw_error_detail *detail);
+/* Appends a new asset; anything ledger__asset_check refuses, or a duplicate, is an error
+ * (in replay: a damaged journal). */
 TPW_MUST_CHECK enum tpw_err ledger__state_define_asset(struct ledger__state *state,
                                                        const struct ledger__asset_command *cmd,
                                                        uint64_t timestamp,
@@ -201,9 +210,5 @@ const struct ledger__state *ledger__state_of(const struct ledger *ledger);
 
 /* The whole state's digest (state_hash.c). */
 void ledger__state_hash(const struct ledger__state *state, uint8_t out[LEDGER_STATE_HASH_BYTES]);
-
-/* Balances of an account as of a timestamp, recomputed from its history (query.c). */
-void ledger__balance_as_of(const struct ledger__state *state, uint32_t account_position,
-                           uint64_t timestamp, struct ledger_balance *out);
 
 #endif /* LEDGER_INT_H */

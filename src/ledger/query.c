@@ -29,13 +29,12 @@ enum tpw_err ledger_asset_find(const struct ledger *ledger, const char *code,
                                struct ledger_asset *out)
 {
     const struct ledger__state *state = ledger__state_of(ledger);
-    for (uint32_t i = 0; i < state->asset_count; i++) {
-        if (strcmp(state->assets[i].code, code) == 0) {
-            *out = state->assets[i];
-            return TPW_OK;
-        }
+    uint32_t index = ledger__asset_find(state, code);
+    if (index == LEDGER_INDEX_NONE) {
+        return TPW_ERR_LEDGER_ASSET_NOT_FOUND;
     }
-    return TPW_ERR_LEDGER_ASSET_NOT_FOUND;
+    *out = state->assets[index];
+    return TPW_OK;
 }
 
 size_t ledger_asset_count(const struct ledger *ledger)
@@ -144,8 +143,8 @@ static uint64_t add_effect(const struct ledger__state *state, uint32_t position,
     return changed_at;
 }
 
-void ledger__balance_as_of(const struct ledger__state *state, uint32_t account_position,
-                           uint64_t timestamp, struct ledger_balance *out)
+static void balance_as_of(const struct ledger__state *state, uint32_t account_position,
+                          uint64_t timestamp, struct ledger_balance *out)
 {
     const struct ledger_account *account = &state->accounts[account_position];
     const struct ledger__history *history = &state->histories[account_position];
@@ -176,7 +175,7 @@ enum tpw_err ledger_balance_as_of(const struct ledger *ledger, tpw_u128 account_
     if (position == LEDGER_INDEX_NONE) {
         return TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND;
     }
-    ledger__balance_as_of(state, position, timestamp, out);
+    balance_as_of(state, position, timestamp, out);
     return TPW_OK;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ledger_int.h"
+#include "tpwallet/money.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -225,29 +226,43 @@ void ledger__undo_rollback(struct ledger__state *state, uint32_t mark)
 
 /* ---- assets -------------------------------------------------------------------------- */
 
-static enum tpw_err asset_command_code(const struct ledger__asset_command *cmd, char *code,
-                                       struct tpw_error_detail *detail)
+uint32_t ledger__asset_find(const struct ledger__state *state, const char *code)
 {
-    size_t len = 0;
-    while (len < sizeof cmd->code && cmd->code[len] != '\0') {
-        len++;
-    }
-    for (size_t i = len; i < sizeof cmd->code; i++) {
-        if (cmd->code[i] != '\0') {
-            return tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0, "asset code is malformed");
+    for (uint32_t i = 0; i < state->asset_count; i++) {
+        if (strcmp(state->assets[i].code, code) == 0) {
+            return i;
         }
     }
-    bool shaped = len >= 2;
-    for (size_t i = 0; i < len && shaped; i++) {
-        char c = cmd->code[i];
-        shaped = (c >= 'A' && c <= 'Z') || (i > 0 && c >= '0' && c <= '9');
-    }
-    if (!shaped) {
+    return LEDGER_INDEX_NONE;
+}
+
+enum tpw_err ledger__asset_check(const struct ledger__state *state, const char *code,
+                                 uint8_t exponent, uint32_t *existing,
+                                 struct tpw_error_detail *detail)
+{
+    *existing = 0;
+    if (!money_asset_code_valid(code, strlen(code))) {
         return tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0,
                              "asset codes are 2 to 8 of A-Z and 0-9, starting with a letter");
     }
-    memcpy(code, cmd->code, len);
-    code[len] = '\0';
+    if (exponent > MONEY_ASSET_EXPONENT_MAX) {
+        return tpw_error_set(detail, TPW_ERR_ASSET_EXPONENT_INVALID, 0,
+                             "asset exponent %u is above %u", exponent, MONEY_ASSET_EXPONENT_MAX);
+    }
+    uint32_t index = ledger__asset_find(state, code);
+    if (index != LEDGER_INDEX_NONE) {
+        const struct ledger_asset *asset = &state->assets[index];
+        *existing = asset->number;
+        return asset->exponent == exponent
+                   ? TPW_OK
+                   : tpw_error_set(detail, TPW_ERR_LEDGER_ASSET_CONFLICT, 0,
+                                   "asset \"%s\" has exponent %u in this ledger", code,
+                                   asset->exponent);
+    }
+    if (state->asset_count == LEDGER_ASSETS_MAX) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_ASSETS_FULL, 0, "the ledger has %u assets",
+                             LEDGER_ASSETS_MAX);
+    }
     return TPW_OK;
 }
 
@@ -256,35 +271,19 @@ enum tpw_err ledger__state_define_asset(struct ledger__state *state,
                                         uint32_t *number, struct tpw_error_detail *detail)
 {
     TPW_ASSERT(timestamp > state->last_timestamp);
-    ledger__expiry_sweep(state, timestamp);
     char code[sizeof state->assets[0].code] = {0};
-    enum tpw_err err = asset_command_code(cmd, code, detail);
-    if (err == TPW_OK && cmd->exponent > 18) {
-        err = tpw_error_set(detail, TPW_ERR_ASSET_EXPONENT_INVALID, 0,
-                            "asset exponent %u is above 18", cmd->exponent);
+    memcpy(code, cmd->code, sizeof cmd->code);
+    uint32_t existing = 0;
+    enum tpw_err err = ledger__asset_check(state, code, cmd->exponent, &existing, detail);
+    if (err == TPW_OK && existing != 0) {
+        /* Only new definitions are journaled (ledger_asset_define returns early). */
+        err = tpw_error_set(detail, TPW_ERR_ASSET_DUPLICATE, 0, "asset \"%s\" defined twice", code);
     }
-    for (uint32_t i = 0; err == TPW_OK && i < state->asset_count; i++) {
-        const struct ledger_asset *asset = &state->assets[i];
-        if (strcmp(asset->code, code) == 0) {
-            if (asset->exponent != cmd->exponent) {
-                err = tpw_error_set(detail, TPW_ERR_LEDGER_ASSET_CONFLICT, 0,
-                                    "asset \"%s\" has exponent %u in this ledger", code,
-                                    asset->exponent);
-            }
-            *number = asset->number;
-            state->last_timestamp = timestamp;
-            return err;
-        }
-    }
-    if (err == TPW_OK && state->asset_count == LEDGER_ASSETS_MAX) {
-        err = tpw_error_set(detail, TPW_ERR_LEDGER_ASSETS_FULL, 0, "the ledger has %u assets",
-                            LEDGER_ASSETS_MAX);
-    }
-    /* The timestamp is consumed whatever the outcome: it was journaled. */
-    state->last_timestamp = timestamp;
     if (err != TPW_OK) {
         return err;
     }
+    ledger__expiry_sweep(state, timestamp);
+    state->last_timestamp = timestamp;
     struct ledger_asset *asset = &state->assets[state->asset_count++];
     asset->number = state->asset_count;
     asset->exponent = cmd->exponent;

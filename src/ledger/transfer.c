@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ledger_int.h"
+#include "tpwallet/money.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -40,7 +41,7 @@ static bool has(const struct ledger_transfer *t, unsigned flags)
 static tpw_u128 add_saturating(tpw_u128 a, tpw_u128 b)
 {
     tpw_u128 sum = a + b;
-    return sum < a ? LEDGER_ID_MAX : sum;
+    return sum < a ? TPW_U128_MAX : sum;
 }
 
 static tpw_u128 sub_floor(tpw_u128 a, tpw_u128 b)
@@ -303,7 +304,7 @@ static enum ledger_transfer_result resolve_pending(const struct ledger__state *s
 static tpw_u128 balancing_amount(const struct ledger_transfer *t, const struct ledger_account *d,
                                  const struct ledger_account *c)
 {
-    tpw_u128 amount = t->amount == 0 ? LEDGER_ID_MAX : t->amount;
+    tpw_u128 amount = t->amount == 0 ? TPW_U128_MAX : t->amount;
     if (has(t, LEDGER_TRANSFER_BALANCING_DEBIT)) {
         tpw_u128 room = add_saturating(d->credits_posted, d->overdraft_limit);
         room = sub_floor(room, add_saturating(d->debits_posted, d->debits_pending));
@@ -320,7 +321,7 @@ static tpw_u128 balancing_amount(const struct ledger_transfer *t, const struct l
 /* a + b into *sum unless it overflows. */
 static bool add_checked(tpw_u128 a, tpw_u128 b, tpw_u128 *sum)
 {
-    return !__builtin_add_overflow(a, b, sum);
+    return money_amount_add(a, b, sum) == TPW_OK;
 }
 
 /* Results 51–56: the new balances of both accounts, without wrapping. */
