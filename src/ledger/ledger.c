@@ -1,13 +1,14 @@
 /*
  * The ledger facade: the data directory, its lock, recovery by replay, and the write
- * path — stamp a batch's time, apply it to the state machine, journal it with one
- * write and one fdatasync, and only then return TPW_OK.
+ * path — stamp a batch's time, journal its commands with one write and one fdatasync,
+ * apply them to the state machine, and only then return TPW_OK.
  *
- * The state is changed before the journal append so the results are known when the
- * record is written; if the append fails, the in-memory state is ahead of the disk,
- * so the handle refuses everything from then on (TPW_ERR_LEDGER_FAILED) and a reopen
- * recovers from the journal. Data directory layout: DATA/journal/ (segments) and
- * DATA/LOCK (flock'd by the one writer).
+ * Journal first, then apply: the journal holds commands, not results, so nothing needs
+ * the results before the write, and a failed write or fsync leaves memory exactly as
+ * the disk was at the last acknowledgement. The handle still refuses further commands
+ * after such a failure (TPW_ERR_LEDGER_FAILED): after a failed fsync the page cache can
+ * no longer be trusted, and a reopen recovers from what is really on disk. Data
+ * directory layout: DATA/journal/ (segments) and DATA/LOCK (flock'd by the one writer).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -104,36 +105,24 @@ static enum tpw_err lock_data_dir(struct ledger *ledger, const char *data_dir,
 static enum tpw_err replay_record(void *ctx, const struct journal_record *record,
                                   struct tpw_error_detail *detail);
 
-static enum tpw_err open_journal(struct ledger *ledger, const struct ledger_options *options,
-                                 struct tpw_error_detail *detail)
+/* DATA/journal, which must exist: without it the directory holds no ledger. */
+static enum tpw_err journal_dir_of(const char *data_dir, char journal_dir[LEDGER_PATH_MAX],
+                                   struct tpw_error_detail *detail)
 {
-    char journal_dir[LEDGER_PATH_MAX];
-    enum tpw_err err = data_path(options->data_dir, "journal", journal_dir, detail);
-    if (err != TPW_OK) {
-        return err;
+    enum tpw_err err = data_path(data_dir, "journal", journal_dir, detail);
+    if (err == TPW_OK && !path_exists(journal_dir)) {
+        err = tpw_error_set(detail, TPW_ERR_LEDGER_NOT_FOUND, 0,
+                            "no ledger in \"%s\" (create one with `tpwallet init`)", data_dir);
     }
-    if (!path_exists(journal_dir)) {
-        return tpw_error_set(detail, TPW_ERR_LEDGER_NOT_FOUND, 0,
-                             "no ledger in \"%s\" (create one with `tpwallet init`)",
-                             options->data_dir);
-    }
-    struct journal_options journal_options = {
-        .dir = journal_dir,
-        .segment_size_bytes = options->segment_size_bytes,
-        .read_only = options->read_only,
-    };
-    return journal_open(&journal_options, replay_record, ledger, &ledger->journal, detail);
+    return err;
 }
 
-enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **out,
-                         struct tpw_error_detail *detail)
+/* A handle with its state and replay buffers; NULL when out of memory. */
+static struct ledger *ledger_alloc(const struct ledger_options *options)
 {
-    if (sodium_init() < 0) {
-        return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "libsodium failed to initialize");
-    }
     struct ledger *ledger = calloc(1, sizeof *ledger);
     if (ledger == NULL) {
-        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory opening the ledger");
+        return NULL;
     }
     ledger->lock_fd = -1;
     ledger->clock = options->clock;
@@ -143,19 +132,41 @@ enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **o
     enum tpw_err err = ledger__state_init(&ledger->state, seed);
     ledger->scratch = aligned_alloc(16, LEDGER_BATCH_MAX * sizeof *ledger->scratch);
     ledger->scratch_results = calloc(LEDGER_BATCH_MAX, sizeof *ledger->scratch_results);
-    if (ledger->scratch == NULL || ledger->scratch_results == NULL) {
-        err = TPW_ERR_NOMEM;
+    if (err != TPW_OK || ledger->scratch == NULL || ledger->scratch_results == NULL) {
+        ledger_close(ledger);
+        return NULL;
     }
-    if (err == TPW_OK && !options->read_only) {
+    return ledger;
+}
+
+enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **out,
+                         struct tpw_error_detail *detail)
+{
+    if (sodium_init() < 0) {
+        return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "libsodium failed to initialize");
+    }
+    /* Before anything else: a missing ledger must not be reported as a lock failure. */
+    char journal_dir[LEDGER_PATH_MAX];
+    enum tpw_err err = journal_dir_of(options->data_dir, journal_dir, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    struct ledger *ledger = ledger_alloc(options);
+    if (ledger == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory opening the ledger");
+    }
+    if (!options->read_only) {
         err = lock_data_dir(ledger, options->data_dir, detail);
     }
     if (err == TPW_OK) {
-        err = open_journal(ledger, options, detail);
+        struct journal_options journal_options = {
+            .dir = journal_dir,
+            .segment_size_bytes = options->segment_size_bytes,
+            .read_only = options->read_only,
+        };
+        err = journal_open(&journal_options, replay_record, ledger, &ledger->journal, detail);
     }
     if (err != TPW_OK) {
-        if (err == TPW_ERR_NOMEM) {
-            (void)tpw_error_set(detail, err, 0, "out of memory opening the ledger");
-        }
         ledger_close(ledger);
         return err;
     }
@@ -312,7 +323,8 @@ static enum tpw_err journal_batch(struct ledger *ledger, uint16_t type, uint64_t
 static enum tpw_err apply_failed(struct ledger *ledger, enum tpw_err err,
                                  struct tpw_error_detail *detail)
 {
-    /* The state may be half-way through a batch that was never journaled. */
+    /* The batch is durable but the state may be half-way through it: only a replay
+     * (reopening) brings memory back in line with the journal. */
     ledger->failed = true;
     return tpw_error_set(detail, err, 0, "out of memory applying a batch; reopen the ledger");
 }
@@ -351,12 +363,13 @@ enum tpw_err ledger_create_accounts(struct ledger *ledger, const struct ledger_a
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for %zu accounts", count);
     }
     uint64_t timestamp = batch_last_timestamp(ledger, count);
-    err = ledger__state_create_accounts(&ledger->state, accounts, count, timestamp, results);
+    err = journal_batch(ledger, JOURNAL_RECORD_ACCOUNTS, timestamp, count, accounts,
+                        count * sizeof *accounts, detail);
     if (err != TPW_OK) {
-        return apply_failed(ledger, err, detail);
+        return err;
     }
-    return journal_batch(ledger, JOURNAL_RECORD_ACCOUNTS, timestamp, count, accounts,
-                         count * sizeof *accounts, detail);
+    err = ledger__state_create_accounts(&ledger->state, accounts, count, timestamp, results);
+    return err == TPW_OK ? TPW_OK : apply_failed(ledger, err, detail);
 }
 
 enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_transfer *transfers,
@@ -371,12 +384,13 @@ enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for %zu transfers", count);
     }
     uint64_t timestamp = batch_last_timestamp(ledger, count);
-    err = ledger__state_create_transfers(&ledger->state, transfers, count, timestamp, results);
+    err = journal_batch(ledger, JOURNAL_RECORD_TRANSFERS, timestamp, count, transfers,
+                        count * sizeof *transfers, detail);
     if (err != TPW_OK) {
-        return apply_failed(ledger, err, detail);
+        return err;
     }
-    return journal_batch(ledger, JOURNAL_RECORD_TRANSFERS, timestamp, count, transfers,
-                         count * sizeof *transfers, detail);
+    err = ledger__state_create_transfers(&ledger->state, transfers, count, timestamp, results);
+    return err == TPW_OK ? TPW_OK : apply_failed(ledger, err, detail);
 }
 
 /* ---- state ----------------------------------------------------------------------------- */
@@ -409,12 +423,9 @@ enum tpw_err ledger_journal_verify(const char *data_dir, struct ledger_journal_r
                                    struct tpw_error_detail *detail)
 {
     char journal_dir[LEDGER_PATH_MAX];
-    enum tpw_err err = data_path(data_dir, "journal", journal_dir, detail);
+    enum tpw_err err = journal_dir_of(data_dir, journal_dir, detail);
     if (err != TPW_OK) {
         return err;
-    }
-    if (!path_exists(journal_dir)) {
-        return tpw_error_set(detail, TPW_ERR_LEDGER_NOT_FOUND, 0, "no ledger in \"%s\"", data_dir);
     }
     struct journal_verify_report raw;
     memset(&raw, 0, sizeof raw);
