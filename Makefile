@@ -6,7 +6,7 @@
 
 # One list of Debian packages, one place. Later modules append to it.
 DEBIAN_PACKAGES := build-essential cmake pkg-config \
-	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev \
+	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev liblmdb-dev \
 	clang-format clang-tidy cppcheck
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,8 +18,8 @@ RELEASE_DIR := $(BUILD_ROOT)/release
 DEBUG_DIR := $(BUILD_ROOT)/debug
 ASAN_DIR := $(BUILD_ROOT)/asan
 
-.PHONY: all deps build release debug asan check test test-asan demo bench torture lint format \
-	clean help
+.PHONY: all deps build release debug asan check test test-asan demo bench bench-deps torture lint \
+	format clean help
 
 all: build
 
@@ -35,9 +35,11 @@ help:
 	@echo "make lint    clang-tidy, cppcheck, clang-format check, tools/tidy"
 	@echo "make format  rewrite sources with clang-format"
 
-deps:
+# install_missing PACKAGES: installs the Debian packages not yet installed (as root),
+# or prints the apt-get line to run.
+define install_missing
 	@missing=""; \
-	for p in $(DEBIAN_PACKAGES); do \
+	for p in $(1); do \
 		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' \
 			|| missing="$$missing $$p"; \
 	done; \
@@ -50,6 +52,10 @@ deps:
 	echo "installing:$$missing"; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
+endef
+
+deps:
+	$(call install_missing,$(DEBIAN_PACKAGES))
 
 # configure DIR TYPE EXTRA-ARGS
 define configure
@@ -83,8 +89,17 @@ check: test test-asan
 demo: build
 	./tools/demo $(RELEASE_DIR)/app/tpwallet/tpwallet
 
-bench: build
+# The ledger benchmark's PostgreSQL peer (bench/pg/run-pg) needs Debian's server.
+BENCH_PACKAGES := postgresql-15 postgresql-client-15
+
+bench-deps:
+	$(call install_missing,$(BENCH_PACKAGES))
+
+# bench_money, then the ledger benchmark with its raw limit and PostgreSQL peer
+# (bench/run-ledger; a few minutes: 10M transfers). Results: bench/RESULTS.md.
+bench: build bench-deps
 	$(RELEASE_DIR)/bench/bench_money
+	./bench/run-ledger $(RELEASE_DIR)/bench/bench_ledger
 
 # Long runs kept out of `make check`: the ledger model at 20M operations and 10,000
 # crash-and-recover iterations (about an hour on 2 cores).

@@ -17,7 +17,8 @@ const char cmd_journal_usage[] =
     "Checks every journal record's framing, CRC32C, sequence and the BLAKE2b hash chain.\n";
 const char cmd_replay_usage[] =
     "usage: tpwallet replay --data DIR\n"
-    "Rebuilds the state from the journal alone and prints its state hash.\n";
+    "Rebuilds the state from the journal alone, checks that the last checkpoint plus the\n"
+    "journal after it gives the same state, and prints its state hash.\n";
 
 static void hex(const uint8_t *bytes, size_t count, char *out)
 {
@@ -114,6 +115,41 @@ int cmd_journal(struct cli *cli, int argc, char **argv)
                            argc < 2 ? "missing sub-command" : "unknown sub-command");
 }
 
+/* The state hash and stats of the ledger opened read-only, from its checkpoint or
+ * (`from_journal`) from the whole journal; 0 or the exit status of a failure. */
+struct replay_side {
+    uint8_t digest[LEDGER_STATE_HASH_BYTES];
+    struct ledger_stats stats;
+    uint64_t elapsed_ms;
+};
+
+static int replay_open(struct cli *cli, const char *data_dir, bool from_journal,
+                       struct replay_side *out)
+{
+    memset(out, 0, sizeof *out);
+    uint64_t start_ns = tpw_clock_monotonic_ns();
+    struct ledger_options options = {
+        .data_dir = data_dir,
+        .clock = tpw_clock_system(),
+        .read_only = true,
+        .ignore_checkpoint = from_journal,
+    };
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    struct ledger *ledger = NULL;
+    enum tpw_err err = ledger_open(&options, &ledger, &detail);
+    if (err == TPW_OK) {
+        err = ledger_state_hash(ledger, out->digest);
+        if (err != TPW_OK) {
+            (void)tpw_error_set(&detail, err, 0, "computing the state hash failed");
+        }
+        ledger_stats_get(ledger, &out->stats);
+        ledger_close(ledger);
+    }
+    out->elapsed_ms = (tpw_clock_monotonic_ns() - start_ns) / 1000000u;
+    return err == TPW_OK ? 0 : cli_fail(cli, err, &detail);
+}
+
 int cmd_replay(struct cli *cli, int argc, char **argv)
 {
     const char *data_dir = NULL;
@@ -121,31 +157,46 @@ int cmd_replay(struct cli *cli, int argc, char **argv)
     if (!data_args(cli, argc, argv, cmd_replay_usage, &data_dir, &status)) {
         return status;
     }
-    uint64_t start_ns = tpw_clock_monotonic_ns();
-    struct ledger *ledger = NULL;
-    status = lcli_open(cli, data_dir, true, &ledger);
+    if (data_dir == NULL) {
+        return lcli_open(cli, data_dir, true, NULL); /* reports the missing --data */
+    }
+    struct replay_side full;
+    struct replay_side checkpointed;
+    status = replay_open(cli, data_dir, true, &full);
+    if (status == 0) {
+        status = replay_open(cli, data_dir, false, &checkpointed);
+    }
     if (status != 0) {
         return status;
     }
-    uint64_t elapsed_ms = (tpw_clock_monotonic_ns() - start_ns) / 1000000u;
-    uint8_t digest[LEDGER_STATE_HASH_BYTES];
-    ledger_state_hash(ledger, digest);
-    struct ledger_stats stats;
-    ledger_stats_get(ledger, &stats);
-    ledger_close(ledger);
     char hash[2 * LEDGER_STATE_HASH_BYTES + 1];
-    hex(digest, sizeof digest, hash);
+    char stored[2 * LEDGER_STATE_HASH_BYTES + 1];
+    hex(full.digest, sizeof full.digest, hash);
+    hex(checkpointed.digest, sizeof checkpointed.digest, stored);
+    bool match = memcmp(full.digest, checkpointed.digest, sizeof full.digest) == 0;
+    if (!match) {
+        struct tpw_error_detail detail;
+        tpw_error_detail_reset(&detail);
+        (void)tpw_error_set(&detail, TPW_ERR_CHECKPOINT_MISMATCH, 0,
+                            "replaying the journal gives state hash %s but the checkpoint and "
+                            "its tail give %s",
+                            hash, stored);
+        return cli_fail(cli, TPW_ERR_CHECKPOINT_MISMATCH, &detail);
+    }
+    const struct ledger_stats *stats = &full.stats;
     if (cli->json) {
-        return cli_print_json_take(cli, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "state_hash", hash,
-                                                  "records", (json_int_t)stats.journal_sequence,
-                                                  "accounts", (json_int_t)stats.accounts,
-                                                  "transfers", (json_int_t)stats.transfers,
-                                                  "pending", (json_int_t)stats.pending,
-                                                  "elapsed_ms", (json_int_t)elapsed_ms));
+        return cli_print_json_take(
+            cli,
+            json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "state_hash", hash, "records",
+                      (json_int_t)stats->journal_sequence, "accounts", (json_int_t)stats->accounts,
+                      "transfers", (json_int_t)stats->transfers, "pending",
+                      (json_int_t)stats->pending, "elapsed_ms", (json_int_t)full.elapsed_ms,
+                      "checkpoint_elapsed_ms", (json_int_t)checkpointed.elapsed_ms));
     }
     (void)printf("replayed %llu records in %llu ms: %llu accounts, %llu transfers\n"
-                 "state hash %s\n",
-                 (unsigned long long)stats.journal_sequence, (unsigned long long)elapsed_ms,
-                 (unsigned long long)stats.accounts, (unsigned long long)stats.transfers, hash);
+                 "state hash %s (the checkpoint and its tail agree, opened in %llu ms)\n",
+                 (unsigned long long)stats->journal_sequence, (unsigned long long)full.elapsed_ms,
+                 (unsigned long long)stats->accounts, (unsigned long long)stats->transfers, hash,
+                 (unsigned long long)checkpointed.elapsed_ms);
     return 0;
 }

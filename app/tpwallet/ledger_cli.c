@@ -35,6 +35,13 @@ int lcli_open(struct cli *cli, const char *data_dir, bool read_only, struct ledg
         .clock = tpw_clock_system(),
         .read_only = read_only,
     };
+    /* A tuning knob, and how the crash test makes kills land inside checkpoints. */
+    const char *interval = getenv("TPWALLET_CHECKPOINT_INTERVAL");
+    if (interval != NULL && !lcli_u64(interval, UINT32_MAX, &options.checkpoint_interval)) {
+        tpw_error_set_param(&detail, "TPWALLET_CHECKPOINT_INTERVAL");
+        (void)tpw_error_set(&detail, TPW_ERR_USAGE, 0, "not a number: \"%s\"", interval);
+        return cli_fail(cli, TPW_ERR_USAGE, &detail);
+    }
     enum tpw_err err = ledger_open(&options, out, &detail);
     return err == TPW_OK ? 0 : cli_fail(cli, err, &detail);
 }

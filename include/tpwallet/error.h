@@ -113,7 +113,13 @@
     X(JOURNAL_SYNC, -122, 500, 74, "api_error", "journal_sync_failed",                             \
       "the journal could not be made durable")                                                     \
     X(JOURNAL_VERSION, -123, 500, 78, "api_error", "journal_version",                              \
-      "the journal was written by an unsupported format version")
+      "the journal was written by an unsupported format version")                                  \
+    /* The checkpoint store (LMDB). */                                                             \
+    X(STORE, -130, 500, 74, "api_error", "store_error", "the checkpoint store failed")             \
+    X(STORE_CORRUPT, -131, 500, 65, "api_error", "store_corrupt",                                  \
+      "the checkpoint store is damaged")                                                           \
+    X(CHECKPOINT_MISMATCH, -132, 500, 65, "api_error", "checkpoint_mismatch",                      \
+      "the checkpoint does not match the journal")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

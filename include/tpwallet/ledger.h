@@ -303,6 +303,13 @@ struct ledger_options {
     bool read_only;         /* open for queries and verification only */
     /* Journal segment size before rolling to a new file; 0 = the default (256 MiB). */
     uint64_t segment_size_bytes;
+    /* Changes (new transfers, pinned failures, changed accounts) kept in memory before
+     * a checkpoint stores them in DATA/index; 0 = the default (524,288). Memory holds
+     * at most about twice this many. Tests make it small to checkpoint often. */
+    uint64_t checkpoint_interval;
+    /* Read-only opens only: ignore DATA/index and rebuild the state from the whole
+     * journal, in memory (how `tpwallet replay` checks the checkpoints). */
+    bool ignore_checkpoint;
 };
 
 /* Creates an empty ledger in `data_dir` (the directory may exist but must not hold a
@@ -414,7 +421,8 @@ TPW_MUST_CHECK enum tpw_err ledger_account_transfers(const struct ledger *ledger
 /* A BLAKE2b-256 digest of the whole state (assets, accounts with their balances,
  * transfers with their pending states, pinned failures, the last timestamp), in a
  * canonical order: equal states give equal hashes, whatever order built them. */
-void ledger_state_hash(const struct ledger *ledger, uint8_t out[LEDGER_STATE_HASH_BYTES] /* out */);
+TPW_MUST_CHECK enum tpw_err ledger_state_hash(const struct ledger *ledger,
+                                              uint8_t out[LEDGER_STATE_HASH_BYTES] /* out */);
 
 struct ledger_stats {
     uint64_t journal_sequence; /* last record applied */

@@ -1,6 +1,7 @@
 /*
- * Pending-transfer expiry: a min-heap of (expires_at, position) and the sweep that
- * releases what has expired before each batch.
+ * Pending-transfer expiry: a min-heap of (expires_at, position in the active window)
+ * and the sweep that releases what has expired before each batch. Freezing a window
+ * moves the pending transfers and rebuilds the heap (window.c).
  *
  * Expiry is driven by journaled timestamps only, so replay releases the same holds at
  * the same point. Entries are never removed early: a pending transfer that is posted,
@@ -8,7 +9,6 @@
  * no longer describe a live pending transfer. That keeps posting O(1) and rollback
  * free of heap surgery.
  */
-#include <stdlib.h>
 
 #include "ledger_int.h"
 #include "tpw_assert.h"
@@ -30,19 +30,16 @@ static void swap(struct ledger__expiry *a, struct ledger__expiry *b)
     *b = t;
 }
 
-enum tpw_err ledger__expiry_push(struct ledger__state *state, tpw_u128 id, uint64_t expires_at,
-                                 uint32_t position)
+enum tpw_err ledger__expiry_reserve(struct ledger__state *state, uint32_t more)
 {
-    if (state->expiry_count == state->expiry_capacity) {
-        uint32_t capacity = state->expiry_capacity == 0 ? 256u : state->expiry_capacity * 2;
-        struct ledger__expiry *bigger =
-            realloc(state->expiries, (size_t)capacity * sizeof *state->expiries);
-        if (bigger == NULL) {
-            return TPW_ERR_NOMEM;
-        }
-        state->expiries = bigger;
-        state->expiry_capacity = capacity;
-    }
+    return ledger__array_reserve((void **)&state->expiries, &state->expiry_capacity,
+                                 (uint64_t)state->expiry_count + more, sizeof *state->expiries);
+}
+
+void ledger__expiry_push_reserved(struct ledger__state *state, tpw_u128 id, uint64_t expires_at,
+                                  uint32_t position)
+{
+    TPW_ASSERT(state->expiry_count < state->expiry_capacity);
     struct ledger__expiry *heap = state->expiries;
     uint32_t at = state->expiry_count++;
     heap[at] = (struct ledger__expiry){.id = id, .expires_at = expires_at, .position = position};
@@ -50,6 +47,15 @@ enum tpw_err ledger__expiry_push(struct ledger__state *state, tpw_u128 id, uint6
         swap(&heap[at], &heap[(at - 1) / 2]);
         at = (at - 1) / 2;
     }
+}
+
+enum tpw_err ledger__expiry_push(struct ledger__state *state, tpw_u128 id, uint64_t expires_at,
+                                 uint32_t position)
+{
+    if (ledger__expiry_reserve(state, 1) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    ledger__expiry_push_reserved(state, id, expires_at, position);
     return TPW_OK;
 }
 
@@ -80,10 +86,13 @@ static struct ledger__expiry pop(struct ledger__state *state)
 
 static void release(struct ledger__state *state, uint32_t position, uint64_t timestamp)
 {
-    const struct ledger_transfer *p = &state->transfers[position];
+    struct ledger__window *window = state->active;
+    const struct ledger_transfer *p = &window->transfers[position];
     uint32_t debit = ledger__account_find(state, p->debit_account_id);
     uint32_t credit = ledger__account_find(state, p->credit_account_id);
     TPW_ASSERT(debit != LEDGER_INDEX_NONE && credit != LEDGER_INDEX_NONE);
+    ledger__account_dirty(state, debit);
+    ledger__account_dirty(state, credit);
     struct ledger_account *d = &state->accounts[debit];
     struct ledger_account *c = &state->accounts[credit];
     TPW_ASSERT(d->debits_pending >= p->amount && c->credits_pending >= p->amount);
@@ -95,8 +104,8 @@ static void release(struct ledger__state *state, uint32_t position, uint64_t tim
     if ((p->flags & LEDGER_TRANSFER_CLOSING_CREDIT) != 0) {
         c->flags &= (uint16_t)~LEDGER_ACCOUNT_CLOSED;
     }
-    state->metas[position].state = LEDGER_PENDING_EXPIRED;
-    state->metas[position].resolved_at = timestamp;
+    window->metas[position].state = LEDGER_PENDING_EXPIRED;
+    window->metas[position].resolved_at = timestamp;
     TPW_ASSERT(state->pending_count > 0);
     state->pending_count--;
 }
@@ -106,9 +115,11 @@ void ledger__expiry_sweep(struct ledger__state *state, uint64_t timestamp)
     while (state->expiry_count > 0 && state->expiries[0].expires_at <= timestamp) {
         struct ledger__expiry entry = pop(state);
         uint32_t position = entry.position;
-        bool live = position < state->transfer_count && state->transfers[position].id == entry.id &&
-                    state->metas[position].state == LEDGER_PENDING_PENDING &&
-                    state->metas[position].expires_at == entry.expires_at;
+        const struct ledger__window *window = state->active;
+        bool live = position < window->transfer_count &&
+                    window->transfers[position].id == entry.id &&
+                    window->metas[position].state == LEDGER_PENDING_PENDING &&
+                    window->metas[position].expires_at == entry.expires_at;
         if (live) {
             release(state, position, timestamp);
         }

@@ -533,6 +533,13 @@ uint64_t journal_last_sequence(const struct journal *journal)
     return journal->last_sequence;
 }
 
+void journal_last_hash(const struct journal *journal, uint8_t out[JOURNAL_HASH_BYTES])
+{
+    TPW_ASSERT(journal != NULL);
+    TPW_ASSERT(out != NULL);
+    memcpy(out, journal->last_hash, JOURNAL_HASH_BYTES);
+}
+
 uint64_t journal_size_bytes(const struct journal *journal)
 {
     return journal->closed_bytes + journal->segment_end_bytes;

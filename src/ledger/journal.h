@@ -40,6 +40,9 @@ struct journal_record {
     uint32_t item_count;
     const uint8_t *payload;
     uint32_t payload_bytes;
+    /* This record's chain hash (what the next record carries as prev_hash), so a caller
+     * can check a sequence's hash while replaying; valid only during the callback. */
+    const uint8_t *hash;
 };
 
 /*
@@ -54,11 +57,24 @@ struct journal_io {
     void *ctx;
 };
 
+/*
+ * Where a checkpoint left off: the last record it includes and that record's chain hash
+ * (journal_last_sequence() and journal_last_hash() when it was taken). Opening from it
+ * replays only the records after `sequence`.
+ */
+struct journal_resume {
+    uint64_t sequence; /* 0: the checkpoint includes no record; read from the first */
+    uint8_t hash[JOURNAL_HASH_BYTES];
+};
+
 struct journal_options {
     const char *dir;             /* the journal directory (DATA/journal) */
     uint64_t segment_size_bytes; /* 0 = JOURNAL_SEGMENT_SIZE_DEFAULT */
     bool read_only;              /* never write: a torn tail is reported, not truncated */
     const struct journal_io *io; /* NULL = the real system calls */
+    /* NULL (or sequence 0): read and apply every record. Read during journal_open()
+     * only; the caller keeps ownership. */
+    const struct journal_resume *resume;
 };
 
 /* Called for every record in order while opening. A non-OK return stops the open and
@@ -79,6 +95,15 @@ TPW_MUST_CHECK enum tpw_err journal_create(const char *dir, tpw_u128 ledger_id,
  * an incomplete or unreadable last record with nothing valid after it — is truncated
  * (fsync'd) and logged. Any other damage returns TPW_ERR_JOURNAL_CORRUPT with
  * detail->message naming the segment file, byte offset and sequence.
+ *
+ * With options->resume at sequence S > 0, segments that end before record S + 1 are
+ * not read (only listed and sized; the first segment's header is still read, for the
+ * ledger id), records before S + 1 in the segment holding it are verified but not
+ * applied, and `apply` sees S + 1, S + 2, … The hash of record S (or the prev_hash of a
+ * segment starting at S + 1) must equal resume->hash, and the journal must reach S;
+ * otherwise TPW_ERR_CHECKPOINT_MISMATCH. A damaged record the checkpoint includes is
+ * never truncated as a torn tail: it was acknowledged. Damage in the skipped segments
+ * goes unnoticed here; journal_verify() is the end-to-end check.
  */
 TPW_MUST_CHECK enum tpw_err journal_open(const struct journal_options *options,
                                          journal_apply_fn apply, void *ctx,
@@ -99,6 +124,10 @@ TPW_MUST_CHECK enum tpw_err journal_append(struct journal *journal, uint16_t typ
                                            struct tpw_error_detail *detail);
 
 uint64_t journal_last_sequence(const struct journal *journal);
+/* Copies the last record's chain hash into `out` (with no records, the first segment
+ * header's hash, to which record 1 chains): with journal_last_sequence(), what a
+ * checkpoint stores to resume from (struct journal_resume). */
+void journal_last_hash(const struct journal *journal, uint8_t out[JOURNAL_HASH_BYTES] /* out */);
 uint64_t journal_size_bytes(const struct journal *journal); /* all segments */
 tpw_u128 journal_ledger_id(const struct journal *journal);
 void journal_close(struct journal *journal);

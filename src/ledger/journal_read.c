@@ -19,6 +19,15 @@
  * TPW_ERR_JOURNAL_CORRUPT: framing damage in an earlier segment or followed by a valid
  * record, and any record whose CRC is right but whose version, sequence or hash chain
  * is wrong (that was written that way; no crash produces it).
+ *
+ * Resuming from a checkpoint (journal_options.resume, sequence S). Recovery is then a
+ * checkpoint plus the tail, so the walker skips the segments that end before record
+ * S + 1: it reads only the first segment's header (the ledger id) and fstat's the others
+ * for their sizes. It starts at the segment holding S + 1, verifies the records before
+ * it as usual without applying them, and checks the checkpoint's hash where the chain
+ * passes S: at record S, or at the header of a segment starting at S + 1. Damage inside
+ * the skipped segments is not seen; that is the price of not reading them, and
+ * journal_verify() still reads everything.
  */
 #include "journal_format.h"
 
@@ -155,15 +164,21 @@ enum tpw_err journal__segments_list(int dir_fd, bool remove_tmp, uint64_t **sequ
  * The walker
  * ------------------------------------------------------------------------------------ */
 
+/* What the next segment header's prev_hash is checked against. */
+enum header_link {
+    LINK_CHAIN,      /* the previous record's hash (walk->last_hash); zero in the first segment */
+    LINK_CHECKPOINT, /* resuming at this segment's first record: the checkpoint's hash */
+    LINK_ADOPT,      /* resuming inside this segment: the chain starts from the header's
+                      * prev_hash, since the record it names is in a skipped segment */
+};
+
 struct walk {
-    int dir_fd;
-    bool read_only; /* never modify: report a torn tail and stop there */
+    tpw_u128 ledger_id;
     struct journal_io io;
     journal_apply_fn apply; /* may be NULL (verification) */
     void *ctx;
     uint8_t *buf; /* JOURNAL_READ_BUFFER_BYTES */
     /* The segment being read. */
-    int fd;
     uint64_t file_bytes;
     uint64_t buf_offset; /* file offset of buf[0] */
     size_t buf_len;
@@ -171,13 +186,20 @@ struct walk {
     uint64_t segment_end_bytes; /* end of the last good record */
     uint64_t segment_records;
     /* Everything read so far. */
-    tpw_u128 ledger_id;
     uint64_t segments;
     uint64_t records;
     uint64_t closed_bytes; /* segments before the current one */
     uint64_t last_sequence;
-    uint8_t last_hash[JOURNAL_HASH_BYTES];
+    /* Resuming (journal_options.resume): records up to resume_sequence are checked but
+     * not applied, and record resume_sequence must hash to resume_hash. 0 = not resuming. */
+    uint64_t resume_sequence;
+    int dir_fd;
+    int fd;                /* the segment being read */
+    enum header_link link; /* how the next segment header's prev_hash is checked */
+    bool read_only;        /* never modify: report a torn tail and stop there */
     bool torn_tail;
+    uint8_t last_hash[JOURNAL_HASH_BYTES];
+    uint8_t resume_hash[JOURNAL_HASH_BYTES];
 };
 
 #define FRAME_REASON_SIZE 128
@@ -284,11 +306,69 @@ static enum tpw_err segment_open(struct walk *walk, uint64_t first_sequence, boo
     return TPW_OK;
 }
 
+/* The checkpoint's hash is not where the chain passes its sequence: the state the
+ * checkpoint holds is not this journal's. `offset_bytes` is where the hash differs. */
+static enum tpw_err resume_mismatch(const struct walk *walk, uint64_t offset_bytes,
+                                    struct tpw_error_detail *detail)
+{
+    char name[JOURNAL_SEGMENT_NAME_SIZE] = {0};
+    journal__segment_name(name, walk->segment_first_sequence);
+    return tpw_error_set(detail, TPW_ERR_CHECKPOINT_MISMATCH, (size_t)offset_bytes,
+                         "the checkpoint at sequence %" PRIu64 " does not match the journal "
+                         "(hash differs at %s offset %" PRIu64 ")",
+                         walk->resume_sequence, name, offset_bytes);
+}
+
+/* The journal stops before the checkpoint's last record: acknowledged records that the
+ * checkpoint includes are missing. */
+static enum tpw_err resume_short(const struct walk *walk, struct tpw_error_detail *detail)
+{
+    TPW_ASSERT(walk->last_sequence < walk->resume_sequence);
+    return tpw_error_set(detail, TPW_ERR_CHECKPOINT_MISMATCH, 0,
+                         "the journal ends at sequence %" PRIu64
+                         ", before the checkpoint's sequence %" PRIu64,
+                         walk->last_sequence, walk->resume_sequence);
+}
+
+/* The header's prev_hash, checked as walk->link says; sets the hash record
+ * first_sequence must chain to. */
+static enum tpw_err segment_header_link(struct walk *walk, const uint8_t *header, bool is_first,
+                                        struct tpw_error_detail *detail)
+{
+    static const uint8_t no_hash[JOURNAL_HASH_BYTES];
+    const uint8_t *prev_hash = header + JOURNAL_SEG_PREV_HASH;
+    enum header_link link = walk->link;
+    walk->link = LINK_CHAIN;
+    if (link == LINK_ADOPT) {
+        TPW_ASSERT(!is_first);
+        memcpy(walk->last_hash, prev_hash, JOURNAL_HASH_BYTES);
+        return TPW_OK;
+    }
+    if (link == LINK_CHECKPOINT) {
+        TPW_ASSERT(walk->last_sequence == walk->resume_sequence);
+        if (memcmp(prev_hash, walk->resume_hash, JOURNAL_HASH_BYTES) != 0) {
+            return resume_mismatch(walk, JOURNAL_SEG_PREV_HASH, detail);
+        }
+        memcpy(walk->last_hash, prev_hash, JOURNAL_HASH_BYTES);
+        return TPW_OK;
+    }
+    if (memcmp(prev_hash, is_first ? no_hash : walk->last_hash, JOURNAL_HASH_BYTES) != 0) {
+        return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, JOURNAL_SEG_PREV_HASH,
+                          "hash chain broken: the header's prev_hash is not %s",
+                          is_first ? "zero in the first segment"
+                                   : "the hash of the previous segment's last record");
+    }
+    if (is_first) {
+        /* The ledger's first record chains to its first segment header. */
+        journal__hash(walk->last_hash, header, JOURNAL_SEGMENT_HEADER_BYTES, NULL, 0);
+    }
+    return TPW_OK;
+}
+
 /* The header's links to the rest of the journal: name, ledger id, sequence, hash. */
 static enum tpw_err segment_header_chain(struct walk *walk, const uint8_t *header, bool is_first,
                                          struct tpw_error_detail *detail)
 {
-    static const uint8_t no_hash[JOURNAL_HASH_BYTES];
     uint64_t first_sequence = journal__load_u64(header + JOURNAL_SEG_FIRST_SEQUENCE);
     if (first_sequence != walk->segment_first_sequence) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, JOURNAL_SEG_FIRST_SEQUENCE,
@@ -311,18 +391,7 @@ static enum tpw_err segment_header_chain(struct walk *walk, const uint8_t *heade
                           " (a segment is missing)",
                           first_sequence);
     }
-    if (memcmp(header + JOURNAL_SEG_PREV_HASH, is_first ? no_hash : walk->last_hash,
-               JOURNAL_HASH_BYTES) != 0) {
-        return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, JOURNAL_SEG_PREV_HASH,
-                          "hash chain broken: the header's prev_hash is not %s",
-                          is_first ? "zero in the first segment"
-                                   : "the hash of the previous segment's last record");
-    }
-    if (is_first) {
-        /* The ledger's first record chains to its first segment header. */
-        journal__hash(walk->last_hash, header, JOURNAL_SEGMENT_HEADER_BYTES, NULL, 0);
-    }
-    return TPW_OK;
+    return segment_header_link(walk, header, is_first, detail);
 }
 
 static enum tpw_err segment_header_read(struct walk *walk, bool is_first,
@@ -434,6 +503,26 @@ static enum tpw_err record_frame(struct walk *walk, uint64_t offset, struct fram
     return TPW_OK;
 }
 
+/* Hands a checked record to the caller. */
+static enum tpw_err record_apply(struct walk *walk, const struct frame *frame, uint64_t sequence,
+                                 const uint8_t hash[JOURNAL_HASH_BYTES],
+                                 struct tpw_error_detail *detail)
+{
+    const uint8_t *bytes = frame->bytes;
+    TPW_ASSERT(frame->status == FRAME_GOOD);
+    TPW_ASSERT(journal__load_u64(bytes + JOURNAL_REC_SEQUENCE) == sequence);
+    struct journal_record record = {
+        .sequence = sequence,
+        .timestamp = journal__load_u64(bytes + JOURNAL_REC_TIMESTAMP),
+        .type = journal__load_u16(bytes + JOURNAL_REC_TYPE),
+        .item_count = journal__load_u32(bytes + JOURNAL_REC_ITEM_COUNT),
+        .payload = bytes + JOURNAL_RECORD_HEADER_BYTES,
+        .payload_bytes = frame->length - (uint32_t)JOURNAL_RECORD_HEADER_BYTES,
+        .hash = hash,
+    };
+    return walk->apply(walk->ctx, &record, detail);
+}
+
 /* A framed record's contents: checked, handed to apply, chained. */
 static enum tpw_err record_accept(struct walk *walk, const struct frame *frame,
                                   struct tpw_error_detail *detail)
@@ -459,21 +548,20 @@ static enum tpw_err record_accept(struct walk *walk, const struct frame *frame,
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, offset,
                           "hash chain broken: prev_hash is not the hash of the previous record");
     }
-    if (walk->apply != NULL) {
-        struct journal_record record = {
-            .sequence = sequence,
-            .timestamp = journal__load_u64(bytes + JOURNAL_REC_TIMESTAMP),
-            .type = journal__load_u16(bytes + JOURNAL_REC_TYPE),
-            .item_count = journal__load_u32(bytes + JOURNAL_REC_ITEM_COUNT),
-            .payload = bytes + JOURNAL_RECORD_HEADER_BYTES,
-            .payload_bytes = frame->length - (uint32_t)JOURNAL_RECORD_HEADER_BYTES,
-        };
-        enum tpw_err err = walk->apply(walk->ctx, &record, detail);
+    uint8_t hash[JOURNAL_HASH_BYTES] = {0};
+    journal__hash(hash, bytes, frame->length, NULL, 0);
+    if (sequence == walk->resume_sequence &&
+        memcmp(hash, walk->resume_hash, JOURNAL_HASH_BYTES) != 0) {
+        return resume_mismatch(walk, offset, detail);
+    }
+    /* The records a checkpoint includes are already in its state. */
+    if (walk->apply != NULL && sequence > walk->resume_sequence) {
+        enum tpw_err err = record_apply(walk, frame, sequence, hash, detail);
         if (err != TPW_OK) {
             return err;
         }
     }
-    journal__hash(walk->last_hash, bytes, frame->length, NULL, 0);
+    memcpy(walk->last_hash, hash, JOURNAL_HASH_BYTES);
     walk->last_sequence = sequence;
     walk->records++;
     walk->segment_records++;
@@ -523,6 +611,11 @@ static enum tpw_err scan_for_record(struct walk *walk, uint64_t offset, bool *fo
 static enum tpw_err torn_tail(struct walk *walk, const struct frame *frame,
                               struct tpw_error_detail *detail)
 {
+    if (walk->last_sequence < walk->resume_sequence) {
+        /* The checkpoint includes this record, so it was acknowledged (fdatasync'd): its
+         * damage is not a write cut short by a crash. Keep the bytes for inspection. */
+        return resume_short(walk, detail);
+    }
     uint64_t offset = walk->segment_end_bytes;
     char name[JOURNAL_SEGMENT_NAME_SIZE] = {0};
     journal__segment_name(name, walk->segment_first_sequence);
@@ -649,8 +742,9 @@ static enum tpw_err walk_start(struct walk *walk, const char *dir, uint64_t **se
     return err;
 }
 
+/* `resume` may be NULL; sequence 0 means the same: read everything. */
 static void walk_init(struct walk *walk, bool read_only, const struct journal_io *io,
-                      journal_apply_fn apply, void *ctx)
+                      const struct journal_resume *resume, journal_apply_fn apply, void *ctx)
 {
     *walk = (struct walk){
         .dir_fd = -1,
@@ -659,19 +753,113 @@ static void walk_init(struct walk *walk, bool read_only, const struct journal_io
         .apply = apply,
         .ctx = ctx,
         .fd = -1,
+        .link = LINK_CHAIN,
     };
+    if (resume != NULL) {
+        walk->resume_sequence = resume->sequence;
+        memcpy(walk->resume_hash, resume->hash, JOURNAL_HASH_BYTES);
+    }
 }
 
-/* Walks the whole journal in `dir`. On success walk->fd is the last segment. */
+/* Counts a segment that is not read: its size from fstatat, with the checks that need
+ * no reading (a regular file, room for a header). */
+static enum tpw_err segment_skip(struct walk *walk, uint64_t first_sequence,
+                                 struct tpw_error_detail *detail)
+{
+    char name[JOURNAL_SEGMENT_NAME_SIZE] = {0};
+    journal__segment_name(name, first_sequence);
+    /* For the messages: this segment, and the sequence it should start with. */
+    walk->segment_first_sequence = first_sequence;
+    walk->last_sequence = first_sequence - 1;
+    struct stat st = {0};
+    if (fstatat(walk->dir_fd, name, &st, 0) != 0) {
+        int error_number = errno;
+        return WALK_ERROR(walk, detail, TPW_ERR_IO, 0, "cannot stat the segment: %s",
+                          strerror(error_number));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0, "not a regular file");
+    }
+    if ((uint64_t)st.st_size < JOURNAL_SEGMENT_HEADER_BYTES) {
+        return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0,
+                          "incomplete segment header (%" PRIu64 " of %u bytes)",
+                          (uint64_t)st.st_size, JOURNAL_SEGMENT_HEADER_BYTES);
+    }
+    walk->segments++;
+    walk->closed_bytes += (uint64_t)st.st_size;
+    return TPW_OK;
+}
+
+/* Whether a segment starting at `first_sequence` starts at or before record
+ * `sequence` + 1 (written so that it cannot overflow). */
+static bool segment_starts_by(uint64_t first_sequence, uint64_t sequence)
+{
+    return first_sequence <= sequence || first_sequence - sequence == 1;
+}
+
+/*
+ * Resuming: skips the segments before the one holding record resume_sequence + 1 and
+ * returns that one's index in `*start`. The first segment's header is still read: it
+ * holds the ledger id, and checking it (sequence 1, zero prev_hash) catches a lost first
+ * segment. The others are only sized (segment_skip).
+ */
+static enum tpw_err walk_skip(struct walk *walk, const uint64_t *sequences, size_t count,
+                              size_t *start, struct tpw_error_detail *detail)
+{
+    TPW_ASSERT(count > 0);
+    TPW_ASSERT(walk->resume_sequence > 0);
+    size_t index = 0;
+    while (index + 1 < count && segment_starts_by(sequences[index + 1], walk->resume_sequence)) {
+        index++;
+    }
+    *start = index;
+    if (index == 0) {
+        return TPW_OK; /* the first segment is read in full anyway */
+    }
+    enum tpw_err err = segment_open(walk, sequences[0], false, detail);
+    if (err == TPW_OK) {
+        err = segment_header_read(walk, true, detail);
+    }
+    if (walk->fd >= 0) {
+        (void)close(walk->fd);
+        walk->fd = -1;
+    }
+    if (err != TPW_OK) {
+        return err;
+    }
+    walk->segments++;
+    walk->closed_bytes += walk->file_bytes;
+    for (size_t skipped = 1; skipped < index; skipped++) {
+        err = segment_skip(walk, sequences[skipped], detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+    }
+    /* Sorted, distinct names and a first header at sequence 1: this one starts later. */
+    TPW_ASSERT(sequences[index] > 1);
+    walk->last_sequence = sequences[index] - 1;
+    walk->link = walk->last_sequence == walk->resume_sequence ? LINK_CHECKPOINT : LINK_ADOPT;
+    return TPW_OK;
+}
+
+/* Walks the journal in `dir`, from the first segment or, resuming, from the one holding
+ * the checkpoint's next record. On success walk->fd is the last segment. */
 static enum tpw_err walk_run(struct walk *walk, const char *dir, struct tpw_error_detail *detail)
 {
     uint64_t *sequences = NULL;
     size_t count = 0;
+    size_t start = 0;
     enum tpw_err err = walk_start(walk, dir, &sequences, &count, detail);
-    for (size_t index = 0; err == TPW_OK && index < count; index++) {
+    if (err == TPW_OK && walk->resume_sequence > 0) {
+        err = walk_skip(walk, sequences, count, &start, detail);
+    }
+    for (size_t index = start; err == TPW_OK && index < count; index++) {
         err = walk_segment(walk, sequences[index], index == 0, index + 1 == count, detail);
     }
     free(sequences);
+    if (err == TPW_OK && walk->last_sequence < walk->resume_sequence) {
+        err = resume_short(walk, detail);
+    }
     return err;
 }
 
@@ -719,7 +907,7 @@ enum tpw_err journal_open(const struct journal_options *options, journal_apply_f
     }
     *out = NULL;
     struct walk walk = {0};
-    walk_init(&walk, options->read_only, options->io, apply, ctx);
+    walk_init(&walk, options->read_only, options->io, options->resume, apply, ctx);
     enum tpw_err err = walk_run(&walk, options->dir, detail);
     if (err == TPW_OK) {
         TPW_ASSERT(walk.fd >= 0);
@@ -743,7 +931,7 @@ enum tpw_err journal_verify(const char *dir, struct journal_verify_report *repor
     }
     memset(report, 0, sizeof(*report));
     struct walk walk = {0};
-    walk_init(&walk, true, NULL, NULL, NULL);
+    walk_init(&walk, true, NULL, NULL, NULL, NULL);
     enum tpw_err err = walk_run(&walk, dir, detail);
     /* On an error these describe what was verified before it. */
     report->segments = walk.segments;

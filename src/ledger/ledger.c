@@ -8,7 +8,12 @@
  * the disk was at the last acknowledgement. The handle still refuses further commands
  * after such a failure (TPW_ERR_LEDGER_FAILED): after a failed fsync the page cache can
  * no longer be trusted, and a reopen recovers from what is really on disk. Data
- * directory layout: DATA/journal/ (segments) and DATA/LOCK (flock'd by the one writer).
+ * directory layout: DATA/journal/ (segments), DATA/index/ (the LMDB checkpoint store)
+ * and DATA/LOCK (flock'd by the one writer).
+ *
+ * Opening loads the last checkpoint from the store and replays only the journal after
+ * it. Between batches the checkpointer (checkpoint.c) freezes and stores what changed,
+ * so memory holds the hot state and at most two windows of recent changes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +25,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "journal.h"
 #include "ledger_int.h"
+#include "store.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -36,6 +43,10 @@ struct ledger {
     /* Results of replayed batches; the journal holds commands, not results. */
     enum ledger_transfer_result *scratch_results;
     struct journal *journal;
+    struct store *store; /* NULL only for a read-only open of a ledger without one */
+    struct ledger__checkpointer checkpointer;
+    uint64_t checkpoint_interval;
+    bool ignore_checkpoint;
     struct tpw_clock clock;
     int lock_fd;
     bool read_only;
@@ -127,6 +138,8 @@ static struct ledger *ledger_alloc(const struct ledger_options *options)
     ledger->lock_fd = -1;
     ledger->clock = options->clock;
     ledger->read_only = options->read_only;
+    ledger->checkpoint_interval = options->checkpoint_interval;
+    ledger->ignore_checkpoint = options->ignore_checkpoint;
     uint64_t seed = 0;
     randombytes_buf(&seed, sizeof seed);
     enum tpw_err err = ledger__state_init(&ledger->state, seed);
@@ -137,6 +150,95 @@ static struct ledger *ledger_alloc(const struct ledger_options *options)
         return NULL;
     }
     return ledger;
+}
+
+/* ---- loading the last checkpoint ---------------------------------------------------------- */
+
+static enum tpw_err load_asset(void *ctx, const struct ledger_asset *asset)
+{
+    struct ledger__state *state = ctx;
+    if (asset->number != state->asset_count + 1 || state->asset_count == LEDGER_ASSETS_MAX) {
+        return TPW_ERR_STORE_CORRUPT;
+    }
+    state->assets[state->asset_count++] = *asset;
+    return TPW_OK;
+}
+
+static enum tpw_err load_account(void *ctx, const struct ledger_account *account)
+{
+    return ledger__state_load_account(ctx, account);
+}
+
+static enum tpw_err load_pending(void *ctx, const struct ledger_transfer *transfer,
+                                 const struct ledger__transfer_meta *meta)
+{
+    if (meta->state != LEDGER_PENDING_PENDING) {
+        return TPW_ERR_STORE_CORRUPT;
+    }
+    return ledger__state_carry(ctx, transfer, meta);
+}
+
+static enum tpw_err load_checkpoint(struct ledger *ledger, struct store_meta *meta,
+                                    struct tpw_error_detail *detail)
+{
+    struct ledger__state *state = &ledger->state;
+    enum tpw_err err = store_meta_get(ledger->store, meta, detail);
+    if (err == TPW_OK) {
+        err = store_load(ledger->store, load_asset, load_account, load_pending, state, detail);
+        if (err != TPW_OK && detail->code != err) {
+            err = tpw_error_set(detail, err, 0, "loading the checkpoint at sequence %llu: %s",
+                                (unsigned long long)meta->sequence, tpw_strerror(err));
+        }
+    }
+    if (err == TPW_OK && state->pending_count != meta->pending) {
+        err = tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
+                            "the checkpoint lists %llu pending transfers but holds %llu",
+                            (unsigned long long)meta->pending,
+                            (unsigned long long)state->pending_count);
+    }
+    if (err == TPW_OK) {
+        state->last_timestamp = meta->last_timestamp;
+        state->transfer_total = meta->transfers;
+        state->failure_total = meta->failures;
+        err = store_reader_begin(ledger->store, &state->stored, detail);
+    }
+    return err;
+}
+
+/* Opens DATA/index; a read-only open of a ledger that has none replays the journal. */
+static enum tpw_err open_store(struct ledger *ledger, const char *data_dir, struct store_meta *meta,
+                               struct tpw_error_detail *detail)
+{
+    char index_dir[LEDGER_PATH_MAX];
+    enum tpw_err err = data_path(data_dir, "index", index_dir, detail);
+    if (err == TPW_OK && ledger->ignore_checkpoint) {
+        err = TPW_ERR_NOT_FOUND;
+    } else if (err == TPW_OK) {
+        err = store_open(index_dir, ledger->read_only, &ledger->store, detail);
+    }
+    if (err == TPW_ERR_NOT_FOUND && ledger->read_only) {
+        memset(meta, 0, sizeof *meta);
+        return TPW_OK;
+    }
+    if (err == TPW_OK) {
+        err = load_checkpoint(ledger, meta, detail);
+    }
+    return err;
+}
+
+static enum tpw_err open_journal(struct ledger *ledger, const char *journal_dir,
+                                 const struct ledger_options *options,
+                                 const struct store_meta *meta, struct tpw_error_detail *detail)
+{
+    struct journal_resume resume = {.sequence = meta->sequence};
+    memcpy(resume.hash, meta->chain_hash, sizeof resume.hash);
+    struct journal_options journal_options = {
+        .dir = journal_dir,
+        .segment_size_bytes = options->segment_size_bytes,
+        .read_only = options->read_only,
+        .resume = &resume,
+    };
+    return journal_open(&journal_options, replay_record, ledger, &ledger->journal, detail);
 }
 
 enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **out,
@@ -158,26 +260,65 @@ enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **o
     if (!options->read_only) {
         err = lock_data_dir(ledger, options->data_dir, detail);
     }
+    if (options->ignore_checkpoint && !options->read_only) {
+        err = tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0,
+                            "ignore_checkpoint is for read-only opens");
+    }
+    struct store_meta meta = {0};
     if (err == TPW_OK) {
-        struct journal_options journal_options = {
-            .dir = journal_dir,
-            .segment_size_bytes = options->segment_size_bytes,
-            .read_only = options->read_only,
-        };
-        err = journal_open(&journal_options, replay_record, ledger, &ledger->journal, detail);
+        err = open_store(ledger, options->data_dir, &meta, detail);
+    }
+    if (err == TPW_OK) {
+        err = open_journal(ledger, journal_dir, options, &meta, detail);
     }
     if (err != TPW_OK) {
         ledger_close(ledger);
         return err;
     }
+    ledger__checkpointer_init(&ledger->checkpointer, ledger->store, &ledger->state,
+                              ledger->checkpoint_interval);
+    ledger->checkpointer.sequence = meta.sequence;
     *out = ledger;
     return TPW_OK;
+}
+
+static void journal_point(const struct ledger *ledger, struct ledger__journal_point *point)
+{
+    point->sequence = journal_last_sequence(ledger->journal);
+    journal_last_hash(ledger->journal, point->hash);
+}
+
+/* A last checkpoint at close, so the next open replays nothing; skipped after a
+ * failure (memory may be ahead of the disk) and when read-only. */
+static void close_checkpoint(struct ledger *ledger)
+{
+    struct ledger__journal_point point;
+    journal_point(ledger, &point);
+    bool writable = !ledger->read_only && !ledger->failed && ledger->store != NULL;
+    bool behind = point.sequence > ledger->checkpointer.sequence;
+    struct tpw_error_detail detail;
+    memset(&detail, 0, sizeof detail);
+    if (ledger__checkpoint_finish(&ledger->checkpointer, &point, writable && behind, &detail) !=
+        TPW_OK) {
+        /* Nothing is lost: the journal holds every acknowledged batch. */
+        (void)fprintf(stderr, "tpwallet: ledger: checkpoint at close failed: %s\n", detail.message);
+    }
 }
 
 void ledger_close(struct ledger *ledger)
 {
     if (ledger == NULL) {
         return;
+    }
+    if (ledger->journal != NULL && ledger->checkpointer.state != NULL) {
+        close_checkpoint(ledger);
+    }
+    if (ledger->state.stored != NULL) {
+        store_reader_end(ledger->state.stored);
+        ledger->state.stored = NULL;
+    }
+    if (ledger->store != NULL) {
+        store_close(ledger->store);
     }
     if (ledger->journal != NULL) {
         journal_close(ledger->journal);
@@ -301,6 +442,24 @@ static enum tpw_err write_allowed(const struct ledger *ledger, size_t count,
     return TPW_OK;
 }
 
+/* Checks a batch may be written and lets the checkpointer collect or start a
+ * checkpoint first: between batches is the only time the windows may change hands. */
+static enum tpw_err write_begin(struct ledger *ledger, size_t count,
+                                struct tpw_error_detail *detail)
+{
+    enum tpw_err err = write_allowed(ledger, count, detail);
+    if (err != TPW_OK || ledger->store == NULL) {
+        return err;
+    }
+    struct ledger__journal_point point;
+    journal_point(ledger, &point);
+    err = ledger__checkpoint_poll(&ledger->checkpointer, &point, detail);
+    if (err != TPW_OK) {
+        ledger->failed = true; /* the journal is intact; a reopen recovers */
+    }
+    return err;
+}
+
 static uint64_t batch_last_timestamp(const struct ledger *ledger, size_t count)
 {
     uint64_t now = tpw_clock_now_ns(&ledger->clock);
@@ -332,7 +491,7 @@ static enum tpw_err apply_failed(struct ledger *ledger, enum tpw_err err,
 enum tpw_err ledger_asset_define(struct ledger *ledger, const char *code, uint8_t exponent,
                                  uint32_t *number, struct tpw_error_detail *detail)
 {
-    enum tpw_err err = write_allowed(ledger, 1, detail);
+    enum tpw_err err = write_begin(ledger, 1, detail);
     if (err == TPW_OK) {
         err = ledger__asset_check(&ledger->state, code, exponent, number, detail);
     }
@@ -355,7 +514,7 @@ enum tpw_err ledger_create_accounts(struct ledger *ledger, const struct ledger_a
                                     size_t count, enum ledger_account_result *results,
                                     struct tpw_error_detail *detail)
 {
-    enum tpw_err err = write_allowed(ledger, count, detail);
+    enum tpw_err err = write_begin(ledger, count, detail);
     if (err != TPW_OK || count == 0) {
         return err;
     }
@@ -376,7 +535,7 @@ enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_
                                      size_t count, enum ledger_transfer_result *results,
                                      struct tpw_error_detail *detail)
 {
-    enum tpw_err err = write_allowed(ledger, count, detail);
+    enum tpw_err err = write_begin(ledger, count, detail);
     if (err != TPW_OK || count == 0) {
         return err;
     }
@@ -395,9 +554,9 @@ enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_
 
 /* ---- state ----------------------------------------------------------------------------- */
 
-void ledger_state_hash(const struct ledger *ledger, uint8_t out[LEDGER_STATE_HASH_BYTES])
+enum tpw_err ledger_state_hash(const struct ledger *ledger, uint8_t out[LEDGER_STATE_HASH_BYTES])
 {
-    ledger__state_hash(&ledger->state, out);
+    return ledger__state_hash(&ledger->state, out);
 }
 
 void ledger_stats_get(const struct ledger *ledger, struct ledger_stats *out)
@@ -408,9 +567,9 @@ void ledger_stats_get(const struct ledger *ledger, struct ledger_stats *out)
         .journal_bytes = journal_size_bytes(ledger->journal),
         .last_timestamp = state->last_timestamp,
         .accounts = state->account_count,
-        .transfers = state->transfer_count,
+        .transfers = state->transfer_total,
         .pending = state->pending_count,
-        .failed_ids = state->failure_count,
+        .failed_ids = state->failure_total,
     };
 }
 

@@ -55,6 +55,8 @@ uint32_t ledger__index_find(const struct ledger__index *index, tpw_u128 id, cons
 void ledger__index_insert(struct ledger__index *index, tpw_u128 id, uint32_t position);
 void ledger__index_remove(struct ledger__index *index, tpw_u128 id, const void *records,
                           size_t stride);
+/* Forgets every entry and keeps the table's size. */
+void ledger__index_clear(struct ledger__index *index);
 
 /* ---- per-transfer metadata ---------------------------------------------------------- */
 
@@ -92,7 +94,7 @@ struct ledger__history {
 enum ledger__undo_kind {
     LEDGER_UNDO_ACCOUNT = 1, /* restore an account record */
     LEDGER_UNDO_META = 2,    /* restore a transfer's metadata */
-    LEDGER_UNDO_HISTORY = 3, /* pop the last entry of an account's history */
+    LEDGER_UNDO_HISTORY = 3, /* pop the last entry of an account's active history */
 };
 
 struct ledger__undo {
@@ -104,31 +106,65 @@ struct ledger__undo {
     } saved;
 };
 
-/* ---- the state ----------------------------------------------------------------------- */
+/* ---- windows: what changed since a checkpoint ------------------------------------------ */
 
-struct ledger__state {
-    struct ledger_asset assets[LEDGER_ASSETS_MAX];
-    uint32_t asset_count;
-
-    struct ledger_account *accounts;
-    struct ledger__history *histories; /* parallel to accounts */
-    uint32_t account_count;
-    uint32_t account_capacity;
-    struct ledger__index account_index;
-
+/*
+ * Transfers, pinned failures and account history since a checkpoint began (the
+ * *active* window), or being written by a checkpoint (the *frozen* one). Positions
+ * index a window's own arrays. The first `carried` transfers are pending transfers
+ * still unresolved when the previous window froze: they are copied forward so that
+ * every unresolved pending transfer is always in the active window, where a post,
+ * void or expiry can change it. They are already stored and have no history here.
+ */
+struct ledger__window {
     struct ledger_transfer *transfers;
     struct ledger__transfer_meta *metas; /* parallel to transfers */
     uint32_t transfer_count;
     uint32_t transfer_capacity;
+    uint32_t carried;
     struct ledger__index transfer_index;
-    uint64_t pending_count;
 
     struct ledger__failure *failures;
     uint32_t failure_count;
     uint32_t failure_capacity;
     struct ledger__index failure_index;
 
-    struct ledger__expiry *expiries; /* min-heap */
+    struct ledger__history *histories; /* parallel to the state's accounts */
+    uint32_t history_capacity;
+    uint8_t *dirty; /* parallel to accounts: changed in this window */
+    uint32_t *dirty_list;
+    uint32_t dirty_count;
+    uint32_t dirty_capacity;
+
+    /* Filled when the window freezes, for the checkpoint thread. */
+    struct ledger_account *dirty_accounts; /* parallel to dirty_list: copies at the freeze */
+    uint32_t dirty_accounts_capacity;
+};
+
+/* ---- the state ----------------------------------------------------------------------- */
+
+struct store_reader;
+
+struct ledger__state {
+    struct ledger_asset assets[LEDGER_ASSETS_MAX];
+    uint32_t asset_count;
+
+    struct ledger_account *accounts;
+    uint32_t account_count;
+    uint32_t account_capacity;
+    struct ledger__index account_index;
+
+    struct ledger__window windows[2];
+    struct ledger__window *active;
+    struct ledger__window *frozen; /* NULL when no checkpoint is being written */
+    /* Transfers and failures older than the windows; NULL when there is no store. */
+    struct store_reader *stored;
+
+    uint64_t transfer_total; /* every transfer ever committed */
+    uint64_t failure_total;
+    uint64_t pending_count;
+
+    struct ledger__expiry *expiries; /* min-heap over the active window */
     uint32_t expiry_count;
     uint32_t expiry_capacity;
 
@@ -138,6 +174,29 @@ struct ledger__state {
 
     uint64_t last_timestamp;
 };
+
+/* A transfer id looked up across the active window, the frozen one and the store. */
+enum ledger__found {
+    LEDGER_FOUND_NONE = 0,
+    LEDGER_FOUND_TRANSFER = 1,
+    LEDGER_FOUND_FAILURE = 2,
+};
+
+struct ledger__lookup {
+    enum ledger__found found;
+    uint32_t position; /* in the active window; LEDGER_INDEX_NONE when elsewhere */
+    struct ledger_transfer transfer;
+    struct ledger__transfer_meta meta;
+    struct ledger__failure failure;
+};
+
+/* Newest first: the active window, the frozen one, the store. */
+void ledger__transfer_lookup(const struct ledger__state *state, tpw_u128 id,
+                             struct ledger__lookup *out);
+
+/* Grows `*array` (elements of `size` bytes) to hold `needed`; doubles to amortize. */
+TPW_MUST_CHECK enum tpw_err ledger__array_reserve(void **array, uint32_t *capacity, uint64_t needed,
+                                                  size_t size);
 
 TPW_MUST_CHECK enum tpw_err ledger__state_init(struct ledger__state *state, uint64_t seed);
 void ledger__state_deinit(struct ledger__state *state);
@@ -186,8 +245,12 @@ ledger__transfer_apply(struct ledger__state *state, const struct ledger_transfer
                        uint64_t timestamp, bool *out_of_memory /* out */);
 
 /* Expiry queue (expiry.c). */
+TPW_MUST_CHECK enum tpw_err ledger__expiry_reserve(struct ledger__state *state, uint32_t more);
 TPW_MUST_CHECK enum tpw_err ledger__expiry_push(struct ledger__state *state, tpw_u128 id,
                                                 uint64_t expires_at, uint32_t position);
+/* Pushes into room made by ledger__expiry_reserve. */
+void ledger__expiry_push_reserved(struct ledger__state *state, tpw_u128 id, uint64_t expires_at,
+                                  uint32_t position);
 /* Releases every pending transfer that expired at or before `timestamp`. */
 void ledger__expiry_sweep(struct ledger__state *state, uint64_t timestamp);
 
@@ -203,12 +266,40 @@ TPW_MUST_CHECK enum tpw_err ledger__history_push(struct ledger__state *state,
                                                  uint32_t transfer_position);
 
 uint32_t ledger__account_find(const struct ledger__state *state, tpw_u128 id);
-uint32_t ledger__transfer_find(const struct ledger__state *state, tpw_u128 id);
+/* The position of `id` in the active window, or LEDGER_INDEX_NONE. */
+uint32_t ledger__window_find(const struct ledger__window *window, tpw_u128 id);
+uint32_t ledger__window_failure_find(const struct ledger__window *window, tpw_u128 id);
+/* Marks an account changed in the active window (it goes into the next checkpoint). */
+void ledger__account_dirty(struct ledger__state *state, uint32_t account_position);
+
+/* Windows (window.c). */
+TPW_MUST_CHECK enum tpw_err ledger__window_init(struct ledger__window *window, uint64_t seed);
+void ledger__window_deinit(struct ledger__window *window);
+/* Empties a window, keeping its memory for reuse. */
+void ledger__window_clear(struct ledger__window *window);
+TPW_MUST_CHECK enum tpw_err ledger__window_reserve(struct ledger__window *window,
+                                                   uint32_t account_count, size_t transfers);
+/* Transfers, failures and accounts created since the window began. */
+uint64_t ledger__window_events(const struct ledger__window *window);
+/* Freezes the active window for a checkpoint: copies its changed accounts, swaps in
+ * the spare window and carries the unresolved pending transfers over into it. */
+TPW_MUST_CHECK enum tpw_err ledger__state_freeze(struct ledger__state *state);
+/* The checkpoint of the frozen window is stored and visible: the window is spare. */
+void ledger__state_thaw(struct ledger__state *state);
+/* Adds a stored account at open (accounts come in creation order). */
+TPW_MUST_CHECK enum tpw_err ledger__state_load_account(struct ledger__state *state,
+                                                       const struct ledger_account *account);
+/* Adds an already-stored transfer (at open: an unresolved pending one) to the active
+ * window as carried. */
+TPW_MUST_CHECK enum tpw_err ledger__state_carry(struct ledger__state *state,
+                                                const struct ledger_transfer *transfer,
+                                                const struct ledger__transfer_meta *meta);
 
 /* The state behind a handle (ledger.c), for the query functions. */
 const struct ledger__state *ledger__state_of(const struct ledger *ledger);
 
 /* The whole state's digest (state_hash.c). */
-void ledger__state_hash(const struct ledger__state *state, uint8_t out[LEDGER_STATE_HASH_BYTES]);
+TPW_MUST_CHECK enum tpw_err ledger__state_hash(const struct ledger__state *state,
+                                               uint8_t out[LEDGER_STATE_HASH_BYTES]);
 
 #endif /* LEDGER_INT_H */

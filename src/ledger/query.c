@@ -2,14 +2,19 @@
  * Queries: assets, accounts, transfers by id, balances as of a timestamp, and an
  * account's transfers page by page. Reads only; nothing here is journaled.
  *
+ * An account's history is spread over three tiers — the store (LMDB), the frozen
+ * window being checkpointed, and the active window — walked in time order.
+ *
  * Balances as of a time are recomputed from the account's history (its transfers in
  * timestamp order) rather than stored per change: a post or void names its pending
  * transfer, and an expiry's release time is in the pending transfer's metadata, so
- * the history alone determines every past balance.
+ * the history alone determines every past balance. The cost is linear in the part of
+ * the history before that time.
  */
 #include <string.h>
 
 #include "ledger_int.h"
+#include "store.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -85,25 +90,60 @@ enum tpw_err ledger_transfer_get(const struct ledger *ledger, tpw_u128 id,
                                  struct ledger_transfer *out,
                                  enum ledger_pending_state *pending_state)
 {
-    const struct ledger__state *state = ledger__state_of(ledger);
-    uint32_t position = ledger__transfer_find(state, id);
-    if (position == LEDGER_INDEX_NONE) {
+    struct ledger__lookup found;
+    ledger__transfer_lookup(ledger__state_of(ledger), id, &found);
+    if (found.found != LEDGER_FOUND_TRANSFER) {
         return TPW_ERR_LEDGER_TRANSFER_NOT_FOUND;
     }
-    *out = state->transfers[position];
-    *pending_state = (enum ledger_pending_state)state->metas[position].state;
+    *out = found.transfer;
+    *pending_state = (enum ledger_pending_state)found.meta.state;
     return TPW_OK;
 }
 
-/* The first history entry whose transfer's timestamp is above `timestamp`. */
-static uint32_t history_upper_bound(const struct ledger__state *state,
-                                    const struct ledger__history *history, uint64_t timestamp)
+/* ---- an account's history across the store and the windows ------------------------------ */
+
+typedef bool (*history_visit_fn)(void *ctx, const struct ledger_transfer *transfer,
+                                 const struct ledger__transfer_meta *meta);
+
+/* Walks an account's transfers with timestamp in (after, before) — before 0 = no
+ * bound — oldest first or newest first, until `visit` returns false. Tiers never
+ * overlap in time: the store holds what is older than the frozen window, which holds
+ * what is older than the active one. */
+struct history_walk {
+    tpw_u128 account_id;
+    const struct ledger__state *state;
+    uint64_t after;
+    uint64_t before;
+    history_visit_fn visit;
+    void *ctx;
+    uint32_t account_position;
+    bool descending;
+    bool stopped;
+};
+
+/* A pending transfer's meta may have changed in a newer tier since `record` was
+ * written: its current state is the newest one. */
+static void visit_record(struct history_walk *walk, const struct ledger_transfer *record,
+                         const struct ledger__transfer_meta *meta)
+{
+    struct ledger__lookup newest;
+    if ((record->flags & LEDGER_TRANSFER_PENDING) != 0) {
+        ledger__transfer_lookup(walk->state, record->id, &newest);
+        TPW_ASSERT(newest.found == LEDGER_FOUND_TRANSFER);
+        meta = &newest.meta;
+    }
+    walk->stopped = !walk->visit(walk->ctx, record, meta);
+}
+
+/* The first position in `history` whose timestamp is above `timestamp`. */
+static uint32_t upper_bound(const struct ledger__window *window,
+                            const struct ledger__history *history, uint64_t timestamp)
 {
     uint32_t low = 0;
     uint32_t high = history->count;
     while (low < high) {
         uint32_t mid = low + (high - low) / 2;
-        if (state->transfers[history->positions[mid]].timestamp <= timestamp) {
+        if (window->transfers[history->positions[mid]].timestamp <= timestamp) {
             low = mid + 1;
         } else {
             high = mid;
@@ -112,59 +152,102 @@ static uint32_t history_upper_bound(const struct ledger__state *state,
     return low;
 }
 
+static void walk_window(struct history_walk *walk, const struct ledger__window *window)
+{
+    if (window == NULL || walk->stopped || walk->account_position >= window->history_capacity) {
+        return;
+    }
+    const struct ledger__history *history = &window->histories[walk->account_position];
+    uint32_t begin = upper_bound(window, history, walk->after);
+    uint32_t end =
+        walk->before == 0 ? history->count : upper_bound(window, history, walk->before - 1);
+    if (begin >= end) {
+        return;
+    }
+    for (uint32_t i = 0; i < end - begin && !walk->stopped; i++) {
+        uint32_t at = walk->descending ? end - 1 - i : begin + i;
+        uint32_t position = history->positions[at];
+        visit_record(walk, &window->transfers[position], &window->metas[position]);
+    }
+}
+
+static bool visit_stored(void *ctx, const struct store_history_entry *entry)
+{
+    struct history_walk *walk = ctx;
+    tpw_u128 id = ((tpw_u128)entry->id_hi << 64) | entry->id_lo;
+    struct ledger__lookup found;
+    ledger__transfer_lookup(walk->state, id, &found);
+    TPW_ASSERT(found.found == LEDGER_FOUND_TRANSFER);
+    visit_record(walk, &found.transfer, &found.meta);
+    return !walk->stopped;
+}
+
+static enum tpw_err walk_store(struct history_walk *walk)
+{
+    if (walk->state->stored == NULL || walk->stopped) {
+        return TPW_OK;
+    }
+    return store_history_walk(walk->state->stored, walk->account_id, walk->after, walk->before,
+                              walk->descending, visit_stored, walk, NULL);
+}
+
+static enum tpw_err history_walk_run(struct history_walk *walk)
+{
+    const struct ledger__state *state = walk->state;
+    if (walk->descending) {
+        walk_window(walk, state->active);
+        walk_window(walk, state->frozen);
+        return walk_store(walk);
+    }
+    enum tpw_err err = walk_store(walk);
+    walk_window(walk, state->frozen);
+    walk_window(walk, state->active);
+    return err;
+}
+
+/* ---- balances as of a time -------------------------------------------------------------- */
+
 struct sides {
     tpw_u128 pending;
     tpw_u128 posted;
 };
 
-/* Adds one transfer's effect on one side (debit or credit) of an account. */
-static uint64_t add_effect(const struct ledger__state *state, uint32_t position, uint64_t timestamp,
-                           struct sides *side)
+struct as_of {
+    const struct ledger__state *state;
+    tpw_u128 account_id;
+    uint64_t timestamp;
+    struct sides debits;
+    struct sides credits;
+    uint64_t last_change;
+};
+
+/* Adds one transfer's effect on one side (debit or credit) of the account. */
+static bool add_effect(void *ctx, const struct ledger_transfer *r,
+                       const struct ledger__transfer_meta *meta)
 {
-    const struct ledger_transfer *r = &state->transfers[position];
-    const struct ledger__transfer_meta *meta = &state->metas[position];
+    struct as_of *as_of = ctx;
+    struct sides *side =
+        r->debit_account_id == as_of->account_id ? &as_of->debits : &as_of->credits;
     uint64_t changed_at = r->timestamp;
     if ((r->flags & LEDGER_TRANSFER_PENDING) != 0) {
         side->pending += r->amount;
-        if (meta->state == LEDGER_PENDING_EXPIRED && meta->resolved_at <= timestamp) {
+        if (meta->state == LEDGER_PENDING_EXPIRED && meta->resolved_at <= as_of->timestamp) {
             side->pending -= r->amount;
             changed_at = meta->resolved_at;
         }
     } else if ((r->flags & (LEDGER_TRANSFER_POST_PENDING | LEDGER_TRANSFER_VOID_PENDING)) != 0) {
-        uint32_t pending = ledger__transfer_find(state, r->pending_id);
-        TPW_ASSERT(pending != LEDGER_INDEX_NONE);
-        side->pending -= state->transfers[pending].amount;
+        struct ledger__lookup pending;
+        ledger__transfer_lookup(as_of->state, r->pending_id, &pending);
+        TPW_ASSERT(pending.found == LEDGER_FOUND_TRANSFER);
+        side->pending -= pending.transfer.amount;
         if ((r->flags & LEDGER_TRANSFER_POST_PENDING) != 0) {
             side->posted += r->amount;
         }
     } else {
         side->posted += r->amount;
     }
-    return changed_at;
-}
-
-static void balance_as_of(const struct ledger__state *state, uint32_t account_position,
-                          uint64_t timestamp, struct ledger_balance *out)
-{
-    const struct ledger_account *account = &state->accounts[account_position];
-    const struct ledger__history *history = &state->histories[account_position];
-    uint32_t end = history_upper_bound(state, history, timestamp);
-    struct sides debits = {0};
-    struct sides credits = {0};
-    uint64_t last_change = 0;
-    for (uint32_t i = 0; i < end; i++) {
-        uint32_t position = history->positions[i];
-        bool debit = state->transfers[position].debit_account_id == account->id;
-        uint64_t changed_at = add_effect(state, position, timestamp, debit ? &debits : &credits);
-        last_change = changed_at > last_change ? changed_at : last_change;
-    }
-    *out = (struct ledger_balance){
-        .timestamp = last_change,
-        .debits_pending = debits.pending,
-        .debits_posted = debits.posted,
-        .credits_pending = credits.pending,
-        .credits_posted = credits.posted,
-    };
+    as_of->last_change = changed_at > as_of->last_change ? changed_at : as_of->last_change;
+    return true;
 }
 
 enum tpw_err ledger_balance_as_of(const struct ledger *ledger, tpw_u128 account_id,
@@ -175,47 +258,46 @@ enum tpw_err ledger_balance_as_of(const struct ledger *ledger, tpw_u128 account_
     if (position == LEDGER_INDEX_NONE) {
         return TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND;
     }
-    balance_as_of(state, position, timestamp, out);
-    return TPW_OK;
+    struct as_of as_of = {.state = state, .account_id = account_id, .timestamp = timestamp};
+    struct history_walk walk = {
+        .state = state,
+        .account_id = account_id,
+        .account_position = position,
+        .before = timestamp == UINT64_MAX ? 0 : timestamp + 1,
+        .visit = add_effect,
+        .ctx = &as_of,
+    };
+    enum tpw_err err = history_walk_run(&walk);
+    *out = (struct ledger_balance){
+        .timestamp = as_of.last_change,
+        .debits_pending = as_of.debits.pending,
+        .debits_posted = as_of.debits.posted,
+        .credits_pending = as_of.credits.pending,
+        .credits_posted = as_of.credits.posted,
+    };
+    return err;
 }
 
-static void page_ascending(const struct ledger__state *state, const struct ledger__history *history,
-                           const struct ledger_history_query *query, struct ledger_transfer *out,
-                           size_t capacity, size_t *count, bool *has_more)
-{
-    uint32_t at = history_upper_bound(state, history, query->after_timestamp);
-    for (; at < history->count; at++) {
-        const struct ledger_transfer *t = &state->transfers[history->positions[at]];
-        if (query->before_timestamp != 0 && t->timestamp >= query->before_timestamp) {
-            return;
-        }
-        if (*count == capacity) {
-            *has_more = true;
-            return;
-        }
-        out[(*count)++] = *t;
-    }
-}
+/* ---- an account's transfers, page by page ----------------------------------------------- */
 
-static void page_descending(const struct ledger__state *state,
-                            const struct ledger__history *history,
-                            const struct ledger_history_query *query, struct ledger_transfer *out,
-                            size_t capacity, size_t *count, bool *has_more)
+struct page {
+    struct ledger_transfer *out;
+    size_t capacity;
+    size_t count;
+    bool has_more;
+};
+
+static bool page_add(void *ctx, const struct ledger_transfer *transfer,
+                     const struct ledger__transfer_meta *meta)
 {
-    uint32_t end = query->before_timestamp == 0
-                       ? history->count
-                       : history_upper_bound(state, history, query->before_timestamp - 1);
-    for (uint32_t at = end; at > 0; at--) {
-        const struct ledger_transfer *t = &state->transfers[history->positions[at - 1]];
-        if (t->timestamp <= query->after_timestamp) {
-            return;
-        }
-        if (*count == capacity) {
-            *has_more = true;
-            return;
-        }
-        out[(*count)++] = *t;
+    (void)meta;
+    struct page *page = ctx;
+    if (page->count == page->capacity) {
+        page->has_more = true;
+        return false;
     }
+    page->out[page->count++] = *transfer;
+    return true;
 }
 
 enum tpw_err ledger_account_transfers(const struct ledger *ledger,
@@ -230,11 +312,19 @@ enum tpw_err ledger_account_transfers(const struct ledger *ledger,
     if (position == LEDGER_INDEX_NONE) {
         return TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND;
     }
-    const struct ledger__history *history = &state->histories[position];
-    if (query->descending) {
-        page_descending(state, history, query, out, capacity, count, has_more);
-    } else {
-        page_ascending(state, history, query, out, capacity, count, has_more);
-    }
-    return TPW_OK;
+    struct page page = {.out = out, .capacity = capacity};
+    struct history_walk walk = {
+        .state = state,
+        .account_id = query->account_id,
+        .account_position = position,
+        .after = query->after_timestamp,
+        .before = query->before_timestamp,
+        .descending = query->descending,
+        .visit = page_add,
+        .ctx = &page,
+    };
+    enum tpw_err err = history_walk_run(&walk);
+    *count = page.count;
+    *has_more = page.has_more;
+    return err;
 }

@@ -17,8 +17,7 @@
 
 #define ARRAY_CAPACITY_MIN 1024u
 
-/* Grows `*array` (elements of `size` bytes) to hold `needed`; doubles to amortize. */
-static enum tpw_err array_reserve(void **array, uint32_t *capacity, uint64_t needed, size_t size)
+enum tpw_err ledger__array_reserve(void **array, uint32_t *capacity, uint64_t needed, size_t size)
 {
     if (needed <= *capacity) {
         return TPW_OK;
@@ -45,9 +44,10 @@ static enum tpw_err array_reserve(void **array, uint32_t *capacity, uint64_t nee
 enum tpw_err ledger__state_init(struct ledger__state *state, uint64_t seed)
 {
     memset(state, 0, sizeof *state);
+    state->active = &state->windows[0];
     if (ledger__index_init(&state->account_index, seed) != TPW_OK ||
-        ledger__index_init(&state->transfer_index, seed ^ 0x5a5a5a5aull) != TPW_OK ||
-        ledger__index_init(&state->failure_index, seed ^ 0xa5a5a5a5ull) != TPW_OK) {
+        ledger__window_init(&state->windows[0], seed ^ 0x5a5a5a5aull) != TPW_OK ||
+        ledger__window_init(&state->windows[1], seed ^ 0x3c3c3c3cull) != TPW_OK) {
         ledger__state_deinit(state);
         return TPW_ERR_NOMEM;
     }
@@ -56,19 +56,12 @@ enum tpw_err ledger__state_init(struct ledger__state *state, uint64_t seed)
 
 void ledger__state_deinit(struct ledger__state *state)
 {
-    for (uint32_t i = 0; i < state->account_count; i++) {
-        free(state->histories[i].positions);
-    }
     free(state->accounts);
-    free(state->histories);
-    free(state->transfers);
-    free(state->metas);
-    free(state->failures);
+    ledger__window_deinit(&state->windows[0]);
+    ledger__window_deinit(&state->windows[1]);
     free(state->expiries);
     free(state->undo);
     ledger__index_deinit(&state->account_index);
-    ledger__index_deinit(&state->transfer_index);
-    ledger__index_deinit(&state->failure_index);
     memset(state, 0, sizeof *state);
 }
 
@@ -86,53 +79,20 @@ uint64_t ledger__batch_first_timestamp(const struct ledger__state *state, uint64
 static enum tpw_err reserve_accounts(struct ledger__state *state, size_t more)
 {
     uint64_t needed = (uint64_t)state->account_count + more;
-    uint32_t capacity = state->account_capacity;
-    if (array_reserve((void **)&state->accounts, &capacity, needed, sizeof *state->accounts) !=
-        TPW_OK) {
+    if (ledger__array_reserve((void **)&state->accounts, &state->account_capacity, needed,
+                              sizeof *state->accounts) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
-    uint32_t history_capacity = state->account_capacity;
-    if (array_reserve((void **)&state->histories, &history_capacity, capacity,
-                      sizeof *state->histories) != TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    state->account_capacity = capacity;
     return ledger__index_reserve(&state->account_index, more, state->accounts,
                                  sizeof *state->accounts);
-}
-
-static enum tpw_err reserve_transfers(struct ledger__state *state, size_t more)
-{
-    uint64_t needed = (uint64_t)state->transfer_count + more;
-    uint32_t capacity = state->transfer_capacity;
-    if (array_reserve((void **)&state->transfers, &capacity, needed, sizeof *state->transfers) !=
-        TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    uint32_t meta_capacity = state->transfer_capacity;
-    if (array_reserve((void **)&state->metas, &meta_capacity, capacity, sizeof *state->metas) !=
-        TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    state->transfer_capacity = capacity;
-    if (ledger__index_reserve(&state->transfer_index, more, state->transfers,
-                              sizeof *state->transfers) != TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    uint64_t failures = (uint64_t)state->failure_count + more;
-    if (array_reserve((void **)&state->failures, &state->failure_capacity, failures,
-                      sizeof *state->failures) != TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    return ledger__index_reserve(&state->failure_index, more, state->failures,
-                                 sizeof *state->failures);
 }
 
 enum tpw_err ledger__state_reserve(struct ledger__state *state, size_t accounts, size_t transfers)
 {
     TPW_ASSERT(accounts <= LEDGER_BATCH_MAX && transfers <= LEDGER_BATCH_MAX);
     if (reserve_accounts(state, accounts) != TPW_OK ||
-        reserve_transfers(state, transfers) != TPW_OK) {
+        ledger__window_reserve(state->active, state->account_count + (uint32_t)accounts,
+                               transfers) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
     /* A chain member logs at most 2 accounts, 1 meta and 2 history pushes. */
@@ -145,23 +105,17 @@ uint32_t ledger__account_find(const struct ledger__state *state, tpw_u128 id)
     return ledger__index_find(&state->account_index, id, state->accounts, sizeof *state->accounts);
 }
 
-uint32_t ledger__transfer_find(const struct ledger__state *state, tpw_u128 id)
-{
-    return ledger__index_find(&state->transfer_index, id, state->transfers,
-                              sizeof *state->transfers);
-}
-
 /* ---- history ------------------------------------------------------------------------ */
 
 enum tpw_err ledger__history_push(struct ledger__state *state, uint32_t account_position,
                                   uint32_t transfer_position)
 {
-    struct ledger__history *history = &state->histories[account_position];
+    struct ledger__history *history = &state->active->histories[account_position];
     if (history->count == history->capacity) {
         uint32_t capacity = history->capacity;
         uint64_t needed = (uint64_t)capacity + 1;
-        if (array_reserve((void **)&history->positions, &capacity, needed,
-                          sizeof *history->positions) != TPW_OK) {
+        if (ledger__array_reserve((void **)&history->positions, &capacity, needed,
+                                  sizeof *history->positions) != TPW_OK) {
             return TPW_ERR_NOMEM;
         }
         history->capacity = capacity;
@@ -175,7 +129,8 @@ enum tpw_err ledger__history_push(struct ledger__state *state, uint32_t account_
 enum tpw_err ledger__undo_reserve(struct ledger__state *state, uint32_t more)
 {
     uint64_t needed = (uint64_t)state->undo_count + more;
-    return array_reserve((void **)&state->undo, &state->undo_capacity, needed, sizeof *state->undo);
+    return ledger__array_reserve((void **)&state->undo, &state->undo_capacity, needed,
+                                 sizeof *state->undo);
 }
 
 static struct ledger__undo *undo_next(struct ledger__state *state, uint32_t kind, uint32_t pos)
@@ -195,7 +150,7 @@ void ledger__undo_account(struct ledger__state *state, uint32_t position)
 
 void ledger__undo_meta(struct ledger__state *state, uint32_t position)
 {
-    undo_next(state, LEDGER_UNDO_META, position)->saved.meta = state->metas[position];
+    undo_next(state, LEDGER_UNDO_META, position)->saved.meta = state->active->metas[position];
 }
 
 void ledger__undo_history(struct ledger__state *state, uint32_t account_position)
@@ -212,11 +167,11 @@ void ledger__undo_rollback(struct ledger__state *state, uint32_t mark)
             state->accounts[entry->position] = entry->saved.account;
             break;
         case LEDGER_UNDO_META:
-            state->metas[entry->position] = entry->saved.meta;
+            state->active->metas[entry->position] = entry->saved.meta;
             break;
         case LEDGER_UNDO_HISTORY:
-            TPW_ASSERT(state->histories[entry->position].count > 0);
-            state->histories[entry->position].count--;
+            TPW_ASSERT(state->active->histories[entry->position].count > 0);
+            state->active->histories[entry->position].count--;
             break;
         default:
             TPW_ASSERT(!"unknown undo entry");
@@ -377,8 +332,25 @@ static void account_insert(struct ledger__state *state, const struct ledger_acco
     *stored = *a;
     stored->flags &= (uint16_t)~LEDGER_ACCOUNT_LINKED;
     stored->timestamp = timestamp;
-    memset(&state->histories[position], 0, sizeof state->histories[position]);
+    ledger__account_dirty(state, position);
     ledger__index_insert(&state->account_index, a->id, position);
+}
+
+enum tpw_err ledger__state_load_account(struct ledger__state *state,
+                                        const struct ledger_account *account)
+{
+    if (ledger__state_reserve(state, 1, 0) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    if (ledger__account_find(state, account->id) != LEDGER_INDEX_NONE ||
+        account->timestamp <=
+            (state->account_count == 0 ? 0 : state->accounts[state->account_count - 1].timestamp)) {
+        return TPW_ERR_STORE_CORRUPT;
+    }
+    uint32_t position = state->account_count++;
+    state->accounts[position] = *account;
+    ledger__index_insert(&state->account_index, account->id, position);
+    return TPW_OK;
 }
 
 /* Undoes the accounts a failed chain created: they are the newest ones. */

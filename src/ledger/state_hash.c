@@ -4,11 +4,18 @@
  * `tpwallet replay` compare it. Records are hashed as stored (they have no padding);
  * the per-transfer metadata is serialized field by field so struct padding never
  * reaches the digest.
+ *
+ * Transfers and pinned failures are hashed in id order, merging the store with the
+ * windows, so the digest does not depend on when checkpoints happened: a ledger
+ * replayed from the first record and one recovered from a checkpoint agree. It reads
+ * every transfer, so it is a verification tool, not something for the hot path.
  */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ledger_int.h"
+#include "store.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -33,43 +40,155 @@ static void hash_assets(crypto_generichash_state *h, const struct ledger__state 
     }
 }
 
-static void hash_metas(crypto_generichash_state *h, const struct ledger__state *state)
+/* A transfer or failure from a window, for the merge with the store. */
+struct item {
+    tpw_u128 id;
+    const struct ledger_transfer *transfer; /* NULL for a failure */
+    const struct ledger__transfer_meta *meta;
+    const struct ledger__failure *failure;
+    uint32_t tier; /* 0 = active, 1 = frozen: the active copy of an id wins */
+};
+
+static int item_compare(const void *a, const void *b)
 {
-    enum { BATCH = 256, META_BYTES = 17 };
-    unsigned char buffer[BATCH * META_BYTES];
-    size_t used = 0;
-    for (uint32_t i = 0; i < state->transfer_count; i++) {
-        const struct ledger__transfer_meta *meta = &state->metas[i];
-        unsigned char *out = buffer + used;
-        for (size_t b = 0; b < 8; b++) {
-            out[b] = (unsigned char)(meta->expires_at >> (8 * b));
-            out[8 + b] = (unsigned char)(meta->resolved_at >> (8 * b));
-        }
-        out[16] = meta->state;
-        used += META_BYTES;
-        if (used == sizeof buffer) {
-            crypto_generichash_update(h, buffer, used);
-            used = 0;
-        }
+    const struct item *x = a;
+    const struct item *y = b;
+    if (x->id != y->id) {
+        return x->id < y->id ? -1 : 1;
     }
-    crypto_generichash_update(h, buffer, used);
+    return x->tier < y->tier ? -1 : (x->tier > y->tier ? 1 : 0);
 }
 
-static void hash_failures(crypto_generichash_state *h, const struct ledger__state *state)
+static void hash_transfer(crypto_generichash_state *h, const struct ledger_transfer *transfer,
+                          const struct ledger__transfer_meta *meta)
 {
-    hash_u64(h, state->failure_count);
-    for (uint32_t i = 0; i < state->failure_count; i++) {
-        const struct ledger__failure *failure = &state->failures[i];
-        hash_u64(h, (uint64_t)failure->id);
-        hash_u64(h, (uint64_t)(failure->id >> 64));
-        hash_u64(h, failure->timestamp);
-        hash_u64(h, failure->result);
+    unsigned char bytes[1 + sizeof *transfer + 17];
+    bytes[0] = 'T';
+    memcpy(bytes + 1, transfer, sizeof *transfer);
+    unsigned char *out = bytes + 1 + sizeof *transfer;
+    for (size_t b = 0; b < 8; b++) {
+        out[b] = (unsigned char)(meta->expires_at >> (8 * b));
+        out[8 + b] = (unsigned char)(meta->resolved_at >> (8 * b));
+    }
+    out[16] = meta->state;
+    crypto_generichash_update(h, bytes, sizeof bytes);
+}
+
+static void hash_failure(crypto_generichash_state *h, const struct ledger__failure *failure)
+{
+    crypto_generichash_update(h, (const unsigned char *)"F", 1);
+    hash_u64(h, (uint64_t)failure->id);
+    hash_u64(h, (uint64_t)(failure->id >> 64));
+    hash_u64(h, failure->timestamp);
+    hash_u64(h, failure->result);
+}
+
+static void hash_item(crypto_generichash_state *h, const struct item *item)
+{
+    if (item->transfer != NULL) {
+        hash_transfer(h, item->transfer, item->meta);
+    } else {
+        hash_failure(h, item->failure);
     }
 }
 
-void ledger__state_hash(const struct ledger__state *state, uint8_t out[LEDGER_STATE_HASH_BYTES])
+static size_t items_add(struct item *items, size_t count, const struct ledger__window *window,
+                        uint32_t tier)
 {
-    static const char domain[] = "tpwallet ledger state v1";
+    for (uint32_t i = 0; window != NULL && i < window->transfer_count; i++) {
+        items[count++] = (struct item){.id = window->transfers[i].id,
+                                       .transfer = &window->transfers[i],
+                                       .meta = &window->metas[i],
+                                       .tier = tier};
+    }
+    for (uint32_t i = 0; window != NULL && i < window->failure_count; i++) {
+        items[count++] = (struct item){
+            .id = window->failures[i].id, .failure = &window->failures[i], .tier = tier};
+    }
+    return count;
+}
+
+/* The windows' items in id order, one per id (the newest copy). */
+static struct item *window_items(const struct ledger__state *state, size_t *count)
+{
+    size_t total = 1;
+    const struct ledger__window *windows[2] = {state->active, state->frozen};
+    for (size_t w = 0; w < 2; w++) {
+        if (windows[w] != NULL) {
+            total += (size_t)windows[w]->transfer_count + windows[w]->failure_count;
+        }
+    }
+    struct item *items = malloc(total * sizeof *items);
+    if (items == NULL) {
+        return NULL;
+    }
+    size_t n = items_add(items, 0, state->active, 0);
+    n = items_add(items, n, state->frozen, 1);
+    qsort(items, n, sizeof *items, item_compare);
+    size_t unique = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (unique == 0 || items[unique - 1].id != items[i].id) {
+            items[unique++] = items[i];
+        }
+    }
+    *count = unique;
+    return items;
+}
+
+/* Merges the store's transfers (id order) with the windows' items, newest copy first. */
+struct merge {
+    crypto_generichash_state *h;
+    const struct item *items;
+    size_t count;
+    size_t next;
+    uint64_t hashed;
+};
+
+static bool merge_stored(void *ctx, tpw_u128 id, const struct ledger_transfer *transfer,
+                         const struct ledger__transfer_meta *meta,
+                         const struct ledger__failure *failure)
+{
+    struct merge *merge = ctx;
+    while (merge->next < merge->count && merge->items[merge->next].id < id) {
+        hash_item(merge->h, &merge->items[merge->next++]);
+        merge->hashed++;
+    }
+    if (merge->next < merge->count && merge->items[merge->next].id == id) {
+        hash_item(merge->h, &merge->items[merge->next++]);
+    } else if (transfer != NULL) {
+        hash_transfer(merge->h, transfer, meta);
+    } else {
+        hash_failure(merge->h, failure);
+    }
+    merge->hashed++;
+    return true;
+}
+
+static enum tpw_err hash_transfers(crypto_generichash_state *h, const struct ledger__state *state)
+{
+    size_t count = 0;
+    struct item *items = window_items(state, &count);
+    if (items == NULL) {
+        return TPW_ERR_NOMEM;
+    }
+    struct merge merge = {.h = h, .items = items, .count = count};
+    enum tpw_err err = TPW_OK;
+    if (state->stored != NULL) {
+        err = store_each_transfer(state->stored, merge_stored, &merge, NULL);
+    }
+    for (; merge.next < merge.count; merge.next++) {
+        hash_item(h, &items[merge.next]);
+        merge.hashed++;
+    }
+    free(items);
+    hash_u64(h, merge.hashed);
+    return err;
+}
+
+enum tpw_err ledger__state_hash(const struct ledger__state *state,
+                                uint8_t out[LEDGER_STATE_HASH_BYTES])
+{
+    static const char domain[] = "tpwallet ledger state v2";
     crypto_generichash_state h;
     int rc = crypto_generichash_init(&h, NULL, 0, LEDGER_STATE_HASH_BYTES);
     TPW_ASSERT(rc == 0);
@@ -81,12 +200,7 @@ void ledger__state_hash(const struct ledger__state *state, uint8_t out[LEDGER_ST
         crypto_generichash_update(&h, (const unsigned char *)state->accounts,
                                   (size_t)state->account_count * sizeof *state->accounts);
     }
-    hash_u64(&h, state->transfer_count);
-    if (state->transfer_count > 0) {
-        crypto_generichash_update(&h, (const unsigned char *)state->transfers,
-                                  (size_t)state->transfer_count * sizeof *state->transfers);
-    }
-    hash_metas(&h, state);
-    hash_failures(&h, state);
+    enum tpw_err err = hash_transfers(&h, state);
     crypto_generichash_final(&h, out, LEDGER_STATE_HASH_BYTES);
+    return err;
 }

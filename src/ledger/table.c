@@ -151,3 +151,9 @@ void ledger__index_remove(struct ledger__index *index, tpw_u128 id, const void *
     index->slots[hole] = 0;
     index->count--;
 }
+
+void ledger__index_clear(struct ledger__index *index)
+{
+    memset(index->slots, 0, (size_t)(index->mask + 1) * sizeof *index->slots);
+    index->count = 0;
+}

@@ -26,8 +26,9 @@
 struct plan {
     uint32_t debit; /* account positions */
     uint32_t credit;
-    uint32_t pending; /* position of the pending transfer a post or void resolves */
-    tpw_u128 amount;  /* moved: posted, held, or (void) released */
+    uint32_t pending; /* active-window position of the pending transfer a post or void resolves */
+    struct ledger_transfer pending_record;
+    tpw_u128 amount; /* moved: posted, held, or (void) released */
     uint64_t expires_at;
     struct ledger_account new_debit;
     struct ledger_account new_credit;
@@ -266,12 +267,15 @@ static enum ledger_transfer_result resolve_pending(const struct ledger__state *s
         ledger__account_find(state, t->credit_account_id) == LEDGER_INDEX_NONE) {
         return LEDGER_TRANSFER_CREDIT_ACCOUNT_NOT_FOUND;
     }
-    plan->pending = ledger__transfer_find(state, t->pending_id);
-    if (plan->pending == LEDGER_INDEX_NONE) {
+    struct ledger__lookup found;
+    ledger__transfer_lookup(state, t->pending_id, &found);
+    if (found.found != LEDGER_FOUND_TRANSFER) {
         return LEDGER_TRANSFER_PENDING_TRANSFER_NOT_FOUND;
     }
-    const struct ledger_transfer *p = &state->transfers[plan->pending];
-    const struct ledger__transfer_meta *meta = &state->metas[plan->pending];
+    plan->pending = found.position;
+    plan->pending_record = found.transfer;
+    const struct ledger_transfer *p = &plan->pending_record;
+    const struct ledger__transfer_meta *meta = &found.meta;
     if ((p->flags & LEDGER_TRANSFER_PENDING) == 0) {
         return LEDGER_TRANSFER_PENDING_TRANSFER_NOT_PENDING;
     }
@@ -289,7 +293,8 @@ static enum ledger_transfer_result resolve_pending(const struct ledger__state *s
         (meta->expires_at != 0 && timestamp >= meta->expires_at)) {
         return LEDGER_TRANSFER_PENDING_TRANSFER_EXPIRED;
     }
-    TPW_ASSERT(meta->state == LEDGER_PENDING_PENDING);
+    /* Unresolved pending transfers are always in the active window (window.c). */
+    TPW_ASSERT(meta->state == LEDGER_PENDING_PENDING && plan->pending != LEDGER_INDEX_NONE);
     plan->debit = ledger__account_find(state, p->debit_account_id);
     plan->credit = ledger__account_find(state, p->credit_account_id);
     TPW_ASSERT(plan->debit != LEDGER_INDEX_NONE && plan->credit != LEDGER_INDEX_NONE);
@@ -395,7 +400,7 @@ static enum ledger_transfer_result plan_transfer(const struct ledger__state *sta
     enum ledger_transfer_result result = LEDGER_TRANSFER_OK;
     if (has(t, FLAGS_RESOLVE)) {
         result = resolve_pending(state, t, timestamp, plan);
-        pending = result == LEDGER_TRANSFER_OK ? &state->transfers[plan->pending] : NULL;
+        pending = result == LEDGER_TRANSFER_OK ? &plan->pending_record : NULL;
     } else {
         result = resolve_accounts(state, t, plan);
     }
@@ -430,7 +435,7 @@ static void apply_closing(struct plan *plan, uint16_t flags, bool close)
 static void resolve_meta(struct ledger__state *state, const struct ledger_transfer *t,
                          struct plan *plan, uint64_t timestamp)
 {
-    struct ledger__transfer_meta *meta = &state->metas[plan->pending];
+    struct ledger__transfer_meta *meta = &state->active->metas[plan->pending];
     ledger__undo_meta(state, plan->pending);
     meta->state =
         has(t, LEDGER_TRANSFER_POST_PENDING) ? LEDGER_PENDING_POSTED : LEDGER_PENDING_VOIDED;
@@ -438,20 +443,19 @@ static void resolve_meta(struct ledger__state *state, const struct ledger_transf
     TPW_ASSERT(state->pending_count > 0);
     state->pending_count--;
     if (has(t, LEDGER_TRANSFER_VOID_PENDING)) {
-        apply_closing(plan, state->transfers[plan->pending].flags, false);
+        apply_closing(plan, plan->pending_record.flags, false);
     }
 }
 
 /* The stored record: what happened, with a post's or void's inherited fields filled. */
-static struct ledger_transfer stored_record(const struct ledger__state *state,
-                                            const struct ledger_transfer *t,
+static struct ledger_transfer stored_record(const struct ledger_transfer *t,
                                             const struct plan *plan, uint64_t timestamp)
 {
     struct ledger_transfer record = *t;
     record.timestamp = timestamp;
     record.amount = plan->amount;
     if (has(t, FLAGS_RESOLVE)) {
-        const struct ledger_transfer *p = &state->transfers[plan->pending];
+        const struct ledger_transfer *p = &plan->pending_record;
         record.debit_account_id = p->debit_account_id;
         record.credit_account_id = p->credit_account_id;
         record.asset = p->asset;
@@ -463,9 +467,10 @@ static struct ledger_transfer stored_record(const struct ledger__state *state,
 static enum tpw_err commit(struct ledger__state *state, const struct ledger_transfer *t,
                            struct plan *plan, uint64_t timestamp)
 {
-    uint32_t position = state->transfer_count;
-    TPW_ASSERT(position < state->transfer_capacity);
-    state->transfers[position] = stored_record(state, t, plan, timestamp);
+    struct ledger__window *window = state->active;
+    uint32_t position = window->transfer_count;
+    TPW_ASSERT(position < window->transfer_capacity);
+    window->transfers[position] = stored_record(t, plan, timestamp);
     struct ledger__transfer_meta meta = {0};
     if (has(t, LEDGER_TRANSFER_PENDING)) {
         meta.state = LEDGER_PENDING_PENDING;
@@ -475,11 +480,14 @@ static enum tpw_err commit(struct ledger__state *state, const struct ledger_tran
     } else if (has(t, FLAGS_RESOLVE)) {
         resolve_meta(state, t, plan, timestamp);
     }
-    state->metas[position] = meta;
-    state->transfer_count++;
-    ledger__index_insert(&state->transfer_index, t->id, position);
+    window->metas[position] = meta;
+    window->transfer_count++;
+    state->transfer_total++;
+    ledger__index_insert(&window->transfer_index, t->id, position);
     ledger__undo_account(state, plan->debit);
     ledger__undo_account(state, plan->credit);
+    ledger__account_dirty(state, plan->debit);
+    ledger__account_dirty(state, plan->credit);
     state->accounts[plan->debit] = plan->new_debit;
     state->accounts[plan->credit] = plan->new_credit;
     if (meta.expires_at != 0 &&
@@ -505,12 +513,12 @@ enum ledger_transfer_result ledger__transfer_apply(struct ledger__state *state,
     if (result != LEDGER_TRANSFER_OK) {
         return result;
     }
-    uint32_t existing = ledger__transfer_find(state, t->id);
-    if (existing != LEDGER_INDEX_NONE) {
-        return check_exists(t, &state->transfers[existing]);
+    struct ledger__lookup existing;
+    ledger__transfer_lookup(state, t->id, &existing);
+    if (existing.found == LEDGER_FOUND_TRANSFER) {
+        return check_exists(t, &existing.transfer);
     }
-    if (ledger__index_find(&state->failure_index, t->id, state->failures,
-                           sizeof *state->failures) != LEDGER_INDEX_NONE) {
+    if (existing.found == LEDGER_FOUND_FAILURE) {
         return LEDGER_TRANSFER_ID_ALREADY_FAILED;
     }
     result = check_command(t);
@@ -531,11 +539,13 @@ enum ledger_transfer_result ledger__transfer_apply(struct ledger__state *state,
 static void pin_failure(struct ledger__state *state, tpw_u128 id,
                         enum ledger_transfer_result result, uint64_t timestamp)
 {
-    uint32_t position = state->failure_count++;
-    TPW_ASSERT(position < state->failure_capacity);
-    state->failures[position] =
+    struct ledger__window *window = state->active;
+    uint32_t position = window->failure_count++;
+    TPW_ASSERT(position < window->failure_capacity);
+    window->failures[position] =
         (struct ledger__failure){.id = id, .timestamp = timestamp, .result = (uint32_t)result};
-    ledger__index_insert(&state->failure_index, id, position);
+    ledger__index_insert(&window->failure_index, id, position);
+    state->failure_total++;
 }
 
 /* Where a chain started, so a failure can put everything back. */
@@ -549,7 +559,7 @@ struct chain {
 static void chain_begin(const struct ledger__state *state, struct chain *chain, size_t start)
 {
     chain->start = start;
-    chain->transfer_count = state->transfer_count;
+    chain->transfer_count = state->active->transfer_count;
     chain->pending_count = state->pending_count;
     chain->failed = false;
 }
@@ -557,11 +567,13 @@ static void chain_begin(const struct ledger__state *state, struct chain *chain, 
 static void chain_rollback(struct ledger__state *state, const struct chain *chain)
 {
     ledger__undo_rollback(state, 0);
-    while (state->transfer_count > chain->transfer_count) {
-        uint32_t position = state->transfer_count - 1;
-        ledger__index_remove(&state->transfer_index, state->transfers[position].id,
-                             state->transfers, sizeof *state->transfers);
-        state->transfer_count--;
+    struct ledger__window *window = state->active;
+    while (window->transfer_count > chain->transfer_count) {
+        uint32_t position = window->transfer_count - 1;
+        ledger__index_remove(&window->transfer_index, window->transfers[position].id,
+                             window->transfers, sizeof *window->transfers);
+        window->transfer_count--;
+        state->transfer_total--;
     }
     state->pending_count = chain->pending_count;
 }

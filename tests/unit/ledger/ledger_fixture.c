@@ -18,6 +18,7 @@
 #define LF_ROOT_TEMPLATE "/tmp/tpw-ledger-XXXXXX"
 /* Enough file descriptors for nftw to walk a ledger directory without reopening. */
 #define LF_NFTW_FDS 16
+#define LF_CHECKPOINT_INTERVAL 3
 
 static bool open_ledger(struct lf *f)
 {
@@ -26,6 +27,9 @@ static bool open_ledger(struct lf *f)
         .clock = tpw_clock_manual(&f->now_ns),
         .read_only = false,
         .segment_size_bytes = 0,
+        /* Checkpoint every few changes, so every test also runs lookups through the
+         * store and recovery from a checkpoint plus a journal tail. */
+        .checkpoint_interval = LF_CHECKPOINT_INTERVAL,
     };
     struct tpw_error_detail detail = {0};
     tpw_error_detail_reset(&detail);

@@ -200,6 +200,7 @@ static void append_many(struct journal *journal, struct gen gen, uint64_t count)
 
 struct collect {
     struct gen gen;
+    uint64_t after; /* the resume point: records start after it */
     uint64_t records;
     uint64_t fail_at; /* return TPW_ERR_INTERNAL at this sequence; 0 = never */
     uint8_t *scratch;
@@ -213,7 +214,8 @@ static enum tpw_err collect_apply(void *ctx, const struct journal_record *record
         return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "apply stopped at %" PRIu64,
                              record->sequence);
     }
-    assert_int_equal(record->sequence, collect->records + 1);
+    assert_int_equal(record->sequence, collect->after + collect->records + 1);
+    assert_non_null(record->hash);
     struct expected e = expected_make(collect->gen, record->sequence, collect->scratch);
     assert_int_equal(record->type, e.type);
     assert_int_equal(record->timestamp, e.timestamp);
@@ -230,6 +232,7 @@ struct open_args {
     uint64_t segment_size_bytes;
     bool read_only;
     const struct journal_io *io;
+    const struct journal_resume *resume;
 };
 
 /* Opens `dir` replaying into a fresh collector; returns what journal_open returned and
@@ -238,7 +241,7 @@ static enum tpw_err open_collect(const char *dir, struct gen gen, struct open_ar
                                  struct journal **out, uint64_t *records,
                                  struct tpw_error_detail *detail)
 {
-    struct collect collect = {.gen = gen};
+    struct collect collect = {.gen = gen, .after = args.resume ? args.resume->sequence : 0};
     collect.scratch = malloc(gen.max_bytes + 8);
     assert_non_null(collect.scratch);
     struct journal_options options = {
@@ -246,6 +249,7 @@ static enum tpw_err open_collect(const char *dir, struct gen gen, struct open_ar
         .segment_size_bytes = args.segment_size_bytes,
         .read_only = args.read_only,
         .io = args.io,
+        .resume = args.resume,
     };
     enum tpw_err err = journal_open(&options, collect_apply, &collect, out, detail);
     free(collect.scratch);
@@ -253,7 +257,8 @@ static enum tpw_err open_collect(const char *dir, struct gen gen, struct open_ar
     return err;
 }
 
-/* Opens, expecting success and exactly `records` records. */
+/* Opens, expecting success and a journal of exactly `records` records, all applied (or,
+ * resuming, those after the resume point). */
 static struct journal *open_expect(const char *dir, struct gen gen, struct open_args args,
                                    uint64_t records)
 {
@@ -266,7 +271,7 @@ static struct journal *open_expect(const char *dir, struct gen gen, struct open_
     }
     assert_err(err, TPW_OK);
     assert_non_null(journal);
-    assert_int_equal(applied, records);
+    assert_int_equal(applied, records - (args.resume ? args.resume->sequence : 0));
     assert_int_equal(journal_last_sequence(journal), records);
     assert_u128_equal(journal_ledger_id(journal), LEDGER_ID);
     return journal;
@@ -1087,6 +1092,404 @@ static void test_first_segment_prev_hash(void **state)
 }
 
 /* ------------------------------------------------------------------------------------
+ * Resuming from a checkpoint
+ * ------------------------------------------------------------------------------------ */
+
+/* Every record's hash as journal_record.hash reports it during a full replay. */
+struct hashes {
+    uint64_t count;
+    uint8_t hash[16][JOURNAL_HASH_BYTES]; /* [sequence - 1] */
+};
+
+static enum tpw_err hashes_apply(void *ctx, const struct journal_record *record,
+                                 struct tpw_error_detail *detail)
+{
+    (void)detail;
+    struct hashes *hashes = ctx;
+    assert_int_equal(record->sequence, hashes->count + 1);
+    assert_true(hashes->count < COUNT(hashes->hash));
+    memcpy(hashes->hash[hashes->count], record->hash, JOURNAL_HASH_BYTES);
+    hashes->count++;
+    return TPW_OK;
+}
+
+/* Replays `dir` in full, read-only, into `hashes`. */
+static void hashes_read(const char *dir, struct hashes *hashes)
+{
+    memset(hashes, 0, sizeof(*hashes));
+    struct journal_options options = {.dir = dir, .read_only = true};
+    struct journal *journal = NULL;
+    struct tpw_error_detail detail = {0};
+    assert_err(journal_open(&options, hashes_apply, hashes, &journal, &detail), TPW_OK);
+    assert_int_equal(journal_last_sequence(journal), hashes->count);
+    journal_close(journal);
+}
+
+/* What a checkpoint records, and what a resumed open must reproduce exactly. */
+struct end_state {
+    uint64_t last_sequence;
+    uint64_t size_bytes;
+    uint8_t last_hash[JOURNAL_HASH_BYTES];
+};
+
+static struct end_state end_state_of(const struct journal *journal)
+{
+    struct end_state end = {
+        .last_sequence = journal_last_sequence(journal),
+        .size_bytes = journal_size_bytes(journal),
+    };
+    journal_last_hash(journal, end.last_hash);
+    return end;
+}
+
+static void end_state_expect(struct end_state actual, struct end_state expected)
+{
+    assert_int_equal(actual.last_sequence, expected.last_sequence);
+    assert_int_equal(actual.size_bytes, expected.size_bytes);
+    assert_memory_equal(actual.last_hash, expected.last_hash, JOURNAL_HASH_BYTES);
+}
+
+/* Opens `dir` (gen_fixed records 1 … `last`) resuming after record `sequence`, whose
+ * hash comes from a full replay: records sequence + 1 … last must be applied in order
+ * (open_expect checks each), and sequence, hash and size must equal a full open's.
+ * Returns the resumed journal. */
+static struct journal *resume_expect(const char *dir, struct open_args args, uint64_t sequence,
+                                     uint64_t last)
+{
+    print_message("resume %s after %" PRIu64 "\n", dir, sequence);
+    struct hashes hashes;
+    hashes_read(dir, &hashes);
+    assert_int_equal(hashes.count, last);
+    struct journal *full = open_expect(dir, gen_fixed, (struct open_args){.read_only = true}, last);
+    struct end_state expected = end_state_of(full);
+    journal_close(full);
+
+    struct journal_resume resume = {.sequence = sequence};
+    if (sequence > 0) {
+        memcpy(resume.hash, hashes.hash[sequence - 1], JOURNAL_HASH_BYTES);
+    }
+    args.resume = &resume; /* read during the open only */
+    struct journal *journal = open_expect(dir, gen_fixed, args, last);
+    end_state_expect(end_state_of(journal), expected);
+    return journal;
+}
+
+/* Opens `dir` resuming at (`sequence`, `hash`), expecting TPW_ERR_CHECKPOINT_MISMATCH
+ * with exactly `message` and nothing applied; returns detail.offset_bytes. */
+static size_t resume_expect_error(const char *dir, struct open_args args, uint64_t sequence,
+                                  const uint8_t hash[JOURNAL_HASH_BYTES], const char *message)
+{
+    struct journal_resume resume = {.sequence = sequence};
+    memcpy(resume.hash, hash, JOURNAL_HASH_BYTES);
+    args.resume = &resume;
+    struct journal *journal = NULL;
+    uint64_t applied = 0;
+    struct tpw_error_detail detail = {0};
+    assert_err(open_collect(dir, gen_fixed, args, &journal, &applied, &detail),
+               TPW_ERR_CHECKPOINT_MISMATCH);
+    print_message("expected error: %s\n", detail.message);
+    assert_null(journal);
+    assert_int_equal(applied, 0);
+    assert_string_equal(detail.message, message);
+    return detail.offset_bytes;
+}
+
+/* Offset of the `index`th gen_fixed record (0-based) of a segment. */
+static uint64_t fixed_offset(uint64_t index)
+{
+    return JOURNAL_SEGMENT_HEADER_BYTES + index * FIXED_PADDED;
+}
+
+static void files_expect_equal(const char *a, const char *b)
+{
+    uint64_t size = file_size(a);
+    assert_int_equal(file_size(b), size);
+    uint8_t *bytes_a = malloc(size);
+    uint8_t *bytes_b = malloc(size);
+    assert_non_null(bytes_a);
+    assert_non_null(bytes_b);
+    file_read_at(a, 0, bytes_a, size);
+    file_read_at(b, 0, bytes_b, size);
+    assert_memory_equal(bytes_a, bytes_b, size);
+    free(bytes_a);
+    free(bytes_b);
+}
+
+/* journal_record.hash and journal_last_hash() are the chain hashes as documented. */
+static void test_record_hash_and_last_hash(void **state)
+{
+    struct fixture *fixture = *state;
+    char path[PATH_SIZE];
+    path_join(path, fixture->dir, FIRST_SEGMENT);
+    uint8_t expected[JOURNAL_HASH_BYTES];
+    uint8_t last[JOURNAL_HASH_BYTES];
+    /* No records: the first header's hash, to which record 1 chains. */
+    struct journal *journal = open_expect(fixture->dir, gen_fixed, (struct open_args){0}, 0);
+    journal_last_hash(journal, last);
+    hash_of(path, 0, JOURNAL_SEGMENT_HEADER_BYTES, expected);
+    assert_memory_equal(last, expected, JOURNAL_HASH_BYTES);
+    append_many(journal, gen_fixed, 5);
+    journal_last_hash(journal, last);
+    journal_close(journal);
+
+    struct hashes hashes;
+    hashes_read(fixture->dir, &hashes);
+    assert_int_equal(hashes.count, 5);
+    uint64_t offsets[6];
+    assert_int_equal(record_offsets(path, offsets, 6), 5);
+    for (size_t index = 0; index < 5; index++) {
+        hash_of(path, offsets[index], FIXED_LENGTH, expected);
+        assert_memory_equal(hashes.hash[index], expected, JOURNAL_HASH_BYTES);
+    }
+    /* After appending, after reopening, and as journal_verify reports it. */
+    assert_memory_equal(last, hashes.hash[4], JOURNAL_HASH_BYTES);
+    journal = open_expect(fixture->dir, gen_fixed, (struct open_args){0}, 5);
+    journal_last_hash(journal, last);
+    journal_close(journal);
+    assert_memory_equal(last, hashes.hash[4], JOURNAL_HASH_BYTES);
+    struct journal_verify_report report;
+    struct tpw_error_detail detail = {0};
+    assert_err(journal_verify(fixture->dir, &report, &detail), TPW_OK);
+    assert_memory_equal(report.last_hash, hashes.hash[4], JOURNAL_HASH_BYTES);
+}
+
+/* Inside a segment: only the tail is applied, and the journal carries on exactly as one
+ * opened in full does, down to the bytes it appends. */
+static void test_resume_mid_segment(void **state)
+{
+    struct fixture *fixture = *state;
+    char dir[PATH_SIZE];
+    char path[PATH_SIZE];
+    char twin_dir[PATH_SIZE];
+    char twin_path[PATH_SIZE];
+    uint64_t offsets[11];
+    fixed_journal(fixture, "mid", 10, dir, path, offsets);
+    fixed_journal(fixture, "twin", 10, twin_dir, twin_path, offsets);
+    files_expect_equal(path, twin_path);
+
+    struct journal *journal = resume_expect(dir, (struct open_args){0}, 6, 10);
+    struct journal *twin = open_expect(twin_dir, gen_fixed, (struct open_args){0}, 10);
+    append_many(journal, gen_fixed, 3);
+    append_many(twin, gen_fixed, 3);
+    end_state_expect(end_state_of(journal), end_state_of(twin));
+    journal_close(journal);
+    journal_close(twin);
+    files_expect_equal(path, twin_path);
+    journal_close(open_expect(dir, gen_fixed, (struct open_args){0}, 13));
+
+    /* The first record, the ledger's start (sequence 0 reads everything), the last. */
+    journal_close(resume_expect(dir, (struct open_args){0}, 1, 13));
+    journal_close(resume_expect(dir, (struct open_args){0}, 0, 13));
+    journal_close(resume_expect(dir, (struct open_args){.read_only = true}, 12, 13));
+}
+
+/* Segments starting at S + 1: the earlier ones are skipped, and the header's prev_hash
+ * is where the checkpoint's hash is checked. */
+static void test_resume_segment_boundary(void **state)
+{
+    struct fixture *fixture = *state;
+    char dir[PATH_SIZE];
+    segmented_journal(fixture, "boundary", dir);
+    struct open_args args = {.segment_size_bytes = THREE_PER_SEGMENT};
+    journal_close(resume_expect(dir, args, 3, 9));
+    journal_close(resume_expect(dir, args, 6, 9));
+    /* Inside segment 4 (segment 1 skipped), and inside the last one. */
+    journal_close(resume_expect(dir, args, 5, 9));
+    journal_close(resume_expect(dir, args, 8, 9));
+
+    struct journal *journal = resume_expect(dir, args, 6, 9);
+    append_many(journal, gen_fixed, 4); /* segment 7 is full: 10 … 12 and 13 roll */
+    journal_close(journal);
+    uint64_t sequences[8];
+    assert_int_equal(segments_of(dir, sequences, 8), 5);
+    assert_int_equal(sequences[3], 10);
+    assert_int_equal(sequences[4], 13);
+    journal_close(resume_expect(dir, args, 12, 13));
+    journal_close(resume_expect(dir, args, 9, 13));
+}
+
+/* At the last record nothing is applied; appending carries on, also when the segment
+ * that starts at S + 1 holds no record yet. */
+static void test_resume_last_record(void **state)
+{
+    struct fixture *fixture = *state;
+    char dir[PATH_SIZE];
+    char path[PATH_SIZE];
+    segmented_journal(fixture, "last", dir);
+    struct open_args args = {.segment_size_bytes = THREE_PER_SEGMENT};
+    struct journal *journal = resume_expect(dir, args, 9, 9);
+    append_many(journal, gen_fixed, 1);
+    journal_close(journal);
+    uint64_t sequences[8];
+    assert_int_equal(segments_of(dir, sequences, 8), 4);
+    assert_int_equal(sequences[3], 10);
+
+    /* Record 10 torn off by a full open: segment 10 is a bare header after record 9. */
+    segment_path(path, dir, 10);
+    file_truncate(path, JOURNAL_SEGMENT_HEADER_BYTES + 100);
+    journal_close(open_expect(dir, gen_fixed, args, 9));
+    assert_int_equal(file_size(path), JOURNAL_SEGMENT_HEADER_BYTES);
+    journal = resume_expect(dir, args, 9, 9);
+    append_many(journal, gen_fixed, 2);
+    journal_close(journal);
+    assert_int_equal(segments_of(dir, sequences, 8), 4);
+    journal_close(open_expect(dir, gen_fixed, args, 11));
+}
+
+static void test_resume_hash_mismatch(void **state)
+{
+    struct fixture *fixture = *state;
+    char dir[PATH_SIZE];
+    segmented_journal(fixture, "mismatch", dir);
+    struct hashes hashes;
+    hashes_read(dir, &hashes);
+    struct open_args args = {0};
+    char message[TPW_ERROR_MESSAGE_SIZE];
+    /* In the middle of a segment: record 5's hash. */
+    (void)snprintf(message, sizeof(message),
+                   "the checkpoint at sequence 5 does not match the journal (hash differs at "
+                   "00000000000000000004.tpj offset %" PRIu64 ")",
+                   fixed_offset(1));
+    assert_int_equal(resume_expect_error(dir, args, 5, hashes.hash[3], message), fixed_offset(1));
+    /* At a boundary: segment 7's prev_hash stands for record 6. */
+    assert_int_equal(resume_expect_error(dir, args, 6, hashes.hash[4],
+                                         "the checkpoint at sequence 6 does not match the journal "
+                                         "(hash differs at 00000000000000000007.tpj offset 40)"),
+                     JOURNAL_SEG_PREV_HASH);
+    /* In the first segment, and at the last record. */
+    (void)snprintf(message, sizeof(message),
+                   "the checkpoint at sequence 2 does not match the journal (hash differs at "
+                   "00000000000000000001.tpj offset %" PRIu64 ")",
+                   fixed_offset(1));
+    (void)resume_expect_error(dir, args, 2, hashes.hash[2], message);
+    (void)snprintf(message, sizeof(message),
+                   "the checkpoint at sequence 9 does not match the journal (hash differs at "
+                   "00000000000000000007.tpj offset %" PRIu64 ")",
+                   fixed_offset(2));
+    args.read_only = true;
+    (void)resume_expect_error(dir, args, 9, hashes.hash[7], message);
+    /* Nothing was changed: the right hashes open. */
+    journal_close(resume_expect(dir, (struct open_args){0}, 5, 9));
+    journal_close(resume_expect(dir, (struct open_args){0}, 6, 9));
+}
+
+/* A journal that stops before the checkpoint has lost acknowledged records. */
+static void test_resume_beyond_end(void **state)
+{
+    struct fixture *fixture = *state;
+    char dir[PATH_SIZE];
+    char path[PATH_SIZE];
+    segmented_journal(fixture, "beyond", dir);
+    struct hashes hashes;
+    hashes_read(dir, &hashes);
+    (void)resume_expect_error(
+        dir, (struct open_args){0}, 10, hashes.hash[8],
+        "the journal ends at sequence 9, before the checkpoint's sequence 10");
+    (void)resume_expect_error(dir, (struct open_args){.read_only = true}, 1000, hashes.hash[8],
+                              "the journal ends at sequence 9, before the checkpoint's "
+                              "sequence 1000");
+    /* Cut at a record boundary (clean framing: no torn tail), then a segment lost. */
+    segment_path(path, dir, 7);
+    file_truncate(path, fixed_offset(1));
+    (void)resume_expect_error(dir, (struct open_args){0}, 8, hashes.hash[7],
+                              "the journal ends at sequence 7, before the checkpoint's sequence 8");
+    assert_int_equal(unlink(path), 0);
+    (void)resume_expect_error(dir, (struct open_args){0}, 7, hashes.hash[6],
+                              "the journal ends at sequence 6, before the checkpoint's sequence 7");
+}
+
+/*
+ * Skipped segments are not read, so damage inside them goes unnoticed by a resumed open
+ * and is reported by journal_verify. That is the intended trade-off: recovery reads only
+ * the tail, and `tpwallet journal verify` is the end-to-end check. What needs no reading
+ * is still checked: the first segment's header and every segment file's type and size.
+ */
+static void test_resume_skips_segments(void **state)
+{
+    struct fixture *fixture = *state;
+    char dir[PATH_SIZE];
+    char path[PATH_SIZE];
+    segmented_journal(fixture, "skipped", dir);
+    struct hashes hashes;
+    hashes_read(dir, &hashes);
+    struct journal_resume resume = {.sequence = 6};
+    memcpy(resume.hash, hashes.hash[5], JOURNAL_HASH_BYTES);
+    struct open_args args = {.resume = &resume};
+    segment_path(path, dir, 4);
+    file_flip_bit(path, fixed_offset(1) + JOURNAL_RECORD_HEADER_BYTES + 10, 1);
+    struct journal *journal = open_expect(dir, gen_fixed, args, 9);
+    uint64_t sequences[4];
+    assert_int_equal(segments_of(dir, sequences, 4), 3);
+    assert_int_equal(journal_size_bytes(journal), segments_bytes(dir, sequences, 3));
+    journal_close(journal);
+    expect_corrupt_at(dir, "00000000000000000004.tpj", fixed_offset(1), 5, "crc32c mismatch");
+    /* Resuming inside the damaged segment reads it, and says the same. */
+    resume.sequence = 4;
+    memcpy(resume.hash, hashes.hash[3], JOURNAL_HASH_BYTES);
+    struct journal_options options = {.dir = dir, .resume = &resume};
+    struct tpw_error_detail detail = {0};
+    assert_err(journal_open(&options, NULL, NULL, &journal, &detail), TPW_ERR_JOURNAL_CORRUPT);
+    assert_non_null(strstr(detail.message, "journal segment 00000000000000000004.tpj offset 1160 "
+                                           "sequence 5: crc32c mismatch"));
+    /* Even a missing middle segment: the gap is only seen by reading segment 1's records. */
+    assert_int_equal(unlink(path), 0);
+    resume.sequence = 6;
+    memcpy(resume.hash, hashes.hash[5], JOURNAL_HASH_BYTES);
+    journal_close(open_expect(dir, gen_fixed, args, 9));
+    expect_corrupt_at(dir, "00000000000000000007.tpj", 0, 4, "sequence gap");
+
+    /* Checked without reading records: segment 1's header, the files' type and size. */
+    segmented_journal(fixture, "header", dir);
+    segment_path(path, dir, 1);
+    file_flip_bit(path, JOURNAL_SEG_LEDGER_ID, 0);
+    assert_err(journal_open(&options, NULL, NULL, &journal, &detail), TPW_ERR_JOURNAL_CORRUPT);
+    assert_non_null(strstr(detail.message, "journal segment 00000000000000000001.tpj offset 0 "
+                                           "sequence 1: segment header crc32c mismatch"));
+    segmented_journal(fixture, "short", dir);
+    segment_path(path, dir, 4);
+    file_truncate(path, 50);
+    assert_err(journal_open(&options, NULL, NULL, &journal, &detail), TPW_ERR_JOURNAL_CORRUPT);
+    assert_string_equal(detail.message, "journal segment 00000000000000000004.tpj offset 0 "
+                                        "sequence 4: incomplete segment header (50 of 80 bytes)");
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_err(journal_open(&options, NULL, NULL, &journal, &detail), TPW_ERR_JOURNAL_CORRUPT);
+    assert_string_equal(detail.message, "journal segment 00000000000000000004.tpj offset 0 "
+                                        "sequence 4: not a regular file");
+}
+
+/* After the resume point the torn-tail rule is unchanged. A damaged last record that the
+ * checkpoint includes is not torn: it was acknowledged, so it is a mismatch, and the
+ * bytes stay for inspection. */
+static void test_resume_torn_tail(void **state)
+{
+    struct fixture *fixture = *state;
+    char dir[PATH_SIZE];
+    char path[PATH_SIZE];
+    uint64_t offsets[6];
+    fixed_journal(fixture, "after", 5, dir, path, offsets);
+    file_truncate(path, offsets[4] + 500);
+    struct log_capture capture;
+    log_capture_start(&capture);
+    journal_close(resume_expect(dir, (struct open_args){0}, 3, 4));
+    log_capture_expect(&capture, "\"action\":\"truncated\"");
+    log_capture_free(&capture);
+    assert_int_equal(file_size(path), offsets[4]);
+
+    fixed_journal(fixture, "included", 5, dir, path, offsets);
+    struct hashes hashes;
+    hashes_read(dir, &hashes);
+    file_truncate(path, offsets[4] + 500);
+    static const char message[] =
+        "the journal ends at sequence 4, before the checkpoint's sequence 5";
+    (void)resume_expect_error(dir, (struct open_args){0}, 5, hashes.hash[4], message);
+    assert_int_equal(file_size(path), offsets[4] + 500);
+    (void)resume_expect_error(dir, (struct open_args){.read_only = true}, 5, hashes.hash[4],
+                              message);
+    assert_int_equal(file_size(path), offsets[4] + 500);
+}
+
+/* ------------------------------------------------------------------------------------
  * Fault injection on the write path
  * ------------------------------------------------------------------------------------ */
 
@@ -1305,7 +1708,11 @@ int main(void)
         T(test_missing_segments),          T(test_foreign_segment),
         T(test_segment_header_damage),     T(test_first_segment_prev_hash),
         T(test_fault_write_and_sync),      T(test_fault_short_write_resumed),
-        T(test_fault_segment_roll),
+        T(test_fault_segment_roll),        T(test_record_hash_and_last_hash),
+        T(test_resume_mid_segment),        T(test_resume_segment_boundary),
+        T(test_resume_last_record),        T(test_resume_hash_mismatch),
+        T(test_resume_beyond_end),         T(test_resume_skips_segments),
+        T(test_resume_torn_tail),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);

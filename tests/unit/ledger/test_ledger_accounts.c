@@ -590,10 +590,10 @@ static void test_reopen(void **state)
     struct ledger_account before = lf_get_account(f, 1);
     struct ledger_stats stats = lf_stats(f);
     uint8_t hash[LEDGER_STATE_HASH_BYTES] = {0};
-    ledger_state_hash(f->ledger, hash);
+    assert_int_equal(ledger_state_hash(f->ledger, hash), TPW_OK);
     lf_reopen(f);
     uint8_t again[LEDGER_STATE_HASH_BYTES] = {0};
-    ledger_state_hash(f->ledger, again);
+    assert_int_equal(ledger_state_hash(f->ledger, again), TPW_OK);
     assert_memory_equal(again, hash, sizeof(hash));
     struct ledger_account after = lf_get_account(f, 1);
     assert_memory_equal(&after, &before, sizeof(before));

@@ -481,10 +481,10 @@ static void test_expiry_survives_reopen(void **state)
     lf_move(f, 101, EXT, C, USD, 1);
     assert_int_equal(lf_pending_state(f, 100), LEDGER_PENDING_EXPIRED);
     uint8_t hash[LEDGER_STATE_HASH_BYTES] = {0};
-    ledger_state_hash(f->ledger, hash);
+    assert_int_equal(ledger_state_hash(f->ledger, hash), TPW_OK);
     lf_reopen(f);
     uint8_t again[LEDGER_STATE_HASH_BYTES] = {0};
-    ledger_state_hash(f->ledger, again);
+    assert_int_equal(ledger_state_hash(f->ledger, again), TPW_OK);
     assert_memory_equal(again, hash, sizeof(hash));
     assert_int_equal(lf_pending_state(f, 100), LEDGER_PENDING_EXPIRED);
     lf_assert_balances(f, A, 0, 0, 0, 1000);

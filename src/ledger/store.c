@@ -1,0 +1,1276 @@
+/*
+ * The checkpoint store (store.h): checkpoints, every transfer by id, pinned failures,
+ * the pending set and each account's history, in one LMDB environment.
+ *
+ * Why LMDB: copy-on-write B+trees give one writer and any number of readers that never
+ * block one another, each reader sees one committed snapshot, a commit is atomic and
+ * durable (data pages, then the meta page, each fsync'd) with no log of its own to
+ * replay, and reads come straight out of a memory map. The named databases and their
+ * key encodings are described in store.h; the values are laid out as below. Integers
+ * in values are little-endian, which is host order (ledger_int.h asserts it), so
+ * records are copied whole; padding is never written.
+ *
+ *   value      bytes  layout
+ *   meta          80  u32 format version (1), u32 zero, struct store_meta (72)
+ *   asset         16  u32 number, u8 exponent, code[9], 2 zero bytes
+ *   account      128  struct ledger_account
+ *   transfer     152  struct ledger_transfer (128), u64 expires_at, u64 resolved_at,
+ *                     u8 state, 7 zero bytes
+ *   failure       16  u64 timestamp, u32 result, u32 zero
+ *   pending        0  (the key is the value)
+ *   history   24 × n  struct store_history_entry (u64 id_lo, u64 id_hi, u64 timestamp)
+ *
+ * LMDB hands out values at any alignment and records hold 128-bit fields, so values
+ * are always memcpy'd into aligned structs before use.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+#define STORE_FORMAT_VERSION 1u
+/* Owner and group: the store holds every balance and transfer of the ledger. */
+#define STORE_DIR_MODE 0750
+#define STORE_FILE_MODE 0640
+#define STORE_PATH_MAX 4096
+
+/* Address space reserved for the map, not disk: the file is sparse and grows as pages
+ * are written. 1 TiB holds billions of transfers; a 32-bit build gets 1 GiB. */
+#if SIZE_MAX > UINT32_MAX
+#define STORE_MAP_SIZE_BYTES ((size_t)1 << 40)
+#else
+#define STORE_MAP_SIZE_BYTES ((size_t)1 << 30)
+#endif
+
+#define STORE_META_KEY "checkpoint"
+#define STORE_META_BYTES (8 + sizeof(struct store_meta))
+#define STORE_ASSET_BYTES 16u
+#define STORE_ACCOUNT_BYTES sizeof(struct ledger_account)
+#define STORE_RECORD_BYTES sizeof(struct ledger_transfer)
+#define STORE_TRANSFER_BYTES (STORE_RECORD_BYTES + 24u)
+#define STORE_FAILURE_BYTES 16u
+#define STORE_ID_KEY_BYTES 16u
+#define STORE_HISTORY_KEY_BYTES 24u
+#define STORE_ENTRY_BYTES sizeof(struct store_history_entry)
+
+_Static_assert(sizeof(struct store_meta) == 72, "store_meta has no padding");
+_Static_assert(sizeof(struct ledger_asset) == 16, "asset value matches the struct");
+_Static_assert(offsetof(struct ledger_asset, exponent) == 4, "asset exponent at 4");
+_Static_assert(offsetof(struct ledger_asset, code) == 5, "asset code at 5");
+_Static_assert(offsetof(struct store_history_entry, timestamp) == 16, "entry timestamp at 16");
+
+enum store_db {
+    STORE_DB_META,
+    STORE_DB_ASSETS,
+    STORE_DB_ACCOUNTS,
+    STORE_DB_TRANSFERS,
+    STORE_DB_PENDING,
+    STORE_DB_HISTORY,
+    STORE_DB_COUNT,
+};
+
+static const char *const store_db_names[STORE_DB_COUNT] = {
+    "meta", "assets", "accounts", "transfers", "pending", "history",
+};
+
+enum store_order_kind { STORE_ORDER_TRANSFER = 0, STORE_ORDER_FAILURE = 1 };
+
+/* One item of a checkpoint in key order: which array and where. */
+struct store_order {
+    tpw_u128 id;
+    size_t index;
+    uint32_t kind; /* enum store_order_kind */
+};
+
+struct store {
+    MDB_env *env;
+    MDB_dbi dbis[STORE_DB_COUNT];
+    bool read_only;
+    /* store_write's sort scratch, grown to the largest checkpoint seen, never shrunk. */
+    struct store_order *order;
+    size_t order_capacity;
+};
+
+struct store_reader {
+    struct store *store;
+    MDB_txn *txn;
+    MDB_cursor *history;
+    MDB_cursor *transfers;
+};
+
+/* ------------------------------------------------------------------------------------
+ * Byte order
+ * ------------------------------------------------------------------------------------ */
+
+static void be64_put(uint8_t *out, uint64_t value)
+{
+    value = __builtin_bswap64(value);
+    memcpy(out, &value, sizeof value);
+}
+
+static uint64_t be64_get(const uint8_t *in)
+{
+    uint64_t value;
+    memcpy(&value, in, sizeof value);
+    return __builtin_bswap64(value);
+}
+
+static void be32_put(uint8_t *out, uint32_t value)
+{
+    value = __builtin_bswap32(value);
+    memcpy(out, &value, sizeof value);
+}
+
+static uint32_t be32_get(const uint8_t *in)
+{
+    uint32_t value;
+    memcpy(&value, in, sizeof value);
+    return __builtin_bswap32(value);
+}
+
+static void be128_put(uint8_t *out, tpw_u128 value)
+{
+    be64_put(out, (uint64_t)(value >> 64));
+    be64_put(out + 8, (uint64_t)value);
+}
+
+static tpw_u128 be128_get(const uint8_t *in)
+{
+    return TPW_U128(be64_get(in), be64_get(in + 8));
+}
+
+/* Little-endian is host order (asserted in ledger_int.h). */
+static void le64_put(uint8_t *out, uint64_t value)
+{
+    memcpy(out, &value, sizeof value);
+}
+
+static uint64_t le64_get(const uint8_t *in)
+{
+    uint64_t value;
+    memcpy(&value, in, sizeof value);
+    return value;
+}
+
+static void le32_put(uint8_t *out, uint32_t value)
+{
+    memcpy(out, &value, sizeof value);
+}
+
+static uint32_t le32_get(const uint8_t *in)
+{
+    uint32_t value;
+    memcpy(&value, in, sizeof value);
+    return value;
+}
+
+/* LMDB's MDB_val is not const-qualified, but puts and gets only read through it. The
+ * pointer is copied rather than cast so that no cast drops the qualifier. */
+static MDB_val store_val(const void *data, size_t size_bytes)
+{
+    MDB_val value = {.mv_size = size_bytes, .mv_data = NULL};
+    memcpy(&value.mv_data, &data, sizeof value.mv_data);
+    return value;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Errors
+ * ------------------------------------------------------------------------------------ */
+
+static bool store_rc_is_damage(int rc)
+{
+    return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID;
+}
+
+/* `operation` completes "cannot …", e.g. "write transfers". */
+static enum tpw_err store_lmdb_error(struct tpw_error_detail *detail, int rc, const char *operation)
+{
+    TPW_ASSERT(rc != MDB_SUCCESS);
+    if (rc == MDB_MAP_FULL) {
+        return tpw_error_set(detail, TPW_ERR_STORE, 0,
+                             "cannot %s: the checkpoint store is full (map of %zu bytes)",
+                             operation, STORE_MAP_SIZE_BYTES);
+    }
+    if (store_rc_is_damage(rc)) {
+        return tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
+                             "cannot %s: the checkpoint store is damaged: %s", operation,
+                             mdb_strerror(rc));
+    }
+    return tpw_error_set(detail, TPW_ERR_STORE, 0, "cannot %s in the checkpoint store: %s",
+                         operation, mdb_strerror(rc));
+}
+
+static enum tpw_err store_corrupt(struct tpw_error_detail *detail, const char *db, size_t key_size,
+                                  size_t value_size)
+{
+    return tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
+                         "damaged checkpoint store: \"%s\" holds a record with a %zu-byte key "
+                         "and a %zu-byte value",
+                         db, key_size, value_size);
+}
+
+/* store_transfer_get has no way to report: the state machine needs an answer. */
+_Noreturn static void store_die(const char *what, tpw_u128 id, int rc)
+{
+    char text[TPW_U128_DEC_SIZE];
+    (void)tpw_u128_to_dec(id, text, sizeof text);
+    (void)fprintf(stderr, "tpwallet: checkpoint store: %s for transfer %s: %s\n", what, text,
+                  rc == MDB_SUCCESS ? "unexpected value size" : mdb_strerror(rc));
+    tpw__assert_fail("the checkpoint store answers a transfer lookup", __FILE__, __LINE__);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Values
+ * ------------------------------------------------------------------------------------ */
+
+static void store_meta_encode(const struct store_meta *meta, uint8_t out[STORE_META_BYTES])
+{
+    le32_put(out, STORE_FORMAT_VERSION);
+    le32_put(out + 4, 0);
+    memcpy(out + 8, meta, sizeof *meta);
+}
+
+static enum tpw_err store_meta_decode(const MDB_val *value, struct store_meta *out,
+                                      struct tpw_error_detail *detail)
+{
+    if (value->mv_size != STORE_META_BYTES) {
+        return store_corrupt(detail, "meta", sizeof STORE_META_KEY - 1, value->mv_size);
+    }
+    uint32_t version = le32_get(value->mv_data);
+    if (version != STORE_FORMAT_VERSION) {
+        return tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
+                             "the checkpoint store has format version %" PRIu32 " (expected %u)",
+                             version, STORE_FORMAT_VERSION);
+    }
+    memcpy(out, (const uint8_t *)value->mv_data + 8, sizeof *out);
+    return TPW_OK;
+}
+
+static void store_asset_encode(const struct ledger_asset *asset, uint8_t out[STORE_ASSET_BYTES])
+{
+    memset(out, 0, STORE_ASSET_BYTES);
+    le32_put(out, asset->number);
+    out[4] = asset->exponent;
+    memcpy(out + 5, asset->code, sizeof asset->code);
+}
+
+static bool store_asset_decode(const MDB_val *key, const MDB_val *value, struct ledger_asset *out)
+{
+    if (key->mv_size != 4 || value->mv_size != STORE_ASSET_BYTES) {
+        return false;
+    }
+    const uint8_t *bytes = value->mv_data;
+    *out = (struct ledger_asset){0};
+    out->number = le32_get(bytes);
+    out->exponent = bytes[4];
+    memcpy(out->code, bytes + 5, sizeof out->code);
+    return out->number == be32_get(key->mv_data) && out->code[sizeof out->code - 1] == '\0';
+}
+
+static void store_transfer_encode(const struct ledger_transfer *transfer,
+                                  const struct ledger__transfer_meta *meta,
+                                  uint8_t out[STORE_TRANSFER_BYTES])
+{
+    TPW_DEBUG_ASSERT(meta->state <= LEDGER_PENDING_EXPIRED);
+    memcpy(out, transfer, STORE_RECORD_BYTES);
+    le64_put(out + STORE_RECORD_BYTES, meta->expires_at);
+    le64_put(out + STORE_RECORD_BYTES + 8, meta->resolved_at);
+    memset(out + STORE_RECORD_BYTES + 16, 0, 8);
+    out[STORE_RECORD_BYTES + 16] = meta->state;
+}
+
+static void store_failure_encode(const struct ledger__failure *failure,
+                                 uint8_t out[STORE_FAILURE_BYTES])
+{
+    le64_put(out, failure->timestamp);
+    le32_put(out + 8, failure->result);
+    le32_put(out + 12, 0);
+}
+
+/* Decodes a `transfers` value stored under `id`; NONE when it is neither shape. */
+static enum store_found store_record_decode(tpw_u128 id, const MDB_val *value,
+                                            struct ledger_transfer *transfer,
+                                            struct ledger__transfer_meta *meta,
+                                            struct ledger__failure *failure)
+{
+    const uint8_t *bytes = value->mv_data;
+    if (value->mv_size == STORE_TRANSFER_BYTES) {
+        memcpy(transfer, bytes, STORE_RECORD_BYTES);
+        *meta = (struct ledger__transfer_meta){
+            .expires_at = le64_get(bytes + STORE_RECORD_BYTES),
+            .resolved_at = le64_get(bytes + STORE_RECORD_BYTES + 8),
+            .state = bytes[STORE_RECORD_BYTES + 16],
+        };
+        return transfer->id == id ? STORE_FOUND_TRANSFER : STORE_FOUND_NONE;
+    }
+    if (value->mv_size == STORE_FAILURE_BYTES) {
+        *failure = (struct ledger__failure){
+            .id = id,
+            .timestamp = le64_get(bytes),
+            .result = le32_get(bytes + 8),
+            .reserved = 0,
+        };
+        return STORE_FOUND_FAILURE;
+    }
+    return STORE_FOUND_NONE;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Opening and closing
+ * ------------------------------------------------------------------------------------ */
+
+static enum tpw_err store_dir_prepare(const char *dir, bool read_only,
+                                      struct tpw_error_detail *detail)
+{
+    if (!read_only) {
+        if (mkdir(dir, STORE_DIR_MODE) != 0 && errno != EEXIST) {
+            return tpw_error_set(detail, errno == ENOENT ? TPW_ERR_NOT_FOUND : TPW_ERR_IO, 0,
+                                 "cannot create \"%s\": %s", dir, strerror(errno));
+        }
+        return TPW_OK;
+    }
+    /* Checked first so that a read-only open never creates a lock file. */
+    char path[STORE_PATH_MAX];
+    int length = snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (length < 0 || (size_t)length >= sizeof path) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "store path too long");
+    }
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        return tpw_error_set(detail, errno == ENOENT ? TPW_ERR_NOT_FOUND : TPW_ERR_IO, 0,
+                             "no checkpoint store in \"%s\": %s", dir, strerror(errno));
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err store_env_open(struct store *store, const char *dir,
+                                   struct tpw_error_detail *detail)
+{
+    int rc = mdb_env_create(&store->env);
+    if (rc != MDB_SUCCESS) {
+        store->env = NULL;
+        return store_lmdb_error(detail, rc, "create the environment");
+    }
+    rc = mdb_env_set_maxdbs(store->env, STORE_DB_COUNT);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_env_set_mapsize(store->env, STORE_MAP_SIZE_BYTES);
+    }
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "configure the environment");
+    }
+    /* MDB_NOTLS: a read transaction belongs to its handle, not to the thread that began
+     * it, so the ledger may hand a reader to another thread. */
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (store->read_only ? MDB_RDONLY : 0u);
+    rc = mdb_env_open(store->env, dir, flags, STORE_FILE_MODE);
+    if (rc == ENOENT) {
+        return tpw_error_set(detail, TPW_ERR_NOT_FOUND, 0, "no checkpoint store in \"%s\"", dir);
+    }
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "open the environment");
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err store_dbis_open(struct store *store, struct tpw_error_detail *detail)
+{
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(store->env, NULL, store->read_only ? MDB_RDONLY : 0u, &txn);
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "begin a transaction");
+    }
+    unsigned flags = store->read_only ? 0u : MDB_CREATE;
+    for (size_t index = 0; index < STORE_DB_COUNT && rc == MDB_SUCCESS; index++) {
+        rc = mdb_dbi_open(txn, store_db_names[index], flags, &store->dbis[index]);
+    }
+    if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        if (rc == MDB_NOTFOUND) {
+            return tpw_error_set(detail, TPW_ERR_NOT_FOUND, 0,
+                                 "the checkpoint store was never initialized");
+        }
+        return store_lmdb_error(detail, rc, "open the databases");
+    }
+    /* Committing (even a read transaction) keeps the handles for the environment. */
+    rc = mdb_txn_commit(txn);
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "create the databases");
+    }
+    return TPW_OK;
+}
+
+enum tpw_err store_open(const char *dir, bool read_only, struct store **out,
+                        struct tpw_error_detail *detail)
+{
+    if (dir == NULL || out == NULL || dir[0] == '\0') {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "invalid store directory");
+    }
+    *out = NULL;
+    enum tpw_err err = store_dir_prepare(dir, read_only, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    struct store *store = calloc(1, sizeof *store);
+    if (store == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory opening the store");
+    }
+    store->read_only = read_only;
+    err = store_env_open(store, dir, detail);
+    if (err == TPW_OK) {
+        err = store_dbis_open(store, detail);
+    }
+    if (err != TPW_OK) {
+        store_close(store);
+        return err;
+    }
+    *out = store;
+    return TPW_OK;
+}
+
+void store_close(struct store *store)
+{
+    if (store == NULL) {
+        return;
+    }
+    if (store->env != NULL) {
+        mdb_env_close(store->env);
+    }
+    free(store->order);
+    free(store);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Writing a checkpoint
+ * ------------------------------------------------------------------------------------ */
+
+static int store_order_compare(const void *a, const void *b)
+{
+    const struct store_order *left = a;
+    const struct store_order *right = b;
+    if (left->id != right->id) {
+        return left->id < right->id ? -1 : 1;
+    }
+    if (left->kind != right->kind) {
+        return left->kind < right->kind ? -1 : 1;
+    }
+    if (left->index != right->index) {
+        return left->index < right->index ? -1 : 1;
+    }
+    return 0;
+}
+
+/* Sorts unless already in order: ids usually arrive ascending, so one pass suffices. */
+static void store_order_sort(struct store_order *order, size_t count)
+{
+    for (size_t index = 1; index < count; index++) {
+        if (store_order_compare(&order[index - 1], &order[index]) > 0) {
+            qsort(order, count, sizeof *order, store_order_compare);
+            TPW_DEBUG_ASSERT(store_order_compare(&order[0], &order[count - 1]) < 0);
+            return;
+        }
+    }
+}
+
+static enum tpw_err store_order_reserve(struct store *store, size_t count,
+                                        struct tpw_error_detail *detail)
+{
+    if (count <= store->order_capacity) {
+        return TPW_OK;
+    }
+    size_t capacity = store->order_capacity * 2 > count ? store->order_capacity * 2 : count;
+    size_t bytes = 0;
+    if (__builtin_mul_overflow(capacity, sizeof *store->order, &bytes)) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "checkpoint of %zu items too large", count);
+    }
+    struct store_order *bigger = realloc(store->order, bytes);
+    if (bigger == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory sorting a checkpoint");
+    }
+    store->order = bigger;
+    store->order_capacity = capacity;
+    return TPW_OK;
+}
+
+static enum tpw_err store_write_assets(struct store *store, MDB_txn *txn,
+                                       const struct store_checkpoint *checkpoint,
+                                       struct tpw_error_detail *detail)
+{
+    for (uint32_t index = 0; index < checkpoint->asset_count; index++) {
+        const struct ledger_asset *asset = &checkpoint->assets[index];
+        uint8_t key_bytes[4];
+        uint8_t value_bytes[STORE_ASSET_BYTES];
+        be32_put(key_bytes, asset->number);
+        store_asset_encode(asset, value_bytes);
+        MDB_val key = store_val(key_bytes, sizeof key_bytes);
+        MDB_val value = store_val(value_bytes, sizeof value_bytes);
+        int rc = mdb_put(txn, store->dbis[STORE_DB_ASSETS], &key, &value, 0);
+        if (rc != MDB_SUCCESS) {
+            return store_lmdb_error(detail, rc, "write assets");
+        }
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err store_write_accounts(struct store *store, MDB_txn *txn,
+                                         const struct store_checkpoint *checkpoint,
+                                         struct tpw_error_detail *detail)
+{
+    for (size_t index = 0; index < checkpoint->account_count; index++) {
+        const struct ledger_account *account = &checkpoint->accounts[index];
+        uint8_t key_bytes[8];
+        be64_put(key_bytes, account->timestamp);
+        MDB_val key = store_val(key_bytes, sizeof key_bytes);
+        MDB_val value = store_val(account, STORE_ACCOUNT_BYTES);
+        int rc = mdb_put(txn, store->dbis[STORE_DB_ACCOUNTS], &key, &value, 0);
+        if (rc != MDB_SUCCESS) {
+            return store_lmdb_error(detail, rc, "write accounts");
+        }
+    }
+    return TPW_OK;
+}
+
+/* The chunk's entries are in timestamp order, as walks assume (one pass: cheap next to
+ * the write). */
+static bool store_entries_ascending(const struct store_history *history)
+{
+    for (uint32_t index = 1; index < history->count; index++) {
+        if (history->entries[index - 1].timestamp > history->entries[index].timestamp) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Histories sorted by account so that the B-tree is walked in order. */
+static enum tpw_err store_write_histories(struct store *store, MDB_txn *txn,
+                                          const struct store_checkpoint *checkpoint,
+                                          struct tpw_error_detail *detail)
+{
+    size_t count = checkpoint->history_count;
+    enum tpw_err err = store_order_reserve(store, count, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    for (size_t index = 0; index < count; index++) {
+        store->order[index] = (struct store_order){
+            .id = checkpoint->histories[index].account_id,
+            .index = index,
+        };
+    }
+    store_order_sort(store->order, count);
+    for (size_t index = 0; index < count; index++) {
+        const struct store_history *history = &checkpoint->histories[store->order[index].index];
+        if (history->count == 0) {
+            continue;
+        }
+        TPW_ASSERT(store_entries_ascending(history));
+        uint8_t key_bytes[STORE_HISTORY_KEY_BYTES];
+        be128_put(key_bytes, history->account_id);
+        be64_put(key_bytes + 16, history->entries[0].timestamp);
+        MDB_val key = store_val(key_bytes, sizeof key_bytes);
+        MDB_val value = store_val(history->entries, (size_t)history->count * STORE_ENTRY_BYTES);
+        int rc = mdb_put(txn, store->dbis[STORE_DB_HISTORY], &key, &value, 0);
+        if (rc != MDB_SUCCESS) {
+            return store_lmdb_error(detail, rc, "write histories");
+        }
+    }
+    return TPW_OK;
+}
+
+/* Transfers and failures in one id order (they share the `transfers` database). */
+static enum tpw_err store_order_records(struct store *store,
+                                        const struct store_checkpoint *checkpoint,
+                                        size_t *count /* out */, struct tpw_error_detail *detail)
+{
+    size_t transfers = checkpoint->transfer_count;
+    size_t total = 0;
+    if (__builtin_add_overflow(transfers, checkpoint->failure_count, &total)) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "checkpoint too large");
+    }
+    enum tpw_err err = store_order_reserve(store, total, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    for (size_t index = 0; index < transfers; index++) {
+        store->order[index] = (struct store_order){
+            .id = checkpoint->transfers[index].id,
+            .index = index,
+            .kind = STORE_ORDER_TRANSFER,
+        };
+    }
+    for (size_t index = 0; index < checkpoint->failure_count; index++) {
+        store->order[transfers + index] = (struct store_order){
+            .id = checkpoint->failures[index].id,
+            .index = index,
+            .kind = STORE_ORDER_FAILURE,
+        };
+    }
+    store_order_sort(store->order, total);
+    *count = total;
+    return TPW_OK;
+}
+
+/* A transfer still pending joins `pending`; a resolved one leaves it. A transfer in
+ * state NONE was never pending (states only move PENDING → POSTED/VOIDED/EXPIRED), so
+ * it needs no delete: that keeps the common case to one B-tree operation. */
+static int store_pending_update(struct store *store, MDB_txn *txn, MDB_val *key, uint8_t state)
+{
+    if (state == LEDGER_PENDING_NONE) {
+        return MDB_SUCCESS;
+    }
+    if (state == LEDGER_PENDING_PENDING) {
+        static const uint8_t empty = 0;
+        MDB_val value = store_val(&empty, 0);
+        return mdb_put(txn, store->dbis[STORE_DB_PENDING], key, &value, 0);
+    }
+    int rc = mdb_del(txn, store->dbis[STORE_DB_PENDING], key, NULL);
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+/* The cursor's append point: the largest id stored, with *have = false when empty. */
+static int store_last_id(MDB_cursor *cursor, tpw_u128 *last, bool *have)
+{
+    MDB_val key;
+    MDB_val value;
+    int rc = mdb_cursor_get(cursor, &key, &value, MDB_LAST);
+    *have = rc == MDB_SUCCESS;
+    *last = 0;
+    if (rc == MDB_NOTFOUND) {
+        return MDB_SUCCESS;
+    }
+    if (rc == MDB_SUCCESS) {
+        if (key.mv_size != STORE_ID_KEY_BYTES) {
+            return MDB_CORRUPTED;
+        }
+        *last = be128_get(key.mv_data);
+    }
+    return rc;
+}
+
+/* Puts one ordered item. Ids beyond the last key are appended (no search, full
+ * pages); anything else, such as a pending transfer rewritten once resolved, is put. */
+static int store_put_record(struct store *store, MDB_txn *txn, MDB_cursor *cursor,
+                            const struct store_checkpoint *checkpoint,
+                            const struct store_order *item, tpw_u128 *last, bool *have_last)
+{
+    uint8_t key_bytes[STORE_ID_KEY_BYTES];
+    uint8_t value_bytes[STORE_TRANSFER_BYTES];
+    be128_put(key_bytes, item->id);
+    MDB_val key = store_val(key_bytes, sizeof key_bytes);
+    MDB_val value = store_val(value_bytes, STORE_FAILURE_BYTES);
+    const struct ledger__transfer_meta *meta = NULL;
+    if (item->kind == STORE_ORDER_TRANSFER) {
+        meta = &checkpoint->metas[item->index];
+        store_transfer_encode(&checkpoint->transfers[item->index], meta, value_bytes);
+        value.mv_size = STORE_TRANSFER_BYTES;
+    } else {
+        store_failure_encode(&checkpoint->failures[item->index], value_bytes);
+    }
+    bool append = !*have_last || item->id > *last;
+    int rc = mdb_cursor_put(cursor, &key, &value, append ? MDB_APPEND : 0u);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    if (append) {
+        *last = item->id;
+        *have_last = true;
+    }
+    if (meta != NULL) {
+        rc = store_pending_update(store, txn, &key, meta->state);
+    }
+    return rc;
+}
+
+static enum tpw_err store_write_records(struct store *store, MDB_txn *txn,
+                                        const struct store_checkpoint *checkpoint,
+                                        struct tpw_error_detail *detail)
+{
+    size_t count = 0;
+    enum tpw_err err = store_order_records(store, checkpoint, &count, detail);
+    if (err != TPW_OK || count == 0) {
+        return err;
+    }
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, store->dbis[STORE_DB_TRANSFERS], &cursor);
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "open a cursor on transfers");
+    }
+    tpw_u128 last = 0;
+    bool have_last = false;
+    rc = store_last_id(cursor, &last, &have_last);
+    for (size_t index = 0; index < count && rc == MDB_SUCCESS; index++) {
+        rc = store_put_record(store, txn, cursor, checkpoint, &store->order[index], &last,
+                              &have_last);
+    }
+    mdb_cursor_close(cursor);
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "write transfers");
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err store_write_meta(struct store *store, MDB_txn *txn,
+                                     const struct store_meta *meta, struct tpw_error_detail *detail)
+{
+    uint8_t value_bytes[STORE_META_BYTES];
+    store_meta_encode(meta, value_bytes);
+    MDB_val key = store_val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
+    MDB_val value = store_val(value_bytes, sizeof value_bytes);
+    int rc = mdb_put(txn, store->dbis[STORE_DB_META], &key, &value, 0);
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "write the checkpoint meta");
+    }
+    return TPW_OK;
+}
+
+static bool store_checkpoint_valid(const struct store_checkpoint *checkpoint)
+{
+    if (checkpoint->asset_count > 0 && checkpoint->assets == NULL) {
+        return false;
+    }
+    if (checkpoint->account_count > 0 && checkpoint->accounts == NULL) {
+        return false;
+    }
+    if (checkpoint->transfer_count > 0 &&
+        (checkpoint->transfers == NULL || checkpoint->metas == NULL)) {
+        return false;
+    }
+    if (checkpoint->failure_count > 0 && checkpoint->failures == NULL) {
+        return false;
+    }
+    if (checkpoint->history_count > 0 && checkpoint->histories == NULL) {
+        return false;
+    }
+    for (size_t index = 0; index < checkpoint->history_count; index++) {
+        const struct store_history *history = &checkpoint->histories[index];
+        if (history->count > 0 && history->entries == NULL) {
+            return false;
+        }
+    }
+    return true;
+}
+
+enum tpw_err store_write(struct store *store, const struct store_checkpoint *checkpoint,
+                         struct tpw_error_detail *detail)
+{
+    if (store == NULL || checkpoint == NULL || !store_checkpoint_valid(checkpoint)) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "invalid checkpoint");
+    }
+    if (store->read_only) {
+        return tpw_error_set(detail, TPW_ERR_LEDGER_READ_ONLY, 0,
+                             "the checkpoint store is open read-only");
+    }
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "begin a checkpoint");
+    }
+    enum tpw_err err = store_write_assets(store, txn, checkpoint, detail);
+    if (err == TPW_OK) {
+        err = store_write_accounts(store, txn, checkpoint, detail);
+    }
+    if (err == TPW_OK) {
+        err = store_write_histories(store, txn, checkpoint, detail);
+    }
+    if (err == TPW_OK) {
+        err = store_write_records(store, txn, checkpoint, detail);
+    }
+    if (err == TPW_OK) {
+        err = store_write_meta(store, txn, &checkpoint->meta, detail);
+    }
+    if (err != TPW_OK) {
+        mdb_txn_abort(txn);
+        return err;
+    }
+    rc = mdb_txn_commit(txn); /* frees the transaction whatever the outcome */
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "commit a checkpoint");
+    }
+    return TPW_OK;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Loading the hot state
+ * ------------------------------------------------------------------------------------ */
+
+static enum tpw_err store_read_begin(struct store *store, MDB_txn **txn,
+                                     struct tpw_error_detail *detail)
+{
+    int rc = mdb_txn_begin(store->env, NULL, MDB_RDONLY, txn);
+    if (rc != MDB_SUCCESS) {
+        *txn = NULL;
+        return store_lmdb_error(detail, rc, "begin a read transaction");
+    }
+    return TPW_OK;
+}
+
+enum tpw_err store_meta_get(struct store *store, struct store_meta *out,
+                            struct tpw_error_detail *detail)
+{
+    if (store == NULL || out == NULL) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "invalid store or output");
+    }
+    *out = (struct store_meta){0};
+    MDB_txn *txn = NULL;
+    enum tpw_err err = store_read_begin(store, &txn, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    MDB_val key = store_val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
+    MDB_val value;
+    int rc = mdb_get(txn, store->dbis[STORE_DB_META], &key, &value);
+    if (rc == MDB_SUCCESS) {
+        err = store_meta_decode(&value, out, detail);
+    } else if (rc != MDB_NOTFOUND) {
+        err = store_lmdb_error(detail, rc, "read the checkpoint meta");
+    }
+    mdb_txn_abort(txn);
+    return err;
+}
+
+/* What store_load passes to each per-database loader. */
+struct store_load {
+    struct store *store;
+    MDB_txn *txn;
+    store_asset_fn on_asset;
+    store_account_fn on_account;
+    store_transfer_fn on_pending;
+    void *ctx;
+};
+
+static enum tpw_err store_load_asset(const struct store_load *load, const MDB_val *key,
+                                     const MDB_val *value, struct tpw_error_detail *detail)
+{
+    struct ledger_asset asset;
+    if (!store_asset_decode(key, value, &asset)) {
+        return store_corrupt(detail, "assets", key->mv_size, value->mv_size);
+    }
+    return load->on_asset != NULL ? load->on_asset(load->ctx, &asset) : TPW_OK;
+}
+
+static enum tpw_err store_load_account(const struct store_load *load, const MDB_val *key,
+                                       const MDB_val *value, struct tpw_error_detail *detail)
+{
+    if (key->mv_size != 8 || value->mv_size != STORE_ACCOUNT_BYTES) {
+        return store_corrupt(detail, "accounts", key->mv_size, value->mv_size);
+    }
+    struct ledger_account account;
+    memcpy(&account, value->mv_data, sizeof account);
+    if (account.timestamp != be64_get(key->mv_data)) {
+        return store_corrupt(detail, "accounts", key->mv_size, value->mv_size);
+    }
+    return load->on_account != NULL ? load->on_account(load->ctx, &account) : TPW_OK;
+}
+
+static enum tpw_err store_load_pending(const struct store_load *load, const MDB_val *key,
+                                       const MDB_val *value, struct tpw_error_detail *detail)
+{
+    if (key->mv_size != STORE_ID_KEY_BYTES) {
+        return store_corrupt(detail, "pending", key->mv_size, value->mv_size);
+    }
+    tpw_u128 id = be128_get(key->mv_data);
+    MDB_val lookup = *key;
+    MDB_val found;
+    int rc = mdb_get(load->txn, load->store->dbis[STORE_DB_TRANSFERS], &lookup, &found);
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        return store_lmdb_error(detail, rc, "read a pending transfer");
+    }
+    struct ledger_transfer transfer;
+    struct ledger__transfer_meta meta;
+    struct ledger__failure failure;
+    if (rc == MDB_NOTFOUND ||
+        store_record_decode(id, &found, &transfer, &meta, &failure) != STORE_FOUND_TRANSFER ||
+        meta.state != LEDGER_PENDING_PENDING) {
+        char text[TPW_U128_DEC_SIZE];
+        (void)tpw_u128_to_dec(id, text, sizeof text);
+        return tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
+                             "damaged checkpoint store: pending transfer %s is not a stored "
+                             "pending transfer",
+                             text);
+    }
+    return load->on_pending != NULL ? load->on_pending(load->ctx, &transfer, &meta) : TPW_OK;
+}
+
+typedef enum tpw_err (*store_load_fn)(const struct store_load *load, const MDB_val *key,
+                                      const MDB_val *value, struct tpw_error_detail *detail);
+
+/* Calls `each` for every record of database `db` in key order. */
+static enum tpw_err store_load_db(const struct store_load *load, enum store_db db,
+                                  store_load_fn each, struct tpw_error_detail *detail)
+{
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(load->txn, load->store->dbis[db], &cursor);
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "open a cursor");
+    }
+    enum tpw_err err = TPW_OK;
+    MDB_val key;
+    MDB_val value;
+    rc = mdb_cursor_get(cursor, &key, &value, MDB_FIRST);
+    while (rc == MDB_SUCCESS && err == TPW_OK) {
+        err = each(load, &key, &value, detail);
+        if (err == TPW_OK) {
+            rc = mdb_cursor_get(cursor, &key, &value, MDB_NEXT);
+        }
+    }
+    mdb_cursor_close(cursor);
+    if (err == TPW_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        err = store_lmdb_error(detail, rc, "load the hot state");
+    }
+    return err;
+}
+
+enum tpw_err store_load(struct store *store, store_asset_fn on_asset, store_account_fn on_account,
+                        store_transfer_fn on_pending, void *ctx, struct tpw_error_detail *detail)
+{
+    if (store == NULL) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "no store");
+    }
+    struct store_load load = {
+        .store = store,
+        .on_asset = on_asset,
+        .on_account = on_account,
+        .on_pending = on_pending,
+        .ctx = ctx,
+    };
+    enum tpw_err err = store_read_begin(store, &load.txn, detail);
+    if (err == TPW_OK) {
+        err = store_load_db(&load, STORE_DB_ASSETS, store_load_asset, detail);
+    }
+    if (err == TPW_OK) {
+        err = store_load_db(&load, STORE_DB_ACCOUNTS, store_load_account, detail);
+    }
+    if (err == TPW_OK) {
+        err = store_load_db(&load, STORE_DB_PENDING, store_load_pending, detail);
+    }
+    if (load.txn != NULL) {
+        mdb_txn_abort(load.txn);
+    }
+    return err;
+}
+
+/* ------------------------------------------------------------------------------------
+ * Readers
+ * ------------------------------------------------------------------------------------ */
+
+void store_reader_end(struct store_reader *reader)
+{
+    if (reader == NULL) {
+        return;
+    }
+    /* Read-only cursors outlive their transaction and are closed on their own. */
+    if (reader->history != NULL) {
+        mdb_cursor_close(reader->history);
+    }
+    if (reader->transfers != NULL) {
+        mdb_cursor_close(reader->transfers);
+    }
+    if (reader->txn != NULL) {
+        mdb_txn_abort(reader->txn);
+    }
+    free(reader);
+}
+
+enum tpw_err store_reader_begin(struct store *store, struct store_reader **out,
+                                struct tpw_error_detail *detail)
+{
+    if (store == NULL || out == NULL) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "invalid store or output");
+    }
+    *out = NULL;
+    struct store_reader *reader = calloc(1, sizeof *reader);
+    if (reader == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for a store reader");
+    }
+    reader->store = store;
+    enum tpw_err err = store_read_begin(store, &reader->txn, detail);
+    int rc = MDB_SUCCESS;
+    if (err == TPW_OK) {
+        rc = mdb_cursor_open(reader->txn, store->dbis[STORE_DB_HISTORY], &reader->history);
+    }
+    if (err == TPW_OK && rc == MDB_SUCCESS) {
+        rc = mdb_cursor_open(reader->txn, store->dbis[STORE_DB_TRANSFERS], &reader->transfers);
+    }
+    if (err == TPW_OK && rc != MDB_SUCCESS) {
+        err = store_lmdb_error(detail, rc, "open a reader's cursors");
+    }
+    if (err != TPW_OK) {
+        store_reader_end(reader);
+        return err;
+    }
+    *out = reader;
+    return TPW_OK;
+}
+
+enum tpw_err store_reader_refresh(struct store_reader *reader, struct tpw_error_detail *detail)
+{
+    if (reader == NULL) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "no reader");
+    }
+    /* Reset releases the old snapshot (so the writer may reuse its pages); renew takes
+     * the latest one, keeping the transaction's reader slot. */
+    mdb_txn_reset(reader->txn);
+    int rc = mdb_txn_renew(reader->txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_renew(reader->txn, reader->history);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_renew(reader->txn, reader->transfers);
+    }
+    if (rc != MDB_SUCCESS) {
+        return store_lmdb_error(detail, rc, "refresh a reader");
+    }
+    return TPW_OK;
+}
+
+enum store_found store_transfer_get(struct store_reader *reader, tpw_u128 id,
+                                    struct ledger_transfer *transfer,
+                                    struct ledger__transfer_meta *meta,
+                                    struct ledger__failure *failure)
+{
+    TPW_ASSERT(reader != NULL);
+    TPW_ASSERT(transfer != NULL && meta != NULL && failure != NULL);
+    uint8_t key_bytes[STORE_ID_KEY_BYTES];
+    be128_put(key_bytes, id);
+    MDB_val key = store_val(key_bytes, sizeof key_bytes);
+    MDB_val value;
+    int rc = mdb_get(reader->txn, reader->store->dbis[STORE_DB_TRANSFERS], &key, &value);
+    if (rc == MDB_NOTFOUND) {
+        return STORE_FOUND_NONE;
+    }
+    if (rc != MDB_SUCCESS) {
+        store_die("lookup failed", id, rc);
+    }
+    enum store_found found = store_record_decode(id, &value, transfer, meta, failure);
+    if (found == STORE_FOUND_NONE) {
+        store_die("damaged record", id, MDB_SUCCESS);
+    }
+    return found;
+}
+
+/* ------------------------------------------------------------------------------------
+ * History walks
+ * ------------------------------------------------------------------------------------ */
+
+struct store_walk {
+    uint8_t prefix[STORE_ID_KEY_BYTES]; /* the account id, big-endian */
+    /* Keys to seek: (account, after_timestamp + 1) and (account, before_timestamp, or
+     * the largest timestamp when unbounded). */
+    uint8_t seek_after[STORE_HISTORY_KEY_BYTES];
+    uint8_t seek_before[STORE_HISTORY_KEY_BYTES];
+    uint64_t after_timestamp;
+    uint64_t before_timestamp; /* 0 = no upper bound */
+    store_history_fn visit;
+    void *ctx;
+};
+
+static bool store_walk_owns(const struct store_walk *walk, const MDB_val *key)
+{
+    return key->mv_size == STORE_HISTORY_KEY_BYTES &&
+           memcmp(key->mv_data, walk->prefix, sizeof walk->prefix) == 0;
+}
+
+static int store_walk_seek(MDB_cursor *cursor, const uint8_t *seek, MDB_val *key, MDB_val *value)
+{
+    *key = store_val(seek, STORE_HISTORY_KEY_BYTES);
+    return mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
+}
+
+/* Ascending start: the account's last chunk beginning at or before after_timestamp
+ * (it may hold later entries), else its first chunk beginning after it. */
+static int store_walk_first(MDB_cursor *cursor, const struct store_walk *walk, MDB_val *key,
+                            MDB_val *value)
+{
+    int rc = store_walk_seek(cursor, walk->seek_after, key, value);
+    if (rc == MDB_NOTFOUND) {
+        rc = mdb_cursor_get(cursor, key, value, MDB_LAST);
+        if (rc == MDB_SUCCESS && !store_walk_owns(walk, key)) {
+            rc = MDB_NOTFOUND;
+        }
+        return rc;
+    }
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    rc = mdb_cursor_get(cursor, key, value, MDB_PREV);
+    if (rc == MDB_SUCCESS && store_walk_owns(walk, key)) {
+        return MDB_SUCCESS;
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        return rc;
+    }
+    rc = store_walk_seek(cursor, walk->seek_after, key, value);
+    if (rc == MDB_SUCCESS && !store_walk_owns(walk, key)) {
+        rc = MDB_NOTFOUND;
+    }
+    return rc;
+}
+
+/* Descending start: the account's last chunk beginning before before_timestamp (any
+ * chunk when it is 0). */
+static int store_walk_last(MDB_cursor *cursor, const struct store_walk *walk, MDB_val *key,
+                           MDB_val *value)
+{
+    bool unbounded = walk->before_timestamp == 0;
+    int rc = store_walk_seek(cursor, walk->seek_before, key, value);
+    if (rc == MDB_SUCCESS && unbounded && store_walk_owns(walk, key) &&
+        be64_get((const uint8_t *)key->mv_data + STORE_ID_KEY_BYTES) == UINT64_MAX) {
+        return MDB_SUCCESS; /* a chunk starting at the largest timestamp: it is the last */
+    }
+    if (rc == MDB_NOTFOUND) {
+        rc = mdb_cursor_get(cursor, key, value, MDB_LAST);
+    } else if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_get(cursor, key, value, MDB_PREV);
+    }
+    if (rc == MDB_SUCCESS && !store_walk_owns(walk, key)) {
+        rc = MDB_NOTFOUND;
+    }
+    return rc;
+}
+
+static void store_entry_get(const MDB_val *value, size_t index, struct store_history_entry *out)
+{
+    memcpy(out, (const uint8_t *)value->mv_data + index * STORE_ENTRY_BYTES, sizeof *out);
+}
+
+/* Visits one chunk's entries in the walk's window; false once the walk is over. */
+static bool store_chunk_up(const struct store_walk *walk, const MDB_val *value)
+{
+    size_t count = value->mv_size / STORE_ENTRY_BYTES;
+    for (size_t index = 0; index < count; index++) {
+        struct store_history_entry entry;
+        store_entry_get(value, index, &entry);
+        if (entry.timestamp <= walk->after_timestamp) {
+            continue;
+        }
+        if (walk->before_timestamp != 0 && entry.timestamp >= walk->before_timestamp) {
+            return false;
+        }
+        if (!walk->visit(walk->ctx, &entry)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool store_chunk_down(const struct store_walk *walk, const MDB_val *value)
+{
+    size_t count = value->mv_size / STORE_ENTRY_BYTES;
+    for (size_t index = count; index > 0; index--) {
+        struct store_history_entry entry;
+        store_entry_get(value, index - 1, &entry);
+        if (walk->before_timestamp != 0 && entry.timestamp >= walk->before_timestamp) {
+            continue;
+        }
+        if (entry.timestamp <= walk->after_timestamp) {
+            return false;
+        }
+        if (!walk->visit(walk->ctx, &entry)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static enum tpw_err store_walk_run(MDB_cursor *cursor, const struct store_walk *walk,
+                                   bool descending, struct tpw_error_detail *detail)
+{
+    MDB_val key;
+    MDB_val value;
+    int rc = descending ? store_walk_last(cursor, walk, &key, &value)
+                        : store_walk_first(cursor, walk, &key, &value);
+    while (rc == MDB_SUCCESS) {
+        if (value.mv_size == 0 || value.mv_size % STORE_ENTRY_BYTES != 0) {
+            return store_corrupt(detail, "history", key.mv_size, value.mv_size);
+        }
+        bool more = descending ? store_chunk_down(walk, &value) : store_chunk_up(walk, &value);
+        if (!more) {
+            return TPW_OK;
+        }
+        rc = mdb_cursor_get(cursor, &key, &value, descending ? MDB_PREV : MDB_NEXT);
+        if (rc == MDB_SUCCESS && !store_walk_owns(walk, &key)) {
+            rc = MDB_NOTFOUND;
+        }
+    }
+    if (rc != MDB_NOTFOUND) {
+        return store_lmdb_error(detail, rc, "walk a history");
+    }
+    return TPW_OK;
+}
+
+enum tpw_err store_history_walk(struct store_reader *reader, tpw_u128 account_id,
+                                uint64_t after_timestamp, uint64_t before_timestamp,
+                                bool descending, store_history_fn visit, void *ctx,
+                                struct tpw_error_detail *detail)
+{
+    if (reader == NULL || visit == NULL) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "invalid history walk");
+    }
+    bool empty_window = after_timestamp == UINT64_MAX ||
+                        (before_timestamp != 0 && before_timestamp <= after_timestamp + 1);
+    if (empty_window) {
+        return TPW_OK;
+    }
+    struct store_walk walk = {
+        .after_timestamp = after_timestamp,
+        .before_timestamp = before_timestamp,
+        .visit = visit,
+        .ctx = ctx,
+    };
+    be128_put(walk.prefix, account_id);
+    memcpy(walk.seek_after, walk.prefix, sizeof walk.prefix);
+    be64_put(walk.seek_after + STORE_ID_KEY_BYTES, after_timestamp + 1);
+    memcpy(walk.seek_before, walk.prefix, sizeof walk.prefix);
+    be64_put(walk.seek_before + STORE_ID_KEY_BYTES,
+             before_timestamp == 0 ? UINT64_MAX : before_timestamp);
+    return store_walk_run(reader->history, &walk, descending, detail);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Every transfer
+ * ------------------------------------------------------------------------------------ */
+
+enum tpw_err store_each_transfer(struct store_reader *reader, store_each_fn visit, void *ctx,
+                                 struct tpw_error_detail *detail)
+{
+    if (reader == NULL || visit == NULL) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "invalid transfer walk");
+    }
+    MDB_val key;
+    MDB_val value;
+    int rc = mdb_cursor_get(reader->transfers, &key, &value, MDB_FIRST);
+    while (rc == MDB_SUCCESS) {
+        if (key.mv_size != STORE_ID_KEY_BYTES) {
+            return store_corrupt(detail, "transfers", key.mv_size, value.mv_size);
+        }
+        tpw_u128 id = be128_get(key.mv_data);
+        struct ledger_transfer transfer;
+        struct ledger__transfer_meta meta;
+        struct ledger__failure failure;
+        enum store_found found = store_record_decode(id, &value, &transfer, &meta, &failure);
+        if (found == STORE_FOUND_NONE) {
+            return store_corrupt(detail, "transfers", key.mv_size, value.mv_size);
+        }
+        bool more = found == STORE_FOUND_TRANSFER ? visit(ctx, id, &transfer, &meta, NULL)
+                                                  : visit(ctx, id, NULL, NULL, &failure);
+        if (!more) {
+            return TPW_OK;
+        }
+        rc = mdb_cursor_get(reader->transfers, &key, &value, MDB_NEXT);
+    }
+    if (rc != MDB_NOTFOUND) {
+        return store_lmdb_error(detail, rc, "walk the transfers");
+    }
+    return TPW_OK;
+}
