@@ -16,6 +16,7 @@
 #include "banned.h"
 
 #define ARRAY_CAPACITY_MIN 1024u
+#define HISTORY_CAPACITY_MIN 8u
 
 enum tpw_err ledger__array_reserve(void **array, uint32_t *capacity, uint64_t needed, size_t size)
 {
@@ -112,13 +113,19 @@ enum tpw_err ledger__history_push(struct ledger__state *state, uint32_t account_
 {
     struct ledger__history *history = &state->active->histories[account_position];
     if (history->count == history->capacity) {
-        uint32_t capacity = history->capacity;
-        uint64_t needed = (uint64_t)capacity + 1;
-        if (ledger__array_reserve((void **)&history->positions, &capacity, needed,
-                                  sizeof *history->positions) != TPW_OK) {
+        /* Most accounts see a few transfers per window: start small (the shared
+         * array minimum would cost 4 KiB per account per window) and double. */
+        uint64_t capacity = history->capacity < HISTORY_CAPACITY_MIN ? HISTORY_CAPACITY_MIN
+                                                                     : 2ull * history->capacity;
+        if (capacity >= UINT32_MAX) {
             return TPW_ERR_NOMEM;
         }
-        history->capacity = capacity;
+        uint32_t *bigger = realloc(history->positions, capacity * sizeof *history->positions);
+        if (bigger == NULL) {
+            return TPW_ERR_NOMEM;
+        }
+        history->positions = bigger;
+        history->capacity = (uint32_t)capacity;
     }
     history->positions[history->count++] = transfer_position;
     return TPW_OK;
