@@ -201,14 +201,14 @@ static void segment_header_encode(uint8_t header[JOURNAL_SEGMENT_HEADER_BYTES], 
 {
     memset(header, 0, JOURNAL_SEGMENT_HEADER_BYTES);
     memcpy(header + JOURNAL_SEG_MAGIC, JOURNAL_SEGMENT_MAGIC, JOURNAL_SEGMENT_MAGIC_BYTES);
-    journal__store_u16(header + JOURNAL_SEG_VERSION, JOURNAL_FORMAT_VERSION);
-    journal__store_u16(header + JOURNAL_SEG_HEADER_BYTES, JOURNAL_SEGMENT_HEADER_BYTES);
-    journal__store_u128(header + JOURNAL_SEG_LEDGER_ID, ledger_id);
-    journal__store_u64(header + JOURNAL_SEG_FIRST_SEQUENCE, first_sequence);
+    bytes_le16_store(header + JOURNAL_SEG_VERSION, JOURNAL_FORMAT_VERSION);
+    bytes_le16_store(header + JOURNAL_SEG_HEADER_BYTES, JOURNAL_SEGMENT_HEADER_BYTES);
+    bytes_le128_store(header + JOURNAL_SEG_LEDGER_ID, ledger_id);
+    bytes_le64_store(header + JOURNAL_SEG_FIRST_SEQUENCE, first_sequence);
     memcpy(header + JOURNAL_SEG_PREV_HASH, prev_hash, JOURNAL_HASH_BYTES);
     uint32_t crc = ledger__crc32c(0, header + JOURNAL_SEG_VERSION,
                                   JOURNAL_SEGMENT_HEADER_BYTES - JOURNAL_SEG_VERSION);
-    journal__store_u32(header + JOURNAL_SEG_CRC, crc);
+    bytes_le32_store(header + JOURNAL_SEG_CRC, crc);
 }
 
 /* Writes the header into a fresh "<name>.tmp" and makes it durable; `*fd` is open. */
@@ -409,19 +409,19 @@ static void record_header_encode(const struct journal *journal,
                                  uint64_t timestamp, uint32_t item_count, const void *payload,
                                  uint32_t payload_bytes)
 {
-    journal__store_u32(header + JOURNAL_REC_MAGIC, JOURNAL_RECORD_MAGIC);
-    journal__store_u32(header + JOURNAL_REC_LENGTH, JOURNAL_RECORD_HEADER_BYTES + payload_bytes);
-    journal__store_u16(header + JOURNAL_REC_TYPE, type);
-    journal__store_u16(header + JOURNAL_REC_VERSION, JOURNAL_FORMAT_VERSION);
-    journal__store_u64(header + JOURNAL_REC_SEQUENCE, journal->last_sequence + 1);
-    journal__store_u64(header + JOURNAL_REC_TIMESTAMP, timestamp);
-    journal__store_u32(header + JOURNAL_REC_ITEM_COUNT, item_count);
-    journal__store_u32(header + JOURNAL_REC_RESERVED, 0);
+    bytes_le32_store(header + JOURNAL_REC_MAGIC, JOURNAL_RECORD_MAGIC);
+    bytes_le32_store(header + JOURNAL_REC_LENGTH, JOURNAL_RECORD_HEADER_BYTES + payload_bytes);
+    bytes_le16_store(header + JOURNAL_REC_TYPE, type);
+    bytes_le16_store(header + JOURNAL_REC_VERSION, JOURNAL_FORMAT_VERSION);
+    bytes_le64_store(header + JOURNAL_REC_SEQUENCE, journal->last_sequence + 1);
+    bytes_le64_store(header + JOURNAL_REC_TIMESTAMP, timestamp);
+    bytes_le32_store(header + JOURNAL_REC_ITEM_COUNT, item_count);
+    bytes_le32_store(header + JOURNAL_REC_RESERVED, 0);
     memcpy(header + JOURNAL_REC_PREV_HASH, journal->last_hash, JOURNAL_HASH_BYTES);
     uint32_t crc = ledger__crc32c(0, header + JOURNAL_REC_LENGTH,
                                   JOURNAL_RECORD_HEADER_BYTES - JOURNAL_REC_LENGTH);
     crc = ledger__crc32c(crc, payload, payload_bytes);
-    journal__store_u32(header + JOURNAL_REC_CRC, crc);
+    bytes_le32_store(header + JOURNAL_REC_CRC, crc);
 }
 
 /*

@@ -50,6 +50,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "bytes.h"
 #include "journal.h"
 #include "tpwallet/error.h"
 #include "tpwallet/u128.h"
@@ -131,51 +132,6 @@ struct journal {
 static inline uint64_t journal__align(uint64_t length)
 {
     return (length + JOURNAL_RECORD_ALIGN_BYTES - 1) & ~(uint64_t)(JOURNAL_RECORD_ALIGN_BYTES - 1);
-}
-
-static inline uint16_t journal__load_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t journal__load_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t journal__load_u64(const uint8_t *p)
-{
-    return (uint64_t)journal__load_u32(p) | (uint64_t)journal__load_u32(p + 4) << 32;
-}
-
-static inline tpw_u128 journal__load_u128(const uint8_t *p)
-{
-    return TPW_U128(journal__load_u64(p + 8), journal__load_u64(p));
-}
-
-static inline void journal__store_u16(uint8_t *p, uint16_t value)
-{
-    p[0] = (uint8_t)value;
-    p[1] = (uint8_t)(value >> 8);
-}
-
-static inline void journal__store_u32(uint8_t *p, uint32_t value)
-{
-    for (unsigned index = 0; index < 4; index++) {
-        p[index] = (uint8_t)(value >> (8 * index));
-    }
-}
-
-static inline void journal__store_u64(uint8_t *p, uint64_t value)
-{
-    journal__store_u32(p, (uint32_t)value);
-    journal__store_u32(p + 4, (uint32_t)(value >> 32));
-}
-
-static inline void journal__store_u128(uint8_t *p, tpw_u128 value)
-{
-    journal__store_u64(p, (uint64_t)value);
-    journal__store_u64(p + 8, (uint64_t)(value >> 64));
 }
 
 /* Shared by journal.c and journal_read.c (defined in journal.c). */

@@ -369,13 +369,13 @@ static enum tpw_err segment_header_link(struct walk *walk, const uint8_t *header
 static enum tpw_err segment_header_chain(struct walk *walk, const uint8_t *header, bool is_first,
                                          struct tpw_error_detail *detail)
 {
-    uint64_t first_sequence = journal__load_u64(header + JOURNAL_SEG_FIRST_SEQUENCE);
+    uint64_t first_sequence = bytes_le64_load(header + JOURNAL_SEG_FIRST_SEQUENCE);
     if (first_sequence != walk->segment_first_sequence) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, JOURNAL_SEG_FIRST_SEQUENCE,
                           "the header's first sequence %" PRIu64 " differs from the file name",
                           first_sequence);
     }
-    tpw_u128 ledger_id = journal__load_u128(header + JOURNAL_SEG_LEDGER_ID);
+    tpw_u128 ledger_id = bytes_le128_load(header + JOURNAL_SEG_LEDGER_ID);
     if (is_first) {
         walk->ledger_id = ledger_id;
     } else if (ledger_id != walk->ledger_id) {
@@ -414,13 +414,13 @@ static enum tpw_err segment_header_read(struct walk *walk, bool is_first,
     }
     /* The magic, CRC, version and header size fields keep their places in every
      * version, so the version is read before the CRC, whose coverage it decides. */
-    uint16_t version = journal__load_u16(header + JOURNAL_SEG_VERSION);
+    uint16_t version = bytes_le16_load(header + JOURNAL_SEG_VERSION);
     if (version != JOURNAL_FORMAT_VERSION) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_VERSION, JOURNAL_SEG_VERSION,
                           "unsupported segment format version %u (this build reads %u)",
                           (unsigned)version, JOURNAL_FORMAT_VERSION);
     }
-    uint32_t stored = journal__load_u32(header + JOURNAL_SEG_CRC);
+    uint32_t stored = bytes_le32_load(header + JOURNAL_SEG_CRC);
     uint32_t computed = ledger__crc32c(0, header + JOURNAL_SEG_VERSION,
                                        JOURNAL_SEGMENT_HEADER_BYTES - JOURNAL_SEG_VERSION);
     if (stored != computed) {
@@ -429,8 +429,8 @@ static enum tpw_err segment_header_read(struct walk *walk, bool is_first,
                           ", computed 0x%08" PRIx32 ")",
                           stored, computed);
     }
-    if (journal__load_u16(header + JOURNAL_SEG_HEADER_BYTES) != JOURNAL_SEGMENT_HEADER_BYTES ||
-        journal__load_u64(header + JOURNAL_SEG_RESERVED) != 0) {
+    if (bytes_le16_load(header + JOURNAL_SEG_HEADER_BYTES) != JOURNAL_SEGMENT_HEADER_BYTES ||
+        bytes_le64_load(header + JOURNAL_SEG_RESERVED) != 0) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0,
                           "segment header size or reserved field out of range");
     }
@@ -467,11 +467,11 @@ static enum tpw_err record_frame(struct walk *walk, uint64_t offset, struct fram
         return frame_damaged(frame, "incomplete record header (%zu of %u bytes)", available,
                              JOURNAL_RECORD_HEADER_BYTES);
     }
-    uint32_t magic = journal__load_u32(bytes + JOURNAL_REC_MAGIC);
+    uint32_t magic = bytes_le32_load(bytes + JOURNAL_REC_MAGIC);
     if (magic != JOURNAL_RECORD_MAGIC) {
         return frame_damaged(frame, "bad record magic 0x%08" PRIx32, magic);
     }
-    uint32_t length = journal__load_u32(bytes + JOURNAL_REC_LENGTH);
+    uint32_t length = bytes_le32_load(bytes + JOURNAL_REC_LENGTH);
     if (length < JOURNAL_RECORD_HEADER_BYTES || length > JOURNAL_RECORD_MAX_BYTES) {
         return frame_damaged(frame, "record length %" PRIu32 " out of bounds (%u..%u)", length,
                              JOURNAL_RECORD_HEADER_BYTES, JOURNAL_RECORD_MAX_BYTES);
@@ -485,7 +485,7 @@ static enum tpw_err record_frame(struct walk *walk, uint64_t offset, struct fram
         return frame_damaged(frame, "incomplete record (%zu of %" PRIu64 " bytes)", available,
                              padded_bytes);
     }
-    uint32_t stored = journal__load_u32(bytes + JOURNAL_REC_CRC);
+    uint32_t stored = bytes_le32_load(bytes + JOURNAL_REC_CRC);
     uint32_t computed =
         ledger__crc32c(0, bytes + JOURNAL_REC_LENGTH, length - (uint32_t)JOURNAL_REC_LENGTH);
     if (stored != computed) {
@@ -510,12 +510,12 @@ static enum tpw_err record_apply(struct walk *walk, const struct frame *frame, u
 {
     const uint8_t *bytes = frame->bytes;
     TPW_ASSERT(frame->status == FRAME_GOOD);
-    TPW_ASSERT(journal__load_u64(bytes + JOURNAL_REC_SEQUENCE) == sequence);
+    TPW_ASSERT(bytes_le64_load(bytes + JOURNAL_REC_SEQUENCE) == sequence);
     struct journal_record record = {
         .sequence = sequence,
-        .timestamp = journal__load_u64(bytes + JOURNAL_REC_TIMESTAMP),
-        .type = journal__load_u16(bytes + JOURNAL_REC_TYPE),
-        .item_count = journal__load_u32(bytes + JOURNAL_REC_ITEM_COUNT),
+        .timestamp = bytes_le64_load(bytes + JOURNAL_REC_TIMESTAMP),
+        .type = bytes_le16_load(bytes + JOURNAL_REC_TYPE),
+        .item_count = bytes_le32_load(bytes + JOURNAL_REC_ITEM_COUNT),
         .payload = bytes + JOURNAL_RECORD_HEADER_BYTES,
         .payload_bytes = frame->length - (uint32_t)JOURNAL_RECORD_HEADER_BYTES,
         .hash = hash,
@@ -529,17 +529,17 @@ static enum tpw_err record_accept(struct walk *walk, const struct frame *frame,
 {
     const uint8_t *bytes = frame->bytes;
     uint64_t offset = walk->segment_end_bytes;
-    uint16_t version = journal__load_u16(bytes + JOURNAL_REC_VERSION);
+    uint16_t version = bytes_le16_load(bytes + JOURNAL_REC_VERSION);
     if (version != JOURNAL_FORMAT_VERSION) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_VERSION, offset,
                           "unsupported record format version %u (this build reads %u)",
                           (unsigned)version, JOURNAL_FORMAT_VERSION);
     }
-    if (journal__load_u32(bytes + JOURNAL_REC_RESERVED) != 0) {
+    if (bytes_le32_load(bytes + JOURNAL_REC_RESERVED) != 0) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, offset,
                           "the record's reserved field is not zero");
     }
-    uint64_t sequence = journal__load_u64(bytes + JOURNAL_REC_SEQUENCE);
+    uint64_t sequence = bytes_le64_load(bytes + JOURNAL_REC_SEQUENCE);
     if (sequence != walk->last_sequence + 1) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, offset,
                           "sequence gap: the record holds sequence %" PRIu64, sequence);
@@ -584,10 +584,10 @@ static enum tpw_err scan_for_record(struct walk *walk, uint64_t offset, bool *fo
             return err;
         }
         if (available < JOURNAL_RECORD_HEADER_BYTES ||
-            journal__load_u32(bytes + JOURNAL_REC_MAGIC) != JOURNAL_RECORD_MAGIC) {
+            bytes_le32_load(bytes + JOURNAL_REC_MAGIC) != JOURNAL_RECORD_MAGIC) {
             continue;
         }
-        uint32_t length = journal__load_u32(bytes + JOURNAL_REC_LENGTH);
+        uint32_t length = bytes_le32_load(bytes + JOURNAL_REC_LENGTH);
         if (length < JOURNAL_RECORD_HEADER_BYTES || length > JOURNAL_RECORD_MAX_BYTES ||
             at + length > walk->file_bytes) {
             continue;
@@ -598,7 +598,7 @@ static enum tpw_err scan_for_record(struct walk *walk, uint64_t offset, bool *fo
         }
         if (available >= length &&
             ledger__crc32c(0, bytes + JOURNAL_REC_LENGTH, length - (uint32_t)JOURNAL_REC_LENGTH) ==
-                journal__load_u32(bytes + JOURNAL_REC_CRC)) {
+                bytes_le32_load(bytes + JOURNAL_REC_CRC)) {
             *found = true;
             *found_offset = at;
             return TPW_OK;

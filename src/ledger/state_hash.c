@@ -1,9 +1,9 @@
 /*
  * The state hash: one BLAKE2b-256 digest over the whole ledger state in a canonical
  * serialization. Replaying a journal must reproduce it exactly; tests and
- * `tpwallet replay` compare it. Records are hashed as stored (they have no padding);
- * the per-transfer metadata is serialized field by field so struct padding never
- * reaches the digest.
+ * `tpwallet replay` compare it. Accounts are hashed as stored (records have no
+ * padding); transfers and failures in the store's value encoding (store.h), so struct
+ * padding never reaches the digest.
  *
  * Transfers and pinned failures are hashed in id order, merging the store with the
  * windows, so the digest does not depend on when checkpoints happened: a ledger
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bytes.h"
 #include "ledger_int.h"
 #include "store.h"
 #include "tpw_assert.h"
@@ -22,10 +23,8 @@
 
 static void hash_u64(crypto_generichash_state *h, uint64_t value)
 {
-    unsigned char bytes[8];
-    for (size_t i = 0; i < sizeof bytes; i++) {
-        bytes[i] = (unsigned char)(value >> (8 * i));
-    }
+    uint8_t bytes[8];
+    bytes_le64_store(bytes, value);
     crypto_generichash_update(h, bytes, sizeof bytes);
 }
 
@@ -59,28 +58,24 @@ static int item_compare(const void *a, const void *b)
     return x->tier < y->tier ? -1 : (x->tier > y->tier ? 1 : 0);
 }
 
+/* Transfers and failures are hashed as the store encodes them, after a tag and (for a
+ * failure, whose value does not hold it) the id. */
 static void hash_transfer(crypto_generichash_state *h, const struct ledger_transfer *transfer,
                           const struct ledger__transfer_meta *meta)
 {
-    unsigned char bytes[1 + sizeof *transfer + 17];
+    uint8_t bytes[1 + STORE_TRANSFER_BYTES];
     bytes[0] = 'T';
-    memcpy(bytes + 1, transfer, sizeof *transfer);
-    unsigned char *out = bytes + 1 + sizeof *transfer;
-    for (size_t b = 0; b < 8; b++) {
-        out[b] = (unsigned char)(meta->expires_at >> (8 * b));
-        out[8 + b] = (unsigned char)(meta->resolved_at >> (8 * b));
-    }
-    out[16] = meta->state;
+    store_transfer_encode(transfer, meta, bytes + 1);
     crypto_generichash_update(h, bytes, sizeof bytes);
 }
 
 static void hash_failure(crypto_generichash_state *h, const struct ledger__failure *failure)
 {
-    crypto_generichash_update(h, (const unsigned char *)"F", 1);
-    hash_u64(h, (uint64_t)failure->id);
-    hash_u64(h, (uint64_t)(failure->id >> 64));
-    hash_u64(h, failure->timestamp);
-    hash_u64(h, failure->result);
+    uint8_t bytes[1 + 16 + STORE_FAILURE_BYTES];
+    bytes[0] = 'F';
+    bytes_le128_store(bytes + 1, failure->id);
+    store_failure_encode(failure, bytes + 1 + 16);
+    crypto_generichash_update(h, bytes, sizeof bytes);
 }
 
 static void hash_item(crypto_generichash_state *h, const struct item *item)

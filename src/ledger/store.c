@@ -36,6 +36,7 @@
 
 #include <lmdb.h>
 
+#include "bytes.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -59,8 +60,6 @@
 #define STORE_ASSET_BYTES 16u
 #define STORE_ACCOUNT_BYTES sizeof(struct ledger_account)
 #define STORE_RECORD_BYTES sizeof(struct ledger_transfer)
-#define STORE_TRANSFER_BYTES (STORE_RECORD_BYTES + 24u)
-#define STORE_FAILURE_BYTES 16u
 #define STORE_ID_KEY_BYTES 16u
 #define STORE_HISTORY_KEY_BYTES 24u
 #define STORE_ENTRY_BYTES sizeof(struct store_history_entry)
@@ -109,72 +108,6 @@ struct store_reader {
     MDB_cursor *history;
     MDB_cursor *transfers;
 };
-
-/* ------------------------------------------------------------------------------------
- * Byte order
- * ------------------------------------------------------------------------------------ */
-
-static void be64_put(uint8_t *out, uint64_t value)
-{
-    value = __builtin_bswap64(value);
-    memcpy(out, &value, sizeof value);
-}
-
-static uint64_t be64_get(const uint8_t *in)
-{
-    uint64_t value;
-    memcpy(&value, in, sizeof value);
-    return __builtin_bswap64(value);
-}
-
-static void be32_put(uint8_t *out, uint32_t value)
-{
-    value = __builtin_bswap32(value);
-    memcpy(out, &value, sizeof value);
-}
-
-static uint32_t be32_get(const uint8_t *in)
-{
-    uint32_t value;
-    memcpy(&value, in, sizeof value);
-    return __builtin_bswap32(value);
-}
-
-static void be128_put(uint8_t *out, tpw_u128 value)
-{
-    be64_put(out, (uint64_t)(value >> 64));
-    be64_put(out + 8, (uint64_t)value);
-}
-
-static tpw_u128 be128_get(const uint8_t *in)
-{
-    return TPW_U128(be64_get(in), be64_get(in + 8));
-}
-
-/* Little-endian is host order (asserted in ledger_int.h). */
-static void le64_put(uint8_t *out, uint64_t value)
-{
-    memcpy(out, &value, sizeof value);
-}
-
-static uint64_t le64_get(const uint8_t *in)
-{
-    uint64_t value;
-    memcpy(&value, in, sizeof value);
-    return value;
-}
-
-static void le32_put(uint8_t *out, uint32_t value)
-{
-    memcpy(out, &value, sizeof value);
-}
-
-static uint32_t le32_get(const uint8_t *in)
-{
-    uint32_t value;
-    memcpy(&value, in, sizeof value);
-    return value;
-}
 
 /* LMDB's MDB_val is not const-qualified, but puts and gets only read through it. The
  * pointer is copied rather than cast so that no cast drops the qualifier. */
@@ -237,8 +170,8 @@ _Noreturn static void store_die(const char *what, tpw_u128 id, int rc)
 
 static void store_meta_encode(const struct store_meta *meta, uint8_t out[STORE_META_BYTES])
 {
-    le32_put(out, STORE_FORMAT_VERSION);
-    le32_put(out + 4, 0);
+    bytes_le32_store(out, STORE_FORMAT_VERSION);
+    bytes_le32_store(out + 4, 0);
     memcpy(out + 8, meta, sizeof *meta);
 }
 
@@ -248,7 +181,7 @@ static enum tpw_err store_meta_decode(const MDB_val *value, struct store_meta *o
     if (value->mv_size != STORE_META_BYTES) {
         return store_corrupt(detail, "meta", sizeof STORE_META_KEY - 1, value->mv_size);
     }
-    uint32_t version = le32_get(value->mv_data);
+    uint32_t version = bytes_le32_load(value->mv_data);
     if (version != STORE_FORMAT_VERSION) {
         return tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
                              "the checkpoint store has format version %" PRIu32 " (expected %u)",
@@ -261,7 +194,7 @@ static enum tpw_err store_meta_decode(const MDB_val *value, struct store_meta *o
 static void store_asset_encode(const struct ledger_asset *asset, uint8_t out[STORE_ASSET_BYTES])
 {
     memset(out, 0, STORE_ASSET_BYTES);
-    le32_put(out, asset->number);
+    bytes_le32_store(out, asset->number);
     out[4] = asset->exponent;
     memcpy(out + 5, asset->code, sizeof asset->code);
 }
@@ -273,30 +206,29 @@ static bool store_asset_decode(const MDB_val *key, const MDB_val *value, struct 
     }
     const uint8_t *bytes = value->mv_data;
     *out = (struct ledger_asset){0};
-    out->number = le32_get(bytes);
+    out->number = bytes_le32_load(bytes);
     out->exponent = bytes[4];
     memcpy(out->code, bytes + 5, sizeof out->code);
-    return out->number == be32_get(key->mv_data) && out->code[sizeof out->code - 1] == '\0';
+    return out->number == bytes_be32_load(key->mv_data) && out->code[sizeof out->code - 1] == '\0';
 }
 
-static void store_transfer_encode(const struct ledger_transfer *transfer,
-                                  const struct ledger__transfer_meta *meta,
-                                  uint8_t out[STORE_TRANSFER_BYTES])
+void store_transfer_encode(const struct ledger_transfer *transfer,
+                           const struct ledger__transfer_meta *meta,
+                           uint8_t out[STORE_TRANSFER_BYTES])
 {
     TPW_DEBUG_ASSERT(meta->state <= LEDGER_PENDING_EXPIRED);
     memcpy(out, transfer, STORE_RECORD_BYTES);
-    le64_put(out + STORE_RECORD_BYTES, meta->expires_at);
-    le64_put(out + STORE_RECORD_BYTES + 8, meta->resolved_at);
+    bytes_le64_store(out + STORE_RECORD_BYTES, meta->expires_at);
+    bytes_le64_store(out + STORE_RECORD_BYTES + 8, meta->resolved_at);
     memset(out + STORE_RECORD_BYTES + 16, 0, 8);
     out[STORE_RECORD_BYTES + 16] = meta->state;
 }
 
-static void store_failure_encode(const struct ledger__failure *failure,
-                                 uint8_t out[STORE_FAILURE_BYTES])
+void store_failure_encode(const struct ledger__failure *failure, uint8_t out[STORE_FAILURE_BYTES])
 {
-    le64_put(out, failure->timestamp);
-    le32_put(out + 8, failure->result);
-    le32_put(out + 12, 0);
+    bytes_le64_store(out, failure->timestamp);
+    bytes_le32_store(out + 8, failure->result);
+    bytes_le32_store(out + 12, 0);
 }
 
 /* Decodes a `transfers` value stored under `id`; NONE when it is neither shape. */
@@ -309,8 +241,8 @@ static enum store_found store_record_decode(tpw_u128 id, const MDB_val *value,
     if (value->mv_size == STORE_TRANSFER_BYTES) {
         memcpy(transfer, bytes, STORE_RECORD_BYTES);
         *meta = (struct ledger__transfer_meta){
-            .expires_at = le64_get(bytes + STORE_RECORD_BYTES),
-            .resolved_at = le64_get(bytes + STORE_RECORD_BYTES + 8),
+            .expires_at = bytes_le64_load(bytes + STORE_RECORD_BYTES),
+            .resolved_at = bytes_le64_load(bytes + STORE_RECORD_BYTES + 8),
             .state = bytes[STORE_RECORD_BYTES + 16],
         };
         return transfer->id == id ? STORE_FOUND_TRANSFER : STORE_FOUND_NONE;
@@ -318,8 +250,8 @@ static enum store_found store_record_decode(tpw_u128 id, const MDB_val *value,
     if (value->mv_size == STORE_FAILURE_BYTES) {
         *failure = (struct ledger__failure){
             .id = id,
-            .timestamp = le64_get(bytes),
-            .result = le32_get(bytes + 8),
+            .timestamp = bytes_le64_load(bytes),
+            .result = bytes_le32_load(bytes + 8),
             .reserved = 0,
         };
         return STORE_FOUND_FAILURE;
@@ -510,7 +442,7 @@ static enum tpw_err store_write_assets(struct store *store, MDB_txn *txn,
         const struct ledger_asset *asset = &checkpoint->assets[index];
         uint8_t key_bytes[4];
         uint8_t value_bytes[STORE_ASSET_BYTES];
-        be32_put(key_bytes, asset->number);
+        bytes_be32_store(key_bytes, asset->number);
         store_asset_encode(asset, value_bytes);
         MDB_val key = store_val(key_bytes, sizeof key_bytes);
         MDB_val value = store_val(value_bytes, sizeof value_bytes);
@@ -529,7 +461,7 @@ static enum tpw_err store_write_accounts(struct store *store, MDB_txn *txn,
     for (size_t index = 0; index < checkpoint->account_count; index++) {
         const struct ledger_account *account = &checkpoint->accounts[index];
         uint8_t key_bytes[8];
-        be64_put(key_bytes, account->timestamp);
+        bytes_be64_store(key_bytes, account->timestamp);
         MDB_val key = store_val(key_bytes, sizeof key_bytes);
         MDB_val value = store_val(account, STORE_ACCOUNT_BYTES);
         int rc = mdb_put(txn, store->dbis[STORE_DB_ACCOUNTS], &key, &value, 0);
@@ -576,8 +508,8 @@ static enum tpw_err store_write_histories(struct store *store, MDB_txn *txn,
         }
         TPW_ASSERT(store_entries_ascending(history));
         uint8_t key_bytes[STORE_HISTORY_KEY_BYTES];
-        be128_put(key_bytes, history->account_id);
-        be64_put(key_bytes + 16, history->entries[0].timestamp);
+        bytes_be128_store(key_bytes, history->account_id);
+        bytes_be64_store(key_bytes + 16, history->entries[0].timestamp);
         MDB_val key = store_val(key_bytes, sizeof key_bytes);
         MDB_val value = store_val(history->entries, (size_t)history->count * STORE_ENTRY_BYTES);
         int rc = mdb_put(txn, store->dbis[STORE_DB_HISTORY], &key, &value, 0);
@@ -653,7 +585,7 @@ static int store_last_id(MDB_cursor *cursor, tpw_u128 *last, bool *have)
         if (key.mv_size != STORE_ID_KEY_BYTES) {
             return MDB_CORRUPTED;
         }
-        *last = be128_get(key.mv_data);
+        *last = bytes_be128_load(key.mv_data);
     }
     return rc;
 }
@@ -666,7 +598,7 @@ static int store_put_record(struct store *store, MDB_txn *txn, MDB_cursor *curso
 {
     uint8_t key_bytes[STORE_ID_KEY_BYTES];
     uint8_t value_bytes[STORE_TRANSFER_BYTES];
-    be128_put(key_bytes, item->id);
+    bytes_be128_store(key_bytes, item->id);
     MDB_val key = store_val(key_bytes, sizeof key_bytes);
     MDB_val value = store_val(value_bytes, STORE_FAILURE_BYTES);
     const struct ledger__transfer_meta *meta = NULL;
@@ -867,7 +799,7 @@ static enum tpw_err store_load_account(const struct store_load *load, const MDB_
     }
     struct ledger_account account;
     memcpy(&account, value->mv_data, sizeof account);
-    if (account.timestamp != be64_get(key->mv_data)) {
+    if (account.timestamp != bytes_be64_load(key->mv_data)) {
         return store_corrupt(detail, "accounts", key->mv_size, value->mv_size);
     }
     return load->on_account != NULL ? load->on_account(load->ctx, &account) : TPW_OK;
@@ -879,7 +811,7 @@ static enum tpw_err store_load_pending(const struct store_load *load, const MDB_
     if (key->mv_size != STORE_ID_KEY_BYTES) {
         return store_corrupt(detail, "pending", key->mv_size, value->mv_size);
     }
-    tpw_u128 id = be128_get(key->mv_data);
+    tpw_u128 id = bytes_be128_load(key->mv_data);
     MDB_val lookup = *key;
     MDB_val found;
     int rc = mdb_get(load->txn, load->store->dbis[STORE_DB_TRANSFERS], &lookup, &found);
@@ -1042,7 +974,7 @@ enum store_found store_transfer_get(struct store_reader *reader, tpw_u128 id,
     TPW_ASSERT(reader != NULL);
     TPW_ASSERT(transfer != NULL && meta != NULL && failure != NULL);
     uint8_t key_bytes[STORE_ID_KEY_BYTES];
-    be128_put(key_bytes, id);
+    bytes_be128_store(key_bytes, id);
     MDB_val key = store_val(key_bytes, sizeof key_bytes);
     MDB_val value;
     int rc = mdb_get(reader->txn, reader->store->dbis[STORE_DB_TRANSFERS], &key, &value);
@@ -1125,7 +1057,7 @@ static int store_walk_last(MDB_cursor *cursor, const struct store_walk *walk, MD
     bool unbounded = walk->before_timestamp == 0;
     int rc = store_walk_seek(cursor, walk->seek_before, key, value);
     if (rc == MDB_SUCCESS && unbounded && store_walk_owns(walk, key) &&
-        be64_get((const uint8_t *)key->mv_data + STORE_ID_KEY_BYTES) == UINT64_MAX) {
+        bytes_be64_load((const uint8_t *)key->mv_data + STORE_ID_KEY_BYTES) == UINT64_MAX) {
         return MDB_SUCCESS; /* a chunk starting at the largest timestamp: it is the last */
     }
     if (rc == MDB_NOTFOUND) {
@@ -1228,12 +1160,12 @@ enum tpw_err store_history_walk(struct store_reader *reader, tpw_u128 account_id
         .visit = visit,
         .ctx = ctx,
     };
-    be128_put(walk.prefix, account_id);
+    bytes_be128_store(walk.prefix, account_id);
     memcpy(walk.seek_after, walk.prefix, sizeof walk.prefix);
-    be64_put(walk.seek_after + STORE_ID_KEY_BYTES, after_timestamp + 1);
+    bytes_be64_store(walk.seek_after + STORE_ID_KEY_BYTES, after_timestamp + 1);
     memcpy(walk.seek_before, walk.prefix, sizeof walk.prefix);
-    be64_put(walk.seek_before + STORE_ID_KEY_BYTES,
-             before_timestamp == 0 ? UINT64_MAX : before_timestamp);
+    bytes_be64_store(walk.seek_before + STORE_ID_KEY_BYTES,
+                     before_timestamp == 0 ? UINT64_MAX : before_timestamp);
     return store_walk_run(reader->history, &walk, descending, detail);
 }
 
@@ -1254,7 +1186,7 @@ enum tpw_err store_each_transfer(struct store_reader *reader, store_each_fn visi
         if (key.mv_size != STORE_ID_KEY_BYTES) {
             return store_corrupt(detail, "transfers", key.mv_size, value.mv_size);
         }
-        tpw_u128 id = be128_get(key.mv_data);
+        tpw_u128 id = bytes_be128_load(key.mv_data);
         struct ledger_transfer transfer;
         struct ledger__transfer_meta meta;
         struct ledger__failure failure;

@@ -85,6 +85,14 @@ struct store_checkpoint {
     size_t history_count;
 };
 
+/* The values of the `transfers` database. The state hash digests the same bytes. */
+#define STORE_TRANSFER_BYTES (sizeof(struct ledger_transfer) + 24u)
+#define STORE_FAILURE_BYTES 16u
+void store_transfer_encode(const struct ledger_transfer *transfer,
+                           const struct ledger__transfer_meta *meta,
+                           uint8_t out[STORE_TRANSFER_BYTES]);
+void store_failure_encode(const struct ledger__failure *failure, uint8_t out[STORE_FAILURE_BYTES]);
+
 struct store;
 struct store_reader;
 

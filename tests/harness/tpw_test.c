@@ -1,8 +1,11 @@
 /*
  * Implementation of the shared cmocka helpers (see tpw_test.h).
  */
+#define _XOPEN_SOURCE 700 /* nftw */
+
 #include "tpw_test.h"
 
+#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,4 +48,17 @@ uint64_t tpw_test_seed(const char *suite, uint64_t fallback)
     printf("%s: seed %" PRIu64 " (rerun with TPW_TEST_SEED=%" PRIu64 ")\n", suite, seed, seed);
     fflush(stdout);
     return seed;
+}
+
+static int remove_entry(const char *path, const struct stat *info, int type, struct FTW *ftw)
+{
+    (void)info;
+    (void)type;
+    (void)ftw;
+    return remove(path);
+}
+
+bool tpw_test_tree_remove(const char *path)
+{
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0;
 }

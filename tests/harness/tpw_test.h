@@ -9,6 +9,7 @@
 /* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +37,8 @@ void tpw_test_err_equal(int actual, int expected, const char *expression, const 
  * so every failure can be reproduced.
  */
 uint64_t tpw_test_seed(const char *suite, uint64_t fallback);
+
+/* Removes a file or a directory tree (a test's scratch directory); false on failure. */
+bool tpw_test_tree_remove(const char *path);
 
 #endif /* TPW_TEST_H */

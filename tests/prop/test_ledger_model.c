@@ -29,11 +29,8 @@
  * Runs under COVERAGE_MIN_OPS are smoke runs. TPW_LEDGER_MODEL_DUMP=<batch> prints one
  * batch's commands and results; TPW_LEDGER_MODEL_KEEP=1 keeps the data directory.
  */
-#define _XOPEN_SOURCE 700 /* nftw(3), to remove the scratch data directory */
-
 #include "tpw_test.h"
 
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -3258,14 +3255,6 @@ static void test_coverage(void **state)
     assert_false(missing);
 }
 
-static int remove_entry(const char *path, const struct stat *info, int type, struct FTW *ftw)
-{
-    (void)info;
-    (void)type;
-    (void)ftw;
-    return remove(path);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -3329,7 +3318,7 @@ static int group_teardown(void **state)
     if (getenv("TPW_LEDGER_MODEL_KEEP") != NULL) {
         printf(SUITE ": kept the data directory %s\n", g_dir);
     } else if (g_dir[0] != '\0') {
-        (void)nftw(g_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        (void)tpw_test_tree_remove(g_dir);
     }
     free_model();
     return 0;

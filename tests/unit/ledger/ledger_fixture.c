@@ -4,11 +4,11 @@
  * checks that report result names and the calling test's line. Teardown removes only
  * what lives under the directory mkdtemp made.
  */
-#define _XOPEN_SOURCE 700 /* nftw */
+
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 
 #include "ledger_fixture.h"
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +16,6 @@
 #include "tpwallet/clock.h"
 
 #define LF_ROOT_TEMPLATE "/tmp/tpw-ledger-XXXXXX"
-/* Enough file descriptors for nftw to walk a ledger directory without reopening. */
-#define LF_NFTW_FDS 16
 #define LF_CHECKPOINT_INTERVAL 3
 
 static bool open_ledger(struct lf *f)
@@ -93,17 +91,6 @@ struct lf *lf_create(void)
     return f;
 }
 
-static int remove_entry(const char *path, const struct stat *info, int type, struct FTW *ftw)
-{
-    (void)info;
-    (void)type;
-    (void)ftw;
-    if (remove(path) != 0) {
-        print_error("cannot remove %s\n", path);
-    }
-    return 0;
-}
-
 void lf_destroy(struct lf *f)
 {
     if (f == NULL) {
@@ -117,7 +104,9 @@ void lf_destroy(struct lf *f)
     size_t prefix_len = strlen(LF_ROOT_TEMPLATE) - strlen("XXXXXX");
     if (strncmp(f->root, LF_ROOT_TEMPLATE, prefix_len) == 0 &&
         strlen(f->root) == strlen(LF_ROOT_TEMPLATE) && strchr(f->root + prefix_len, '/') == NULL) {
-        (void)nftw(f->root, remove_entry, LF_NFTW_FDS, FTW_DEPTH | FTW_PHYS);
+        if (!tpw_test_tree_remove(f->root)) {
+            print_error("cannot remove %s\n", f->root);
+        }
     }
     free(f);
 }

@@ -64,26 +64,6 @@ static void segment_path(char *out, const char *dir, uint64_t first_sequence)
     path_join(out, dir, name);
 }
 
-static void tree_remove(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir != NULL) {
-        const struct dirent *entry = NULL;
-        while ((entry = readdir(dir)) != NULL) {
-            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) {
-                continue;
-            }
-            char child[PATH_SIZE];
-            path_join(child, path, entry->d_name);
-            tree_remove(child);
-        }
-        (void)closedir(dir);
-        (void)rmdir(path);
-        return;
-    }
-    (void)unlink(path);
-}
-
 static int setup(void **state)
 {
     struct fixture *fixture = calloc(1, sizeof(*fixture));
@@ -101,7 +81,7 @@ static int teardown(void **state)
 {
     struct fixture *fixture = *state;
     tpw_log_set_stream(NULL);
-    tree_remove(fixture->root);
+    (void)tpw_test_tree_remove(fixture->root);
     free(fixture);
     return 0;
 }
@@ -350,7 +330,7 @@ static size_t record_offsets(const char *path, uint64_t *offsets, size_t max)
         uint8_t header[JOURNAL_RECORD_HEADER_BYTES];
         file_read_at(path, offset, header, sizeof(header));
         offsets[count++] = offset;
-        offset += journal__align(journal__load_u32(header + JOURNAL_REC_LENGTH));
+        offset += journal__align(bytes_le32_load(header + JOURNAL_REC_LENGTH));
     }
     return count;
 }
@@ -359,7 +339,7 @@ static uint32_t record_length_at(const char *path, uint64_t offset)
 {
     uint8_t header[JOURNAL_RECORD_HEADER_BYTES];
     file_read_at(path, offset, header, sizeof(header));
-    return journal__load_u32(header + JOURNAL_REC_LENGTH);
+    return bytes_le32_load(header + JOURNAL_REC_LENGTH);
 }
 
 /* Recomputes the CRC of the record at `offset`, making an edit look intentional. */
@@ -370,7 +350,7 @@ static void record_fix_crc(const char *path, uint64_t offset)
     assert_non_null(record);
     file_read_at(path, offset, record, length);
     uint8_t crc[4];
-    journal__store_u32(
+    bytes_le32_store(
         crc, ledger__crc32c(0, record + JOURNAL_REC_LENGTH, length - (uint32_t)JOURNAL_REC_LENGTH));
     file_write_at(path, offset + JOURNAL_REC_CRC, crc, sizeof(crc));
     free(record);
@@ -381,7 +361,7 @@ static void segment_fix_crc(const char *path)
     uint8_t header[JOURNAL_SEGMENT_HEADER_BYTES];
     file_read_at(path, 0, header, sizeof(header));
     uint8_t crc[4];
-    journal__store_u32(
+    bytes_le32_store(
         crc, ledger__crc32c(0, header + JOURNAL_SEG_VERSION, sizeof(header) - JOURNAL_SEG_VERSION));
     file_write_at(path, JOURNAL_SEG_CRC, crc, sizeof(crc));
 }
@@ -887,15 +867,15 @@ static void test_sequence_and_reserved(void **state)
     uint64_t offsets[11];
     fixed_journal(fixture, "sequence", 10, dir, path, offsets);
     uint8_t field[8];
-    journal__store_u64(field, 6);
+    bytes_le64_store(field, 6);
     file_write_at(path, offsets[4] + JOURNAL_REC_SEQUENCE, field, 8);
     record_fix_crc(path, offsets[4]);
     expect_corrupt_at(dir, FIRST_SEGMENT, offsets[4], 5, "sequence gap");
-    journal__store_u64(field, 5);
+    bytes_le64_store(field, 5);
     file_write_at(path, offsets[4] + JOURNAL_REC_SEQUENCE, field, 8);
     record_fix_crc(path, offsets[4]);
 
-    journal__store_u32(field, 1);
+    bytes_le32_store(field, 1);
     file_write_at(path, offsets[2] + JOURNAL_REC_RESERVED, field, 4);
     record_fix_crc(path, offsets[2]);
     expect_corrupt_at(dir, FIRST_SEGMENT, offsets[2], 3, "reserved field");
@@ -909,16 +889,16 @@ static void test_unknown_versions(void **state)
     uint64_t offsets[4];
     fixed_journal(fixture, "version", 3, dir, path, offsets);
     uint8_t field[2];
-    journal__store_u16(field, 2);
+    bytes_le16_store(field, 2);
     file_write_at(path, JOURNAL_SEG_VERSION, field, 2);
     segment_fix_crc(path);
     const char *const segment_needles[] = {FIRST_SEGMENT, "unsupported segment format version 2"};
     open_expect_error(dir, TPW_ERR_JOURNAL_VERSION, segment_needles, COUNT(segment_needles));
-    journal__store_u16(field, 1);
+    bytes_le16_store(field, 1);
     file_write_at(path, JOURNAL_SEG_VERSION, field, 2);
     segment_fix_crc(path);
 
-    journal__store_u16(field, 2);
+    bytes_le16_store(field, 2);
     file_write_at(path, offsets[1] + JOURNAL_REC_VERSION, field, 2);
     record_fix_crc(path, offsets[1]);
     char where[64];
@@ -977,13 +957,13 @@ static void test_sequence_gap_across_segments(void **state)
     segment_path(to, dir, 8);
     assert_int_equal(rename(from, to), 0);
     uint8_t field[8];
-    journal__store_u64(field, 8);
+    bytes_le64_store(field, 8);
     file_write_at(to, JOURNAL_SEG_FIRST_SEQUENCE, field, 8);
     segment_fix_crc(to);
     expect_corrupt_at(dir, "00000000000000000008.tpj", 0, 7, "sequence gap");
 
     /* A name that disagrees with its header. */
-    journal__store_u64(field, 7);
+    bytes_le64_store(field, 7);
     file_write_at(to, JOURNAL_SEG_FIRST_SEQUENCE, field, 8);
     segment_fix_crc(to);
     expect_corrupt_at(dir, "00000000000000000008.tpj", JOURNAL_SEG_FIRST_SEQUENCE, 7,
@@ -1079,12 +1059,12 @@ static void test_first_segment_prev_hash(void **state)
     uint64_t offsets[4];
     fixed_journal(fixture, "genesis", 3, dir, path, offsets);
     uint8_t field[16];
-    journal__store_u128(field, LEDGER_ID + 7);
+    bytes_le128_store(field, LEDGER_ID + 7);
     file_write_at(path, JOURNAL_SEG_LEDGER_ID, field, 16);
     segment_fix_crc(path);
     expect_corrupt_at(dir, FIRST_SEGMENT, offsets[0], 1, "hash chain");
 
-    journal__store_u128(field, LEDGER_ID);
+    bytes_le128_store(field, LEDGER_ID);
     file_write_at(path, JOURNAL_SEG_LEDGER_ID, field, 16);
     file_flip_bit(path, JOURNAL_SEG_PREV_HASH, 0);
     segment_fix_crc(path);

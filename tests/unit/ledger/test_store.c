@@ -60,26 +60,6 @@ static bool path_exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static void tree_remove(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir != NULL) {
-        const struct dirent *entry = NULL;
-        while ((entry = readdir(dir)) != NULL) {
-            if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0) {
-                continue;
-            }
-            char child[PATH_SIZE];
-            path_join(child, path, entry->d_name);
-            tree_remove(child);
-        }
-        (void)closedir(dir);
-        (void)rmdir(path);
-        return;
-    }
-    (void)unlink(path);
-}
-
 static struct store *open_store(const char *dir, bool read_only)
 {
     struct store *store = NULL;
@@ -113,7 +93,7 @@ static int teardown(void **state)
 {
     struct fixture *fixture = *state;
     store_close(fixture->store);
-    tree_remove(fixture->root);
+    (void)tpw_test_tree_remove(fixture->root);
     free(fixture);
     return 0;
 }
