@@ -157,9 +157,6 @@ int cmd_replay(struct cli *cli, int argc, char **argv)
     if (!data_args(cli, argc, argv, cmd_replay_usage, &data_dir, &status)) {
         return status;
     }
-    if (data_dir == NULL) {
-        return lcli_open(cli, data_dir, true, NULL); /* reports the missing --data */
-    }
     struct replay_side full;
     struct replay_side checkpointed;
     status = replay_open(cli, data_dir, true, &full);

@@ -17,13 +17,15 @@
 #include "banned.h"
 
 void ledger__checkpointer_init(struct ledger__checkpointer *checkpointer, struct store *store,
-                               struct ledger__state *state, uint64_t interval_events)
+                               struct ledger__state *state, uint64_t interval_events,
+                               uint64_t stored_sequence)
 {
     memset(checkpointer, 0, sizeof *checkpointer);
     checkpointer->store = store;
     checkpointer->state = state;
     checkpointer->interval_events =
         interval_events != 0 ? interval_events : LEDGER_CHECKPOINT_INTERVAL_DEFAULT;
+    checkpointer->sequence = stored_sequence;
     atomic_init(&checkpointer->done, false);
 }
 
@@ -37,12 +39,11 @@ static enum tpw_err build_histories(struct ledger__checkpointer *checkpointer)
         uint32_t position = frozen->dirty_list[k];
         total += position < frozen->history_capacity ? frozen->histories[position].count : 0;
     }
-    free(checkpointer->histories);
-    free(checkpointer->entries);
-    checkpointer->histories =
-        malloc(((size_t)frozen->dirty_count + 1) * sizeof(struct store_history));
-    checkpointer->entries = malloc((total + 1) * sizeof(struct store_history_entry));
-    if (checkpointer->histories == NULL || checkpointer->entries == NULL) {
+    /* Kept from one checkpoint to the next: they are about the same size each time. */
+    if (ledger__array_reserve((void **)&checkpointer->histories, &checkpointer->history_capacity,
+                              frozen->dirty_count, sizeof *checkpointer->histories) != TPW_OK ||
+        ledger__array_reserve((void **)&checkpointer->entries, &checkpointer->entry_capacity, total,
+                              sizeof *checkpointer->entries) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
     struct store_history_entry *entry = checkpointer->entries;
@@ -192,5 +193,7 @@ enum tpw_err ledger__checkpoint_finish(struct ledger__checkpointer *checkpointer
     free(checkpointer->entries);
     checkpointer->histories = NULL;
     checkpointer->entries = NULL;
+    checkpointer->history_capacity = 0;
+    checkpointer->entry_capacity = 0;
     return err;
 }

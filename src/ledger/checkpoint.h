@@ -35,6 +35,8 @@ struct ledger__checkpointer {
     struct ledger_asset assets[LEDGER_ASSETS_MAX];
     struct store_history *histories;
     struct store_history_entry *entries;
+    uint32_t history_capacity;
+    uint32_t entry_capacity;
 };
 
 /* Where the journal stands: the checkpoint is consistent with this record. */
@@ -44,7 +46,8 @@ struct ledger__journal_point {
 };
 
 void ledger__checkpointer_init(struct ledger__checkpointer *checkpointer, struct store *store,
-                               struct ledger__state *state, uint64_t interval_events);
+                               struct ledger__state *state, uint64_t interval_events,
+                               uint64_t stored_sequence);
 
 /* Between batches: collects a finished checkpoint (refreshing the store reader and
  * dropping the frozen window), waits for a running one when the active window has

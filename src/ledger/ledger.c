@@ -45,8 +45,6 @@ struct ledger {
     struct journal *journal;
     struct store *store; /* NULL only for a read-only open of a ledger without one */
     struct ledger__checkpointer checkpointer;
-    uint64_t checkpoint_interval;
-    bool ignore_checkpoint;
     struct tpw_clock clock;
     int lock_fd;
     bool read_only;
@@ -138,8 +136,6 @@ static struct ledger *ledger_alloc(const struct ledger_options *options)
     ledger->lock_fd = -1;
     ledger->clock = options->clock;
     ledger->read_only = options->read_only;
-    ledger->checkpoint_interval = options->checkpoint_interval;
-    ledger->ignore_checkpoint = options->ignore_checkpoint;
     uint64_t seed = 0;
     randombytes_buf(&seed, sizeof seed);
     enum tpw_err err = ledger__state_init(&ledger->state, seed);
@@ -206,17 +202,17 @@ static enum tpw_err load_checkpoint(struct ledger *ledger, struct store_meta *me
 }
 
 /* Opens DATA/index; a read-only open of a ledger that has none replays the journal. */
-static enum tpw_err open_store(struct ledger *ledger, const char *data_dir, struct store_meta *meta,
-                               struct tpw_error_detail *detail)
+static enum tpw_err open_store(struct ledger *ledger, const struct ledger_options *options,
+                               struct store_meta *meta, struct tpw_error_detail *detail)
 {
     char index_dir[LEDGER_PATH_MAX];
-    enum tpw_err err = data_path(data_dir, "index", index_dir, detail);
-    if (err == TPW_OK && ledger->ignore_checkpoint) {
+    enum tpw_err err = data_path(options->data_dir, "index", index_dir, detail);
+    if (err == TPW_OK && options->ignore_checkpoint) {
         err = TPW_ERR_NOT_FOUND;
     } else if (err == TPW_OK) {
-        err = store_open(index_dir, ledger->read_only, &ledger->store, detail);
+        err = store_open(index_dir, options->read_only, &ledger->store, detail);
     }
-    if (err == TPW_ERR_NOT_FOUND && ledger->read_only) {
+    if (err == TPW_ERR_NOT_FOUND && options->read_only) {
         memset(meta, 0, sizeof *meta);
         return TPW_OK;
     }
@@ -248,6 +244,10 @@ enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **o
         return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "libsodium failed to initialize");
     }
     /* Before anything else: a missing ledger must not be reported as a lock failure. */
+    if (options->ignore_checkpoint && !options->read_only) {
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0,
+                             "ignore_checkpoint is for read-only opens");
+    }
     char journal_dir[LEDGER_PATH_MAX];
     enum tpw_err err = journal_dir_of(options->data_dir, journal_dir, detail);
     if (err != TPW_OK) {
@@ -260,13 +260,9 @@ enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **o
     if (!options->read_only) {
         err = lock_data_dir(ledger, options->data_dir, detail);
     }
-    if (options->ignore_checkpoint && !options->read_only) {
-        err = tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0,
-                            "ignore_checkpoint is for read-only opens");
-    }
     struct store_meta meta = {0};
     if (err == TPW_OK) {
-        err = open_store(ledger, options->data_dir, &meta, detail);
+        err = open_store(ledger, options, &meta, detail);
     }
     if (err == TPW_OK) {
         err = open_journal(ledger, journal_dir, options, &meta, detail);
@@ -276,8 +272,7 @@ enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **o
         return err;
     }
     ledger__checkpointer_init(&ledger->checkpointer, ledger->store, &ledger->state,
-                              ledger->checkpoint_interval);
-    ledger->checkpointer.sequence = meta.sequence;
+                              options->checkpoint_interval, meta.sequence);
     *out = ledger;
     return TPW_OK;
 }

@@ -3,9 +3,11 @@
  *
  * The state machine (`struct ledger__state`) holds everything a batch can read or
  * change, does no I/O and never reads a clock: the facade (ledger.c) stamps each
- * batch's timestamp and journals it. Records live in append-only arrays in creation
- * order; hash indexes map ids to array positions. A linked chain mutates as it goes
- * and keeps an undo log, which a failure replays backwards.
+ * batch's timestamp and journals it. Accounts live in one array in creation order;
+ * transfers and pinned failures since the last checkpoint live in the active window
+ * (older ones in the frozen window and the LMDB store, see window.c); hash indexes map
+ * ids to array positions. A linked chain mutates as it goes and keeps an undo log,
+ * which a failure replays backwards.
  */
 #ifndef LEDGER_INT_H
 #define LEDGER_INT_H
@@ -133,8 +135,7 @@ struct ledger__window {
     uint32_t history_capacity;
     uint8_t *dirty; /* parallel to accounts: changed in this window */
     uint32_t *dirty_list;
-    uint32_t dirty_count;
-    uint32_t dirty_capacity;
+    uint32_t dirty_count; /* dirty, dirty_list and histories have history_capacity */
 
     /* Filled when the window freezes, for the checkpoint thread. */
     struct ledger_account *dirty_accounts; /* parallel to dirty_list: copies at the freeze */

@@ -72,18 +72,19 @@ static enum tpw_err accounts_reserve(struct ledger__window *window, uint32_t acc
     }
     if (capacity != old) {
         uint8_t *dirty = realloc(window->dirty, capacity);
-        uint32_t *list = dirty == NULL ? NULL : realloc(window->dirty_list, capacity * 4ull);
         if (dirty != NULL) {
             window->dirty = dirty;
         }
+        uint32_t *list =
+            dirty == NULL ? NULL : realloc(window->dirty_list, capacity * sizeof *list);
         if (list == NULL) {
-            return TPW_ERR_NOMEM; /* the histories grew: harmless, they are zeroed below */
+            /* history_capacity stays at `old`: a retry grows and zeroes all three again. */
+            return TPW_ERR_NOMEM;
         }
         window->dirty_list = list;
         memset(&window->histories[old], 0, (capacity - old) * sizeof *window->histories);
         memset(&window->dirty[old], 0, capacity - old);
         window->history_capacity = capacity;
-        window->dirty_capacity = capacity;
     }
     return TPW_OK;
 }
@@ -140,7 +141,7 @@ uint32_t ledger__window_failure_find(const struct ledger__window *window, tpw_u1
 void ledger__account_dirty(struct ledger__state *state, uint32_t account_position)
 {
     struct ledger__window *window = state->active;
-    TPW_ASSERT(account_position < window->dirty_capacity);
+    TPW_ASSERT(account_position < window->history_capacity);
     if (window->dirty[account_position] == 0) {
         window->dirty[account_position] = 1;
         window->dirty_list[window->dirty_count++] = account_position;

@@ -3,14 +3,17 @@
  * rebuilt from the journal; an index that belongs to another ledger, or that is ahead
  * of the journal, stops the open with checkpoint_mismatch instead of being trusted;
  * unresolved pending transfers survive checkpoints and reopening (posted, voided and
- * expired afterwards); a read-only open rebuilds from the journal when asked to.
+ * expired afterwards); a read-only open rebuilds from the journal when asked to; a
+ * checkpoint that cannot be written stops the writer without losing anything.
  *
  * The fixture checkpoints every few changes, so every step here crosses checkpoints.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,8 +95,7 @@ static void copy_dir(const char *from, const char *to)
 
 static void remove_dir(const char *dir)
 {
-    each_file(dir, unlink_one, NULL);
-    assert_int_equal(rmdir(dir), 0);
+    assert_true(tpw_test_tree_remove(dir));
 }
 
 static void sub_dir(char *out, const struct lf *f, const char *name)
@@ -266,6 +268,58 @@ static void pending_transfers_outlive_checkpoints_and_expire_after_reopen(void *
     assert_int_equal(stats.transfers, 2 + 30 + 1 + 1);
 }
 
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return st.st_size;
+}
+
+/* The index grows about three times faster than the journal, so a file-size limit a
+ * little above the index's size makes a checkpoint's write fail (EFBIG) long before a
+ * journal append would. */
+static void a_failed_checkpoint_stops_the_writer(void **state)
+{
+    struct lf *f = *state;
+    some_history(f, 100);
+    char data_file[PATH_BYTES];
+    sub_dir(data_file, f, "index/data.mdb");
+    (void)signal(SIGXFSZ, SIG_IGN); /* report EFBIG instead of killing the process */
+    struct rlimit limit = {.rlim_cur = (rlim_t)file_size(data_file) + (256u << 10),
+                           .rlim_max = RLIM_INFINITY};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &limit), 0);
+    enum { BATCH = 200, BATCHES = 15 };
+    struct ledger_transfer batch[BATCH];
+    enum ledger_transfer_result results[BATCH];
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    uint8_t acknowledged[LEDGER_STATE_HASH_BYTES];
+    state_hash(f, acknowledged);
+    enum tpw_err err = TPW_OK;
+    for (unsigned b = 0; b < BATCHES && err == TPW_OK; b++) {
+        for (unsigned i = 0; i < BATCH; i++) {
+            batch[i] = lf_transfer(1000 + b * BATCH + i, 1, 2 + i % 4, LF_USD, 1);
+        }
+        err = ledger_create_transfers(f->ledger, batch, BATCH, results, &detail);
+        if (err == TPW_OK) {
+            state_hash(f, acknowledged);
+        }
+    }
+    struct rlimit unlimited = {.rlim_cur = RLIM_INFINITY, .rlim_max = RLIM_INFINITY};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &unlimited), 0);
+    assert_err(err, TPW_ERR_STORE);
+    assert_err(ledger_create_transfers(f->ledger, batch, 1, results, &detail),
+               TPW_ERR_LEDGER_FAILED);
+
+    /* The journal holds every acknowledged batch: the last good checkpoint plus the
+     * journal after it recover them all, and writing works again. */
+    lf_reopen(f);
+    uint8_t recovered[LEDGER_STATE_HASH_BYTES];
+    state_hash(f, recovered);
+    assert_memory_equal(acknowledged, recovered, sizeof recovered);
+    lf_move(f, 9999, 1, 2, LF_USD, 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +334,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_only_recoveries_agree, lf_setup, lf_teardown),
         cmocka_unit_test_setup_teardown(
             pending_transfers_outlive_checkpoints_and_expire_after_reopen, lf_setup, lf_teardown),
+        cmocka_unit_test_setup_teardown(a_failed_checkpoint_stops_the_writer, lf_setup,
+                                        lf_teardown),
     };
     return cmocka_run_group_tests_name("ledger checkpoints", tests, NULL, NULL);
 }
