@@ -29,38 +29,78 @@ void ledger__checkpointer_init(struct ledger__checkpointer *checkpointer, struct
     atomic_init(&checkpointer->done, false);
 }
 
-/* The frozen window's history as store entries, one group per account. Runs on the
- * checkpoint thread: it reads only the frozen window and its account copies. */
+/* Grows the buffers kept from one checkpoint to the next (they are about the same
+ * size each time). */
+static enum tpw_err reserve_buffers(struct ledger__checkpointer *checkpointer,
+                                    const struct ledger__window *frozen, uint64_t entries)
+{
+    if (ledger__array_reserve((void **)&checkpointer->histories, &checkpointer->history_capacity,
+                              frozen->dirty_count, sizeof *checkpointer->histories) != TPW_OK ||
+        ledger__array_reserve((void **)&checkpointer->fill, &checkpointer->fill_capacity,
+                              frozen->dirty_count, sizeof *checkpointer->fill) != TPW_OK ||
+        ledger__array_reserve((void **)&checkpointer->group_of, &checkpointer->group_capacity,
+                              frozen->account_capacity, sizeof *checkpointer->group_of) != TPW_OK ||
+        ledger__array_reserve((void **)&checkpointer->entries, &checkpointer->entry_capacity,
+                              entries, sizeof *checkpointer->entries) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    return TPW_OK;
+}
+
+/* Counts each changed account's entries and gives each its slice of the entries. */
+static void histories_lay_out(struct ledger__checkpointer *checkpointer,
+                              const struct ledger__window *frozen)
+{
+    uint32_t *count = checkpointer->fill;
+    for (uint32_t k = 0; k < frozen->dirty_count; k++) {
+        checkpointer->group_of[frozen->dirty_list[k]] = k;
+        count[k] = 0;
+    }
+    for (uint32_t p = frozen->carried; p < frozen->transfer_count; p++) {
+        count[checkpointer->group_of[frozen->parties[p].debit]]++;
+        count[checkpointer->group_of[frozen->parties[p].credit]]++;
+    }
+    uint32_t offset = 0;
+    for (uint32_t k = 0; k < frozen->dirty_count; k++) {
+        checkpointer->histories[k] =
+            (struct store_history){.account_id = frozen->dirty_accounts[k].id,
+                                   .entries = &checkpointer->entries[offset],
+                                   .count = count[k]};
+        offset += count[k];
+        count[k] = offset - count[k]; /* from here on: where the next entry goes */
+    }
+}
+
+static void entry_put(struct ledger__checkpointer *checkpointer, uint32_t account,
+                      const struct ledger_transfer *t)
+{
+    uint32_t at = checkpointer->fill[checkpointer->group_of[account]]++;
+    checkpointer->entries[at] = (struct store_history_entry){
+        .id_lo = (uint64_t)t->id, .id_hi = (uint64_t)(t->id >> 64), .timestamp = t->timestamp};
+}
+
+/*
+ * The frozen window's history as store entries, one group per account, oldest first:
+ * a counting sort of the window's (account, transfer) pairs by account. Runs on the
+ * checkpoint thread, which is why the write path only appends each transfer's two
+ * account positions. Every party of a window's transfer is in its dirty list.
+ */
 static enum tpw_err build_histories(struct ledger__checkpointer *checkpointer)
 {
     const struct ledger__window *frozen = checkpointer->state->frozen;
-    size_t total = 0;
-    for (uint32_t k = 0; k < frozen->dirty_count; k++) {
-        uint32_t position = frozen->dirty_list[k];
-        total += position < frozen->history_capacity ? frozen->histories[position].count : 0;
-    }
-    /* Kept from one checkpoint to the next: they are about the same size each time. */
-    if (ledger__array_reserve((void **)&checkpointer->histories, &checkpointer->history_capacity,
-                              frozen->dirty_count, sizeof *checkpointer->histories) != TPW_OK ||
-        ledger__array_reserve((void **)&checkpointer->entries, &checkpointer->entry_capacity, total,
-                              sizeof *checkpointer->entries) != TPW_OK) {
+    uint64_t entries = 2ull * (frozen->transfer_count - frozen->carried);
+    if (reserve_buffers(checkpointer, frozen, entries) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
-    struct store_history_entry *entry = checkpointer->entries;
+    histories_lay_out(checkpointer, frozen);
+    for (uint32_t p = frozen->carried; p < frozen->transfer_count; p++) {
+        entry_put(checkpointer, frozen->parties[p].debit, &frozen->transfers[p]);
+        entry_put(checkpointer, frozen->parties[p].credit, &frozen->transfers[p]);
+    }
     size_t groups = 0;
     for (uint32_t k = 0; k < frozen->dirty_count; k++) {
-        uint32_t position = frozen->dirty_list[k];
-        if (position >= frozen->history_capacity || frozen->histories[position].count == 0) {
-            continue;
-        }
-        const struct ledger__history *history = &frozen->histories[position];
-        checkpointer->histories[groups++] = (struct store_history){
-            .account_id = frozen->dirty_accounts[k].id, .entries = entry, .count = history->count};
-        for (uint32_t i = 0; i < history->count; i++) {
-            const struct ledger_transfer *t = &frozen->transfers[history->positions[i]];
-            *entry++ = (struct store_history_entry){.id_lo = (uint64_t)t->id,
-                                                    .id_hi = (uint64_t)(t->id >> 64),
-                                                    .timestamp = t->timestamp};
+        if (checkpointer->histories[k].count > 0) { /* created or expired only: no entries */
+            checkpointer->histories[groups++] = checkpointer->histories[k];
         }
     }
     checkpointer->checkpoint.histories = checkpointer->histories;
@@ -191,9 +231,15 @@ enum tpw_err ledger__checkpoint_finish(struct ledger__checkpointer *checkpointer
     }
     free(checkpointer->histories);
     free(checkpointer->entries);
+    free(checkpointer->fill);
+    free(checkpointer->group_of);
     checkpointer->histories = NULL;
     checkpointer->entries = NULL;
+    checkpointer->fill = NULL;
+    checkpointer->group_of = NULL;
     checkpointer->history_capacity = 0;
     checkpointer->entry_capacity = 0;
+    checkpointer->fill_capacity = 0;
+    checkpointer->group_capacity = 0;
     return err;
 }

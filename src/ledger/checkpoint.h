@@ -33,10 +33,15 @@ struct ledger__checkpointer {
     /* What the thread writes: meta and snapshots taken at the freeze. */
     struct store_checkpoint checkpoint;
     struct ledger_asset assets[LEDGER_ASSETS_MAX];
+    /* Buffers for the histories, kept across checkpoints (checkpoint.c). */
     struct store_history *histories;
     struct store_history_entry *entries;
+    uint32_t *fill;     /* per history: its count, then where its next entry goes */
+    uint32_t *group_of; /* per account position: its history (changed accounts only) */
     uint32_t history_capacity;
     uint32_t entry_capacity;
+    uint32_t fill_capacity;
+    uint32_t group_capacity;
 };
 
 /* Where the journal stands: the checkpoint is consistent with this record. */

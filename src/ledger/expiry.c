@@ -49,16 +49,6 @@ void ledger__expiry_push_reserved(struct ledger__state *state, tpw_u128 id, uint
     }
 }
 
-enum tpw_err ledger__expiry_push(struct ledger__state *state, tpw_u128 id, uint64_t expires_at,
-                                 uint32_t position)
-{
-    if (ledger__expiry_reserve(state, 1) != TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    ledger__expiry_push_reserved(state, id, expires_at, position);
-    return TPW_OK;
-}
-
 static struct ledger__expiry pop(struct ledger__state *state)
 {
     TPW_ASSERT(state->expiry_count > 0);

@@ -404,18 +404,14 @@ static enum tpw_err replay_record(void *ctx, const struct journal_record *record
     case JOURNAL_RECORD_ASSETS:
         return replay_assets(state, record, (const void *)ledger->scratch, detail);
     case JOURNAL_RECORD_ACCOUNTS:
-        err = ledger__state_create_accounts(state, (const void *)ledger->scratch, count,
-                                            record->timestamp, (void *)ledger->scratch_results);
-        break;
+        ledger__state_create_accounts(state, (const void *)ledger->scratch, count,
+                                      record->timestamp, (void *)ledger->scratch_results);
+        return TPW_OK;
     default:
-        err = ledger__state_create_transfers(state, ledger->scratch, count, record->timestamp,
-                                             ledger->scratch_results);
-        break;
+        ledger__state_create_transfers(state, ledger->scratch, count, record->timestamp,
+                                       ledger->scratch_results);
+        return TPW_OK;
     }
-    if (err != TPW_OK) {
-        return tpw_error_set(detail, err, 0, "out of memory replaying the journal");
-    }
-    return TPW_OK;
 }
 
 /* ---- the write path -------------------------------------------------------------------- */
@@ -474,15 +470,6 @@ static enum tpw_err journal_batch(struct ledger *ledger, uint16_t type, uint64_t
     return err;
 }
 
-static enum tpw_err apply_failed(struct ledger *ledger, enum tpw_err err,
-                                 struct tpw_error_detail *detail)
-{
-    /* The batch is durable but the state may be half-way through it: only a replay
-     * (reopening) brings memory back in line with the journal. */
-    ledger->failed = true;
-    return tpw_error_set(detail, err, 0, "out of memory applying a batch; reopen the ledger");
-}
-
 enum tpw_err ledger_asset_define(struct ledger *ledger, const char *code, uint8_t exponent,
                                  uint32_t *number, struct tpw_error_detail *detail)
 {
@@ -522,8 +509,8 @@ enum tpw_err ledger_create_accounts(struct ledger *ledger, const struct ledger_a
     if (err != TPW_OK) {
         return err;
     }
-    err = ledger__state_create_accounts(&ledger->state, accounts, count, timestamp, results);
-    return err == TPW_OK ? TPW_OK : apply_failed(ledger, err, detail);
+    ledger__state_create_accounts(&ledger->state, accounts, count, timestamp, results);
+    return TPW_OK;
 }
 
 enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_transfer *transfers,
@@ -543,8 +530,8 @@ enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_
     if (err != TPW_OK) {
         return err;
     }
-    err = ledger__state_create_transfers(&ledger->state, transfers, count, timestamp, results);
-    return err == TPW_OK ? TPW_OK : apply_failed(ledger, err, detail);
+    ledger__state_create_transfers(&ledger->state, transfers, count, timestamp, results);
+    return TPW_OK;
 }
 
 /* ---- state ----------------------------------------------------------------------------- */

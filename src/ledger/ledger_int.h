@@ -37,7 +37,7 @@ _Static_assert(sizeof(struct ledger__asset_command) == 16, "asset command is 16 
 /* ---- hash index: 128-bit id → 32-bit position, linear probing ---------------------- */
 
 struct ledger__index {
-    uint32_t *slots; /* position + 1; 0 = empty */
+    uint64_t *slots; /* hash tag << 32 | (position + 1); 0 = empty */
     uint64_t mask;   /* capacity - 1, capacity a power of two */
     uint64_t count;
     uint64_t seed; /* keyed hash: ids are chosen by clients */
@@ -48,12 +48,16 @@ struct ledger__index {
 TPW_MUST_CHECK enum tpw_err ledger__index_init(struct ledger__index *index, uint64_t seed);
 void ledger__index_deinit(struct ledger__index *index);
 /* Makes room for `more` inserts without rehashing (the only call that allocates). */
-TPW_MUST_CHECK enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more,
-                                                  const void *records, size_t stride);
+TPW_MUST_CHECK enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more);
 /* `records` is the array the positions point into; its first 16 bytes per record are
  * the id (true of accounts, transfers and failures). */
 uint32_t ledger__index_find(const struct ledger__index *index, tpw_u128 id, const void *records,
                             size_t stride);
+/* Hints for a lookup of `id` soon (they change nothing): the first starts loading the
+ * slot it probes first; the second, once that slot is in cache, the record it names. */
+void ledger__index_prefetch(const struct ledger__index *index, tpw_u128 id);
+void ledger__index_prefetch_record(const struct ledger__index *index, tpw_u128 id,
+                                   const void *records, size_t stride);
 void ledger__index_insert(struct ledger__index *index, tpw_u128 id, uint32_t position);
 void ledger__index_remove(struct ledger__index *index, tpw_u128 id, const void *records,
                           size_t stride);
@@ -85,10 +89,11 @@ struct ledger__expiry {
 };
 
 /* An account's transfers, by position, in timestamp order. */
-struct ledger__history {
-    uint32_t *positions;
-    uint32_t count;
-    uint32_t capacity;
+/* The two accounts a window's transfer moved, as positions in the state's accounts:
+ * what an account's recent history is found from (query.c, checkpoint.c). */
+struct ledger__parties {
+    uint32_t debit;
+    uint32_t credit;
 };
 
 /* ---- undo log for linked chains ------------------------------------------------------ */
@@ -96,7 +101,6 @@ struct ledger__history {
 enum ledger__undo_kind {
     LEDGER_UNDO_ACCOUNT = 1, /* restore an account record */
     LEDGER_UNDO_META = 2,    /* restore a transfer's metadata */
-    LEDGER_UNDO_HISTORY = 3, /* pop the last entry of an account's active history */
 };
 
 struct ledger__undo {
@@ -111,16 +115,18 @@ struct ledger__undo {
 /* ---- windows: what changed since a checkpoint ------------------------------------------ */
 
 /*
- * Transfers, pinned failures and account history since a checkpoint began (the
- * *active* window), or being written by a checkpoint (the *frozen* one). Positions
- * index a window's own arrays. The first `carried` transfers are pending transfers
- * still unresolved when the previous window froze: they are copied forward so that
- * every unresolved pending transfer is always in the active window, where a post,
- * void or expiry can change it. They are already stored and have no history here.
+ * Transfers (each with the two accounts it moved: together, the accounts' recent
+ * history) and pinned failures since a checkpoint began (the *active* window), or being
+ * written by a checkpoint (the *frozen* one). Positions index a window's own arrays.
+ * The first `carried` transfers are pending transfers still unresolved when the
+ * previous window froze: they are copied forward so that every unresolved pending
+ * transfer is always in the active window, where a post, void or expiry can change it.
+ * They are already stored and are no part of this window's history.
  */
 struct ledger__window {
     struct ledger_transfer *transfers;
     struct ledger__transfer_meta *metas; /* parallel to transfers */
+    struct ledger__parties *parties;     /* parallel to transfers */
     uint32_t transfer_count;
     uint32_t transfer_capacity;
     uint32_t carried;
@@ -131,11 +137,10 @@ struct ledger__window {
     uint32_t failure_capacity;
     struct ledger__index failure_index;
 
-    struct ledger__history *histories; /* parallel to the state's accounts */
-    uint32_t history_capacity;
-    uint8_t *dirty; /* parallel to accounts: changed in this window */
+    uint8_t *dirty; /* parallel to the state's accounts: changed in this window */
     uint32_t *dirty_list;
-    uint32_t dirty_count; /* dirty, dirty_list and histories have history_capacity */
+    uint32_t dirty_count;
+    uint32_t account_capacity; /* of dirty and dirty_list */
 
     /* Filled when the window freezes, for the checkpoint thread. */
     struct ledger_account *dirty_accounts; /* parallel to dirty_list: copies at the freeze */
@@ -206,15 +211,14 @@ void ledger__state_deinit(struct ledger__state *state);
 uint64_t ledger__batch_first_timestamp(const struct ledger__state *state, uint64_t now,
                                        size_t count);
 
-/* Makes room for a batch so applying it cannot fail on memory, except for per-account
- * histories (ledger__history_push), whose failure the caller treats as fatal. */
+/* Makes room for a batch so applying it cannot fail. */
 TPW_MUST_CHECK enum tpw_err ledger__state_reserve(struct ledger__state *state, size_t accounts,
                                                   size_t transfers);
 
 /*
- * Applying batches. `last_timestamp` is the timestamp of the batch's last command
- * (the journal record's timestamp). Deterministic: the same state and batch give the
- * same results and the same new state. TPW_ERR_NOMEM only if a history could not grow.
+ * Applying batches, into room made by ledger__state_reserve. `last_timestamp` is the
+ * timestamp of the batch's last command (the journal record's timestamp).
+ * Deterministic: the same state and batch give the same results and the same new state.
  */
 /* The position of the asset with `code`, or LEDGER_INDEX_NONE. */
 uint32_t ledger__asset_find(const struct ledger__state *state, const char *code);
@@ -230,25 +234,21 @@ TPW_MUST_CHECK enum tpw_err ledger__state_define_asset(struct ledger__state *sta
                                                        uint64_t timestamp,
                                                        uint32_t *number /* out */,
                                                        struct tpw_error_detail *detail);
-TPW_MUST_CHECK enum tpw_err ledger__state_create_accounts(struct ledger__state *state,
-                                                          const struct ledger_account *accounts,
-                                                          size_t count, uint64_t last_timestamp,
-                                                          enum ledger_account_result *results);
-TPW_MUST_CHECK enum tpw_err ledger__state_create_transfers(struct ledger__state *state,
-                                                           const struct ledger_transfer *transfers,
-                                                           size_t count, uint64_t last_timestamp,
-                                                           enum ledger_transfer_result *results);
+void ledger__state_create_accounts(struct ledger__state *state,
+                                   const struct ledger_account *accounts, size_t count,
+                                   uint64_t last_timestamp, enum ledger_account_result *results);
+void ledger__state_create_transfers(struct ledger__state *state,
+                                    const struct ledger_transfer *transfers, size_t count,
+                                    uint64_t last_timestamp, enum ledger_transfer_result *results);
 
-/* Validation and application of one transfer (transfer.c); mutations are logged in
- * the undo log. */
+/* Validation and application of one transfer (transfer.c); a linked chain member's
+ * mutations are logged in the undo log. */
 TPW_MUST_CHECK enum ledger_transfer_result
 ledger__transfer_apply(struct ledger__state *state, const struct ledger_transfer *command,
-                       uint64_t timestamp, bool *out_of_memory /* out */);
+                       uint64_t timestamp);
 
 /* Expiry queue (expiry.c). */
 TPW_MUST_CHECK enum tpw_err ledger__expiry_reserve(struct ledger__state *state, uint32_t more);
-TPW_MUST_CHECK enum tpw_err ledger__expiry_push(struct ledger__state *state, tpw_u128 id,
-                                                uint64_t expires_at, uint32_t position);
 /* Pushes into room made by ledger__expiry_reserve. */
 void ledger__expiry_push_reserved(struct ledger__state *state, tpw_u128 id, uint64_t expires_at,
                                   uint32_t position);
@@ -259,12 +259,7 @@ void ledger__expiry_sweep(struct ledger__state *state, uint64_t timestamp);
 TPW_MUST_CHECK enum tpw_err ledger__undo_reserve(struct ledger__state *state, uint32_t more);
 void ledger__undo_account(struct ledger__state *state, uint32_t position);
 void ledger__undo_meta(struct ledger__state *state, uint32_t position);
-void ledger__undo_history(struct ledger__state *state, uint32_t account_position);
 void ledger__undo_rollback(struct ledger__state *state, uint32_t mark);
-
-TPW_MUST_CHECK enum tpw_err ledger__history_push(struct ledger__state *state,
-                                                 uint32_t account_position,
-                                                 uint32_t transfer_position);
 
 uint32_t ledger__account_find(const struct ledger__state *state, tpw_u128 id);
 /* The position of `id` in the active window, or LEDGER_INDEX_NONE. */

@@ -135,15 +135,14 @@ static void visit_record(struct history_walk *walk, const struct ledger_transfer
     walk->stopped = !walk->visit(walk->ctx, record, meta);
 }
 
-/* The first position in `history` whose timestamp is above `timestamp`. */
-static uint32_t upper_bound(const struct ledger__window *window,
-                            const struct ledger__history *history, uint64_t timestamp)
+/* The first position at or after `low` whose timestamp is above `timestamp`: a
+ * window's own transfers (after the carried ones) are in timestamp order. */
+static uint32_t upper_bound(const struct ledger__window *window, uint32_t low, uint64_t timestamp)
 {
-    uint32_t low = 0;
-    uint32_t high = history->count;
+    uint32_t high = window->transfer_count;
     while (low < high) {
         uint32_t mid = low + (high - low) / 2;
-        if (window->transfers[history->positions[mid]].timestamp <= timestamp) {
+        if (window->transfers[mid].timestamp <= timestamp) {
             low = mid + 1;
         } else {
             high = mid;
@@ -152,22 +151,28 @@ static uint32_t upper_bound(const struct ledger__window *window,
     return low;
 }
 
+static bool moved(const struct ledger__window *window, uint32_t position, uint32_t account)
+{
+    const struct ledger__parties *parties = &window->parties[position];
+    return parties->debit == account || parties->credit == account;
+}
+
+/* A scan of the window's parties, 8 bytes per transfer: a window holds what one
+ * checkpoint interval brings, so this is bounded, and it keeps the write path free of
+ * per-account bookkeeping. */
 static void walk_window(struct history_walk *walk, const struct ledger__window *window)
 {
-    if (window == NULL || walk->stopped || walk->account_position >= window->history_capacity) {
+    if (window == NULL || walk->stopped) {
         return;
     }
-    const struct ledger__history *history = &window->histories[walk->account_position];
-    uint32_t begin = upper_bound(window, history, walk->after);
+    uint32_t begin = upper_bound(window, window->carried, walk->after);
     uint32_t end =
-        walk->before == 0 ? history->count : upper_bound(window, history, walk->before - 1);
-    if (begin >= end) {
-        return;
-    }
+        walk->before == 0 ? window->transfer_count : upper_bound(window, begin, walk->before - 1);
     for (uint32_t i = 0; i < end - begin && !walk->stopped; i++) {
-        uint32_t at = walk->descending ? end - 1 - i : begin + i;
-        uint32_t position = history->positions[at];
-        visit_record(walk, &window->transfers[position], &window->metas[position]);
+        uint32_t position = walk->descending ? end - 1 - i : begin + i;
+        if (moved(window, position, walk->account_position)) {
+            visit_record(walk, &window->transfers[position], &window->metas[position]);
+        }
     }
 }
 

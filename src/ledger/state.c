@@ -16,7 +16,6 @@
 #include "banned.h"
 
 #define ARRAY_CAPACITY_MIN 1024u
-#define HISTORY_CAPACITY_MIN 8u
 
 enum tpw_err ledger__array_reserve(void **array, uint32_t *capacity, uint64_t needed, size_t size)
 {
@@ -84,8 +83,7 @@ static enum tpw_err reserve_accounts(struct ledger__state *state, size_t more)
                               sizeof *state->accounts) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
-    return ledger__index_reserve(&state->account_index, more, state->accounts,
-                                 sizeof *state->accounts);
+    return ledger__index_reserve(&state->account_index, more);
 }
 
 enum tpw_err ledger__state_reserve(struct ledger__state *state, size_t accounts, size_t transfers)
@@ -96,39 +94,18 @@ enum tpw_err ledger__state_reserve(struct ledger__state *state, size_t accounts,
                                transfers) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
-    /* A chain member logs at most 2 accounts, 1 meta and 2 history pushes. */
+    /* A chain member logs at most 2 accounts and 1 meta; each transfer may add an
+     * expiry. */
     size_t commands = accounts > transfers ? accounts : transfers;
-    return ledger__undo_reserve(state, (uint32_t)(commands * 5));
+    if (ledger__expiry_reserve(state, (uint32_t)transfers) != TPW_OK) {
+        return TPW_ERR_NOMEM;
+    }
+    return ledger__undo_reserve(state, (uint32_t)(commands * 3));
 }
 
 uint32_t ledger__account_find(const struct ledger__state *state, tpw_u128 id)
 {
     return ledger__index_find(&state->account_index, id, state->accounts, sizeof *state->accounts);
-}
-
-/* ---- history ------------------------------------------------------------------------ */
-
-enum tpw_err ledger__history_push(struct ledger__state *state, uint32_t account_position,
-                                  uint32_t transfer_position)
-{
-    struct ledger__history *history = &state->active->histories[account_position];
-    if (history->count == history->capacity) {
-        /* Most accounts see a few transfers per window: start small (the shared
-         * array minimum would cost 4 KiB per account per window) and double. */
-        uint64_t capacity = history->capacity < HISTORY_CAPACITY_MIN ? HISTORY_CAPACITY_MIN
-                                                                     : 2ull * history->capacity;
-        if (capacity >= UINT32_MAX) {
-            return TPW_ERR_NOMEM;
-        }
-        uint32_t *bigger = realloc(history->positions, capacity * sizeof *history->positions);
-        if (bigger == NULL) {
-            return TPW_ERR_NOMEM;
-        }
-        history->positions = bigger;
-        history->capacity = (uint32_t)capacity;
-    }
-    history->positions[history->count++] = transfer_position;
-    return TPW_OK;
 }
 
 /* ---- undo log ------------------------------------------------------------------------ */
@@ -160,11 +137,6 @@ void ledger__undo_meta(struct ledger__state *state, uint32_t position)
     undo_next(state, LEDGER_UNDO_META, position)->saved.meta = state->active->metas[position];
 }
 
-void ledger__undo_history(struct ledger__state *state, uint32_t account_position)
-{
-    (void)undo_next(state, LEDGER_UNDO_HISTORY, account_position);
-}
-
 void ledger__undo_rollback(struct ledger__state *state, uint32_t mark)
 {
     while (state->undo_count > mark) {
@@ -175,10 +147,6 @@ void ledger__undo_rollback(struct ledger__state *state, uint32_t mark)
             break;
         case LEDGER_UNDO_META:
             state->active->metas[entry->position] = entry->saved.meta;
-            break;
-        case LEDGER_UNDO_HISTORY:
-            TPW_ASSERT(state->active->histories[entry->position].count > 0);
-            state->active->histories[entry->position].count--;
             break;
         default:
             TPW_ASSERT(!"unknown undo entry");
@@ -371,10 +339,9 @@ static void accounts_truncate(struct ledger__state *state, uint32_t count)
     }
 }
 
-enum tpw_err ledger__state_create_accounts(struct ledger__state *state,
-                                           const struct ledger_account *accounts, size_t count,
-                                           uint64_t last_timestamp,
-                                           enum ledger_account_result *results)
+void ledger__state_create_accounts(struct ledger__state *state,
+                                   const struct ledger_account *accounts, size_t count,
+                                   uint64_t last_timestamp, enum ledger_account_result *results)
 {
     TPW_ASSERT(count > 0 && last_timestamp >= state->last_timestamp + count);
     uint64_t first = last_timestamp - count + 1;
@@ -408,5 +375,4 @@ enum tpw_err ledger__state_create_accounts(struct ledger__state *state,
         }
     }
     state->last_timestamp = last_timestamp;
-    return TPW_OK;
 }

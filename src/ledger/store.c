@@ -103,6 +103,7 @@ struct store {
 };
 
 struct store_reader {
+    tpw_u128 id_max; /* the largest id in the transfers database; 0 when it is empty */
     struct store *store;
     MDB_txn *txn;
     MDB_cursor *history;
@@ -914,6 +915,29 @@ void store_reader_end(struct store_reader *reader)
     free(reader);
 }
 
+/*
+ * Reads the largest stored id, which lets store_transfer_get answer "not stored" for
+ * any id above it without a B-tree search. Clients that make ids in time order (as the
+ * API's docs recommend) get that for every new transfer: most lookups are for new ids.
+ */
+static int reader_bound(struct store_reader *reader)
+{
+    MDB_val key;
+    MDB_val value;
+    int rc = mdb_cursor_get(reader->transfers, &key, &value, MDB_LAST);
+    reader->id_max = 0;
+    if (rc == MDB_NOTFOUND) {
+        return MDB_SUCCESS;
+    }
+    if (rc == MDB_SUCCESS && key.mv_size != STORE_ID_KEY_BYTES) {
+        return MDB_CORRUPTED;
+    }
+    if (rc == MDB_SUCCESS) {
+        reader->id_max = bytes_be128_load(key.mv_data);
+    }
+    return rc;
+}
+
 enum tpw_err store_reader_begin(struct store *store, struct store_reader **out,
                                 struct tpw_error_detail *detail)
 {
@@ -933,6 +957,9 @@ enum tpw_err store_reader_begin(struct store *store, struct store_reader **out,
     }
     if (err == TPW_OK && rc == MDB_SUCCESS) {
         rc = mdb_cursor_open(reader->txn, store->dbis[STORE_DB_TRANSFERS], &reader->transfers);
+    }
+    if (err == TPW_OK && rc == MDB_SUCCESS) {
+        rc = reader_bound(reader);
     }
     if (err == TPW_OK && rc != MDB_SUCCESS) {
         err = store_lmdb_error(detail, rc, "open a reader's cursors");
@@ -960,6 +987,9 @@ enum tpw_err store_reader_refresh(struct store_reader *reader, struct tpw_error_
     if (rc == MDB_SUCCESS) {
         rc = mdb_cursor_renew(reader->txn, reader->transfers);
     }
+    if (rc == MDB_SUCCESS) {
+        rc = reader_bound(reader);
+    }
     if (rc != MDB_SUCCESS) {
         return store_lmdb_error(detail, rc, "refresh a reader");
     }
@@ -973,6 +1003,9 @@ enum store_found store_transfer_get(struct store_reader *reader, tpw_u128 id,
 {
     TPW_ASSERT(reader != NULL);
     TPW_ASSERT(transfer != NULL && meta != NULL && failure != NULL);
+    if (id > reader->id_max) {
+        return STORE_FOUND_NONE;
+    }
     uint8_t key_bytes[STORE_ID_KEY_BYTES];
     bytes_be128_store(key_bytes, id);
     MDB_val key = store_val(key_bytes, sizeof key_bytes);

@@ -2,11 +2,19 @@
  * The ledger's hash index: 128-bit id → 32-bit position in a record array.
  *
  * Open addressing with linear probing and backward-shift deletion (no tombstones, so
- * rolled-back chains leave nothing behind). Slots hold only the position; the id is
- * read from the record array itself, which keeps a slot at 4 bytes and the table at
- * ≤ 8 bytes per record at the maximum load factor of 1/2. The hash is keyed with a
- * per-process seed because ids are chosen by clients; lookups never depend on the
- * seed's value, so replay stays deterministic.
+ * rolled-back chains leave nothing behind). A slot holds the position and a 32-bit tag,
+ * the hash's high half; the id itself is read from the record array. The tag is what
+ * makes the index cheap:
+ *  - a probe reads the record (a cache miss into an array of 128-byte records) only
+ *    when the tags agree, so a new id — the common case: every transfer's id is new —
+ *    almost never touches a record;
+ *  - the home slot is the tag's low bits, so growing the table and backward-shift
+ *    deletion never read records either. The bits of the tag above the mask still
+ *    filter (12 of them at 2^20 slots).
+ * At the maximum load factor of 1/2 the table is ≤ 16 bytes per record, and it holds at
+ * most 2^31 records (2^32 slots). The hash is keyed with a per-process seed because ids
+ * are chosen by clients; lookups never depend on the seed's value, so replay stays
+ * deterministic.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +25,7 @@
 #include "banned.h"
 
 #define INDEX_CAPACITY_MIN 1024u
+#define INDEX_CAPACITY_MAX (UINT64_C(1) << 32) /* the tag addresses the home slot */
 
 static uint64_t mix64(uint64_t x)
 {
@@ -34,6 +43,28 @@ static uint64_t index_hash(const struct ledger__index *index, tpw_u128 id)
     uint64_t low = (uint64_t)id;
     uint64_t high = (uint64_t)(id >> 64);
     return mix64(low ^ mix64(high ^ index->seed));
+}
+
+/* A slot: tag in the high half, position + 1 in the low half (0 = empty). */
+static uint64_t slot_make(uint64_t hash, uint32_t position)
+{
+    return (hash & 0xffffffff00000000ull) | ((uint64_t)position + 1);
+}
+
+/* Where a hash, or the slot made from it, probes first. */
+static uint64_t home_of(uint64_t hash_or_slot, uint64_t mask)
+{
+    return (hash_or_slot >> 32) & mask;
+}
+
+static bool slot_tag_matches(uint64_t slot, uint64_t hash)
+{
+    return ((slot ^ hash) >> 32) == 0;
+}
+
+static uint32_t slot_position(uint64_t slot)
+{
+    return (uint32_t)slot - 1;
 }
 
 static tpw_u128 record_id(const void *records, size_t stride, uint32_t position)
@@ -61,17 +92,16 @@ void ledger__index_deinit(struct ledger__index *index)
     index->slots = NULL;
 }
 
-static void slot_place(uint32_t *slots, uint64_t mask, uint64_t hash, uint32_t value)
+static void slot_place(uint64_t *slots, uint64_t mask, uint64_t slot)
 {
-    uint64_t at = hash & mask;
+    uint64_t at = home_of(slot, mask);
     while (slots[at] != 0) {
         at = (at + 1) & mask;
     }
-    slots[at] = value;
+    slots[at] = slot;
 }
 
-enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more, const void *records,
-                                   size_t stride)
+enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more)
 {
     uint64_t capacity = index->mask + 1;
     uint64_t needed = (index->count + more) * 2;
@@ -81,15 +111,16 @@ enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more, c
     while (capacity < needed) {
         capacity *= 2;
     }
-    uint32_t *slots = calloc(capacity, sizeof *slots);
+    if (capacity > INDEX_CAPACITY_MAX) {
+        return TPW_ERR_NOMEM;
+    }
+    uint64_t *slots = calloc(capacity, sizeof *slots);
     if (slots == NULL) {
         return TPW_ERR_NOMEM;
     }
     for (uint64_t i = 0; i <= index->mask; i++) {
-        uint32_t value = index->slots[i];
-        if (value != 0) {
-            tpw_u128 id = record_id(records, stride, value - 1);
-            slot_place(slots, capacity - 1, index_hash(index, id), value);
+        if (index->slots[i] != 0) {
+            slot_place(slots, capacity - 1, index->slots[i]);
         }
     }
     free(index->slots);
@@ -101,16 +132,32 @@ enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more, c
 uint32_t ledger__index_find(const struct ledger__index *index, tpw_u128 id, const void *records,
                             size_t stride)
 {
-    uint64_t at = index_hash(index, id) & index->mask;
+    uint64_t hash = index_hash(index, id);
+    uint64_t at = home_of(hash, index->mask);
     for (;;) {
-        uint32_t value = index->slots[at];
-        if (value == 0) {
+        uint64_t slot = index->slots[at];
+        if (slot == 0) {
             return LEDGER_INDEX_NONE;
         }
-        if (record_id(records, stride, value - 1) == id) {
-            return value - 1;
+        if (slot_tag_matches(slot, hash) && record_id(records, stride, slot_position(slot)) == id) {
+            return slot_position(slot);
         }
         at = (at + 1) & index->mask;
+    }
+}
+
+void ledger__index_prefetch(const struct ledger__index *index, tpw_u128 id)
+{
+    __builtin_prefetch(&index->slots[home_of(index_hash(index, id), index->mask)]);
+}
+
+void ledger__index_prefetch_record(const struct ledger__index *index, tpw_u128 id,
+                                   const void *records, size_t stride)
+{
+    uint64_t hash = index_hash(index, id);
+    uint64_t slot = index->slots[home_of(hash, index->mask)];
+    if (slot != 0 && slot_tag_matches(slot, hash)) {
+        __builtin_prefetch((const unsigned char *)records + (size_t)slot_position(slot) * stride);
     }
 }
 
@@ -119,18 +166,20 @@ void ledger__index_insert(struct ledger__index *index, tpw_u128 id, uint32_t pos
     /* Callers reserve first: the load factor stays at or below one half. */
     TPW_ASSERT((index->count + 1) * 2 <= index->mask + 1);
     TPW_ASSERT(position != UINT32_MAX);
-    slot_place(index->slots, index->mask, index_hash(index, id), position + 1);
+    slot_place(index->slots, index->mask, slot_make(index_hash(index, id), position));
     index->count++;
 }
 
 void ledger__index_remove(struct ledger__index *index, tpw_u128 id, const void *records,
                           size_t stride)
 {
-    uint64_t at = index_hash(index, id) & index->mask;
+    uint64_t hash = index_hash(index, id);
+    uint64_t at = home_of(hash, index->mask);
     for (;;) {
         /* The id must be present: removal undoes an insert of this chain. */
-        TPW_ASSERT(index->slots[at] != 0);
-        if (record_id(records, stride, index->slots[at] - 1) == id) {
+        uint64_t slot = index->slots[at];
+        TPW_ASSERT(slot != 0);
+        if (slot_tag_matches(slot, hash) && record_id(records, stride, slot_position(slot)) == id) {
             break;
         }
         at = (at + 1) & index->mask;
@@ -140,8 +189,7 @@ void ledger__index_remove(struct ledger__index *index, tpw_u128 id, const void *
     uint64_t hole = at;
     uint64_t next = (hole + 1) & index->mask;
     while (index->slots[next] != 0) {
-        tpw_u128 next_id = record_id(records, stride, index->slots[next] - 1);
-        uint64_t home = index_hash(index, next_id) & index->mask;
+        uint64_t home = home_of(index->slots[next], index->mask);
         if (((next - home) & index->mask) >= ((next - hole) & index->mask)) {
             index->slots[hole] = index->slots[next];
             hole = next;

@@ -436,7 +436,9 @@ static void resolve_meta(struct ledger__state *state, const struct ledger_transf
                          struct plan *plan, uint64_t timestamp)
 {
     struct ledger__transfer_meta *meta = &state->active->metas[plan->pending];
-    ledger__undo_meta(state, plan->pending);
+    if (has(t, LEDGER_TRANSFER_LINKED)) {
+        ledger__undo_meta(state, plan->pending);
+    }
     meta->state =
         has(t, LEDGER_TRANSFER_POST_PENDING) ? LEDGER_PENDING_POSTED : LEDGER_PENDING_VOIDED;
     meta->resolved_at = timestamp;
@@ -464,8 +466,8 @@ static struct ledger_transfer stored_record(const struct ledger_transfer *t,
     return record;
 }
 
-static enum tpw_err commit(struct ledger__state *state, const struct ledger_transfer *t,
-                           struct plan *plan, uint64_t timestamp)
+static void commit(struct ledger__state *state, const struct ledger_transfer *t, struct plan *plan,
+                   uint64_t timestamp)
 {
     struct ledger__window *window = state->active;
     uint32_t position = window->transfer_count;
@@ -481,33 +483,28 @@ static enum tpw_err commit(struct ledger__state *state, const struct ledger_tran
         resolve_meta(state, t, plan, timestamp);
     }
     window->metas[position] = meta;
+    window->parties[position] = (struct ledger__parties){plan->debit, plan->credit};
     window->transfer_count++;
     state->transfer_total++;
     ledger__index_insert(&window->transfer_index, t->id, position);
-    ledger__undo_account(state, plan->debit);
-    ledger__undo_account(state, plan->credit);
+    if (has(t, LEDGER_TRANSFER_LINKED)) {
+        /* Only a chain that goes on can still fail after this transfer commits: an
+         * unlinked transfer (or a chain's last member) settles it. */
+        ledger__undo_account(state, plan->debit);
+        ledger__undo_account(state, plan->credit);
+    }
     ledger__account_dirty(state, plan->debit);
     ledger__account_dirty(state, plan->credit);
     state->accounts[plan->debit] = plan->new_debit;
     state->accounts[plan->credit] = plan->new_credit;
-    if (meta.expires_at != 0 &&
-        ledger__expiry_push(state, t->id, meta.expires_at, position) != TPW_OK) {
-        return TPW_ERR_NOMEM;
+    if (meta.expires_at != 0) {
+        ledger__expiry_push_reserved(state, t->id, meta.expires_at, position);
     }
-    if (ledger__history_push(state, plan->debit, position) != TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    ledger__undo_history(state, plan->debit);
-    if (ledger__history_push(state, plan->credit, position) != TPW_OK) {
-        return TPW_ERR_NOMEM;
-    }
-    ledger__undo_history(state, plan->credit);
-    return TPW_OK;
 }
 
 enum ledger_transfer_result ledger__transfer_apply(struct ledger__state *state,
                                                    const struct ledger_transfer *t,
-                                                   uint64_t timestamp, bool *out_of_memory)
+                                                   uint64_t timestamp)
 {
     enum ledger_transfer_result result = check_framing(t);
     if (result != LEDGER_TRANSFER_OK) {
@@ -530,7 +527,7 @@ enum ledger_transfer_result ledger__transfer_apply(struct ledger__state *state,
     if (result != LEDGER_TRANSFER_OK) {
         return result;
     }
-    *out_of_memory = commit(state, t, &plan, timestamp) != TPW_OK;
+    commit(state, t, &plan, timestamp);
     return LEDGER_TRANSFER_OK;
 }
 
@@ -588,10 +585,36 @@ static void chain_fail(struct ledger__state *state, struct chain *chain,
     }
 }
 
-enum tpw_err ledger__state_create_transfers(struct ledger__state *state,
-                                            const struct ledger_transfer *transfers, size_t count,
-                                            uint64_t last_timestamp,
-                                            enum ledger_transfer_result *results)
+/*
+ * Lookups are cache misses into tables much larger than the cache, one after another.
+ * Hinting the slots a transfer's lookups will probe some transfers ahead, and the
+ * account records once those slots have arrived, lets the misses of several transfers
+ * overlap. Distances in transfers; the records' must be the smaller.
+ */
+#define PREFETCH_SLOTS_AHEAD 16u
+#define PREFETCH_RECORDS_AHEAD 8u
+
+static void prefetch_slots(const struct ledger__state *state, const struct ledger_transfer *t)
+{
+    ledger__index_prefetch(&state->account_index, t->debit_account_id);
+    ledger__index_prefetch(&state->account_index, t->credit_account_id);
+    ledger__index_prefetch(&state->active->transfer_index, t->id);
+    if (state->frozen != NULL) {
+        ledger__index_prefetch(&state->frozen->transfer_index, t->id);
+    }
+}
+
+static void prefetch_records(const struct ledger__state *state, const struct ledger_transfer *t)
+{
+    ledger__index_prefetch_record(&state->account_index, t->debit_account_id, state->accounts,
+                                  sizeof *state->accounts);
+    ledger__index_prefetch_record(&state->account_index, t->credit_account_id, state->accounts,
+                                  sizeof *state->accounts);
+}
+
+void ledger__state_create_transfers(struct ledger__state *state,
+                                    const struct ledger_transfer *transfers, size_t count,
+                                    uint64_t last_timestamp, enum ledger_transfer_result *results)
 {
     TPW_ASSERT(count > 0 && last_timestamp >= state->last_timestamp + count);
     uint64_t first = last_timestamp - count + 1;
@@ -599,17 +622,18 @@ enum tpw_err ledger__state_create_transfers(struct ledger__state *state,
     struct chain chain = {0};
     chain_begin(state, &chain, 0);
     for (size_t i = 0; i < count; i++) {
+        if (i + PREFETCH_SLOTS_AHEAD < count) {
+            prefetch_slots(state, &transfers[i + PREFETCH_SLOTS_AHEAD]);
+        }
+        if (i + PREFETCH_RECORDS_AHEAD < count) {
+            prefetch_records(state, &transfers[i + PREFETCH_RECORDS_AHEAD]);
+        }
         const struct ledger_transfer *t = &transfers[i];
         bool linked = has(t, LEDGER_TRANSFER_LINKED);
         enum ledger_transfer_result result = LEDGER_TRANSFER_LINKED_EVENT_FAILED;
-        bool out_of_memory = false;
         if (!chain.failed) {
-            result = (linked && i + 1 == count)
-                         ? LEDGER_TRANSFER_LINKED_EVENT_CHAIN_OPEN
-                         : ledger__transfer_apply(state, t, first + i, &out_of_memory);
-        }
-        if (out_of_memory) {
-            return TPW_ERR_NOMEM;
+            result = (linked && i + 1 == count) ? LEDGER_TRANSFER_LINKED_EVENT_CHAIN_OPEN
+                                                : ledger__transfer_apply(state, t, first + i);
         }
         results[i] = result;
         if (!chain.failed && result != LEDGER_TRANSFER_OK && result != LEDGER_TRANSFER_EXISTS) {
@@ -624,5 +648,4 @@ enum tpw_err ledger__state_create_transfers(struct ledger__state *state,
         }
     }
     state->last_timestamp = last_timestamp;
-    return TPW_OK;
 }

@@ -30,15 +30,12 @@ enum tpw_err ledger__window_init(struct ledger__window *window, uint64_t seed)
 
 void ledger__window_deinit(struct ledger__window *window)
 {
-    for (uint32_t i = 0; i < window->history_capacity; i++) {
-        free(window->histories[i].positions);
-    }
-    free(window->histories);
     free(window->dirty);
     free(window->dirty_list);
     free(window->dirty_accounts);
     free(window->transfers);
     free(window->metas);
+    free(window->parties);
     free(window->failures);
     ledger__index_deinit(&window->transfer_index);
     ledger__index_deinit(&window->failure_index);
@@ -47,9 +44,6 @@ void ledger__window_deinit(struct ledger__window *window)
 
 void ledger__window_clear(struct ledger__window *window)
 {
-    for (uint32_t i = 0; i < window->history_capacity; i++) {
-        window->histories[i].count = 0;
-    }
     for (uint32_t i = 0; i < window->dirty_count; i++) {
         window->dirty[window->dirty_list[i]] = 0;
     }
@@ -61,32 +55,31 @@ void ledger__window_clear(struct ledger__window *window)
     ledger__index_clear(&window->failure_index);
 }
 
-/* Per-account arrays (history, dirty mark, dirty list) cover `accounts` accounts. */
+/* The per-account arrays (dirty mark, dirty list) cover `accounts` accounts. */
 static enum tpw_err accounts_reserve(struct ledger__window *window, uint32_t accounts)
 {
-    uint32_t old = window->history_capacity;
+    uint32_t old = window->account_capacity;
     uint32_t capacity = old;
-    if (ledger__array_reserve((void **)&window->histories, &capacity, accounts,
-                              sizeof *window->histories) != TPW_OK) {
+    uint32_t list_capacity = old;
+    if (ledger__array_reserve((void **)&window->dirty, &capacity, accounts,
+                              sizeof *window->dirty) != TPW_OK ||
+        ledger__array_reserve((void **)&window->dirty_list, &list_capacity, capacity,
+                              sizeof *window->dirty_list) != TPW_OK) {
+        /* account_capacity stays at `old`: a retry grows and zeroes both again. */
         return TPW_ERR_NOMEM;
     }
-    if (capacity != old) {
-        uint8_t *dirty = realloc(window->dirty, capacity);
-        if (dirty != NULL) {
-            window->dirty = dirty;
-        }
-        uint32_t *list =
-            dirty == NULL ? NULL : realloc(window->dirty_list, capacity * sizeof *list);
-        if (list == NULL) {
-            /* history_capacity stays at `old`: a retry grows and zeroes all three again. */
-            return TPW_ERR_NOMEM;
-        }
-        window->dirty_list = list;
-        memset(&window->histories[old], 0, (capacity - old) * sizeof *window->histories);
+    if (capacity > old) {
         memset(&window->dirty[old], 0, capacity - old);
-        window->history_capacity = capacity;
+        window->account_capacity = capacity;
     }
     return TPW_OK;
+}
+
+/* Grows an array parallel to the transfers from `old` to `capacity` elements. */
+static enum tpw_err parallel_reserve(void **array, uint32_t old, uint32_t capacity, size_t size)
+{
+    uint32_t grown = old;
+    return ledger__array_reserve(array, &grown, capacity, size);
 }
 
 enum tpw_err ledger__window_reserve(struct ledger__window *window, uint32_t account_count,
@@ -101,14 +94,14 @@ enum tpw_err ledger__window_reserve(struct ledger__window *window, uint32_t acco
                               sizeof *window->transfers) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
-    uint32_t meta_capacity = window->transfer_capacity;
-    if (ledger__array_reserve((void **)&window->metas, &meta_capacity, capacity,
-                              sizeof *window->metas) != TPW_OK) {
+    if (parallel_reserve((void **)&window->metas, window->transfer_capacity, capacity,
+                         sizeof *window->metas) != TPW_OK ||
+        parallel_reserve((void **)&window->parties, window->transfer_capacity, capacity,
+                         sizeof *window->parties) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
     window->transfer_capacity = capacity;
-    if (ledger__index_reserve(&window->transfer_index, transfers, window->transfers,
-                              sizeof *window->transfers) != TPW_OK) {
+    if (ledger__index_reserve(&window->transfer_index, transfers) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
     uint64_t failures = (uint64_t)window->failure_count + transfers;
@@ -116,8 +109,7 @@ enum tpw_err ledger__window_reserve(struct ledger__window *window, uint32_t acco
                               sizeof *window->failures) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
-    return ledger__index_reserve(&window->failure_index, transfers, window->failures,
-                                 sizeof *window->failures);
+    return ledger__index_reserve(&window->failure_index, transfers);
 }
 
 uint64_t ledger__window_events(const struct ledger__window *window)
@@ -141,7 +133,7 @@ uint32_t ledger__window_failure_find(const struct ledger__window *window, tpw_u1
 void ledger__account_dirty(struct ledger__state *state, uint32_t account_position)
 {
     struct ledger__window *window = state->active;
-    TPW_ASSERT(account_position < window->history_capacity);
+    TPW_ASSERT(account_position < window->account_capacity);
     if (window->dirty[account_position] == 0) {
         window->dirty[account_position] = 1;
         window->dirty_list[window->dirty_count++] = account_position;

@@ -869,6 +869,33 @@ static void test_reader_snapshots(void **state)
     store_reader_end(refreshed);
 }
 
+/* Ids above the largest stored one are answered without a search; the bound follows
+ * the reader's snapshot, and ids below it are still searched. */
+static void test_lookup_above_largest_id(void **state)
+{
+    struct fixture *fixture = *state;
+    struct store_reader *empty = reader_begin(fixture->store);
+    assert_absent(empty, 1);
+    assert_absent(empty, HIGH(1));
+    struct ledger_transfer transfers[2] = {transfer_make(10, T0 + 1),
+                                           transfer_make(HIGH(3), T0 + 2)};
+    struct ledger__transfer_meta metas[2] = {meta_make(LEDGER_PENDING_NONE, T0 + 1),
+                                             meta_make(LEDGER_PENDING_NONE, T0 + 2)};
+    struct store_checkpoint checkpoint = {
+        .meta.sequence = 1, .transfers = transfers, .metas = metas, .transfer_count = 2};
+    write_checkpoint(fixture->store, &checkpoint);
+    assert_absent(empty, 10); /* the old snapshot, and its bound, hold */
+    struct tpw_error_detail detail = {0};
+    assert_err(store_reader_refresh(empty, &detail), TPW_OK);
+    assert_transfer_found(empty, &transfers[0], &metas[0]);
+    assert_transfer_found(empty, &transfers[1], &metas[1]);
+    assert_absent(empty, 11);
+    assert_absent(empty, HIGH(2));
+    assert_absent(empty, HIGH(3) + 1);
+    assert_absent(empty, ~(tpw_u128)0);
+    store_reader_end(empty);
+}
+
 /* ------------------------------------------------------------------------------------
  * Damage
  * ------------------------------------------------------------------------------------ */
@@ -1356,6 +1383,7 @@ int main(void)
         T(test_resolve_pending_and_lower_ids),
         T(test_history_chunks),
         T(test_reader_snapshots),
+        T(test_lookup_above_largest_id),
         T(test_corrupt_meta),
         T(test_corrupt_records),
         T(test_corrupt_load),
