@@ -25,6 +25,7 @@
 #include "banned.h"
 
 #define INDEX_CAPACITY_MIN 1024u
+#define CACHE_LINE_BYTES 64u
 #define INDEX_CAPACITY_MAX (UINT64_C(1) << 32) /* the tag addresses the home slot */
 
 static uint64_t mix64(uint64_t x)
@@ -157,7 +158,13 @@ void ledger__index_prefetch_record(const struct ledger__index *index, tpw_u128 i
     uint64_t hash = index_hash(index, id);
     uint64_t slot = index->slots[home_of(hash, index->mask)];
     if (slot != 0 && slot_tag_matches(slot, hash)) {
-        __builtin_prefetch((const unsigned char *)records + (size_t)slot_position(slot) * stride);
+        /* Every cache line of the record: a 128-byte account spans two or three. */
+        const unsigned char *record =
+            (const unsigned char *)records + (size_t)slot_position(slot) * stride;
+        for (size_t offset = 0; offset < stride; offset += CACHE_LINE_BYTES) {
+            __builtin_prefetch(record + offset);
+        }
+        __builtin_prefetch(record + stride - 1);
     }
 }
 
