@@ -4,7 +4,8 @@
  * of the journal, stops the open with checkpoint_mismatch instead of being trusted;
  * unresolved pending transfers survive checkpoints and reopening (posted, voided and
  * expired afterwards); a read-only open rebuilds from the journal when asked to; a
- * checkpoint that cannot be written stops the writer without losing anything.
+ * checkpoint that cannot be written stops the writer without losing anything; a
+ * checkpoint whose contents contradict themselves stops the open with store_corrupt.
  *
  * The fixture checkpoints every few changes, so every step here crosses checkpoints.
  */
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "ledger_fixture.h"
+#include "store.h"
 
 #include "banned.h"
 
@@ -268,6 +270,58 @@ static void pending_transfers_outlive_checkpoints_and_expire_after_reopen(void *
     assert_int_equal(stats.transfers, 2 + 30 + 1 + 1);
 }
 
+/* Closes the ledger and writes `damage` over its last checkpoint, keeping the meta's
+ * sequence and chain hash (so the journal still matches it) except where `meta` is
+ * changed by the caller first. */
+static void rewrite_checkpoint(struct lf *f, struct store_checkpoint *damage,
+                               void (*edit_meta)(struct store_meta *meta))
+{
+    ledger_close(f->ledger);
+    f->ledger = NULL;
+    char index[PATH_BYTES];
+    sub_dir(index, f, "index");
+    struct tpw_error_detail detail;
+    struct store *store = NULL;
+    assert_err(store_open(index, false, &store, &detail), TPW_OK);
+    assert_err(store_meta_get(store, &damage->meta, &detail), TPW_OK);
+    if (edit_meta != NULL) {
+        edit_meta(&damage->meta);
+    }
+    assert_err(store_write(store, damage, &detail), TPW_OK);
+    store_close(store);
+}
+
+static void one_more_pending(struct store_meta *meta)
+{
+    meta->pending++;
+}
+
+static void a_checkpoint_miscounting_pending_transfers_is_refused(void **state)
+{
+    struct lf *f = *state;
+    some_history(f, 100); /* leaves one pending transfer open */
+    struct store_checkpoint damage = {0};
+    rewrite_checkpoint(f, &damage, one_more_pending);
+    struct tpw_error_detail detail;
+    assert_err(reopen_err(f, &detail), TPW_ERR_STORE_CORRUPT);
+    assert_null(f->ledger);
+    assert_non_null(strstr(detail.message, "lists 2 pending transfers but holds 1"));
+}
+
+static void a_checkpoint_holding_an_account_twice_is_refused(void **state)
+{
+    struct lf *f = *state;
+    some_history(f, 100);
+    /* Account 3 again under a later timestamp: a second record, the same id. */
+    struct ledger_account twin = {.id = 3, .asset = 1, .timestamp = f->now_ns + 1000};
+    struct store_checkpoint damage = {.accounts = &twin, .account_count = 1};
+    rewrite_checkpoint(f, &damage, NULL);
+    struct tpw_error_detail detail;
+    assert_err(reopen_err(f, &detail), TPW_ERR_STORE_CORRUPT);
+    assert_null(f->ledger);
+    assert_non_null(strstr(detail.message, "loading the checkpoint at sequence"));
+}
+
 static off_t file_size(const char *path)
 {
     struct stat st;
@@ -334,6 +388,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(read_only_recoveries_agree, lf_setup, lf_teardown),
         cmocka_unit_test_setup_teardown(
             pending_transfers_outlive_checkpoints_and_expire_after_reopen, lf_setup, lf_teardown),
+        cmocka_unit_test_setup_teardown(a_checkpoint_miscounting_pending_transfers_is_refused,
+                                        lf_setup, lf_teardown),
+        cmocka_unit_test_setup_teardown(a_checkpoint_holding_an_account_twice_is_refused, lf_setup,
+                                        lf_teardown),
         cmocka_unit_test_setup_teardown(a_failed_checkpoint_stops_the_writer, lf_setup,
                                         lf_teardown),
     };
