@@ -332,9 +332,11 @@ void ledger_close(struct ledger *ledger);
  *
  * TPW_OK means the batch was durably journaled and applied; results[i] (which the
  * caller sizes to `count`) says what happened to command i. Any other return means
- * nothing was acknowledged. After a journal write or sync failure the handle refuses
- * further commands (TPW_ERR_LEDGER_FAILED): close it and open the ledger again, which
- * recovers from what is really on disk.
+ * nothing was acknowledged. A batch is applied to memory while its journal record is
+ * written and synced, so after a journal write or sync failure memory may hold a batch
+ * that is not on disk: the handle then refuses further commands and every query that
+ * returns an error code (TPW_ERR_LEDGER_FAILED). Close it and open the ledger again,
+ * which recovers from what is really on disk.
  * ------------------------------------------------------------------------------------ */
 
 /* Defines an asset (idempotent for the same code and exponent) and returns its number.
@@ -357,7 +359,9 @@ TPW_MUST_CHECK enum tpw_err ledger_create_transfers(struct ledger *ledger,
                                                     struct tpw_error_detail *detail);
 
 /* ------------------------------------------------------------------------------------
- * Queries (never journaled, never blocked by the journal)
+ * Queries (never journaled, never blocked by the journal). On a handle stopped by a
+ * storage failure, every query returning enum tpw_err returns TPW_ERR_LEDGER_FAILED;
+ * the counts and the account list cannot refuse, and may then include the failed batch.
  * ------------------------------------------------------------------------------------ */
 
 /* Assets by number or code: TPW_ERR_LEDGER_ASSET_NOT_FOUND. */
@@ -420,7 +424,8 @@ TPW_MUST_CHECK enum tpw_err ledger_account_transfers(const struct ledger *ledger
 
 /* A BLAKE2b-256 digest of the whole state (assets, accounts with their balances,
  * transfers with their pending states, pinned failures, the last timestamp), in a
- * canonical order: equal states give equal hashes, whatever order built them. */
+ * canonical order: equal states give equal hashes, whatever order built them.
+ * TPW_ERR_LEDGER_FAILED on a stopped handle. */
 TPW_MUST_CHECK enum tpw_err ledger_state_hash(const struct ledger *ledger,
                                               uint8_t out[LEDGER_STATE_HASH_BYTES] /* out */);
 
@@ -433,6 +438,8 @@ struct ledger_stats {
     uint64_t pending;    /* pending transfers not yet posted, voided or expired */
     uint64_t failed_ids; /* ids pinned by transient failures */
 };
+/* On a handle stopped by a storage failure the journal fields still say what is
+ * durable, but the other counts may include the batch that failed. */
 void ledger_stats_get(const struct ledger *ledger, struct ledger_stats *out /* out */);
 
 /* ------------------------------------------------------------------------------------

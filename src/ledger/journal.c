@@ -11,6 +11,12 @@
  * handle: after a failed fsync the page cache no longer says what is on disk, so only
  * reopening (which reads the disk) may continue.
  *
+ * The hashing, writing and syncing (milliseconds per batch, most of it waiting for the
+ * disk) run on a worker thread, one per writable journal, so the ledger can apply the
+ * batch to memory meanwhile: journal_append_start() checks and rolls on the caller's
+ * thread and queues the record, journal_append_finish() waits for it. A mutex and a
+ * condition variable hand each record over and back; at most one is in flight.
+ *
  * New segments appear atomically: the header is written to "<name>.tmp", made durable,
  * renamed to "<name>", and the directory is fsync'd. Every segment file therefore has
  * a complete header, and a crash mid-roll leaves at most a stray .tmp file, which
@@ -24,6 +30,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,35 +475,26 @@ static enum tpw_err append_check(const struct journal *journal, const void *payl
     return TPW_OK;
 }
 
-enum tpw_err journal_append(struct journal *journal, uint16_t type, uint64_t timestamp,
-                            uint32_t item_count, const void *payload, size_t payload_bytes,
-                            struct tpw_error_detail *detail)
+/*
+ * The part of an append that overlaps the caller's work: encodes the header of the
+ * record journal_append_start() prepared, hashes it, writes it and syncs it, then
+ * advances the journal past it. Runs on the worker, or in finish when there is none.
+ */
+static enum tpw_err append_write(struct journal *journal, const struct journal_job *job,
+                                 struct tpw_error_detail *detail)
 {
-    TPW_ASSERT(journal != NULL);
-    enum tpw_err err = append_check(journal, payload, payload_bytes, detail);
-    if (err != TPW_OK) {
-        return err;
-    }
-    uint64_t record_bytes = JOURNAL_RECORD_HEADER_BYTES + payload_bytes;
+    uint64_t record_bytes = JOURNAL_RECORD_HEADER_BYTES + job->payload_bytes;
     uint64_t padded_bytes = journal__align(record_bytes);
-    if (journal->segment_records > 0 &&
-        journal->segment_end_bytes + padded_bytes > journal->segment_size_bytes) {
-        err = segment_roll(journal, detail);
-        if (err != TPW_OK) {
-            journal->failed = true;
-            return err;
-        }
-    }
     uint8_t header[JOURNAL_RECORD_HEADER_BYTES] = {0};
-    record_header_encode(journal, header, type, timestamp, item_count, payload,
-                         (uint32_t)payload_bytes);
+    record_header_encode(journal, header, job->type, job->timestamp, job->item_count, job->payload,
+                         (uint32_t)job->payload_bytes);
     uint8_t hash[JOURNAL_HASH_BYTES] = {0};
-    journal__hash(hash, header, sizeof(header), payload, payload_bytes);
+    journal__hash(hash, header, sizeof(header), job->payload, job->payload_bytes);
 
     static const uint8_t padding[JOURNAL_RECORD_ALIGN_BYTES];
     struct iovec iov[WRITE_IOV_MAX] = {
         {.iov_base = header, .iov_len = sizeof(header)},
-        {.iov_base = iov_base_const(payload), .iov_len = payload_bytes},
+        {.iov_base = iov_base_const(job->payload), .iov_len = job->payload_bytes},
         {.iov_base = iov_base_const(padding), .iov_len = padded_bytes - record_bytes},
     };
     int iovcnt = padded_bytes > record_bytes ? 3 : 2;
@@ -524,12 +522,178 @@ enum tpw_err journal_append(struct journal *journal, uint16_t type, uint64_t tim
     return TPW_OK;
 }
 
+/* The pthread calls below fail only on misuse (an uninitialized or foreign mutex). */
+static void journal_lock(struct journal *journal)
+{
+    int rc = pthread_mutex_lock(&journal->mutex);
+    TPW_ASSERT(rc == 0);
+}
+
+static void journal_unlock(struct journal *journal)
+{
+    int rc = pthread_mutex_unlock(&journal->mutex);
+    TPW_ASSERT(rc == 0);
+}
+
+/* Wakes whichever side waits for job_state or worker_stop to change. One condition
+ * variable serves both: the owner waits only while a job is queued, the worker only
+ * while none is, so a broadcast never wakes the wrong one for long. */
+static void job_wake(struct journal *journal)
+{
+    int rc = pthread_cond_broadcast(&journal->cond);
+    TPW_ASSERT(rc == 0);
+}
+
+static void job_state_wait(struct journal *journal)
+{
+    int rc = pthread_cond_wait(&journal->cond, &journal->mutex);
+    TPW_ASSERT(rc == 0);
+}
+
+/* The worker: writes each queued job and reports it done, until journal_close()
+ * asks it to stop (never with a job queued: close requires the finish first). */
+static void *worker_main(void *arg)
+{
+    struct journal *journal = arg;
+    journal_lock(journal);
+    for (;;) {
+        while (journal->job_state != JOURNAL_JOB_QUEUED && !journal->worker_stop) {
+            job_state_wait(journal);
+        }
+        if (journal->job_state != JOURNAL_JOB_QUEUED) {
+            break;
+        }
+        /* Unlocked while writing: the owner touches neither the job nor the fields an
+         * append changes until it sees JOURNAL_JOB_DONE. */
+        journal_unlock(journal);
+        enum tpw_err err = append_write(journal, &journal->job, &journal->job.detail);
+        journal_lock(journal);
+        journal->job.result = err;
+        journal->job_state = JOURNAL_JOB_DONE;
+        job_wake(journal);
+    }
+    journal_unlock(journal);
+    return NULL;
+}
+
+/* Starts the worker (with its mutex and condition variable); false when the system
+ * refuses, and the caller then writes inline. */
+static bool worker_start(struct journal *journal)
+{
+    if (pthread_mutex_init(&journal->mutex, NULL) != 0) {
+        return false;
+    }
+    if (pthread_cond_init(&journal->cond, NULL) != 0) {
+        (void)pthread_mutex_destroy(&journal->mutex);
+        return false;
+    }
+    journal->job_state = JOURNAL_JOB_IDLE;
+    journal->worker_stop = false;
+    if (pthread_create(&journal->worker, NULL, worker_main, journal) != 0) {
+        (void)pthread_cond_destroy(&journal->cond);
+        (void)pthread_mutex_destroy(&journal->mutex);
+        return false;
+    }
+    journal->worker_running = true;
+    return true;
+}
+
+/* Asks the idle worker to exit and joins it. */
+static void worker_stop(struct journal *journal)
+{
+    journal_lock(journal);
+    journal->worker_stop = true;
+    job_wake(journal);
+    journal_unlock(journal);
+    int rc = pthread_join(journal->worker, NULL);
+    TPW_ASSERT(rc == 0);
+    (void)pthread_cond_destroy(&journal->cond);
+    (void)pthread_mutex_destroy(&journal->mutex);
+    journal->worker_running = false;
+}
+
+enum tpw_err journal_append_start(struct journal *journal, uint16_t type, uint64_t timestamp,
+                                  uint32_t item_count, const void *payload, size_t payload_bytes,
+                                  struct tpw_error_detail *detail)
+{
+    TPW_ASSERT(journal != NULL);
+    TPW_ASSERT(!journal->append_open); /* start and finish alternate */
+    enum tpw_err err = append_check(journal, payload, payload_bytes, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    uint64_t padded_bytes = journal__align(JOURNAL_RECORD_HEADER_BYTES + payload_bytes);
+    if (journal->segment_records > 0 &&
+        journal->segment_end_bytes + padded_bytes > journal->segment_size_bytes) {
+        err = segment_roll(journal, detail);
+        if (err != TPW_OK) {
+            journal->failed = true;
+            return err;
+        }
+    }
+    journal->job = (struct journal_job){
+        .payload = payload,
+        .payload_bytes = payload_bytes,
+        .timestamp = timestamp,
+        .item_count = item_count,
+        .type = type,
+    };
+    journal->append_open = true;
+    /* Started on first use rather than at open: read-only journals and tools that
+     * only read never need a thread. */
+    journal->append_inline = !journal->worker_running && !worker_start(journal);
+    if (!journal->append_inline) {
+        journal_lock(journal);
+        TPW_ASSERT(journal->job_state == JOURNAL_JOB_IDLE);
+        journal->job_state = JOURNAL_JOB_QUEUED;
+        job_wake(journal);
+        journal_unlock(journal);
+    }
+    return TPW_OK;
+}
+
+enum tpw_err journal_append_finish(struct journal *journal, struct tpw_error_detail *detail)
+{
+    TPW_ASSERT(journal != NULL);
+    TPW_ASSERT(journal->append_open);
+    if (journal->append_inline) {
+        journal->job.result = append_write(journal, &journal->job, &journal->job.detail);
+    } else {
+        journal_lock(journal);
+        while (journal->job_state != JOURNAL_JOB_DONE) {
+            job_state_wait(journal);
+        }
+        journal->job_state = JOURNAL_JOB_IDLE;
+        journal_unlock(journal);
+    }
+    journal->append_open = false;
+    const struct journal_job *job = &journal->job;
+    if (job->result != TPW_OK) {
+        return tpw_error_set(detail, job->result, job->detail.offset_bytes, "%s",
+                             job->detail.message);
+    }
+    return TPW_OK;
+}
+
+enum tpw_err journal_append(struct journal *journal, uint16_t type, uint64_t timestamp,
+                            uint32_t item_count, const void *payload, size_t payload_bytes,
+                            struct tpw_error_detail *detail)
+{
+    enum tpw_err err =
+        journal_append_start(journal, type, timestamp, item_count, payload, payload_bytes, detail);
+    return err != TPW_OK ? err : journal_append_finish(journal, detail);
+}
+
 /* ------------------------------------------------------------------------------------
  * Accessors and closing
  * ------------------------------------------------------------------------------------ */
 
+/* These read what the worker changes during an append: never between start and
+ * finish (journal.h). */
+
 uint64_t journal_last_sequence(const struct journal *journal)
 {
+    TPW_ASSERT(!journal->append_open);
     return journal->last_sequence;
 }
 
@@ -537,11 +701,13 @@ void journal_last_hash(const struct journal *journal, uint8_t out[JOURNAL_HASH_B
 {
     TPW_ASSERT(journal != NULL);
     TPW_ASSERT(out != NULL);
+    TPW_ASSERT(!journal->append_open);
     memcpy(out, journal->last_hash, JOURNAL_HASH_BYTES);
 }
 
 uint64_t journal_size_bytes(const struct journal *journal)
 {
+    TPW_ASSERT(!journal->append_open);
     return journal->closed_bytes + journal->segment_end_bytes;
 }
 
@@ -554,6 +720,10 @@ void journal_close(struct journal *journal)
 {
     if (journal == NULL) {
         return;
+    }
+    TPW_ASSERT(!journal->append_open); /* the worker may still be using the payload */
+    if (journal->worker_running) {
+        worker_stop(journal);
     }
     if (journal->segment_fd >= 0) {
         (void)close(journal->segment_fd);

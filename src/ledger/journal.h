@@ -7,6 +7,17 @@
  * record's BLAKE2b-256 hash. Appending is one write and one fdatasync; a record is
  * acknowledged only after both succeed. The byte layout is documented in journal_format.h
  * and docs/formats/journal.md.
+ *
+ * Threads. A journal belongs to the thread that opened it. A writable journal owns one
+ * worker thread (started by the first append, joined by journal_close()) that encodes,
+ * hashes, writes and syncs each record, so the owner can apply a batch to memory while
+ * the disk works: journal_append_start() hands the record over, journal_append_finish()
+ * waits for it. Start and finish strictly alternate, so at most one append is in flight
+ * and the worker and the owner never run the journal's code at the same time; the
+ * injected journal_io functions may therefore run on either thread but never on two at
+ * once. Between a start and its finish the owner must not read what the worker changes:
+ * journal_last_sequence(), journal_last_hash() and journal_size_bytes() (they assert
+ * this), nor append again.
  */
 #ifndef LEDGER_JOURNAL_H
 #define LEDGER_JOURNAL_H
@@ -116,12 +127,37 @@ TPW_MUST_CHECK enum tpw_err journal_open(const struct journal_options *options,
  * any failure (TPW_ERR_JOURNAL_FULL for ENOSPC, TPW_ERR_JOURNAL_SYNC for a failed
  * fdatasync, TPW_ERR_IO otherwise) the journal tries to cut the file back to the
  * last acknowledged record and then refuses every later append (TPW_ERR_LEDGER_FAILED):
- * after a failed fsync the page cache can no longer be trusted.
+ * after a failed fsync the page cache can no longer be trusted. The same as
+ * journal_append_start() followed by journal_append_finish().
  */
 TPW_MUST_CHECK enum tpw_err journal_append(struct journal *journal, uint16_t type,
                                            uint64_t timestamp, uint32_t item_count,
                                            const void *payload, size_t payload_bytes,
                                            struct tpw_error_detail *detail);
+
+/*
+ * The first half of journal_append(): checks the append and rolls to a new segment
+ * when needed, on the calling thread, then hands the record to the journal's worker
+ * and returns without waiting. `payload` must stay unchanged and alive until
+ * journal_append_finish(). An error here (TPW_ERR_LEDGER_READ_ONLY,
+ * TPW_ERR_LEDGER_FAILED, TPW_ERR_INVALID_ARGUMENT, or a failed roll, which poisons the
+ * journal) means nothing was handed over: do not call finish. If the worker thread
+ * cannot be started, finish does the work itself instead.
+ */
+TPW_MUST_CHECK enum tpw_err journal_append_start(struct journal *journal, uint16_t type,
+                                                 uint64_t timestamp, uint32_t item_count,
+                                                 const void *payload, size_t payload_bytes,
+                                                 struct tpw_error_detail *detail);
+
+/*
+ * The second half: waits until the record handed over by a successful
+ * journal_append_start() is written and synced, and returns what journal_append()
+ * would have: TPW_OK when the record is durable, else TPW_ERR_JOURNAL_FULL,
+ * TPW_ERR_JOURNAL_SYNC or TPW_ERR_IO with the same messages, after which every
+ * append is refused (TPW_ERR_LEDGER_FAILED).
+ */
+TPW_MUST_CHECK enum tpw_err journal_append_finish(struct journal *journal,
+                                                  struct tpw_error_detail *detail);
 
 uint64_t journal_last_sequence(const struct journal *journal);
 /* Copies the last record's chain hash into `out` (with no records, the first segment
@@ -130,6 +166,7 @@ uint64_t journal_last_sequence(const struct journal *journal);
 void journal_last_hash(const struct journal *journal, uint8_t out[JOURNAL_HASH_BYTES] /* out */);
 uint64_t journal_size_bytes(const struct journal *journal); /* all segments */
 tpw_u128 journal_ledger_id(const struct journal *journal);
+/* Stops and joins the worker. An append in flight must be finished first. */
 void journal_close(struct journal *journal);
 
 struct journal_verify_report {

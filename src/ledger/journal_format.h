@@ -45,6 +45,7 @@
 #ifndef LEDGER_JOURNAL_FORMAT_H
 #define LEDGER_JOURNAL_FORMAT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -112,20 +113,56 @@ _Static_assert(2 * JOURNAL_RECORD_MAX_BYTES <= JOURNAL_READ_BUFFER_BYTES,
                "the read buffer holds two whole records");
 _Static_assert(sizeof(off_t) == 8, "journal offsets need a 64-bit off_t");
 
-/* An open journal (journal.h). Built by journal_open() in journal_read.c. */
+/* The record journal_append_start() hands to the worker, and what became of it. */
+struct journal_job {
+    struct tpw_error_detail detail; /* why it failed, when `result` is not TPW_OK */
+    const void *payload;            /* the caller's: unchanged and alive until finish */
+    size_t payload_bytes;
+    uint64_t timestamp;
+    uint32_t item_count;
+    enum tpw_err result;
+    uint16_t type;
+};
+
+/* Where the job stands; changed only with the journal's mutex held. */
+enum journal_job_state {
+    JOURNAL_JOB_IDLE,   /* nothing handed over: the worker sleeps */
+    JOURNAL_JOB_QUEUED, /* handed over by start: the worker writes it */
+    JOURNAL_JOB_DONE,   /* written (or failed): finish may take the result */
+};
+
+/*
+ * An open journal (journal.h). Built by journal_open() in journal_read.c.
+ *
+ * Between journal_append_start() and journal_append_finish() the worker (journal.c)
+ * owns `job` and the fields an append changes — last_sequence, last_hash,
+ * segment_end_bytes, segment_records and failed — and the owner thread reads none of
+ * them; handing over and back under `mutex` orders the accesses. Everything else is
+ * the owner's: the worker only reads io, segment_fd and segment_first_sequence, which
+ * change only in a segment roll, before the hand-over.
+ */
 struct journal {
-    struct journal_io io; /* every member set: the system calls unless injected */
-    int dir_fd;
-    int segment_fd; /* the last segment: appends go here */
-    bool read_only;
-    bool failed; /* a write or sync failed: appends refuse (TPW_ERR_LEDGER_FAILED) */
     tpw_u128 ledger_id;
+    struct journal_io io; /* every member set: the system calls unless injected */
+    struct journal_job job;
+    pthread_mutex_t mutex; /* guards job_state and worker_stop */
+    pthread_cond_t cond;   /* broadcast whenever job_state or worker_stop changes */
+    pthread_t worker;
     uint64_t segment_size_bytes;
     uint64_t segment_first_sequence;
     uint64_t segment_end_bytes; /* end of the last acknowledged record = file size */
     uint64_t segment_records;
     uint64_t closed_bytes; /* all earlier segments */
     uint64_t last_sequence;
+    enum journal_job_state job_state;
+    int dir_fd;
+    int segment_fd; /* the last segment: appends go here */
+    bool read_only;
+    bool failed;         /* a write or sync failed: appends refuse (TPW_ERR_LEDGER_FAILED) */
+    bool worker_running; /* the owner's: the worker thread exists (mutex and cond too) */
+    bool worker_stop;    /* journal_close() asks the worker to exit */
+    bool append_open;    /* the owner's: a start awaits its finish */
+    bool append_inline;  /* the owner's: no worker, so finish writes the record itself */
     uint8_t last_hash[JOURNAL_HASH_BYTES];
 };
 

@@ -1,15 +1,18 @@
 /*
  * The ledger facade: the data directory, its lock, recovery by replay, and the write
- * path — stamp a batch's time, journal its commands with one write and one fdatasync,
- * apply them to the state machine, and only then return TPW_OK.
+ * path — stamp a batch's time, hand its commands to the journal (one write and one
+ * fdatasync, on the journal's worker thread), apply them to the state machine
+ * meanwhile, wait for the fdatasync, and only then return TPW_OK.
  *
- * Journal first, then apply: the journal holds commands, not results, so nothing needs
- * the results before the write, and a failed write or fsync leaves memory exactly as
- * the disk was at the last acknowledgement. The handle still refuses further commands
- * after such a failure (TPW_ERR_LEDGER_FAILED): after a failed fsync the page cache can
- * no longer be trusted, and a reopen recovers from what is really on disk. Data
- * directory layout: DATA/journal/ (segments), DATA/index/ (the LMDB checkpoint store)
- * and DATA/LOCK (flock'd by the one writer).
+ * Journal and apply at once: the journal holds commands, not results, so the record
+ * does not wait for the state machine, and applying is deterministic and needs nothing
+ * from the disk. The price is the failure path: when the write or fsync fails, memory
+ * already holds a batch that is not durable. The handle then refuses every further
+ * command and every query (TPW_ERR_LEDGER_FAILED), so nothing that is not on disk can
+ * be observed; after a failed fsync the page cache can no longer be trusted either,
+ * and a reopen recovers from what is really on disk. Data directory layout:
+ * DATA/journal/ (segments), DATA/index/ (the LMDB checkpoint store) and DATA/LOCK
+ * (flock'd by the one writer).
  *
  * Opening loads the last checkpoint from the store and replays only the journal after
  * it. Between batches the checkpointer (checkpoint.c) freezes and stores what changed,
@@ -457,13 +460,40 @@ static uint64_t batch_last_timestamp(const struct ledger *ledger, size_t count)
     return ledger__batch_first_timestamp(&ledger->state, now, count) + count - 1;
 }
 
-/* Makes the applied batch durable; any failure stops the handle for good. */
+/* Makes a batch durable before it is applied; any failure stops the handle for good. */
 static enum tpw_err journal_batch(struct ledger *ledger, uint16_t type, uint64_t last_timestamp,
                                   size_t count, const void *payload, size_t payload_bytes,
                                   struct tpw_error_detail *detail)
 {
     enum tpw_err err = journal_append(ledger->journal, type, last_timestamp, (uint32_t)count,
                                       payload, payload_bytes, detail);
+    if (err != TPW_OK) {
+        ledger->failed = true;
+    }
+    return err;
+}
+
+/* Hands a batch to the journal's worker, which hashes, writes and syncs it while the
+ * caller applies it; `payload` must stay as it is until journal_batch_finish(). A
+ * failure here handed nothing over, and stops the handle as any journal failure does. */
+static enum tpw_err journal_batch_start(struct ledger *ledger, uint16_t type,
+                                        uint64_t last_timestamp, size_t count, const void *payload,
+                                        size_t payload_bytes, struct tpw_error_detail *detail)
+{
+    enum tpw_err err = journal_append_start(ledger->journal, type, last_timestamp, (uint32_t)count,
+                                            payload, payload_bytes, detail);
+    if (err != TPW_OK) {
+        ledger->failed = true;
+    }
+    return err;
+}
+
+/* Waits for the batch's fdatasync. On failure memory already holds a batch that is
+ * not durable: the stopped handle refuses queries too (ledger__read_check), so none of
+ * it can be observed before a reopen replays what is on disk. */
+static enum tpw_err journal_batch_finish(struct ledger *ledger, struct tpw_error_detail *detail)
+{
+    enum tpw_err err = journal_append_finish(ledger->journal, detail);
     if (err != TPW_OK) {
         ledger->failed = true;
     }
@@ -504,13 +534,13 @@ enum tpw_err ledger_create_accounts(struct ledger *ledger, const struct ledger_a
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for %zu accounts", count);
     }
     uint64_t timestamp = batch_last_timestamp(ledger, count);
-    err = journal_batch(ledger, JOURNAL_RECORD_ACCOUNTS, timestamp, count, accounts,
-                        count * sizeof *accounts, detail);
+    err = journal_batch_start(ledger, JOURNAL_RECORD_ACCOUNTS, timestamp, count, accounts,
+                              count * sizeof *accounts, detail);
     if (err != TPW_OK) {
         return err;
     }
     ledger__state_create_accounts(&ledger->state, accounts, count, timestamp, results);
-    return TPW_OK;
+    return journal_batch_finish(ledger, detail);
 }
 
 enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_transfer *transfers,
@@ -525,20 +555,21 @@ enum tpw_err ledger_create_transfers(struct ledger *ledger, const struct ledger_
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for %zu transfers", count);
     }
     uint64_t timestamp = batch_last_timestamp(ledger, count);
-    err = journal_batch(ledger, JOURNAL_RECORD_TRANSFERS, timestamp, count, transfers,
-                        count * sizeof *transfers, detail);
+    err = journal_batch_start(ledger, JOURNAL_RECORD_TRANSFERS, timestamp, count, transfers,
+                              count * sizeof *transfers, detail);
     if (err != TPW_OK) {
         return err;
     }
     ledger__state_create_transfers(&ledger->state, transfers, count, timestamp, results);
-    return TPW_OK;
+    return journal_batch_finish(ledger, detail);
 }
 
 /* ---- state ----------------------------------------------------------------------------- */
 
 enum tpw_err ledger_state_hash(const struct ledger *ledger, uint8_t out[LEDGER_STATE_HASH_BYTES])
 {
-    return ledger__state_hash(&ledger->state, out);
+    enum tpw_err err = ledger__read_check(ledger);
+    return err != TPW_OK ? err : ledger__state_hash(&ledger->state, out);
 }
 
 void ledger_stats_get(const struct ledger *ledger, struct ledger_stats *out)
@@ -558,6 +589,11 @@ void ledger_stats_get(const struct ledger *ledger, struct ledger_stats *out)
 const struct ledger__state *ledger__state_of(const struct ledger *ledger)
 {
     return &ledger->state;
+}
+
+enum tpw_err ledger__read_check(const struct ledger *ledger)
+{
+    return ledger->failed ? TPW_ERR_LEDGER_FAILED : TPW_OK;
 }
 
 enum tpw_err ledger_journal_verify(const char *data_dir, struct ledger_journal_report *report,

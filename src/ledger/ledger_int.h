@@ -293,6 +293,9 @@ TPW_MUST_CHECK enum tpw_err ledger__state_carry(struct ledger__state *state,
 
 /* The state behind a handle (ledger.c), for the query functions. */
 const struct ledger__state *ledger__state_of(const struct ledger *ledger);
+/* TPW_ERR_LEDGER_FAILED once the handle has stopped (ledger.c): memory may then hold a
+ * batch that never became durable, so queries must not show it. */
+TPW_MUST_CHECK enum tpw_err ledger__read_check(const struct ledger *ledger);
 
 /* The whole state's digest (state_hash.c). */
 TPW_MUST_CHECK enum tpw_err ledger__state_hash(const struct ledger__state *state,

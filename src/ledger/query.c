@@ -1,6 +1,8 @@
 /*
  * Queries: assets, accounts, transfers by id, balances as of a timestamp, and an
- * account's transfers page by page. Reads only; nothing here is journaled.
+ * account's transfers page by page. Reads only; nothing here is journaled. Those that
+ * can report an error refuse on a stopped handle (ledger__read_check): after a failed
+ * journal write, memory may hold a batch the disk does not.
  *
  * An account's history is spread over three tiers — the store (LMDB), the frozen
  * window being checkpointed, and the active window — walked in time order.
@@ -22,6 +24,10 @@
 enum tpw_err ledger_asset_get(const struct ledger *ledger, uint32_t number,
                               struct ledger_asset *out)
 {
+    enum tpw_err err = ledger__read_check(ledger);
+    if (err != TPW_OK) {
+        return err;
+    }
     const struct ledger__state *state = ledger__state_of(ledger);
     if (number == 0 || number > state->asset_count) {
         return TPW_ERR_LEDGER_ASSET_NOT_FOUND;
@@ -33,6 +39,10 @@ enum tpw_err ledger_asset_get(const struct ledger *ledger, uint32_t number,
 enum tpw_err ledger_asset_find(const struct ledger *ledger, const char *code,
                                struct ledger_asset *out)
 {
+    enum tpw_err err = ledger__read_check(ledger);
+    if (err != TPW_OK) {
+        return err;
+    }
     const struct ledger__state *state = ledger__state_of(ledger);
     uint32_t index = ledger__asset_find(state, code);
     if (index == LEDGER_INDEX_NONE) {
@@ -50,6 +60,10 @@ size_t ledger_asset_count(const struct ledger *ledger)
 enum tpw_err ledger_account_get(const struct ledger *ledger, tpw_u128 id,
                                 struct ledger_account *out)
 {
+    enum tpw_err err = ledger__read_check(ledger);
+    if (err != TPW_OK) {
+        return err;
+    }
     const struct ledger__state *state = ledger__state_of(ledger);
     uint32_t position = ledger__account_find(state, id);
     if (position == LEDGER_INDEX_NONE) {
@@ -90,6 +104,10 @@ enum tpw_err ledger_transfer_get(const struct ledger *ledger, tpw_u128 id,
                                  struct ledger_transfer *out,
                                  enum ledger_pending_state *pending_state)
 {
+    enum tpw_err err = ledger__read_check(ledger);
+    if (err != TPW_OK) {
+        return err;
+    }
     struct ledger__lookup found;
     ledger__transfer_lookup(ledger__state_of(ledger), id, &found);
     if (found.found != LEDGER_FOUND_TRANSFER) {
@@ -258,6 +276,10 @@ static bool add_effect(void *ctx, const struct ledger_transfer *r,
 enum tpw_err ledger_balance_as_of(const struct ledger *ledger, tpw_u128 account_id,
                                   uint64_t timestamp, struct ledger_balance *out)
 {
+    enum tpw_err err = ledger__read_check(ledger);
+    if (err != TPW_OK) {
+        return err;
+    }
     const struct ledger__state *state = ledger__state_of(ledger);
     uint32_t position = ledger__account_find(state, account_id);
     if (position == LEDGER_INDEX_NONE) {
@@ -272,7 +294,7 @@ enum tpw_err ledger_balance_as_of(const struct ledger *ledger, tpw_u128 account_
         .visit = add_effect,
         .ctx = &as_of,
     };
-    enum tpw_err err = history_walk_run(&walk);
+    err = history_walk_run(&walk);
     *out = (struct ledger_balance){
         .timestamp = as_of.last_change,
         .debits_pending = as_of.debits.pending,
@@ -310,10 +332,14 @@ enum tpw_err ledger_account_transfers(const struct ledger *ledger,
                                       struct ledger_transfer *out, size_t capacity, size_t *count,
                                       bool *has_more)
 {
-    const struct ledger__state *state = ledger__state_of(ledger);
-    uint32_t position = ledger__account_find(state, query->account_id);
     *count = 0;
     *has_more = false;
+    enum tpw_err err = ledger__read_check(ledger);
+    if (err != TPW_OK) {
+        return err;
+    }
+    const struct ledger__state *state = ledger__state_of(ledger);
+    uint32_t position = ledger__account_find(state, query->account_id);
     if (position == LEDGER_INDEX_NONE) {
         return TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND;
     }
@@ -328,7 +354,7 @@ enum tpw_err ledger_account_transfers(const struct ledger *ledger,
         .visit = page_add,
         .ctx = &page,
     };
-    enum tpw_err err = history_walk_run(&walk);
+    err = history_walk_run(&walk);
     *count = page.count;
     *has_more = page.has_more;
     return err;

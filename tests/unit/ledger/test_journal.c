@@ -2,7 +2,8 @@
  * The journal (src/ledger/journal.h): round trips across segments, reopening, the
  * torn-tail rule at every kind of cut point, each kind of corruption with the precise
  * message it must produce, format versions, fault injection on the write path (short
- * writes, ENOSPC, fdatasync failure, a failed segment roll) and journal_verify.
+ * writes, ENOSPC, fdatasync failure, a failed segment roll), appends split into start
+ * and finish around the caller's own work, and journal_verify.
  *
  * Every test works in its own mkdtemp directory under /tmp, removed afterwards.
  * Payloads come from a seeded generator keyed by sequence, so replay can check every
@@ -17,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1482,6 +1484,8 @@ enum write_fault {
 };
 
 struct fault {
+    pthread_t pwritev_thread; /* which thread made the last call */
+    pthread_t fdatasync_thread;
     enum write_fault write;
     int fdatasync_errno; /* the next fdatasync fails with this; 0 = none */
     int pwritev_calls;
@@ -1510,6 +1514,7 @@ static ssize_t fault_pwritev(void *ctx, int fd, const struct iovec *iov, int iov
 {
     struct fault *fault = ctx;
     fault->pwritev_calls++;
+    fault->pwritev_thread = pthread_self();
     size_t total = 0;
     for (int index = 0; index < iovcnt; index++) {
         total += iov[index].iov_len;
@@ -1536,6 +1541,7 @@ static int fault_fdatasync(void *ctx, int fd)
 {
     struct fault *fault = ctx;
     fault->fdatasync_calls++;
+    fault->fdatasync_thread = pthread_self();
     if (fault->fdatasync_errno != 0) {
         errno = fault->fdatasync_errno;
         fault->fdatasync_errno = 0;
@@ -1552,11 +1558,29 @@ static int fault_ftruncate(void *ctx, int fd, off_t length)
     return ftruncate(fd, length);
 }
 
+/* append_one() in two halves: the worker writes while this thread could work. Start
+ * only checks (the record goes to the worker), so a write or sync failure shows in
+ * finish. */
+static enum tpw_err append_one_split(struct journal *journal, struct gen gen, uint8_t *scratch,
+                                     struct tpw_error_detail *detail)
+{
+    uint64_t sequence = journal_last_sequence(journal) + 1;
+    struct expected e = expected_make(gen, sequence, scratch);
+    enum tpw_err err = journal_append_start(journal, e.type, e.timestamp, e.item_count, scratch,
+                                            e.payload_bytes, detail);
+    return err != TPW_OK ? err : journal_append_finish(journal, detail);
+}
+
+typedef enum tpw_err (*append_fn)(struct journal *journal, struct gen gen, uint8_t *scratch,
+                                  struct tpw_error_detail *detail);
+
 /* Three good appends, then one under `write`/`sync_errno` that must fail with
- * `expected`; afterwards the file holds exactly the three, the handle is poisoned, and a
- * reopened journal carries on. */
+ * `expected` and a message containing `reason`, which is copied to `message`;
+ * afterwards the file holds exactly the three, the handle is poisoned, and a reopened
+ * journal carries on. `append` is append_one or append_one_split. */
 static void fault_scenario(const struct fixture *fixture, const char *name, enum write_fault write,
-                           int sync_errno, enum tpw_err expected)
+                           int sync_errno, enum tpw_err expected, const char *reason,
+                           append_fn append, char message[TPW_ERROR_MESSAGE_SIZE])
 {
     char dir[PATH_SIZE];
     char path[PATH_SIZE];
@@ -1574,16 +1598,19 @@ static void fault_scenario(const struct fixture *fixture, const char *name, enum
     uint8_t *scratch = malloc(gen_fixed.max_bytes);
     assert_non_null(scratch);
     struct tpw_error_detail detail = {0};
-    assert_err(append_one(journal, gen_fixed, scratch, &detail), expected);
+    assert_err(append(journal, gen_fixed, scratch, &detail), expected);
     print_message("error: %s\n", detail.message);
     assert_non_null(strstr(detail.message, "sequence 4:"));
-    /* Cut back to the acknowledged end, and nothing else is accepted. */
+    assert_non_null(strstr(detail.message, reason));
+    memcpy(message, detail.message, TPW_ERROR_MESSAGE_SIZE);
+    /* Cut back to the acknowledged end, and nothing else is accepted, either way. */
     assert_int_equal(fault.ftruncate_calls, 1);
     assert_int_equal(fault.truncated_to, (off_t)acknowledged);
     assert_int_equal(file_size(path), acknowledged);
     assert_int_equal(journal_last_sequence(journal), 3);
     fault.write = WRITE_PASS;
     assert_err(append_one(journal, gen_fixed, scratch, &detail), TPW_ERR_LEDGER_FAILED);
+    assert_err(append_one_split(journal, gen_fixed, scratch, &detail), TPW_ERR_LEDGER_FAILED);
     assert_int_equal(file_size(path), acknowledged);
     journal_close(journal);
     free(scratch);
@@ -1594,13 +1621,83 @@ static void fault_scenario(const struct fixture *fixture, const char *name, enum
     journal_close(open_expect(dir, gen_fixed, (struct open_args){0}, 4));
 }
 
+/* Each fault once through journal_append() and once through start and finish: the
+ * same error and, the journals being alike, the very same message. */
 static void test_fault_write_and_sync(void **state)
 {
     struct fixture *fixture = *state;
-    fault_scenario(fixture, "short", WRITE_SHORT_ALWAYS, 0, TPW_ERR_IO);
-    fault_scenario(fixture, "enospc", WRITE_ENOSPC, 0, TPW_ERR_JOURNAL_FULL);
-    fault_scenario(fixture, "half-enospc", WRITE_HALF_THEN_ENOSPC, 0, TPW_ERR_JOURNAL_FULL);
-    fault_scenario(fixture, "fdatasync", WRITE_PASS, EIO, TPW_ERR_JOURNAL_SYNC);
+    static const struct {
+        const char *name;
+        const char *split_name;
+        enum write_fault write;
+        int sync_errno;
+        enum tpw_err expected;
+        const char *reason;
+    } cases[] = {
+        {"short", "short-split", WRITE_SHORT_ALWAYS, 0, TPW_ERR_IO,
+         "short write (1012 of 1080 bytes written)"},
+        {"enospc", "enospc-split", WRITE_ENOSPC, 0, TPW_ERR_JOURNAL_FULL,
+         "write failed: No space left on device"},
+        {"half-enospc", "half-enospc-split", WRITE_HALF_THEN_ENOSPC, 0, TPW_ERR_JOURNAL_FULL,
+         "write failed: No space left on device"},
+        {"fdatasync", "fdatasync-split", WRITE_PASS, EIO, TPW_ERR_JOURNAL_SYNC,
+         "fdatasync failed: Input/output error"},
+    };
+    for (size_t index = 0; index < COUNT(cases); index++) {
+        char whole[TPW_ERROR_MESSAGE_SIZE];
+        char split[TPW_ERROR_MESSAGE_SIZE];
+        fault_scenario(fixture, cases[index].name, cases[index].write, cases[index].sync_errno,
+                       cases[index].expected, cases[index].reason, append_one, whole);
+        fault_scenario(fixture, cases[index].split_name, cases[index].write,
+                       cases[index].sync_errno, cases[index].expected, cases[index].reason,
+                       append_one_split, split);
+        assert_string_equal(whole, split);
+    }
+}
+
+/* Start and finish around other work, across segment rolls and mixed with whole
+ * appends: the records read back byte for byte, and the write and the sync ran on
+ * the journal's worker, not on this thread. */
+static void test_append_start_finish(void **state)
+{
+    struct fixture *fixture = *state;
+    struct fault fault = {0};
+    struct journal_io io = {fault_pwritev, fault_fdatasync, fault_ftruncate, &fault};
+    struct open_args args = {.segment_size_bytes = THREE_PER_SEGMENT, .io = &io};
+    struct journal *journal = open_expect(fixture->dir, gen_fixed, args, 0);
+    uint8_t *scratch = malloc(gen_fixed.max_bytes);
+    assert_non_null(scratch);
+    for (uint64_t sequence = 1; sequence <= 10; sequence++) {
+        struct expected e = expected_make(gen_fixed, sequence, scratch);
+        struct tpw_error_detail detail = {0};
+        assert_err(journal_append_start(journal, e.type, e.timestamp, e.item_count, scratch,
+                                        e.payload_bytes, &detail),
+                   TPW_OK);
+        /* This thread's own work would go here; the payload must stay as it is. */
+        assert_err(journal_append_finish(journal, &detail), TPW_OK);
+        assert_int_equal(journal_last_sequence(journal), sequence);
+        assert_false(pthread_equal(fault.pwritev_thread, pthread_self()));
+        assert_false(pthread_equal(fault.fdatasync_thread, pthread_self()));
+        if (sequence % 4 == 0) {
+            append_many(journal, gen_fixed, 1);
+            sequence++;
+        }
+    }
+    free(scratch);
+    assert_int_equal(fault.fdatasync_calls, 10 + 3); /* the records and three new segments */
+    uint64_t size = journal_size_bytes(journal);
+    journal_close(journal);
+
+    args.io = NULL;
+    journal = open_expect(fixture->dir, gen_fixed, args, 10);
+    assert_int_equal(journal_size_bytes(journal), size);
+    journal_close(journal);
+    uint64_t sequences[8];
+    assert_int_equal(segments_of(fixture->dir, sequences, 8), 4);
+    struct journal_verify_report report;
+    struct tpw_error_detail detail = {0};
+    assert_err(journal_verify(fixture->dir, &report, &detail), TPW_OK);
+    assert_int_equal(report.records, 10);
 }
 
 static void test_fault_short_write_resumed(void **state)
@@ -1622,9 +1719,10 @@ static void test_fault_short_write_resumed(void **state)
     journal_close(open_expect(dir, gen_fixed, (struct open_args){0}, 4));
 }
 
-/* A failure while creating the next segment: nothing half-made stays behind. */
+/* A failure while creating the next segment: nothing half-made stays behind. Split
+ * into start and finish, the roll fails in start, which then hands nothing over. */
 static void roll_scenario(const struct fixture *fixture, const char *name, enum write_fault write,
-                          int sync_errno, enum tpw_err expected)
+                          int sync_errno, enum tpw_err expected, append_fn append)
 {
     char dir[PATH_SIZE];
     path_join(dir, fixture->root, name);
@@ -1639,7 +1737,7 @@ static void roll_scenario(const struct fixture *fixture, const char *name, enum 
     fault.fdatasync_errno = sync_errno;
     uint8_t *scratch = malloc(gen_fixed.max_bytes);
     assert_non_null(scratch);
-    assert_err(append_one(journal, gen_fixed, scratch, &detail), expected);
+    assert_err(append(journal, gen_fixed, scratch, &detail), expected);
     print_message("roll error: %s\n", detail.message);
     assert_non_null(strstr(detail.message, "00000000000000000004.tpj offset 0 sequence 4:"));
     fault.write = WRITE_PASS;
@@ -1664,9 +1762,11 @@ static void roll_scenario(const struct fixture *fixture, const char *name, enum 
 static void test_fault_segment_roll(void **state)
 {
     struct fixture *fixture = *state;
-    roll_scenario(fixture, "roll-enospc", WRITE_ENOSPC, 0, TPW_ERR_JOURNAL_FULL);
-    roll_scenario(fixture, "roll-short", WRITE_SHORT_ALWAYS, 0, TPW_ERR_IO);
-    roll_scenario(fixture, "roll-sync", WRITE_PASS, EIO, TPW_ERR_JOURNAL_SYNC);
+    roll_scenario(fixture, "roll-enospc", WRITE_ENOSPC, 0, TPW_ERR_JOURNAL_FULL, append_one);
+    roll_scenario(fixture, "roll-short", WRITE_SHORT_ALWAYS, 0, TPW_ERR_IO, append_one);
+    roll_scenario(fixture, "roll-sync", WRITE_PASS, EIO, TPW_ERR_JOURNAL_SYNC, append_one);
+    roll_scenario(fixture, "roll-sync-split", WRITE_PASS, EIO, TPW_ERR_JOURNAL_SYNC,
+                  append_one_split);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1687,12 +1787,12 @@ int main(void)
         T(test_damage_in_earlier_segment), T(test_sequence_gap_across_segments),
         T(test_missing_segments),          T(test_foreign_segment),
         T(test_segment_header_damage),     T(test_first_segment_prev_hash),
-        T(test_fault_write_and_sync),      T(test_fault_short_write_resumed),
-        T(test_fault_segment_roll),        T(test_record_hash_and_last_hash),
-        T(test_resume_mid_segment),        T(test_resume_segment_boundary),
-        T(test_resume_last_record),        T(test_resume_hash_mismatch),
-        T(test_resume_beyond_end),         T(test_resume_skips_segments),
-        T(test_resume_torn_tail),
+        T(test_fault_write_and_sync),      T(test_append_start_finish),
+        T(test_fault_short_write_resumed), T(test_fault_segment_roll),
+        T(test_record_hash_and_last_hash), T(test_resume_mid_segment),
+        T(test_resume_segment_boundary),   T(test_resume_last_record),
+        T(test_resume_hash_mismatch),      T(test_resume_beyond_end),
+        T(test_resume_skips_segments),     T(test_resume_torn_tail),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
