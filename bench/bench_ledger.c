@@ -10,7 +10,8 @@
  * and per transfer. Any API error, or a result the workload cannot produce, exits 1.
  *
  * Usage: bench_ledger [--dir DIR [--force]] [--transfers N] [--accounts N] [--batches LIST]
- *                     [--hot] [--hot-transfers N] [--seconds S] [--quick] [--json] [--keep]
+ *                     [--hot] [--hot-transfers N] [--seconds S] [--checkpoint-interval EVENTS]
+ *                     [--quick] [--json] [--keep]
  */
 #define _XOPEN_SOURCE 700 /* nftw */
 #define _DEFAULT_SOURCE   /* statfs, readlink */
@@ -80,6 +81,7 @@ struct options {
     uint64_t accounts;
     uint64_t hot_transfers;
     uint64_t seconds;
+    uint64_t checkpoint_interval; /* 0 = the ledger's default */
     uint32_t batch_sizes[BATCH_SIZES_MAX];
     size_t batch_sizes_count;
     bool hot;
@@ -382,6 +384,9 @@ static bool parse_valued(const char *arg, const char *value, struct options *opt
     if (strcmp(arg, "--batches") == 0) {
         return parse_batch_sizes(value, opt);
     }
+    if (strcmp(arg, "--checkpoint-interval") == 0) {
+        return parse_u64(arg, value, 1, UINT32_MAX, &opt->checkpoint_interval);
+    }
     fprintf(stderr, "bench_ledger: unknown option '%s'\n", arg);
     return false;
 }
@@ -391,7 +396,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: bench_ledger [--dir DIR [--force]] [--transfers N] [--accounts N]\n"
             "                    [--batches LIST] [--hot] [--hot-transfers N] [--seconds S]\n"
-            "                    [--quick] [--json] [--keep]\n");
+            "                    [--checkpoint-interval EVENTS] [--quick] [--json] [--keep]\n");
 }
 
 static bool parse_options(int argc, char **argv, struct options *opt)
@@ -470,8 +475,10 @@ static bool prepare_dir(const struct options *opt)
  * The ledger under test
  * --------------------------------------------------------------------------------------- */
 
-static bool bench_open(struct bench *b, const char *root, const char *name, uint64_t accounts)
+static bool bench_open(struct bench *b, const struct options *opt, const char *name,
+                       uint64_t accounts)
 {
+    const char *root = opt->dir;
     memset(b, 0, sizeof *b);
     b->accounts = accounts;
     b->next_transfer_id = TRANSFER_ID_BASE;
@@ -491,6 +498,7 @@ static bool bench_open(struct bench *b, const char *root, const char *name, uint
         .clock = tpw_clock_system(),
         .read_only = false,
         .segment_size_bytes = 0,
+        .checkpoint_interval = opt->checkpoint_interval,
     };
     if (!api_ok(ledger_open(&options, &b->ledger, &detail), "ledger_open", &detail)) {
         return false;
@@ -955,7 +963,7 @@ static bool measure_footprint(struct bench *b, struct footprint *f)
 static bool run_accounts_variant(const struct options *opt, struct bench *b,
                                  struct footprint *footprint /* out */)
 {
-    if (!bench_open(b, opt->dir, "ledger", opt->accounts)) {
+    if (!bench_open(b, opt, "ledger", opt->accounts)) {
         return false;
     }
     struct footprint f;
@@ -989,7 +997,7 @@ static bool run_accounts_variant(const struct options *opt, struct bench *b,
  * --hot-transfers) and 512 (also capped by time). Every batch hits the same accounts. */
 static bool run_hot_variant(const struct options *opt, struct bench *b)
 {
-    if (!bench_open(b, opt->dir, "hot", HOT_ACCOUNTS) || !create_accounts(b) || !fund_accounts(b)) {
+    if (!bench_open(b, opt, "hot", HOT_ACCOUNTS) || !create_accounts(b) || !fund_accounts(b)) {
         return false;
     }
     const uint32_t sizes[] = {LEDGER_BATCH_MAX, 512};
