@@ -19,8 +19,10 @@
  * overflow). After every batch each result code, every created record, the
  * statistics, every account and the double-entry invariants are compared; at
  * checkpoints the ledger is closed and opened again, replaying its journal, and must
- * hash to the same state. At the end a histogram of result codes is printed
- * and every code must have occurred.
+ * hash to the same state. Every few dozen batches, and on each handle a checkpoint
+ * opens, a few accounts' transfers page by page and their balances as of chosen times
+ * are compared with the model's transfers. At the end a histogram of result codes is
+ * printed and every code must have occurred.
  *
  * TPW_TEST_SEED=<n> replays a run. TPW_LEDGER_MODEL_OPS=<n> sets the number of
  * commands; `make torture` passes more than the default 1,000,000. The run is bound by
@@ -83,6 +85,10 @@
 #define SEGMENT_SIZE_BYTES (UINT64_C(16) << 20)
 #define CHECKPOINT_INTERVAL_MIN 200
 #define CHECKPOINT_INTERVAL_SPREAD 4000
+/* The history queries are checked every HISTORY_CHECK_EVERY batches, right after an
+ * account batch, with pages of 1..HISTORY_PAGE_MAX transfers. */
+#define HISTORY_CHECK_EVERY (UINT64_C(2) * ACCOUNT_BATCH_EVERY)
+#define HISTORY_PAGE_MAX 9u
 
 #define COUNT_ONE(name, number) +1
 enum {
@@ -154,6 +160,7 @@ struct m_account {
 struct m_transfer {
     struct ledger_transfer rec; /* what ledger_transfer_get() must return */
     uint64_t expires_ns;        /* a pending transfer with a timeout: its expiry; else 0 */
+    uint64_t released_ns;       /* expired: the first timestamp of the batch that released it */
     uint64_t claimed_batch;     /* generator: the batch that last posted or voided it */
     uint8_t state;              /* enum ledger_pending_state */
 };
@@ -882,6 +889,7 @@ static void model_expire(uint64_t first_ts)
         }
         if (p->expires_ns != 0 && p->expires_ns <= first_ts) {
             release_pending(index, LEDGER_PENDING_EXPIRED, 0);
+            m.transfers[index].released_ns = first_ts;
             continue;
         }
         m.pending[kept++] = index;
@@ -1557,6 +1565,292 @@ static void check_all_transfers(void)
 }
 
 /* ------------------------------------------------------------------------------------
+ * History queries: an account's transfers page by page, and its balances as of a time
+ * ------------------------------------------------------------------------------------ */
+
+/* The account being checked, on one ledger handle, and its transfers in the model,
+ * oldest first (the model appends transfers in timestamp order). */
+static struct {
+    /* A stream of its own: the checks leave the generated batches, and so each seed's
+     * coverage, as they were. */
+    struct tpw_prng prng;
+    const struct ledger *ledger;
+    const char *handle;
+    size_t account; /* index into m.accounts */
+    tpw_u128 account_id;
+    size_t *items; /* indexes into m.transfers */
+    size_t count;
+    size_t capacity;
+    struct ledger_transfer page[HISTORY_PAGE_MAX];
+    /* What the checks covered and cost, for the summary. */
+    uint64_t accounts;
+    uint64_t empty;
+    size_t longest;
+    uint64_t pages;
+    uint64_t balances;
+    uint64_t ns;
+} hist;
+
+static uint64_t hist_rnd(uint64_t bound)
+{
+    return tpw_prng_below(&hist.prng, bound);
+}
+
+static uint64_t hist_ts(size_t k)
+{
+    return m.transfers[hist.items[k]].rec.timestamp;
+}
+
+/* The model's transfers that debit or credit the account. */
+static void hist_collect(size_t account)
+{
+    hist.account = account;
+    hist.account_id = m.accounts[account].rec.id;
+    hist.count = 0;
+    for (size_t i = 0; i < m.transfer_count; i++) {
+        const struct ledger_transfer *t = &m.transfers[i].rec;
+        if (t->debit_account_id == hist.account_id || t->credit_account_id == hist.account_id) {
+            hist.items = grow(hist.items, &hist.capacity, hist.count + 1, sizeof(hist.items[0]));
+            hist.items[hist.count++] = i;
+        }
+    }
+}
+
+static void print_history_where(const char *what)
+{
+    char id[HEX128_SIZE];
+    hex128(hist.account_id, id);
+    print_where(what);
+    print_error("  on the %s: account %s, %zu transfers in the model\n", hist.handle, id,
+                hist.count);
+}
+
+/* [*lo, *hi): the account's transfers with after < timestamp < before (0 = no bound). */
+static void hist_range(uint64_t after, uint64_t before, size_t *lo, size_t *hi)
+{
+    *lo = 0;
+    while (*lo < hist.count && hist_ts(*lo) <= after) {
+        (*lo)++;
+    }
+    *hi = *lo;
+    while (*hi < hist.count && (before == 0 || hist_ts(*hi) < before)) {
+        (*hi)++;
+    }
+}
+
+static void check_history_record(const struct ledger_transfer *got, size_t k)
+{
+    const struct ledger_transfer *want = &m.transfers[hist.items[k]].rec;
+    if (transfer_equal(got, want)) {
+        return;
+    }
+    print_history_where("ledger_account_transfers returned another record");
+    print_error("  the account's transfer %zu of %zu\n", k, hist.count);
+    print_transfer(stderr, "  model: ", want);
+    print_transfer(stderr, "  ledger:", got);
+    print_rerun();
+    fail();
+}
+
+/* Pages through the account's transfers in (after, before) with random page sizes,
+ * passing the last timestamp back: the model's transfers in order, each record as
+ * ledger_transfer_get returns it, and has_more exactly while some are left. */
+static void check_transfer_pages(uint64_t after, uint64_t before, bool descending)
+{
+    size_t lo = 0;
+    size_t hi = 0;
+    hist_range(after, before, &lo, &hi);
+    struct ledger_history_query query = {hist.account_id, after, before, descending};
+    size_t seen = 0;
+    bool has_more = true;
+    while (has_more) {
+        const size_t capacity = 1 + (size_t)hist_rnd(HISTORY_PAGE_MAX);
+        const size_t left = hi - lo - seen;
+        size_t count = 0;
+        const enum tpw_err err =
+            ledger_account_transfers(hist.ledger, &query, hist.page, capacity, &count, &has_more);
+        hist.pages++;
+        if (err != TPW_OK || count != (left < capacity ? left : capacity) ||
+            has_more != (left > capacity)) {
+            print_history_where("ledger_account_transfers differs from the model");
+            print_error("  after %" PRIu64 ", before %" PRIu64 ", %s, page of %zu: %s, %zu "
+                        "transfers, has_more %d; the model has %zu left\n",
+                        query.after_timestamp, query.before_timestamp,
+                        descending ? "descending" : "ascending", capacity, tpw_err_name(err), count,
+                        has_more ? 1 : 0, left);
+            print_rerun();
+            fail();
+        }
+        for (size_t i = 0; i < count; i++) {
+            check_history_record(&hist.page[i], descending ? hi - 1 - seen - i : lo + seen + i);
+        }
+        seen += count;
+        if (count > 0 && descending) {
+            query.before_timestamp = hist.page[count - 1].timestamp;
+        } else if (count > 0) {
+            query.after_timestamp = hist.page[count - 1].timestamp;
+        }
+    }
+}
+
+/*
+ * The account's balances at the end of `at`, from docs/ledger.md: its transfers
+ * stamped at or before `at` — a plain transfer posts, a pending one holds, a post or
+ * void releases its pending transfer's whole amount and posts what it posted — and
+ * the release of an expired hold, which happens before the first batch stamped at or
+ * after the expiry, at that batch's first timestamp: "until the next batch runs that
+ * release, the expired amount still counts as pending". `timestamp` is the last of
+ * these events. ledger.h calls it "the transfer that last changed them", which leaves
+ * two cases open; this follows the ledger: after a release it is the release's time
+ * (no transfer has it), and a transfer that moved 0 (a balancing one without room)
+ * counts as a change.
+ */
+static void model_balance_as_of(uint64_t at, struct ledger_balance *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (size_t k = 0; k < hist.count && hist_ts(k) <= at; k++) {
+        const struct m_transfer *x = &m.transfers[hist.items[k]];
+        const bool debit = x->rec.debit_account_id == hist.account_id;
+        tpw_u128 *pending = debit ? &out->debits_pending : &out->credits_pending;
+        tpw_u128 *posted = debit ? &out->debits_posted : &out->credits_posted;
+        uint64_t changed = x->rec.timestamp;
+        if ((x->rec.flags & TF_PENDING) != 0) {
+            const bool released = x->released_ns != 0 && x->released_ns <= at;
+            *pending += released ? 0 : x->rec.amount;
+            changed = released ? x->released_ns : changed;
+        } else if (is_resolve(&x->rec)) {
+            *pending -= m.transfers[transfer_find(x->rec.pending_id)].rec.amount;
+            *posted += (x->rec.flags & TF_POST) != 0 ? x->rec.amount : 0;
+        } else {
+            *posted += x->rec.amount;
+        }
+        out->timestamp = changed > out->timestamp ? changed : out->timestamp;
+    }
+}
+
+static bool balance_equal(const struct ledger_balance *a, const struct ledger_balance *b)
+{
+    return a->timestamp == b->timestamp && a->debits_pending == b->debits_pending &&
+           a->debits_posted == b->debits_posted && a->credits_pending == b->credits_pending &&
+           a->credits_posted == b->credits_posted;
+}
+
+static void print_balance(const char *label, const struct ledger_balance *b)
+{
+    char dp[TPW_U128_DEC_SIZE], dpo[TPW_U128_DEC_SIZE];
+    char cp[TPW_U128_DEC_SIZE], cpo[TPW_U128_DEC_SIZE];
+    dec128(b->debits_pending, dp);
+    dec128(b->debits_posted, dpo);
+    dec128(b->credits_pending, cp);
+    dec128(b->credits_posted, cpo);
+    print_error("%s timestamp=%" PRIu64 " debits_pending=%s debits_posted=%s credits_pending=%s"
+                " credits_posted=%s\n",
+                label, b->timestamp, dp, dpo, cp, cpo);
+}
+
+static void check_balance_as_of(uint64_t at)
+{
+    struct ledger_balance want;
+    model_balance_as_of(at, &want);
+    struct ledger_balance got;
+    memset(&got, 0, sizeof(got));
+    const enum tpw_err err = ledger_balance_as_of(hist.ledger, hist.account_id, at, &got);
+    hist.balances++;
+    if (err == TPW_OK && balance_equal(&got, &want)) {
+        return;
+    }
+    print_history_where("ledger_balance_as_of differs from the model");
+    print_error("  as of %" PRIu64 ": %s\n", at, tpw_err_name(err));
+    print_balance("  model: ", &want);
+    print_balance("  ledger:", &got);
+    print_rerun();
+    fail();
+}
+
+/* As of 0, of the last timestamp (where the model's recomputation must also give the
+ * account's balances now), of a random time within the account's history and of one
+ * of its transfers; and around one of its expired holds: at the expiry (still held
+ * until a batch releases it), just before the release and at it. */
+static void check_balances(void)
+{
+    check_balance_as_of(0);
+    check_balance_as_of(m.last_ts);
+    struct ledger_balance now;
+    model_balance_as_of(m.last_ts, &now);
+    const struct ledger_account *a = &m.accounts[hist.account].rec;
+    if (now.debits_pending != a->debits_pending || now.debits_posted != a->debits_posted ||
+        now.credits_pending != a->credits_pending || now.credits_posted != a->credits_posted) {
+        print_history_where("the model's history does not add up to its account's balances");
+        print_account(stderr, "  model account:", a);
+        print_balance("  model history:", &now);
+        print_rerun();
+        fail();
+    }
+    if (hist.count == 0) {
+        return;
+    }
+    const uint64_t first = hist_ts(0);
+    check_balance_as_of(first + hist_rnd(hist_ts(hist.count - 1) - first + 1));
+    check_balance_as_of(hist_ts(hist_rnd(hist.count)));
+    const size_t start = hist_rnd(hist.count);
+    for (size_t i = 0; i < hist.count; i++) {
+        const struct m_transfer *x = &m.transfers[hist.items[(start + i) % hist.count]];
+        if (x->released_ns != 0) {
+            check_balance_as_of(x->expires_ns);
+            check_balance_as_of(x->released_ns - 1);
+            check_balance_as_of(x->released_ns);
+            return;
+        }
+    }
+}
+
+/* A bound for a random window: 0 (none), the last timestamp, or one of the account's
+ * transfers' timestamps or the nanosecond after it. */
+static uint64_t hist_bound(void)
+{
+    if (hist.count == 0 || hist_rnd(4) == 0) {
+        return hist_rnd(2) == 0 ? 0 : m.last_ts;
+    }
+    return hist_ts(hist_rnd(hist.count)) + hist_rnd(2);
+}
+
+static void check_account_history(size_t account)
+{
+    hist_collect(account);
+    check_transfer_pages(0, 0, false);
+    check_transfer_pages(0, 0, true);
+    /* Drawn one by one: the order of evaluation of arguments is unspecified. */
+    const uint64_t after = hist_bound();
+    const uint64_t before = hist_bound();
+    check_transfer_pages(after, before, hist_rnd(2) == 0);
+    check_balances();
+    hist.accounts++;
+    hist.empty += hist.count == 0 ? 1u : 0u;
+    hist.longest = hist.count > hist.longest ? hist.count : hist.longest;
+}
+
+/*
+ * Both history queries on three accounts: the newest one (it has no transfers when
+ * this runs right after an account batch), the debit or credit account of a random
+ * transfer (so busy accounts — sources, sinks, pools — come up in proportion to their
+ * activity) and one picked uniformly (mostly regular accounts with a few transfers).
+ */
+static void check_history(const struct ledger *ledger, const char *handle)
+{
+    const uint64_t started = tpw_clock_monotonic_ns();
+    hist.ledger = ledger;
+    hist.handle = handle;
+    check_account_history(m.account_count - 1);
+    if (m.transfer_count > 0) {
+        const struct ledger_transfer *t = &m.transfers[hist_rnd(m.transfer_count)].rec;
+        const tpw_u128 id = hist_rnd(2) == 0 ? t->debit_account_id : t->credit_account_id;
+        check_account_history(account_find(id));
+    }
+    check_account_history(hist_rnd(m.account_count));
+    hist.ns += tpw_clock_monotonic_ns() - started;
+}
+
+/* ------------------------------------------------------------------------------------
  * The ledger under test
  * ------------------------------------------------------------------------------------ */
 
@@ -1648,6 +1942,8 @@ static void read_only_check(const uint8_t expected[LEDGER_STATE_HASH_BYTES], boo
     }
     uint8_t got[LEDGER_STATE_HASH_BYTES];
     state_hash_or_fail(reader, got);
+    check_history(reader, from_journal ? "read-only handle replayed from the whole journal"
+                                       : "read-only handle from the checkpoint and journal tail");
     ledger_close(reader);
     if (memcmp(expected, got, sizeof(got)) != 0) {
         print_where(from_journal ? "replaying the whole journal gives another state"
@@ -1691,6 +1987,8 @@ static void replay_check(void)
     }
     check_stats();
     check_accounts();
+    /* History now comes from the checkpoint the open loaded and the journal after it. */
+    check_history(g_ledger, "writer, reopened");
     g_replays++;
 }
 
@@ -3140,6 +3438,9 @@ static void run_batches(void)
         } else {
             run_transfer_batch();
         }
+        if (g_batch % HISTORY_CHECK_EVERY == ACCOUNT_BATCH_PHASE) {
+            check_history(g_ledger, "writer");
+        }
         if (g_batch == checkpoint) {
             checkpoint *= 2;
             const uint64_t started = tpw_clock_monotonic_ns();
@@ -3199,6 +3500,10 @@ static void test_model(void **state)
            elapsed_ms / 1000, elapsed_ms % 1000,
            elapsed_ms == 0 ? g_ops : g_ops * 1000 / elapsed_ms, g_ledger_ns / NS_PER_MS,
            g_replay_ns / NS_PER_MS, g_check_ns / NS_PER_MS);
+    printf(SUITE ": history queries on %" PRIu64 " accounts (%" PRIu64
+                 " without transfers, the longest history %zu): %" PRIu64 " pages, %" PRIu64
+                 " balances as of, %" PRIu64 " ms\n",
+           hist.accounts, hist.empty, hist.longest, hist.pages, hist.balances, hist.ns / NS_PER_MS);
     fflush(stdout);
     g_model_done = true;
 }
@@ -3259,6 +3564,7 @@ static int group_setup(void **state)
 {
     (void)state;
     tpw_prng_seed(&gen.prng, g_seed);
+    tpw_prng_seed(&hist.prng, g_seed ^ UINT64_C(0x68697374)); /* "hist": another stream */
     m.account_map.kind = MAP_ACCOUNTS;
     m.transfer_map.kind = MAP_TRANSFERS;
     m.pinned_map.kind = MAP_PINNED;
@@ -3299,6 +3605,7 @@ static void free_model(void)
     free(m.pinned);
     free(m.pending);
     free(m.undo);
+    free(hist.items);
     map_free(&m.account_map);
     map_free(&m.transfer_map);
     map_free(&m.pinned_map);

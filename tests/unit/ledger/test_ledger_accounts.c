@@ -2,9 +2,10 @@
  * Ledger accounts and assets, from docs/ledger.md and include/tpwallet/ledger.h: every
  * account result code alone and in precedence pairs (the earlier listed wins), every
  * idempotency outcome, linked creation all or nothing and chains left open, queries
- * (get, list, count), the asset table (numbering, idempotent definition, conflicts,
- * invalid codes and exponents, recovery), batch bounds, and the name tables for
- * flags, kinds, results and pending states.
+ * (get, list, count; the history queries refuse unknown ids), the asset table
+ * (numbering, idempotent definition, conflicts, invalid codes and exponents,
+ * recovery), batch bounds, and the name tables for flags, kinds, results and pending
+ * states.
  */
 #include "tpw_test.h"
 
@@ -196,6 +197,34 @@ static void test_stored_fields(void **state)
     assert_err(ledger_account_get(f->ledger, 8, &got), TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND);
     assert_err(ledger_account_get(f->ledger, 0, &got), TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND);
     assert_err(ledger_account_get(f->ledger, IDMAX, &got), TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND);
+}
+
+/* Both history queries refuse an id that names no account — a free id, 0, 2^128 - 1 or
+ * a transfer's id — ascending or descending, and report no transfers. */
+static void test_history_of_unknown_account(void **state)
+{
+    struct lf *f = *state;
+    lf_add_account(f, 1, USD, 0);
+    lf_add_account(f, 2, USD, 0);
+    lf_move(f, 10, 1, 2, USD, 5);
+    const tpw_u128 unknown[] = {3, 0, IDMAX, 10};
+    for (size_t index = 0; index < COUNT(unknown); index++) {
+        for (int descending = 0; descending < 2; descending++) {
+            struct ledger_history_query query = {.account_id = unknown[index],
+                                                 .descending = descending != 0};
+            struct ledger_transfer page[2];
+            size_t count = 99;
+            bool has_more = true;
+            assert_err(
+                ledger_account_transfers(f->ledger, &query, page, COUNT(page), &count, &has_more),
+                TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND);
+            assert_int_equal(count, 0);
+            assert_false(has_more);
+        }
+        struct ledger_balance balance;
+        assert_err(ledger_balance_as_of(f->ledger, unknown[index], UINT64_MAX, &balance),
+                   TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND);
+    }
 }
 
 /* The stored account every exists_* row meets. */
@@ -845,6 +874,7 @@ int main(void)
         LF_TEST(test_results_in_one_batch),
         LF_TEST(test_precedence),
         LF_TEST(test_stored_fields),
+        LF_TEST(test_history_of_unknown_account),
         LF_TEST(test_exists_outcomes),
         LF_TEST(test_exists_in_same_batch),
         LF_TEST(test_exists_ignores_linked),
