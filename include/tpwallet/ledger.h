@@ -56,7 +56,8 @@ enum ledger_account_flag {
     LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS = 1u << 1,
     /* credits_pending + credits_posted ≤ debits_posted. */
     LEDGER_ACCOUNT_CREDITS_MUST_NOT_EXCEED_DEBITS = 1u << 2,
-    /* Keep the account's balance after every transfer, for balances as of a time. */
+    /* Stored for TigerBeetle compatibility; every account's history is kept anyway, so
+     * balances as of a time work with or without it. */
     LEDGER_ACCOUNT_HISTORY = 1u << 3,
     /* No new transfers; set and cleared by closing transfers (pending, then voided). */
     LEDGER_ACCOUNT_CLOSED = 1u << 4,
@@ -388,7 +389,8 @@ TPW_MUST_CHECK enum tpw_err ledger_transfer_get(const struct ledger *ledger, tpw
 
 /* Balances of an account as they stood at the end of `timestamp` (ns since the epoch). */
 struct ledger_balance {
-    uint64_t timestamp; /* the transfer that last changed them, 0 = none yet */
+    uint64_t timestamp; /* the last event that touched them (a transfer of the account,
+                         * even of amount 0, or an expiry's release); 0 = none yet */
     tpw_u128 debits_pending;
     tpw_u128 debits_posted;
     tpw_u128 credits_pending;
