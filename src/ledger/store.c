@@ -455,12 +455,24 @@ static enum tpw_err store_write_assets(struct store *store, MDB_txn *txn,
     return TPW_OK;
 }
 
+/* Accounts in key (creation timestamp) order: consecutive puts then land on the same
+ * leaf pages, where the window's order (first change) would visit them at random. */
 static enum tpw_err store_write_accounts(struct store *store, MDB_txn *txn,
                                          const struct store_checkpoint *checkpoint,
                                          struct tpw_error_detail *detail)
 {
-    for (size_t index = 0; index < checkpoint->account_count; index++) {
-        const struct ledger_account *account = &checkpoint->accounts[index];
+    size_t count = checkpoint->account_count;
+    enum tpw_err err = store_order_reserve(store, count, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    for (size_t index = 0; index < count; index++) {
+        store->order[index] =
+            (struct store_order){.id = checkpoint->accounts[index].timestamp, .index = index};
+    }
+    store_order_sort(store->order, count);
+    for (size_t index = 0; index < count; index++) {
+        const struct ledger_account *account = &checkpoint->accounts[store->order[index].index];
         uint8_t key_bytes[8];
         bytes_be64_store(key_bytes, account->timestamp);
         MDB_val key = store_val(key_bytes, sizeof key_bytes);
