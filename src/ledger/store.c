@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,8 +94,20 @@ struct store_order {
     uint32_t kind; /* enum store_order_kind */
 };
 
+/* One LMDB environment per store directory per process, shared by its handles. */
+struct store_env {
+    struct store_env *next;
+    MDB_env *env;
+    MDB_dbi dbis[STORE_DB_COUNT];
+    dev_t dev;
+    ino_t ino;
+    unsigned users;
+    bool read_only; /* opened MDB_RDONLY: no handle of it may write */
+};
+
 struct store {
     MDB_env *env;
+    struct store_env *shared;
     MDB_dbi dbis[STORE_DB_COUNT];
     bool read_only;
     /* store_write's sort scratch, grown to the largest checkpoint seen, never shrunk. */
@@ -288,25 +301,35 @@ static enum tpw_err store_dir_prepare(const char *dir, bool read_only,
     return TPW_OK;
 }
 
-static enum tpw_err store_env_open(struct store *store, const char *dir,
-                                   struct tpw_error_detail *detail)
+/*
+ * Sharing environments. LMDB's locks belong to the process (POSIX record locks), so
+ * opening one environment twice in a process and closing one of them releases the
+ * other's locks: the survivor's next reader then fails with MDB_BAD_RSLOT. LMDB's rule
+ * is one environment per process, so every handle on a directory shares one, found by
+ * the directory's device and inode under a lock.
+ */
+static pthread_mutex_t store_envs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct store_env *store_envs;
+
+static enum tpw_err store_env_create(struct store_env *shared, const char *dir,
+                                     struct tpw_error_detail *detail)
 {
-    int rc = mdb_env_create(&store->env);
+    int rc = mdb_env_create(&shared->env);
     if (rc != MDB_SUCCESS) {
-        store->env = NULL;
+        shared->env = NULL;
         return store_lmdb_error(detail, rc, "create the environment");
     }
-    rc = mdb_env_set_maxdbs(store->env, STORE_DB_COUNT);
+    rc = mdb_env_set_maxdbs(shared->env, STORE_DB_COUNT);
     if (rc == MDB_SUCCESS) {
-        rc = mdb_env_set_mapsize(store->env, STORE_MAP_SIZE_BYTES);
+        rc = mdb_env_set_mapsize(shared->env, STORE_MAP_SIZE_BYTES);
     }
     if (rc != MDB_SUCCESS) {
         return store_lmdb_error(detail, rc, "configure the environment");
     }
     /* MDB_NOTLS: a read transaction belongs to its handle, not to the thread that began
      * it, so the ledger may hand a reader to another thread. */
-    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (store->read_only ? MDB_RDONLY : 0u);
-    rc = mdb_env_open(store->env, dir, flags, STORE_FILE_MODE);
+    unsigned flags = MDB_NOTLS | MDB_NORDAHEAD | (shared->read_only ? MDB_RDONLY : 0u);
+    rc = mdb_env_open(shared->env, dir, flags, STORE_FILE_MODE);
     if (rc == ENOENT) {
         return tpw_error_set(detail, TPW_ERR_NOT_FOUND, 0, "no checkpoint store in \"%s\"", dir);
     }
@@ -316,16 +339,16 @@ static enum tpw_err store_env_open(struct store *store, const char *dir,
     return TPW_OK;
 }
 
-static enum tpw_err store_dbis_open(struct store *store, struct tpw_error_detail *detail)
+static enum tpw_err store_dbis_open(struct store_env *shared, struct tpw_error_detail *detail)
 {
     MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin(store->env, NULL, store->read_only ? MDB_RDONLY : 0u, &txn);
+    int rc = mdb_txn_begin(shared->env, NULL, shared->read_only ? MDB_RDONLY : 0u, &txn);
     if (rc != MDB_SUCCESS) {
         return store_lmdb_error(detail, rc, "begin a transaction");
     }
-    unsigned flags = store->read_only ? 0u : MDB_CREATE;
+    unsigned flags = shared->read_only ? 0u : MDB_CREATE;
     for (size_t index = 0; index < STORE_DB_COUNT && rc == MDB_SUCCESS; index++) {
-        rc = mdb_dbi_open(txn, store_db_names[index], flags, &store->dbis[index]);
+        rc = mdb_dbi_open(txn, store_db_names[index], flags, &shared->dbis[index]);
     }
     if (rc != MDB_SUCCESS) {
         mdb_txn_abort(txn);
@@ -343,6 +366,92 @@ static enum tpw_err store_dbis_open(struct store *store, struct tpw_error_detail
     return TPW_OK;
 }
 
+static void store_env_destroy(struct store_env *shared)
+{
+    if (shared->env != NULL) {
+        mdb_env_close(shared->env);
+    }
+    free(shared);
+}
+
+/* A new environment for `dir`, listed for later handles. Called with the lock held. */
+static enum tpw_err store_env_add(const char *dir, const struct stat *st, bool read_only,
+                                  struct store_env **out, struct tpw_error_detail *detail)
+{
+    struct store_env *shared = calloc(1, sizeof *shared);
+    if (shared == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory opening the store");
+    }
+    *shared = (struct store_env){.dev = st->st_dev, .ino = st->st_ino, .read_only = read_only};
+    enum tpw_err err = store_env_create(shared, dir, detail);
+    if (err == TPW_OK) {
+        err = store_dbis_open(shared, detail);
+    }
+    if (err != TPW_OK) {
+        store_env_destroy(shared);
+        return err;
+    }
+    shared->next = store_envs;
+    store_envs = shared;
+    *out = shared;
+    return TPW_OK;
+}
+
+/* The environment for `dir`, shared when this process has it open already. A writer
+ * cannot join an environment opened read-only: LMDB cannot upgrade it. */
+static enum tpw_err store_env_acquire(const char *dir, bool read_only, struct store_env **out,
+                                      struct tpw_error_detail *detail)
+{
+    struct stat st;
+    if (stat(dir, &st) != 0) {
+        return tpw_error_set(detail, errno == ENOENT ? TPW_ERR_NOT_FOUND : TPW_ERR_IO, 0,
+                             "cannot open the checkpoint store \"%s\": %s", dir, strerror(errno));
+    }
+    enum tpw_err err = TPW_OK;
+    int rc = pthread_mutex_lock(&store_envs_lock);
+    TPW_ASSERT(rc == 0);
+    struct store_env *shared = store_envs;
+    while (shared != NULL && (shared->dev != st.st_dev || shared->ino != st.st_ino)) {
+        shared = shared->next;
+    }
+    if (shared == NULL) {
+        err = store_env_add(dir, &st, read_only, &shared, detail);
+    } else if (shared->read_only && !read_only) {
+        err = tpw_error_set(detail, TPW_ERR_LEDGER_LOCKED, 0,
+                            "the checkpoint store \"%s\" is open read-only in this process; "
+                            "close that handle before opening a writer",
+                            dir);
+    }
+    if (err == TPW_OK) {
+        TPW_ASSERT(shared != NULL); /* found, or added */
+        shared->users++;
+        *out = shared;
+    }
+    rc = pthread_mutex_unlock(&store_envs_lock);
+    TPW_ASSERT(rc == 0);
+    return err;
+}
+
+static void store_env_release(struct store_env *shared)
+{
+    int rc = pthread_mutex_lock(&store_envs_lock);
+    TPW_ASSERT(rc == 0);
+    TPW_ASSERT(shared->users > 0);
+    bool last = --shared->users == 0;
+    if (last) {
+        struct store_env **link = &store_envs;
+        while (*link != shared) {
+            link = &(*link)->next;
+        }
+        *link = shared->next;
+    }
+    rc = pthread_mutex_unlock(&store_envs_lock);
+    TPW_ASSERT(rc == 0);
+    if (last) {
+        store_env_destroy(shared);
+    }
+}
+
 enum tpw_err store_open(const char *dir, bool read_only, struct store **out,
                         struct tpw_error_detail *detail)
 {
@@ -358,15 +467,15 @@ enum tpw_err store_open(const char *dir, bool read_only, struct store **out,
     if (store == NULL) {
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory opening the store");
     }
-    store->read_only = read_only;
-    err = store_env_open(store, dir, detail);
-    if (err == TPW_OK) {
-        err = store_dbis_open(store, detail);
-    }
+    err = store_env_acquire(dir, read_only, &store->shared, detail);
     if (err != TPW_OK) {
-        store_close(store);
+        free(store);
         return err;
     }
+    TPW_ASSERT(store->shared != NULL);
+    store->read_only = read_only;
+    store->env = store->shared->env;
+    memcpy(store->dbis, store->shared->dbis, sizeof store->dbis);
     *out = store;
     return TPW_OK;
 }
@@ -376,9 +485,7 @@ void store_close(struct store *store)
     if (store == NULL) {
         return;
     }
-    if (store->env != NULL) {
-        mdb_env_close(store->env);
-    }
+    store_env_release(store->shared);
     free(store->order);
     free(store);
 }

@@ -97,11 +97,13 @@ struct store;
 struct store_reader;
 
 /* Opens (creating when missing and not read-only) the environment in `dir`. Read-only,
- * a directory without a store is TPW_ERR_NOT_FOUND. One store per environment per
- * process (an LMDB rule). *out is owned by the caller until store_close(). */
+ * a directory without a store is TPW_ERR_NOT_FOUND. LMDB allows one environment per
+ * directory per process, so handles on the same directory share one (thread-safe);
+ * a writable open while the directory is open read-only in this process is
+ * TPW_ERR_LEDGER_LOCKED. *out is owned by the caller until store_close(). */
 TPW_MUST_CHECK enum tpw_err store_open(const char *dir, bool read_only, struct store **out,
                                        struct tpw_error_detail *detail);
-/* Every reader must have ended first. NULL is ignored. */
+/* Every reader of this handle must have ended first. NULL is ignored. */
 void store_close(struct store *store);
 
 /* Writes one checkpoint in one transaction and makes it durable (LMDB's commit

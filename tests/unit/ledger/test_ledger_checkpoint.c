@@ -322,6 +322,36 @@ static void a_checkpoint_holding_an_account_twice_is_refused(void **state)
     assert_non_null(strstr(detail.message, "loading the checkpoint at sequence"));
 }
 
+/* A read-only handle opened and closed beside the writer, in the same process, must
+ * not disturb the writer's checkpoints: the last one, at close, covers everything. */
+static void a_read_only_handle_beside_the_writer_leaves_checkpoints_working(void **state)
+{
+    struct lf *f = *state;
+    some_history(f, 100);
+    for (int round = 0; round < 3; round++) {
+        struct ledger_options options = {
+            .data_dir = f->dir, .clock = tpw_clock_manual(&f->now_ns), .read_only = true};
+        struct ledger *reader = NULL;
+        struct tpw_error_detail detail;
+        assert_err(ledger_open(&options, &reader, &detail), TPW_OK);
+        ledger_close(reader);
+        some_history(f, 1000 + 100 * (tpw_u128)round); /* checkpoints every few changes */
+    }
+    uint64_t sequence = lf_stats(f).journal_sequence;
+    ledger_close(f->ledger);
+    f->ledger = NULL;
+    char index[PATH_BYTES];
+    sub_dir(index, f, "index");
+    struct store *store = NULL;
+    struct store_meta meta;
+    struct tpw_error_detail detail;
+    assert_err(store_open(index, true, &store, &detail), TPW_OK);
+    assert_err(store_meta_get(store, &meta, &detail), TPW_OK);
+    store_close(store);
+    assert_int_equal(meta.sequence, sequence);
+    lf_reopen(f);
+}
+
 static off_t file_size(const char *path)
 {
     struct stat st;
@@ -392,6 +422,8 @@ int main(void)
                                         lf_setup, lf_teardown),
         cmocka_unit_test_setup_teardown(a_checkpoint_holding_an_account_twice_is_refused, lf_setup,
                                         lf_teardown),
+        cmocka_unit_test_setup_teardown(
+            a_read_only_handle_beside_the_writer_leaves_checkpoints_working, lf_setup, lf_teardown),
         cmocka_unit_test_setup_teardown(a_failed_checkpoint_stops_the_writer, lf_setup,
                                         lf_teardown),
     };

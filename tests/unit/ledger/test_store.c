@@ -896,6 +896,48 @@ static void test_lookup_above_largest_id(void **state)
     store_reader_end(empty);
 }
 
+/* Handles on one directory in one process share LMDB's environment: closing a second
+ * handle must leave the first one's readers working (with two environments it would
+ * release the process's locks and the next reader would fail with MDB_BAD_RSLOT). */
+static void test_handles_share_the_environment(void **state)
+{
+    struct fixture *fixture = *state;
+    struct ledger_transfer first = transfer_make(1, T0 + 1);
+    struct ledger__transfer_meta meta = meta_make(LEDGER_PENDING_NONE, T0 + 1);
+    struct store_checkpoint checkpoint = {
+        .meta.sequence = 1, .transfers = &first, .metas = &meta, .transfer_count = 1};
+    write_checkpoint(fixture->store, &checkpoint);
+    struct store_reader *reader = reader_begin(fixture->store);
+    for (int round = 0; round < 3; round++) {
+        struct store *other = open_store(fixture->dir, true);
+        struct store_reader *other_reader = reader_begin(other);
+        assert_transfer_found(other_reader, &first, &meta);
+        store_reader_end(other_reader);
+        store_close(other);
+    }
+    struct ledger_transfer second = transfer_make(2, T0 + 2);
+    checkpoint = (struct store_checkpoint){
+        .meta.sequence = 2, .transfers = &second, .metas = &meta, .transfer_count = 1};
+    write_checkpoint(fixture->store, &checkpoint);
+    struct tpw_error_detail detail = {0};
+    assert_err(store_reader_refresh(reader, &detail), TPW_OK);
+    assert_transfer_found(reader, &second, &meta);
+    store_reader_end(reader);
+}
+
+/* LMDB cannot make a read-only environment writable: a writer must wait for it. */
+static void test_writer_refused_while_open_read_only(void **state)
+{
+    struct fixture *fixture = *state;
+    reopen(fixture, true);
+    struct store *writer = NULL;
+    struct tpw_error_detail detail = {0};
+    assert_err(store_open(fixture->dir, false, &writer, &detail), TPW_ERR_LEDGER_LOCKED);
+    assert_null(writer);
+    assert_non_null(strstr(detail.message, "open read-only in this process"));
+    reopen(fixture, false); /* the last read-only handle closed: a writer may open */
+}
+
 /* ------------------------------------------------------------------------------------
  * Damage
  * ------------------------------------------------------------------------------------ */
@@ -1384,6 +1426,8 @@ int main(void)
         T(test_history_chunks),
         T(test_reader_snapshots),
         T(test_lookup_above_largest_id),
+        T(test_handles_share_the_environment),
+        T(test_writer_refused_while_open_read_only),
         T(test_corrupt_meta),
         T(test_corrupt_records),
         T(test_corrupt_load),
