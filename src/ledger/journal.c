@@ -641,8 +641,7 @@ enum tpw_err journal_append_start(struct journal *journal, uint16_t type, uint64
     journal->append_open = true;
     /* Started on first use rather than at open: read-only journals and tools that
      * only read never need a thread. */
-    journal->append_inline = !journal->worker_running && !worker_start(journal);
-    if (!journal->append_inline) {
+    if (journal->worker_running || worker_start(journal)) {
         journal_lock(journal);
         TPW_ASSERT(journal->job_state == JOURNAL_JOB_IDLE);
         journal->job_state = JOURNAL_JOB_QUEUED;
@@ -656,7 +655,7 @@ enum tpw_err journal_append_finish(struct journal *journal, struct tpw_error_det
 {
     TPW_ASSERT(journal != NULL);
     TPW_ASSERT(journal->append_open);
-    if (journal->append_inline) {
+    if (!journal->worker_running) { /* it could not be started: write here */
         journal->job.result = append_write(journal, &journal->job, &journal->job.detail);
     } else {
         journal_lock(journal);

@@ -159,10 +159,10 @@ struct journal {
     int segment_fd; /* the last segment: appends go here */
     bool read_only;
     bool failed;         /* a write or sync failed: appends refuse (TPW_ERR_LEDGER_FAILED) */
-    bool worker_running; /* the owner's: the worker thread exists (mutex and cond too) */
+    bool worker_running; /* the owner's: the worker thread exists (mutex and cond too);
+                          * false after a start: finish writes the record itself */
     bool worker_stop;    /* journal_close() asks the worker to exit */
     bool append_open;    /* the owner's: a start awaits its finish */
-    bool append_inline;  /* the owner's: no worker, so finish writes the record itself */
     uint8_t last_hash[JOURNAL_HASH_BYTES];
 };
 

@@ -88,7 +88,6 @@ struct ledger__expiry {
     uint32_t position;
 };
 
-/* An account's transfers, by position, in timestamp order. */
 /* The two accounts a window's transfer moved, as positions in the state's accounts:
  * what an account's recent history is found from (query.c, checkpoint.c). */
 struct ledger__parties {
@@ -262,9 +261,6 @@ void ledger__undo_meta(struct ledger__state *state, uint32_t position);
 void ledger__undo_rollback(struct ledger__state *state, uint32_t mark);
 
 uint32_t ledger__account_find(const struct ledger__state *state, tpw_u128 id);
-/* The position of `id` in the active window, or LEDGER_INDEX_NONE. */
-uint32_t ledger__window_find(const struct ledger__window *window, tpw_u128 id);
-uint32_t ledger__window_failure_find(const struct ledger__window *window, tpw_u128 id);
 /* Marks an account changed in the active window (it goes into the next checkpoint). */
 void ledger__account_dirty(struct ledger__state *state, uint32_t account_position);
 

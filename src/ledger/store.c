@@ -106,9 +106,7 @@ struct store_env {
 };
 
 struct store {
-    MDB_env *env;
-    struct store_env *shared;
-    MDB_dbi dbis[STORE_DB_COUNT];
+    struct store_env *shared; /* the environment and its database handles */
     bool read_only;
     /* store_write's sort scratch, grown to the largest checkpoint seen, never shrunk. */
     struct store_order *order;
@@ -474,8 +472,6 @@ enum tpw_err store_open(const char *dir, bool read_only, struct store **out,
     }
     TPW_ASSERT(store->shared != NULL);
     store->read_only = read_only;
-    store->env = store->shared->env;
-    memcpy(store->dbis, store->shared->dbis, sizeof store->dbis);
     *out = store;
     return TPW_OK;
 }
@@ -554,7 +550,7 @@ static enum tpw_err store_write_assets(struct store *store, MDB_txn *txn,
         store_asset_encode(asset, value_bytes);
         MDB_val key = store_val(key_bytes, sizeof key_bytes);
         MDB_val value = store_val(value_bytes, sizeof value_bytes);
-        int rc = mdb_put(txn, store->dbis[STORE_DB_ASSETS], &key, &value, 0);
+        int rc = mdb_put(txn, store->shared->dbis[STORE_DB_ASSETS], &key, &value, 0);
         if (rc != MDB_SUCCESS) {
             return store_lmdb_error(detail, rc, "write assets");
         }
@@ -584,7 +580,7 @@ static enum tpw_err store_write_accounts(struct store *store, MDB_txn *txn,
         bytes_be64_store(key_bytes, account->timestamp);
         MDB_val key = store_val(key_bytes, sizeof key_bytes);
         MDB_val value = store_val(account, STORE_ACCOUNT_BYTES);
-        int rc = mdb_put(txn, store->dbis[STORE_DB_ACCOUNTS], &key, &value, 0);
+        int rc = mdb_put(txn, store->shared->dbis[STORE_DB_ACCOUNTS], &key, &value, 0);
         if (rc != MDB_SUCCESS) {
             return store_lmdb_error(detail, rc, "write accounts");
         }
@@ -632,7 +628,7 @@ static enum tpw_err store_write_histories(struct store *store, MDB_txn *txn,
         bytes_be64_store(key_bytes + 16, history->entries[0].timestamp);
         MDB_val key = store_val(key_bytes, sizeof key_bytes);
         MDB_val value = store_val(history->entries, (size_t)history->count * STORE_ENTRY_BYTES);
-        int rc = mdb_put(txn, store->dbis[STORE_DB_HISTORY], &key, &value, 0);
+        int rc = mdb_put(txn, store->shared->dbis[STORE_DB_HISTORY], &key, &value, 0);
         if (rc != MDB_SUCCESS) {
             return store_lmdb_error(detail, rc, "write histories");
         }
@@ -684,9 +680,9 @@ static int store_pending_update(struct store *store, MDB_txn *txn, MDB_val *key,
     if (state == LEDGER_PENDING_PENDING) {
         static const uint8_t empty = 0;
         MDB_val value = store_val(&empty, 0);
-        return mdb_put(txn, store->dbis[STORE_DB_PENDING], key, &value, 0);
+        return mdb_put(txn, store->shared->dbis[STORE_DB_PENDING], key, &value, 0);
     }
-    int rc = mdb_del(txn, store->dbis[STORE_DB_PENDING], key, NULL);
+    int rc = mdb_del(txn, store->shared->dbis[STORE_DB_PENDING], key, NULL);
     return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
@@ -754,7 +750,7 @@ static enum tpw_err store_write_records(struct store *store, MDB_txn *txn,
         return err;
     }
     MDB_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store->dbis[STORE_DB_TRANSFERS], &cursor);
+    int rc = mdb_cursor_open(txn, store->shared->dbis[STORE_DB_TRANSFERS], &cursor);
     if (rc != MDB_SUCCESS) {
         return store_lmdb_error(detail, rc, "open a cursor on transfers");
     }
@@ -779,7 +775,7 @@ static enum tpw_err store_write_meta(struct store *store, MDB_txn *txn,
     store_meta_encode(meta, value_bytes);
     MDB_val key = store_val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
     MDB_val value = store_val(value_bytes, sizeof value_bytes);
-    int rc = mdb_put(txn, store->dbis[STORE_DB_META], &key, &value, 0);
+    int rc = mdb_put(txn, store->shared->dbis[STORE_DB_META], &key, &value, 0);
     if (rc != MDB_SUCCESS) {
         return store_lmdb_error(detail, rc, "write the checkpoint meta");
     }
@@ -824,7 +820,7 @@ enum tpw_err store_write(struct store *store, const struct store_checkpoint *che
                              "the checkpoint store is open read-only");
     }
     MDB_txn *txn = NULL;
-    int rc = mdb_txn_begin(store->env, NULL, 0, &txn);
+    int rc = mdb_txn_begin(store->shared->env, NULL, 0, &txn);
     if (rc != MDB_SUCCESS) {
         return store_lmdb_error(detail, rc, "begin a checkpoint");
     }
@@ -859,7 +855,7 @@ enum tpw_err store_write(struct store *store, const struct store_checkpoint *che
 static enum tpw_err store_read_begin(struct store *store, MDB_txn **txn,
                                      struct tpw_error_detail *detail)
 {
-    int rc = mdb_txn_begin(store->env, NULL, MDB_RDONLY, txn);
+    int rc = mdb_txn_begin(store->shared->env, NULL, MDB_RDONLY, txn);
     if (rc != MDB_SUCCESS) {
         *txn = NULL;
         return store_lmdb_error(detail, rc, "begin a read transaction");
@@ -881,7 +877,7 @@ enum tpw_err store_meta_get(struct store *store, struct store_meta *out,
     }
     MDB_val key = store_val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
     MDB_val value;
-    int rc = mdb_get(txn, store->dbis[STORE_DB_META], &key, &value);
+    int rc = mdb_get(txn, store->shared->dbis[STORE_DB_META], &key, &value);
     if (rc == MDB_SUCCESS) {
         err = store_meta_decode(&value, out, detail);
     } else if (rc != MDB_NOTFOUND) {
@@ -934,7 +930,7 @@ static enum tpw_err store_load_pending(const struct store_load *load, const MDB_
     tpw_u128 id = bytes_be128_load(key->mv_data);
     MDB_val lookup = *key;
     MDB_val found;
-    int rc = mdb_get(load->txn, load->store->dbis[STORE_DB_TRANSFERS], &lookup, &found);
+    int rc = mdb_get(load->txn, load->store->shared->dbis[STORE_DB_TRANSFERS], &lookup, &found);
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
         return store_lmdb_error(detail, rc, "read a pending transfer");
     }
@@ -962,7 +958,7 @@ static enum tpw_err store_load_db(const struct store_load *load, enum store_db d
                                   store_load_fn each, struct tpw_error_detail *detail)
 {
     MDB_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(load->txn, load->store->dbis[db], &cursor);
+    int rc = mdb_cursor_open(load->txn, load->store->shared->dbis[db], &cursor);
     if (rc != MDB_SUCCESS) {
         return store_lmdb_error(detail, rc, "open a cursor");
     }
@@ -1072,10 +1068,11 @@ enum tpw_err store_reader_begin(struct store *store, struct store_reader **out,
     enum tpw_err err = store_read_begin(store, &reader->txn, detail);
     int rc = MDB_SUCCESS;
     if (err == TPW_OK) {
-        rc = mdb_cursor_open(reader->txn, store->dbis[STORE_DB_HISTORY], &reader->history);
+        rc = mdb_cursor_open(reader->txn, store->shared->dbis[STORE_DB_HISTORY], &reader->history);
     }
     if (err == TPW_OK && rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(reader->txn, store->dbis[STORE_DB_TRANSFERS], &reader->transfers);
+        rc = mdb_cursor_open(reader->txn, store->shared->dbis[STORE_DB_TRANSFERS],
+                             &reader->transfers);
     }
     if (err == TPW_OK && rc == MDB_SUCCESS) {
         rc = reader_bound(reader);
@@ -1129,7 +1126,7 @@ enum store_found store_transfer_get(struct store_reader *reader, tpw_u128 id,
     bytes_be128_store(key_bytes, id);
     MDB_val key = store_val(key_bytes, sizeof key_bytes);
     MDB_val value;
-    int rc = mdb_get(reader->txn, reader->store->dbis[STORE_DB_TRANSFERS], &key, &value);
+    int rc = mdb_get(reader->txn, reader->store->shared->dbis[STORE_DB_TRANSFERS], &key, &value);
     if (rc == MDB_NOTFOUND) {
         return STORE_FOUND_NONE;
     }

@@ -118,13 +118,13 @@ uint64_t ledger__window_events(const struct ledger__window *window)
            window->dirty_count;
 }
 
-uint32_t ledger__window_find(const struct ledger__window *window, tpw_u128 id)
+static uint32_t window_find(const struct ledger__window *window, tpw_u128 id)
 {
     return ledger__index_find(&window->transfer_index, id, window->transfers,
                               sizeof *window->transfers);
 }
 
-uint32_t ledger__window_failure_find(const struct ledger__window *window, tpw_u128 id)
+static uint32_t window_failure_find(const struct ledger__window *window, tpw_u128 id)
 {
     return ledger__index_find(&window->failure_index, id, window->failures,
                               sizeof *window->failures);
@@ -144,7 +144,7 @@ void ledger__account_dirty(struct ledger__state *state, uint32_t account_positio
 static bool window_lookup(const struct ledger__window *window, tpw_u128 id,
                           struct ledger__lookup *out)
 {
-    uint32_t position = ledger__window_find(window, id);
+    uint32_t position = window_find(window, id);
     if (position != LEDGER_INDEX_NONE) {
         out->found = LEDGER_FOUND_TRANSFER;
         out->position = position;
@@ -152,7 +152,7 @@ static bool window_lookup(const struct ledger__window *window, tpw_u128 id,
         out->meta = window->metas[position];
         return true;
     }
-    position = ledger__window_failure_find(window, id);
+    position = window_failure_find(window, id);
     if (position != LEDGER_INDEX_NONE) {
         out->found = LEDGER_FOUND_FAILURE;
         out->failure = window->failures[position];
