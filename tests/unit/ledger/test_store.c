@@ -1057,6 +1057,23 @@ static void test_corrupt_load(void **state)
     free(basic);
 }
 
+/* A reader reads the largest transfer id when it begins: a last key of the wrong size
+ * is damage, and the reader is refused. */
+static void test_corrupt_largest_id(void **state)
+{
+    struct fixture *fixture = *state;
+    store_close(fixture->store);
+    fixture->store = NULL;
+    uint8_t key[17];
+    memset(key, 0xff, sizeof key); /* sorts after every 16-byte id */
+    raw_put(fixture->dir, "transfers", key, sizeof key, "", 0);
+    fixture->store = open_store(fixture->dir, true);
+    struct tpw_error_detail detail = {0};
+    struct store_reader *reader = NULL;
+    assert_err(store_reader_begin(fixture->store, &reader, &detail), TPW_ERR_STORE_CORRUPT);
+    assert_null(reader);
+}
+
 /* store_transfer_get cannot report damage: it aborts, which a child process shows. */
 static void test_corrupt_lookup_aborts(void **state)
 {
@@ -1432,6 +1449,7 @@ int main(void)
         T(test_corrupt_records),
         T(test_corrupt_load),
         T(test_corrupt_lookup_aborts),
+        T(test_corrupt_largest_id),
         T(test_randomized),
     };
 #undef T
