@@ -1,6 +1,7 @@
 /*
- * The checkpoint store (store.h): checkpoints, every transfer by id, pinned failures,
- * the pending set and each account's history, in one LMDB environment.
+ * The checkpoint store (store.h): checkpoints, every transfer by id, pinned failures
+ * and the pending set, in one LMDB environment; each account's history is written and
+ * walked by store_history.c.
  *
  * Why LMDB: copy-on-write B+trees give one writer and any number of readers that never
  * block one another, each reader sees one committed snapshot, a commit is atomic and
@@ -11,19 +12,21 @@
  * records are copied whole; padding is never written.
  *
  *   value      bytes  layout
- *   meta          80  u32 format version (1), u32 zero, struct store_meta (72)
+ *   meta          80  u32 format version (2), u32 zero, struct store_meta (72)
  *   asset         16  u32 number, u8 exponent, code[9], 2 zero bytes
  *   account      128  struct ledger_account
  *   transfer     152  struct ledger_transfer (128), u64 expires_at, u64 resolved_at,
- *                     u8 state, 7 zero bytes
+ *                     u8 state, 7 zero bytes; 128 (the record alone) when the three
+ *                     are zero: a transfer that never was pending
  *   failure       16  u64 timestamp, u32 result, u32 zero
  *   pending        0  (the key is the value)
- *   history   24 × n  struct store_history_entry (u64 id_lo, u64 id_hi, u64 timestamp)
+ *   history   24 × n  struct store_history_entry (u64 id_lo, u64 id_hi, u64 timestamp);
+ *                     the same in `recent`
  *
  * LMDB hands out values at any alignment and records hold 128-bit fields, so values
  * are always memcpy'd into aligned structs before use.
  */
-#include "store.h"
+#include "store_lmdb.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -35,35 +38,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include <lmdb.h>
-
 #include "bytes.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
 
-#define STORE_FORMAT_VERSION 1u
+#define STORE_FORMAT_VERSION 2u
 /* Owner and group: the store holds every balance and transfer of the ledger. */
 #define STORE_DIR_MODE 0750
 #define STORE_FILE_MODE 0640
 #define STORE_PATH_MAX 4096
-
-/* Address space reserved for the map, not disk: the file is sparse and grows as pages
- * are written. 1 TiB holds billions of transfers; a 32-bit build gets 1 GiB. */
-#if SIZE_MAX > UINT32_MAX
-#define STORE_MAP_SIZE_BYTES ((size_t)1 << 40)
-#else
-#define STORE_MAP_SIZE_BYTES ((size_t)1 << 30)
-#endif
 
 #define STORE_META_KEY "checkpoint"
 #define STORE_META_BYTES (8 + sizeof(struct store_meta))
 #define STORE_ASSET_BYTES 16u
 #define STORE_ACCOUNT_BYTES sizeof(struct ledger_account)
 #define STORE_RECORD_BYTES sizeof(struct ledger_transfer)
-#define STORE_ID_KEY_BYTES 16u
-#define STORE_HISTORY_KEY_BYTES 24u
-#define STORE_ENTRY_BYTES sizeof(struct store_history_entry)
 
 _Static_assert(sizeof(struct store_meta) == 72, "store_meta has no padding");
 _Static_assert(sizeof(struct ledger_asset) == 16, "asset value matches the struct");
@@ -71,64 +61,9 @@ _Static_assert(offsetof(struct ledger_asset, exponent) == 4, "asset exponent at 
 _Static_assert(offsetof(struct ledger_asset, code) == 5, "asset code at 5");
 _Static_assert(offsetof(struct store_history_entry, timestamp) == 16, "entry timestamp at 16");
 
-enum store_db {
-    STORE_DB_META,
-    STORE_DB_ASSETS,
-    STORE_DB_ACCOUNTS,
-    STORE_DB_TRANSFERS,
-    STORE_DB_PENDING,
-    STORE_DB_HISTORY,
-    STORE_DB_COUNT,
-};
-
 static const char *const store_db_names[STORE_DB_COUNT] = {
-    "meta", "assets", "accounts", "transfers", "pending", "history",
+    "meta", "assets", "accounts", "transfers", "pending", "history", "recent",
 };
-
-enum store_order_kind { STORE_ORDER_TRANSFER = 0, STORE_ORDER_FAILURE = 1 };
-
-/* One item of a checkpoint in key order: which array and where. */
-struct store_order {
-    tpw_u128 id;
-    size_t index;
-    uint32_t kind; /* enum store_order_kind */
-};
-
-/* One LMDB environment per store directory per process, shared by its handles. */
-struct store_env {
-    struct store_env *next;
-    MDB_env *env;
-    MDB_dbi dbis[STORE_DB_COUNT];
-    dev_t dev;
-    ino_t ino;
-    unsigned users;
-    bool read_only; /* opened MDB_RDONLY: no handle of it may write */
-};
-
-struct store {
-    struct store_env *shared; /* the environment and its database handles */
-    bool read_only;
-    /* store_write's sort scratch, grown to the largest checkpoint seen, never shrunk. */
-    struct store_order *order;
-    size_t order_capacity;
-};
-
-struct store_reader {
-    tpw_u128 id_max; /* the largest id in the transfers database; 0 when it is empty */
-    struct store *store;
-    MDB_txn *txn;
-    MDB_cursor *history;
-    MDB_cursor *transfers;
-};
-
-/* LMDB's MDB_val is not const-qualified, but puts and gets only read through it. The
- * pointer is copied rather than cast so that no cast drops the qualifier. */
-static MDB_val store_val(const void *data, size_t size_bytes)
-{
-    MDB_val value = {.mv_size = size_bytes, .mv_data = NULL};
-    memcpy(&value.mv_data, &data, sizeof value.mv_data);
-    return value;
-}
 
 /* ------------------------------------------------------------------------------------
  * Errors
@@ -139,8 +74,7 @@ static bool store_rc_is_damage(int rc)
     return rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_INVALID;
 }
 
-/* `operation` completes "cannot …", e.g. "write transfers". */
-static enum tpw_err store_lmdb_error(struct tpw_error_detail *detail, int rc, const char *operation)
+enum tpw_err store__lmdb_error(struct tpw_error_detail *detail, int rc, const char *operation)
 {
     TPW_ASSERT(rc != MDB_SUCCESS);
     if (rc == MDB_MAP_FULL) {
@@ -157,8 +91,8 @@ static enum tpw_err store_lmdb_error(struct tpw_error_detail *detail, int rc, co
                          operation, mdb_strerror(rc));
 }
 
-static enum tpw_err store_corrupt(struct tpw_error_detail *detail, const char *db, size_t key_size,
-                                  size_t value_size)
+enum tpw_err store__corrupt(struct tpw_error_detail *detail, const char *db, size_t key_size,
+                            size_t value_size)
 {
     return tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
                          "damaged checkpoint store: \"%s\" holds a record with a %zu-byte key "
@@ -191,13 +125,17 @@ static enum tpw_err store_meta_decode(const MDB_val *value, struct store_meta *o
                                       struct tpw_error_detail *detail)
 {
     if (value->mv_size != STORE_META_BYTES) {
-        return store_corrupt(detail, "meta", sizeof STORE_META_KEY - 1, value->mv_size);
+        return store__corrupt(detail, "meta", sizeof STORE_META_KEY - 1, value->mv_size);
     }
     uint32_t version = bytes_le32_load(value->mv_data);
     if (version != STORE_FORMAT_VERSION) {
+        /* The store is derived data: an older one is rebuilt, not converted. */
         return tpw_error_set(detail, TPW_ERR_STORE_CORRUPT, 0,
-                             "the checkpoint store has format version %" PRIu32 " (expected %u)",
-                             version, STORE_FORMAT_VERSION);
+                             "the checkpoint store has format version %" PRIu32 " (expected %u)%s",
+                             version, STORE_FORMAT_VERSION,
+                             version < STORE_FORMAT_VERSION
+                                 ? "; delete DATA/index/ and reopen to rebuild it from the journal"
+                                 : "");
     }
     memcpy(out, (const uint8_t *)value->mv_data + 8, sizeof *out);
     return TPW_OK;
@@ -244,12 +182,24 @@ void store_failure_encode(const struct ledger__failure *failure, uint8_t out[STO
 }
 
 /* Decodes a `transfers` value stored under `id`; NONE when it is neither shape. */
+/* A transfer that never was pending: its meta is all zero and is not stored, which
+ * saves 24 of the 176 bytes most transfers cost in the B-tree. */
+static bool store_meta_is_plain(const struct ledger__transfer_meta *meta)
+{
+    return meta->state == LEDGER_PENDING_NONE && meta->expires_at == 0 && meta->resolved_at == 0;
+}
+
 static enum store_found store_record_decode(tpw_u128 id, const MDB_val *value,
                                             struct ledger_transfer *transfer,
                                             struct ledger__transfer_meta *meta,
                                             struct ledger__failure *failure)
 {
     const uint8_t *bytes = value->mv_data;
+    if (value->mv_size == STORE_RECORD_BYTES) {
+        memcpy(transfer, bytes, STORE_RECORD_BYTES);
+        *meta = (struct ledger__transfer_meta){.state = LEDGER_PENDING_NONE};
+        return transfer->id == id ? STORE_FOUND_TRANSFER : STORE_FOUND_NONE;
+    }
     if (value->mv_size == STORE_TRANSFER_BYTES) {
         memcpy(transfer, bytes, STORE_RECORD_BYTES);
         *meta = (struct ledger__transfer_meta){
@@ -315,14 +265,14 @@ static enum tpw_err store_env_create(struct store_env *shared, const char *dir,
     int rc = mdb_env_create(&shared->env);
     if (rc != MDB_SUCCESS) {
         shared->env = NULL;
-        return store_lmdb_error(detail, rc, "create the environment");
+        return store__lmdb_error(detail, rc, "create the environment");
     }
     rc = mdb_env_set_maxdbs(shared->env, STORE_DB_COUNT);
     if (rc == MDB_SUCCESS) {
         rc = mdb_env_set_mapsize(shared->env, STORE_MAP_SIZE_BYTES);
     }
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "configure the environment");
+        return store__lmdb_error(detail, rc, "configure the environment");
     }
     /* MDB_NOTLS: a read transaction belongs to its handle, not to the thread that began
      * it, so the ledger may hand a reader to another thread. */
@@ -332,7 +282,7 @@ static enum tpw_err store_env_create(struct store_env *shared, const char *dir,
         return tpw_error_set(detail, TPW_ERR_NOT_FOUND, 0, "no checkpoint store in \"%s\"", dir);
     }
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "open the environment");
+        return store__lmdb_error(detail, rc, "open the environment");
     }
     return TPW_OK;
 }
@@ -342,7 +292,7 @@ static enum tpw_err store_dbis_open(struct store_env *shared, struct tpw_error_d
     MDB_txn *txn = NULL;
     int rc = mdb_txn_begin(shared->env, NULL, shared->read_only ? MDB_RDONLY : 0u, &txn);
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "begin a transaction");
+        return store__lmdb_error(detail, rc, "begin a transaction");
     }
     unsigned flags = shared->read_only ? 0u : MDB_CREATE;
     for (size_t index = 0; index < STORE_DB_COUNT && rc == MDB_SUCCESS; index++) {
@@ -354,12 +304,12 @@ static enum tpw_err store_dbis_open(struct store_env *shared, struct tpw_error_d
             return tpw_error_set(detail, TPW_ERR_NOT_FOUND, 0,
                                  "the checkpoint store was never initialized");
         }
-        return store_lmdb_error(detail, rc, "open the databases");
+        return store__lmdb_error(detail, rc, "open the databases");
     }
     /* Committing (even a read transaction) keeps the handles for the environment. */
     rc = mdb_txn_commit(txn);
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "create the databases");
+        return store__lmdb_error(detail, rc, "create the databases");
     }
     return TPW_OK;
 }
@@ -507,7 +457,7 @@ static int store_order_compare(const void *a, const void *b)
 }
 
 /* Sorts unless already in order: ids usually arrive ascending, so one pass suffices. */
-static void store_order_sort(struct store_order *order, size_t count)
+void store__order_sort(struct store_order *order, size_t count)
 {
     for (size_t index = 1; index < count; index++) {
         if (store_order_compare(&order[index - 1], &order[index]) > 0) {
@@ -518,8 +468,8 @@ static void store_order_sort(struct store_order *order, size_t count)
     }
 }
 
-static enum tpw_err store_order_reserve(struct store *store, size_t count,
-                                        struct tpw_error_detail *detail)
+enum tpw_err store__order_reserve(struct store *store, size_t count,
+                                  struct tpw_error_detail *detail)
 {
     if (count <= store->order_capacity) {
         return TPW_OK;
@@ -548,11 +498,11 @@ static enum tpw_err store_write_assets(struct store *store, MDB_txn *txn,
         uint8_t value_bytes[STORE_ASSET_BYTES];
         bytes_be32_store(key_bytes, asset->number);
         store_asset_encode(asset, value_bytes);
-        MDB_val key = store_val(key_bytes, sizeof key_bytes);
-        MDB_val value = store_val(value_bytes, sizeof value_bytes);
+        MDB_val key = store__val(key_bytes, sizeof key_bytes);
+        MDB_val value = store__val(value_bytes, sizeof value_bytes);
         int rc = mdb_put(txn, store->shared->dbis[STORE_DB_ASSETS], &key, &value, 0);
         if (rc != MDB_SUCCESS) {
-            return store_lmdb_error(detail, rc, "write assets");
+            return store__lmdb_error(detail, rc, "write assets");
         }
     }
     return TPW_OK;
@@ -565,7 +515,7 @@ static enum tpw_err store_write_accounts(struct store *store, MDB_txn *txn,
                                          struct tpw_error_detail *detail)
 {
     size_t count = checkpoint->account_count;
-    enum tpw_err err = store_order_reserve(store, count, detail);
+    enum tpw_err err = store__order_reserve(store, count, detail);
     if (err != TPW_OK) {
         return err;
     }
@@ -573,64 +523,16 @@ static enum tpw_err store_write_accounts(struct store *store, MDB_txn *txn,
         store->order[index] =
             (struct store_order){.id = checkpoint->accounts[index].timestamp, .index = index};
     }
-    store_order_sort(store->order, count);
+    store__order_sort(store->order, count);
     for (size_t index = 0; index < count; index++) {
         const struct ledger_account *account = &checkpoint->accounts[store->order[index].index];
         uint8_t key_bytes[8];
         bytes_be64_store(key_bytes, account->timestamp);
-        MDB_val key = store_val(key_bytes, sizeof key_bytes);
-        MDB_val value = store_val(account, STORE_ACCOUNT_BYTES);
+        MDB_val key = store__val(key_bytes, sizeof key_bytes);
+        MDB_val value = store__val(account, STORE_ACCOUNT_BYTES);
         int rc = mdb_put(txn, store->shared->dbis[STORE_DB_ACCOUNTS], &key, &value, 0);
         if (rc != MDB_SUCCESS) {
-            return store_lmdb_error(detail, rc, "write accounts");
-        }
-    }
-    return TPW_OK;
-}
-
-/* The chunk's entries are in timestamp order, as walks assume (one pass: cheap next to
- * the write). */
-static bool store_entries_ascending(const struct store_history *history)
-{
-    for (uint32_t index = 1; index < history->count; index++) {
-        if (history->entries[index - 1].timestamp > history->entries[index].timestamp) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Histories sorted by account so that the B-tree is walked in order. */
-static enum tpw_err store_write_histories(struct store *store, MDB_txn *txn,
-                                          const struct store_checkpoint *checkpoint,
-                                          struct tpw_error_detail *detail)
-{
-    size_t count = checkpoint->history_count;
-    enum tpw_err err = store_order_reserve(store, count, detail);
-    if (err != TPW_OK) {
-        return err;
-    }
-    for (size_t index = 0; index < count; index++) {
-        store->order[index] = (struct store_order){
-            .id = checkpoint->histories[index].account_id,
-            .index = index,
-        };
-    }
-    store_order_sort(store->order, count);
-    for (size_t index = 0; index < count; index++) {
-        const struct store_history *history = &checkpoint->histories[store->order[index].index];
-        if (history->count == 0) {
-            continue;
-        }
-        TPW_ASSERT(store_entries_ascending(history));
-        uint8_t key_bytes[STORE_HISTORY_KEY_BYTES];
-        bytes_be128_store(key_bytes, history->account_id);
-        bytes_be64_store(key_bytes + 16, history->entries[0].timestamp);
-        MDB_val key = store_val(key_bytes, sizeof key_bytes);
-        MDB_val value = store_val(history->entries, (size_t)history->count * STORE_ENTRY_BYTES);
-        int rc = mdb_put(txn, store->shared->dbis[STORE_DB_HISTORY], &key, &value, 0);
-        if (rc != MDB_SUCCESS) {
-            return store_lmdb_error(detail, rc, "write histories");
+            return store__lmdb_error(detail, rc, "write accounts");
         }
     }
     return TPW_OK;
@@ -646,7 +548,7 @@ static enum tpw_err store_order_records(struct store *store,
     if (__builtin_add_overflow(transfers, checkpoint->failure_count, &total)) {
         return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "checkpoint too large");
     }
-    enum tpw_err err = store_order_reserve(store, total, detail);
+    enum tpw_err err = store__order_reserve(store, total, detail);
     if (err != TPW_OK) {
         return err;
     }
@@ -664,7 +566,7 @@ static enum tpw_err store_order_records(struct store *store,
             .kind = STORE_ORDER_FAILURE,
         };
     }
-    store_order_sort(store->order, total);
+    store__order_sort(store->order, total);
     *count = total;
     return TPW_OK;
 }
@@ -679,7 +581,7 @@ static int store_pending_update(struct store *store, MDB_txn *txn, MDB_val *key,
     }
     if (state == LEDGER_PENDING_PENDING) {
         static const uint8_t empty = 0;
-        MDB_val value = store_val(&empty, 0);
+        MDB_val value = store__val(&empty, 0);
         return mdb_put(txn, store->shared->dbis[STORE_DB_PENDING], key, &value, 0);
     }
     int rc = mdb_del(txn, store->shared->dbis[STORE_DB_PENDING], key, NULL);
@@ -715,13 +617,17 @@ static int store_put_record(struct store *store, MDB_txn *txn, MDB_cursor *curso
     uint8_t key_bytes[STORE_ID_KEY_BYTES];
     uint8_t value_bytes[STORE_TRANSFER_BYTES];
     bytes_be128_store(key_bytes, item->id);
-    MDB_val key = store_val(key_bytes, sizeof key_bytes);
-    MDB_val value = store_val(value_bytes, STORE_FAILURE_BYTES);
+    MDB_val key = store__val(key_bytes, sizeof key_bytes);
+    MDB_val value = store__val(value_bytes, STORE_FAILURE_BYTES);
     const struct ledger__transfer_meta *meta = NULL;
     if (item->kind == STORE_ORDER_TRANSFER) {
         meta = &checkpoint->metas[item->index];
-        store_transfer_encode(&checkpoint->transfers[item->index], meta, value_bytes);
-        value.mv_size = STORE_TRANSFER_BYTES;
+        if (store_meta_is_plain(meta)) {
+            value = store__val(&checkpoint->transfers[item->index], STORE_RECORD_BYTES);
+        } else {
+            store_transfer_encode(&checkpoint->transfers[item->index], meta, value_bytes);
+            value.mv_size = STORE_TRANSFER_BYTES;
+        }
     } else {
         store_failure_encode(&checkpoint->failures[item->index], value_bytes);
     }
@@ -752,7 +658,7 @@ static enum tpw_err store_write_records(struct store *store, MDB_txn *txn,
     MDB_cursor *cursor = NULL;
     int rc = mdb_cursor_open(txn, store->shared->dbis[STORE_DB_TRANSFERS], &cursor);
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "open a cursor on transfers");
+        return store__lmdb_error(detail, rc, "open a cursor on transfers");
     }
     tpw_u128 last = 0;
     bool have_last = false;
@@ -763,7 +669,7 @@ static enum tpw_err store_write_records(struct store *store, MDB_txn *txn,
     }
     mdb_cursor_close(cursor);
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "write transfers");
+        return store__lmdb_error(detail, rc, "write transfers");
     }
     return TPW_OK;
 }
@@ -773,11 +679,11 @@ static enum tpw_err store_write_meta(struct store *store, MDB_txn *txn,
 {
     uint8_t value_bytes[STORE_META_BYTES];
     store_meta_encode(meta, value_bytes);
-    MDB_val key = store_val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
-    MDB_val value = store_val(value_bytes, sizeof value_bytes);
+    MDB_val key = store__val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
+    MDB_val value = store__val(value_bytes, sizeof value_bytes);
     int rc = mdb_put(txn, store->shared->dbis[STORE_DB_META], &key, &value, 0);
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "write the checkpoint meta");
+        return store__lmdb_error(detail, rc, "write the checkpoint meta");
     }
     return TPW_OK;
 }
@@ -822,14 +728,14 @@ enum tpw_err store_write(struct store *store, const struct store_checkpoint *che
     MDB_txn *txn = NULL;
     int rc = mdb_txn_begin(store->shared->env, NULL, 0, &txn);
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "begin a checkpoint");
+        return store__lmdb_error(detail, rc, "begin a checkpoint");
     }
     enum tpw_err err = store_write_assets(store, txn, checkpoint, detail);
     if (err == TPW_OK) {
         err = store_write_accounts(store, txn, checkpoint, detail);
     }
     if (err == TPW_OK) {
-        err = store_write_histories(store, txn, checkpoint, detail);
+        err = store__history_write(store, txn, checkpoint, detail);
     }
     if (err == TPW_OK) {
         err = store_write_records(store, txn, checkpoint, detail);
@@ -843,7 +749,7 @@ enum tpw_err store_write(struct store *store, const struct store_checkpoint *che
     }
     rc = mdb_txn_commit(txn); /* frees the transaction whatever the outcome */
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "commit a checkpoint");
+        return store__lmdb_error(detail, rc, "commit a checkpoint");
     }
     return TPW_OK;
 }
@@ -858,7 +764,7 @@ static enum tpw_err store_read_begin(struct store *store, MDB_txn **txn,
     int rc = mdb_txn_begin(store->shared->env, NULL, MDB_RDONLY, txn);
     if (rc != MDB_SUCCESS) {
         *txn = NULL;
-        return store_lmdb_error(detail, rc, "begin a read transaction");
+        return store__lmdb_error(detail, rc, "begin a read transaction");
     }
     return TPW_OK;
 }
@@ -875,13 +781,13 @@ enum tpw_err store_meta_get(struct store *store, struct store_meta *out,
     if (err != TPW_OK) {
         return err;
     }
-    MDB_val key = store_val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
+    MDB_val key = store__val(STORE_META_KEY, sizeof STORE_META_KEY - 1);
     MDB_val value;
     int rc = mdb_get(txn, store->shared->dbis[STORE_DB_META], &key, &value);
     if (rc == MDB_SUCCESS) {
         err = store_meta_decode(&value, out, detail);
     } else if (rc != MDB_NOTFOUND) {
-        err = store_lmdb_error(detail, rc, "read the checkpoint meta");
+        err = store__lmdb_error(detail, rc, "read the checkpoint meta");
     }
     mdb_txn_abort(txn);
     return err;
@@ -902,7 +808,7 @@ static enum tpw_err store_load_asset(const struct store_load *load, const MDB_va
 {
     struct ledger_asset asset;
     if (!store_asset_decode(key, value, &asset)) {
-        return store_corrupt(detail, "assets", key->mv_size, value->mv_size);
+        return store__corrupt(detail, "assets", key->mv_size, value->mv_size);
     }
     return load->on_asset != NULL ? load->on_asset(load->ctx, &asset) : TPW_OK;
 }
@@ -911,12 +817,12 @@ static enum tpw_err store_load_account(const struct store_load *load, const MDB_
                                        const MDB_val *value, struct tpw_error_detail *detail)
 {
     if (key->mv_size != 8 || value->mv_size != STORE_ACCOUNT_BYTES) {
-        return store_corrupt(detail, "accounts", key->mv_size, value->mv_size);
+        return store__corrupt(detail, "accounts", key->mv_size, value->mv_size);
     }
     struct ledger_account account;
     memcpy(&account, value->mv_data, sizeof account);
     if (account.timestamp != bytes_be64_load(key->mv_data)) {
-        return store_corrupt(detail, "accounts", key->mv_size, value->mv_size);
+        return store__corrupt(detail, "accounts", key->mv_size, value->mv_size);
     }
     return load->on_account != NULL ? load->on_account(load->ctx, &account) : TPW_OK;
 }
@@ -925,14 +831,14 @@ static enum tpw_err store_load_pending(const struct store_load *load, const MDB_
                                        const MDB_val *value, struct tpw_error_detail *detail)
 {
     if (key->mv_size != STORE_ID_KEY_BYTES) {
-        return store_corrupt(detail, "pending", key->mv_size, value->mv_size);
+        return store__corrupt(detail, "pending", key->mv_size, value->mv_size);
     }
     tpw_u128 id = bytes_be128_load(key->mv_data);
     MDB_val lookup = *key;
     MDB_val found;
     int rc = mdb_get(load->txn, load->store->shared->dbis[STORE_DB_TRANSFERS], &lookup, &found);
     if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        return store_lmdb_error(detail, rc, "read a pending transfer");
+        return store__lmdb_error(detail, rc, "read a pending transfer");
     }
     struct ledger_transfer transfer;
     struct ledger__transfer_meta meta;
@@ -960,7 +866,7 @@ static enum tpw_err store_load_db(const struct store_load *load, enum store_db d
     MDB_cursor *cursor = NULL;
     int rc = mdb_cursor_open(load->txn, load->store->shared->dbis[db], &cursor);
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "open a cursor");
+        return store__lmdb_error(detail, rc, "open a cursor");
     }
     enum tpw_err err = TPW_OK;
     MDB_val key;
@@ -974,7 +880,7 @@ static enum tpw_err store_load_db(const struct store_load *load, enum store_db d
     }
     mdb_cursor_close(cursor);
     if (err == TPW_OK && rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        err = store_lmdb_error(detail, rc, "load the hot state");
+        err = store__lmdb_error(detail, rc, "load the hot state");
     }
     return err;
 }
@@ -1024,6 +930,9 @@ void store_reader_end(struct store_reader *reader)
     if (reader->transfers != NULL) {
         mdb_cursor_close(reader->transfers);
     }
+    if (reader->recent != NULL) {
+        mdb_cursor_close(reader->recent);
+    }
     if (reader->txn != NULL) {
         mdb_txn_abort(reader->txn);
     }
@@ -1053,6 +962,26 @@ static int reader_bound(struct store_reader *reader)
     return rc;
 }
 
+/* Opens the reader's cursors and reads what it keeps of the snapshot. */
+static int reader_cursors_open(struct store_reader *reader)
+{
+    const MDB_dbi *dbis = reader->store->shared->dbis;
+    int rc = mdb_cursor_open(reader->txn, dbis[STORE_DB_HISTORY], &reader->history);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_open(reader->txn, dbis[STORE_DB_TRANSFERS], &reader->transfers);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_open(reader->txn, dbis[STORE_DB_RECENT], &reader->recent);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = reader_bound(reader);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = store__recent_scan(reader);
+    }
+    return rc;
+}
+
 enum tpw_err store_reader_begin(struct store *store, struct store_reader **out,
                                 struct tpw_error_detail *detail)
 {
@@ -1066,19 +995,11 @@ enum tpw_err store_reader_begin(struct store *store, struct store_reader **out,
     }
     reader->store = store;
     enum tpw_err err = store_read_begin(store, &reader->txn, detail);
-    int rc = MDB_SUCCESS;
     if (err == TPW_OK) {
-        rc = mdb_cursor_open(reader->txn, store->shared->dbis[STORE_DB_HISTORY], &reader->history);
-    }
-    if (err == TPW_OK && rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(reader->txn, store->shared->dbis[STORE_DB_TRANSFERS],
-                             &reader->transfers);
-    }
-    if (err == TPW_OK && rc == MDB_SUCCESS) {
-        rc = reader_bound(reader);
-    }
-    if (err == TPW_OK && rc != MDB_SUCCESS) {
-        err = store_lmdb_error(detail, rc, "open a reader's cursors");
+        int rc = reader_cursors_open(reader);
+        if (rc != MDB_SUCCESS) {
+            err = store__lmdb_error(detail, rc, "open a reader's cursors");
+        }
     }
     if (err != TPW_OK) {
         store_reader_end(reader);
@@ -1104,10 +1025,16 @@ enum tpw_err store_reader_refresh(struct store_reader *reader, struct tpw_error_
         rc = mdb_cursor_renew(reader->txn, reader->transfers);
     }
     if (rc == MDB_SUCCESS) {
+        rc = mdb_cursor_renew(reader->txn, reader->recent);
+    }
+    if (rc == MDB_SUCCESS) {
         rc = reader_bound(reader);
     }
+    if (rc == MDB_SUCCESS) {
+        rc = store__recent_scan(reader);
+    }
     if (rc != MDB_SUCCESS) {
-        return store_lmdb_error(detail, rc, "refresh a reader");
+        return store__lmdb_error(detail, rc, "refresh a reader");
     }
     return TPW_OK;
 }
@@ -1124,7 +1051,7 @@ enum store_found store_transfer_get(struct store_reader *reader, tpw_u128 id,
     }
     uint8_t key_bytes[STORE_ID_KEY_BYTES];
     bytes_be128_store(key_bytes, id);
-    MDB_val key = store_val(key_bytes, sizeof key_bytes);
+    MDB_val key = store__val(key_bytes, sizeof key_bytes);
     MDB_val value;
     int rc = mdb_get(reader->txn, reader->store->shared->dbis[STORE_DB_TRANSFERS], &key, &value);
     if (rc == MDB_NOTFOUND) {
@@ -1138,184 +1065,6 @@ enum store_found store_transfer_get(struct store_reader *reader, tpw_u128 id,
         store_die("damaged record", id, MDB_SUCCESS);
     }
     return found;
-}
-
-/* ------------------------------------------------------------------------------------
- * History walks
- * ------------------------------------------------------------------------------------ */
-
-struct store_walk {
-    uint8_t prefix[STORE_ID_KEY_BYTES]; /* the account id, big-endian */
-    /* Keys to seek: (account, after_timestamp + 1) and (account, before_timestamp, or
-     * the largest timestamp when unbounded). */
-    uint8_t seek_after[STORE_HISTORY_KEY_BYTES];
-    uint8_t seek_before[STORE_HISTORY_KEY_BYTES];
-    uint64_t after_timestamp;
-    uint64_t before_timestamp; /* 0 = no upper bound */
-    store_history_fn visit;
-    void *ctx;
-};
-
-static bool store_walk_owns(const struct store_walk *walk, const MDB_val *key)
-{
-    return key->mv_size == STORE_HISTORY_KEY_BYTES &&
-           memcmp(key->mv_data, walk->prefix, sizeof walk->prefix) == 0;
-}
-
-static int store_walk_seek(MDB_cursor *cursor, const uint8_t *seek, MDB_val *key, MDB_val *value)
-{
-    *key = store_val(seek, STORE_HISTORY_KEY_BYTES);
-    return mdb_cursor_get(cursor, key, value, MDB_SET_RANGE);
-}
-
-/* Ascending start: the account's last chunk beginning at or before after_timestamp
- * (it may hold later entries), else its first chunk beginning after it. */
-static int store_walk_first(MDB_cursor *cursor, const struct store_walk *walk, MDB_val *key,
-                            MDB_val *value)
-{
-    int rc = store_walk_seek(cursor, walk->seek_after, key, value);
-    if (rc == MDB_NOTFOUND) {
-        rc = mdb_cursor_get(cursor, key, value, MDB_LAST);
-        if (rc == MDB_SUCCESS && !store_walk_owns(walk, key)) {
-            rc = MDB_NOTFOUND;
-        }
-        return rc;
-    }
-    if (rc != MDB_SUCCESS) {
-        return rc;
-    }
-    rc = mdb_cursor_get(cursor, key, value, MDB_PREV);
-    if (rc == MDB_SUCCESS && store_walk_owns(walk, key)) {
-        return MDB_SUCCESS;
-    }
-    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        return rc;
-    }
-    rc = store_walk_seek(cursor, walk->seek_after, key, value);
-    if (rc == MDB_SUCCESS && !store_walk_owns(walk, key)) {
-        rc = MDB_NOTFOUND;
-    }
-    return rc;
-}
-
-/* Descending start: the account's last chunk beginning before before_timestamp (any
- * chunk when it is 0). */
-static int store_walk_last(MDB_cursor *cursor, const struct store_walk *walk, MDB_val *key,
-                           MDB_val *value)
-{
-    bool unbounded = walk->before_timestamp == 0;
-    int rc = store_walk_seek(cursor, walk->seek_before, key, value);
-    if (rc == MDB_SUCCESS && unbounded && store_walk_owns(walk, key) &&
-        bytes_be64_load((const uint8_t *)key->mv_data + STORE_ID_KEY_BYTES) == UINT64_MAX) {
-        return MDB_SUCCESS; /* a chunk starting at the largest timestamp: it is the last */
-    }
-    if (rc == MDB_NOTFOUND) {
-        rc = mdb_cursor_get(cursor, key, value, MDB_LAST);
-    } else if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_get(cursor, key, value, MDB_PREV);
-    }
-    if (rc == MDB_SUCCESS && !store_walk_owns(walk, key)) {
-        rc = MDB_NOTFOUND;
-    }
-    return rc;
-}
-
-static void store_entry_get(const MDB_val *value, size_t index, struct store_history_entry *out)
-{
-    memcpy(out, (const uint8_t *)value->mv_data + index * STORE_ENTRY_BYTES, sizeof *out);
-}
-
-/* Visits one chunk's entries in the walk's window; false once the walk is over. */
-static bool store_chunk_up(const struct store_walk *walk, const MDB_val *value)
-{
-    size_t count = value->mv_size / STORE_ENTRY_BYTES;
-    for (size_t index = 0; index < count; index++) {
-        struct store_history_entry entry;
-        store_entry_get(value, index, &entry);
-        if (entry.timestamp <= walk->after_timestamp) {
-            continue;
-        }
-        if (walk->before_timestamp != 0 && entry.timestamp >= walk->before_timestamp) {
-            return false;
-        }
-        if (!walk->visit(walk->ctx, &entry)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool store_chunk_down(const struct store_walk *walk, const MDB_val *value)
-{
-    size_t count = value->mv_size / STORE_ENTRY_BYTES;
-    for (size_t index = count; index > 0; index--) {
-        struct store_history_entry entry;
-        store_entry_get(value, index - 1, &entry);
-        if (walk->before_timestamp != 0 && entry.timestamp >= walk->before_timestamp) {
-            continue;
-        }
-        if (entry.timestamp <= walk->after_timestamp) {
-            return false;
-        }
-        if (!walk->visit(walk->ctx, &entry)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static enum tpw_err store_walk_run(MDB_cursor *cursor, const struct store_walk *walk,
-                                   bool descending, struct tpw_error_detail *detail)
-{
-    MDB_val key;
-    MDB_val value;
-    int rc = descending ? store_walk_last(cursor, walk, &key, &value)
-                        : store_walk_first(cursor, walk, &key, &value);
-    while (rc == MDB_SUCCESS) {
-        if (value.mv_size == 0 || value.mv_size % STORE_ENTRY_BYTES != 0) {
-            return store_corrupt(detail, "history", key.mv_size, value.mv_size);
-        }
-        bool more = descending ? store_chunk_down(walk, &value) : store_chunk_up(walk, &value);
-        if (!more) {
-            return TPW_OK;
-        }
-        rc = mdb_cursor_get(cursor, &key, &value, descending ? MDB_PREV : MDB_NEXT);
-        if (rc == MDB_SUCCESS && !store_walk_owns(walk, &key)) {
-            rc = MDB_NOTFOUND;
-        }
-    }
-    if (rc != MDB_NOTFOUND) {
-        return store_lmdb_error(detail, rc, "walk a history");
-    }
-    return TPW_OK;
-}
-
-enum tpw_err store_history_walk(struct store_reader *reader, tpw_u128 account_id,
-                                uint64_t after_timestamp, uint64_t before_timestamp,
-                                bool descending, store_history_fn visit, void *ctx,
-                                struct tpw_error_detail *detail)
-{
-    if (reader == NULL || visit == NULL) {
-        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "invalid history walk");
-    }
-    bool empty_window = after_timestamp == UINT64_MAX ||
-                        (before_timestamp != 0 && before_timestamp <= after_timestamp + 1);
-    if (empty_window) {
-        return TPW_OK;
-    }
-    struct store_walk walk = {
-        .after_timestamp = after_timestamp,
-        .before_timestamp = before_timestamp,
-        .visit = visit,
-        .ctx = ctx,
-    };
-    bytes_be128_store(walk.prefix, account_id);
-    memcpy(walk.seek_after, walk.prefix, sizeof walk.prefix);
-    bytes_be64_store(walk.seek_after + STORE_ID_KEY_BYTES, after_timestamp + 1);
-    memcpy(walk.seek_before, walk.prefix, sizeof walk.prefix);
-    bytes_be64_store(walk.seek_before + STORE_ID_KEY_BYTES,
-                     before_timestamp == 0 ? UINT64_MAX : before_timestamp);
-    return store_walk_run(reader->history, &walk, descending, detail);
 }
 
 /* ------------------------------------------------------------------------------------
@@ -1333,7 +1082,7 @@ enum tpw_err store_each_transfer(struct store_reader *reader, store_each_fn visi
     int rc = mdb_cursor_get(reader->transfers, &key, &value, MDB_FIRST);
     while (rc == MDB_SUCCESS) {
         if (key.mv_size != STORE_ID_KEY_BYTES) {
-            return store_corrupt(detail, "transfers", key.mv_size, value.mv_size);
+            return store__corrupt(detail, "transfers", key.mv_size, value.mv_size);
         }
         tpw_u128 id = bytes_be128_load(key.mv_data);
         struct ledger_transfer transfer;
@@ -1341,7 +1090,7 @@ enum tpw_err store_each_transfer(struct store_reader *reader, store_each_fn visi
         struct ledger__failure failure;
         enum store_found found = store_record_decode(id, &value, &transfer, &meta, &failure);
         if (found == STORE_FOUND_NONE) {
-            return store_corrupt(detail, "transfers", key.mv_size, value.mv_size);
+            return store__corrupt(detail, "transfers", key.mv_size, value.mv_size);
         }
         bool more = found == STORE_FOUND_TRANSFER ? visit(ctx, id, &transfer, &meta, NULL)
                                                   : visit(ctx, id, NULL, NULL, &failure);
@@ -1351,7 +1100,7 @@ enum tpw_err store_each_transfer(struct store_reader *reader, store_each_fn visi
         rc = mdb_cursor_get(reader->transfers, &key, &value, MDB_NEXT);
     }
     if (rc != MDB_NOTFOUND) {
-        return store_lmdb_error(detail, rc, "walk the transfers");
+        return store__lmdb_error(detail, rc, "walk the transfers");
     }
     return TPW_OK;
 }

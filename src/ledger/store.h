@@ -20,7 +20,9 @@
  *   transfers  id (u128 BE) → 152-byte transfer (record + meta) or 16-byte failure
  *   pending    id (u128 BE) → empty: transfers whose state is still PENDING
  *   history    account id (u128 BE) ++ first timestamp (u64 BE) → entries, ascending
- * Value layouts are tabled at the top of store.c.
+ *   recent     checkpoint sequence (u64 BE) ++ account id (u128 BE) → entries, ascending
+ * Value layouts are tabled at the top of store.c; the two history levels are described
+ * in store_history.c.
  */
 #ifndef LEDGER_STORE_H
 #define LEDGER_STORE_H
@@ -50,6 +52,10 @@ struct store_history_entry {
     uint64_t timestamp;
 };
 _Static_assert(sizeof(struct store_history_entry) == 24, "history entry is 24 bytes");
+
+/* Each checkpoint appends its histories to `recent` as one window; the checkpoint
+ * that makes this many windows merges them into `history` (store_history.c). */
+#define STORE_RECENT_WINDOWS 8u
 
 /* The new history of one account since the previous checkpoint, in timestamp order.
  * Every entry is later than any entry of that account already stored. */

@@ -663,6 +663,48 @@ static void check_basic(struct store *store, const struct basic *basic)
     store_reader_end(reader);
 }
 
+/* Reads database `db` raw, with the store closed: its number of records, and the size
+ * of the value under `key` (SIZE_MAX when there is none). */
+static size_t raw_read(const char *dir, const char *db, const void *key, size_t key_size,
+                       size_t *value_size)
+{
+    MDB_env *env = NULL;
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0640), 0);
+    MDB_txn *txn = NULL;
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    MDB_dbi dbi;
+    assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+    MDB_stat stat;
+    assert_int_equal(mdb_stat(txn, dbi, &stat), 0);
+    if (value_size != NULL) {
+        MDB_val k = {.mv_size = key_size, .mv_data = (void *)(uintptr_t)key};
+        MDB_val v;
+        *value_size = mdb_get(txn, dbi, &k, &v) == MDB_SUCCESS ? v.mv_size : SIZE_MAX;
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return stat.ms_entries;
+}
+
+static size_t raw_count(const char *dir, const char *db)
+{
+    return raw_read(dir, db, NULL, 0, NULL);
+}
+
+/* The size of the value stored under transfer id `id`. */
+static size_t raw_transfer_size(const char *dir, tpw_u128 id)
+{
+    uint8_t key[16];
+    for (size_t index = 0; index < 16; index++) {
+        key[index] = (uint8_t)(id >> (8 * (15 - index)));
+    }
+    size_t size = 0;
+    (void)raw_read(dir, "transfers", key, sizeof key, &size);
+    return size;
+}
+
 static void test_checkpoint_round_trip(void **state)
 {
     struct fixture *fixture = *state;
@@ -677,6 +719,14 @@ static void test_checkpoint_round_trip(void **state)
     check_basic(fixture->store, basic);
     reopen(fixture, true);
     check_basic(fixture->store, basic);
+
+    /* A transfer that never was pending is stored as its 128-byte record alone. */
+    store_close(fixture->store);
+    fixture->store = NULL;
+    assert_int_equal(raw_transfer_size(fixture->dir, 40), sizeof(struct ledger_transfer));
+    assert_int_equal(raw_transfer_size(fixture->dir, HIGH(50)), STORE_TRANSFER_BYTES);
+    assert_int_equal(raw_transfer_size(fixture->dir, 10), STORE_TRANSFER_BYTES); /* voided */
+    assert_int_equal(raw_transfer_size(fixture->dir, 35), STORE_FAILURE_BYTES);
     free(basic);
 }
 
@@ -760,16 +810,21 @@ static void test_resolve_pending_and_lower_ids(void **state)
     free(basic);
 }
 
+/* Checkpoints for test_history_chunks: two merges, then three windows left in `recent`,
+ * so the account has two chunks in `history` and three windows after them. */
+#define CHUNKS (2 * STORE_RECENT_WINDOWS + 3)
+
 /* One account's history over several checkpoints, with neighbours on both sides in key
- * order, walked with every pair of interesting bounds. */
+ * order, walked with every pair of interesting bounds: inside chunks, at the edges of
+ * windows and of merged chunks, and across the two levels. */
 static void test_history_chunks(void **state)
 {
     struct fixture *fixture = *state;
     const tpw_u128 account = HIGH(500);
     const tpw_u128 neighbours[2] = {HIGH(499), HIGH(501)};
-    struct store_history_entry model[12];
+    struct store_history_entry model[CHUNKS * 3];
     size_t model_count = 0;
-    for (uint64_t chunk = 0; chunk < 4; chunk++) {
+    for (uint64_t chunk = 0; chunk < CHUNKS; chunk++) {
         struct store_history_entry entries[3];
         struct store_history_entry other[2][1];
         for (uint64_t index = 0; index < 3; index++) {
@@ -785,14 +840,17 @@ static void test_history_chunks(void **state)
             .meta.sequence = chunk + 1, .histories = histories, .history_count = 3};
         write_checkpoint(fixture->store, &checkpoint);
     }
-    static const uint64_t offsets[] = {0, 1, 10, 19, 20, 21, 99, 100, 101, 120, 221, 320, 321, 999};
+    _Static_assert(STORE_RECENT_WINDOWS == 8, "the offsets below assume merges of 8");
+    static const uint64_t offsets[] = {0,    1,    10,   19,   20,   21,   99,   100,
+                                       101,  120,  221,  799,  800,  801,  820,  821,
+                                       1599, 1600, 1601, 1700, 1721, 1800, 1821, 9999};
     struct store_reader *reader = reader_begin(fixture->store);
     struct walked walked = {0};
     for (size_t a = 0; a < COUNT(offsets); a++) {
         for (size_t b = 0; b <= COUNT(offsets); b++) {
             uint64_t after = offsets[a] == 0 ? 0 : T0 + offsets[a] - 1;
             uint64_t before = b == COUNT(offsets) ? 0 : T0 + offsets[b];
-            for (size_t limit = 1; limit <= 13; limit += 3) {
+            for (size_t limit = 1; limit <= 58; limit += 19) {
                 check_walk(reader, account, model, model_count, after, before, false, limit,
                            &walked);
                 check_walk(reader, account, model, model_count, after, before, true, limit,
@@ -807,6 +865,10 @@ static void test_history_chunks(void **state)
     check_walk(reader, HIGH(502), NULL, 0, 0, 0, false, SIZE_MAX, &walked);
     free(walked.entries);
     store_reader_end(reader);
+    store_close(fixture->store);
+    fixture->store = NULL;
+    assert_int_equal(raw_count(fixture->dir, "history"), 2 * 3); /* two merges × 3 accounts */
+    assert_int_equal(raw_count(fixture->dir, "recent"), 3 * 3);  /* three windows × 3 */
 }
 
 static void test_reader_snapshots(void **state)
@@ -976,13 +1038,22 @@ static void test_corrupt_meta(void **state)
     write_checkpoint(fixture->store, &checkpoint);
     store_close(fixture->store);
     fixture->store = NULL;
-    uint8_t value[80] = {2}; /* format version 2 */
+    uint8_t value[80] = {3}; /* format version 3: from the future */
     raw_put(fixture->dir, "meta", "checkpoint", 10, value, sizeof value);
     fixture->store = open_store(fixture->dir, false);
     struct store_meta meta;
     struct tpw_error_detail detail = {0};
     assert_err(store_meta_get(fixture->store, &meta, &detail), TPW_ERR_STORE_CORRUPT);
-    assert_non_null(strstr(detail.message, "version 2"));
+    assert_non_null(strstr(detail.message, "version 3"));
+
+    store_close(fixture->store);
+    fixture->store = NULL;
+    value[0] = 1; /* version 1 kept every history in one database: rebuild, not read */
+    raw_put(fixture->dir, "meta", "checkpoint", 10, value, sizeof value);
+    fixture->store = open_store(fixture->dir, false);
+    assert_err(store_meta_get(fixture->store, &meta, &detail), TPW_ERR_STORE_CORRUPT);
+    assert_non_null(strstr(detail.message, "version 1"));
+    assert_non_null(strstr(detail.message, "rebuild"));
 
     store_close(fixture->store);
     fixture->store = NULL;
@@ -1005,8 +1076,12 @@ static void test_corrupt_records(void **state)
     uint8_t value[32] = {0};
     id_key(key, 12); /* a 17-byte value is neither a transfer nor a failure */
     raw_put(fixture->dir, "transfers", key, 16, value, 17);
-    id_key(key, HIGH(1)); /* a 25-byte history chunk */
-    memset(key + 16, 0xff, 8);
+    memset(key, 0, 8); /* a 25-byte chunk in a second window, after sequence 9's */
+    key[7] = 10;
+    id_key(key + 8, HIGH(1));
+    raw_put(fixture->dir, "recent", key, 24, value, 25);
+    id_key(key, 7); /* a 25-byte chunk in the merged level, before the window's */
+    memset(key + 16, 0, 8);
     raw_put(fixture->dir, "history", key, 24, value, 25);
     fixture->store = open_store(fixture->dir, false);
 
@@ -1019,8 +1094,15 @@ static void test_corrupt_records(void **state)
     assert_err(store_history_walk(reader, HIGH(1), 0, 0, false, on_entry, &walked, &detail),
                TPW_ERR_STORE_CORRUPT);
     assert_int_equal(walked.count, 3);
+    walked.count = 0;
     assert_err(store_history_walk(reader, HIGH(1), 0, 0, true, on_entry, &walked, &detail),
                TPW_ERR_STORE_CORRUPT);
+    assert_int_equal(walked.count, 0);
+    assert_err(store_history_walk(reader, 7, 0, 0, false, on_entry, &walked, &detail),
+               TPW_ERR_STORE_CORRUPT);
+    assert_err(store_history_walk(reader, 7, 0, 0, true, on_entry, &walked, &detail),
+               TPW_ERR_STORE_CORRUPT);
+    assert_int_equal(walked.count, 2); /* the window's two, newest first, then the damage */
     free(list.items);
     free(walked.entries);
     store_reader_end(reader);
@@ -1070,6 +1152,39 @@ static void test_corrupt_largest_id(void **state)
     fixture->store = open_store(fixture->dir, true);
     struct tpw_error_detail detail = {0};
     struct store_reader *reader = NULL;
+    assert_err(store_reader_begin(fixture->store, &reader, &detail), TPW_ERR_STORE_CORRUPT);
+    assert_null(reader);
+}
+
+/* A reader lists the windows of `recent` when it begins: a key of the wrong size there
+ * is damage, and so are more windows than a merge leaves. */
+static void test_corrupt_recent_windows(void **state)
+{
+    struct fixture *fixture = *state;
+    store_close(fixture->store);
+    fixture->store = NULL;
+    uint8_t key[STORE_RECENT_WINDOWS + 1][25];
+    memset(key, 0, sizeof key);
+    raw_put(fixture->dir, "recent", key[0], 25, "", 0);
+    fixture->store = open_store(fixture->dir, true);
+    struct tpw_error_detail detail = {0};
+    struct store_reader *reader = NULL;
+    assert_err(store_reader_begin(fixture->store, &reader, &detail), TPW_ERR_STORE_CORRUPT);
+    assert_null(reader);
+
+    store_close(fixture->store);
+    fixture->store = NULL;
+    teardown(state);
+    assert_int_equal(setup(state), 0);
+    fixture = *state;
+    store_close(fixture->store);
+    fixture->store = NULL;
+    uint8_t entry[24] = {0};
+    for (size_t window = 0; window <= STORE_RECENT_WINDOWS; window++) {
+        key[window][7] = (uint8_t)(window + 1);
+        raw_put(fixture->dir, "recent", key[window], 24, entry, sizeof entry);
+    }
+    fixture->store = open_store(fixture->dir, true);
     assert_err(store_reader_begin(fixture->store, &reader, &detail), TPW_ERR_STORE_CORRUPT);
     assert_null(reader);
 }
@@ -1450,6 +1565,7 @@ int main(void)
         T(test_corrupt_load),
         T(test_corrupt_lookup_aborts),
         T(test_corrupt_largest_id),
+        T(test_corrupt_recent_windows),
         T(test_randomized),
     };
 #undef T
