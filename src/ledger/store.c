@@ -21,7 +21,7 @@
  *   failure       16  u64 timestamp, u32 result, u32 zero
  *   pending        0  (the key is the value)
  *   history   24 × n  struct store_history_entry (u64 id_lo, u64 id_hi, u64 timestamp);
- *                     the same in `recent`
+ *                     the same in `recent.a` and `recent.b`
  *
  * LMDB hands out values at any alignment and records hold 128-bit fields, so values
  * are always memcpy'd into aligned structs before use.
@@ -62,7 +62,7 @@ _Static_assert(offsetof(struct ledger_asset, code) == 5, "asset code at 5");
 _Static_assert(offsetof(struct store_history_entry, timestamp) == 16, "entry timestamp at 16");
 
 static const char *const store_db_names[STORE_DB_COUNT] = {
-    "meta", "assets", "accounts", "transfers", "pending", "history", "recent",
+    "meta", "assets", "accounts", "transfers", "pending", "history", "recent.a", "recent.b",
 };
 
 /* ------------------------------------------------------------------------------------
@@ -930,9 +930,6 @@ void store_reader_end(struct store_reader *reader)
     if (reader->transfers != NULL) {
         mdb_cursor_close(reader->transfers);
     }
-    if (reader->recent != NULL) {
-        mdb_cursor_close(reader->recent);
-    }
     if (reader->txn != NULL) {
         mdb_txn_abort(reader->txn);
     }
@@ -971,13 +968,7 @@ static int reader_cursors_open(struct store_reader *reader)
         rc = mdb_cursor_open(reader->txn, dbis[STORE_DB_TRANSFERS], &reader->transfers);
     }
     if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(reader->txn, dbis[STORE_DB_RECENT], &reader->recent);
-    }
-    if (rc == MDB_SUCCESS) {
         rc = reader_bound(reader);
-    }
-    if (rc == MDB_SUCCESS) {
-        rc = store__recent_scan(reader);
     }
     return rc;
 }
@@ -1000,6 +991,9 @@ enum tpw_err store_reader_begin(struct store *store, struct store_reader **out,
         if (rc != MDB_SUCCESS) {
             err = store__lmdb_error(detail, rc, "open a reader's cursors");
         }
+    }
+    if (err == TPW_OK) {
+        err = store__levels_read(reader, detail);
     }
     if (err != TPW_OK) {
         store_reader_end(reader);
@@ -1025,18 +1019,12 @@ enum tpw_err store_reader_refresh(struct store_reader *reader, struct tpw_error_
         rc = mdb_cursor_renew(reader->txn, reader->transfers);
     }
     if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_renew(reader->txn, reader->recent);
-    }
-    if (rc == MDB_SUCCESS) {
         rc = reader_bound(reader);
-    }
-    if (rc == MDB_SUCCESS) {
-        rc = store__recent_scan(reader);
     }
     if (rc != MDB_SUCCESS) {
         return store__lmdb_error(detail, rc, "refresh a reader");
     }
-    return TPW_OK;
+    return store__levels_read(reader, detail);
 }
 
 enum store_found store_transfer_get(struct store_reader *reader, tpw_u128 id,

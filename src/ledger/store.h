@@ -17,10 +17,13 @@
  *   meta       "checkpoint" → format version ++ struct store_meta (host order)
  *   assets     number (u32 BE) → struct ledger_asset
  *   accounts   timestamp (u64 BE) → struct ledger_account      (creation order)
- *   transfers  id (u128 BE) → 152-byte transfer (record + meta) or 16-byte failure
+ *   transfers  id (u128 BE) → transfer (128-byte record, or 152 with its pending meta)
+ *              or 16-byte failure
  *   pending    id (u128 BE) → empty: transfers whose state is still PENDING
  *   history    account id (u128 BE) ++ first timestamp (u64 BE) → entries, ascending
- *   recent     checkpoint sequence (u64 BE) ++ account id (u128 BE) → entries, ascending
+ *   recent.a, recent.b  checkpoint sequence (u64 BE) ++ account id (u128 BE) → entries
+ *   meta       "history" → the history levels (which window database is active, merge
+ *              state)
  * Value layouts are tabled at the top of store.c; the two history levels are described
  * in store_history.c.
  */
@@ -53,8 +56,9 @@ struct store_history_entry {
 };
 _Static_assert(sizeof(struct store_history_entry) == 24, "history entry is 24 bytes");
 
-/* Each checkpoint appends its histories to `recent` as one window; the checkpoint
- * that makes this many windows merges them into `history` (store_history.c). */
+/* Each checkpoint appends its histories as one window to the active window database;
+ * when it holds this many it is sealed and merged into `history` over the next this
+ * many checkpoints (store_history.c). */
 #define STORE_RECENT_WINDOWS 8u
 
 /* The new history of one account since the previous checkpoint, in timestamp order.

@@ -2,23 +2,30 @@
  * Account histories in the checkpoint store: which transfers touched an account, in
  * timestamp order, on two levels.
  *
- *   recent   checkpoint sequence (u64 BE) ++ account id (u128 BE) → that checkpoint's
- *            entries for the account. Each checkpoint appends one "window" at the end
- *            of the tree (MDB_APPEND): full pages, written once, no search.
- *   history  account id (u128 BE) ++ first timestamp (u64 BE) → entries. The checkpoint
- *            that brings `recent` to STORE_RECENT_WINDOWS windows merges them, one value
- *            per account, into here and empties `recent`.
+ *   recent.a, recent.b   checkpoint sequence (u64 BE) ++ account id (u128 BE) → that
+ *                        checkpoint's entries for the account. One of the two is
+ *                        *active*: each checkpoint appends one "window" at its end
+ *                        (MDB_APPEND: full pages, written once, no search).
+ *   history              account id (u128 BE) ++ first timestamp (u64 BE) → entries.
  *
- * Why two levels: putting each checkpoint's histories straight into per-account chunks
- * lands one put on nearly every leaf of a tree keyed by account, so a checkpoint
- * rewrote (copied, then wrote to the file) about one 4 KiB page per account that moved
- * — three quarters of its pages (bench/RESULTS.md). Appending costs only the bytes
- * appended, and the merge pays the per-account price once per STORE_RECENT_WINDOWS
- * checkpoints. A walk reads `history` and then at most STORE_RECENT_WINDOWS - 1 windows,
- * one lookup each; every entry in `recent` is later than every entry in `history`.
+ * When the active database holds STORE_RECENT_WINDOWS windows it is *sealed* and the
+ * other one becomes active. The next STORE_RECENT_WINDOWS checkpoints merge the sealed
+ * windows into `history`, a slice of accounts each (in account order, one value per
+ * account), and the last of them empties the sealed database (mdb_drop) before it is
+ * needed again. The merge state (`meta` key "history") says which database is active,
+ * whether the other is being merged, and the boundary: accounts below it are merged.
  *
- * The merge runs inside the checkpoint's transaction, so readers see the windows either
- * before or after it, never half-merged.
+ * Why: putting each checkpoint's histories straight into per-account chunks lands one
+ * put on nearly every leaf of a tree keyed by account, so a checkpoint rewrote about
+ * one 4 KiB page per account that moved, three quarters of its pages. Appending costs
+ * only the bytes appended; the merge pays the per-account price once per
+ * STORE_RECENT_WINDOWS checkpoints, and slicing it keeps every checkpoint about the
+ * same size, so the writer never waits behind one large merge (bench/RESULTS.md).
+ *
+ * A walk reads `history`, then (for an account at or above the boundary) the sealed
+ * windows, then the active ones: one lookup per window. Every entry of a window is
+ * later than every entry merged before it. Each step runs inside a checkpoint's
+ * transaction, so readers see a consistent state.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,40 +74,100 @@ static size_t chunk_after(const MDB_val *value, uint64_t timestamp)
 }
 
 /* ------------------------------------------------------------------------------------
- * The windows of `recent`
+ * The levels: merge state and window lists
  * ------------------------------------------------------------------------------------ */
 
-/* Lists the windows by skipping from each one's first key to the next one's: one seek
- * per window. More than STORE_RECENT_WINDOWS is damage (a merge should have run). */
-static int recent_list(MDB_cursor *cursor, uint64_t windows[STORE_RECENT_WINDOWS], uint32_t *count)
+#define LEVELS_KEY "history"
+#define LEVELS_BYTES 24u /* u32 active, u32 merging, u128 boundary (little-endian) */
+
+static MDB_dbi window_dbi(const struct store *store, uint32_t which)
 {
+    return store->shared->dbis[which == 0 ? STORE_DB_RECENT_A : STORE_DB_RECENT_B];
+}
+
+/* Lists the windows of one database by skipping from each one's first key to the
+ * next one's: one seek per window. More than STORE_RECENT_WINDOWS is damage. */
+static int windows_list(MDB_txn *txn, MDB_dbi dbi, uint64_t windows[STORE_RECENT_WINDOWS],
+                        uint32_t *count)
+{
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, dbi, &cursor);
     uint8_t seek[STORE_RECENT_KEY_BYTES] = {0};
     *count = 0;
-    for (;;) {
+    while (rc == MDB_SUCCESS) {
         MDB_val key = store__val(seek, sizeof seek);
         MDB_val value;
-        int rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
-        if (rc == MDB_NOTFOUND) {
-            return MDB_SUCCESS;
-        }
+        rc = mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE);
         if (rc != MDB_SUCCESS) {
-            return rc;
+            break;
         }
         if (key.mv_size != STORE_RECENT_KEY_BYTES || *count == STORE_RECENT_WINDOWS) {
-            return MDB_CORRUPTED;
+            rc = MDB_CORRUPTED;
+            break;
         }
         uint64_t sequence = bytes_be64_load(key.mv_data);
         windows[(*count)++] = sequence;
         if (sequence == UINT64_MAX) {
-            return MDB_SUCCESS;
+            rc = MDB_NOTFOUND;
+            break;
         }
         bytes_be64_store(seek, sequence + 1); /* the account part stays zero */
     }
+    if (cursor != NULL) {
+        mdb_cursor_close(cursor);
+    }
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
-int store__recent_scan(struct store_reader *reader)
+/* Reads the merge state; a new store has none (recent.a active, nothing merging). */
+static enum tpw_err levels_get(MDB_txn *txn, const struct store *store, struct store_levels *levels,
+                               struct tpw_error_detail *detail)
 {
-    return recent_list(reader->recent, reader->recent_windows, &reader->recent_count);
+    *levels = (struct store_levels){0};
+    MDB_val key = store__val(LEVELS_KEY, sizeof LEVELS_KEY - 1);
+    MDB_val value;
+    int rc = mdb_get(txn, store->shared->dbis[STORE_DB_META], &key, &value);
+    if (rc == MDB_NOTFOUND) {
+        return TPW_OK;
+    }
+    if (rc != MDB_SUCCESS) {
+        return store__lmdb_error(detail, rc, "read the history levels");
+    }
+    const uint8_t *bytes = value.mv_data;
+    uint32_t active = value.mv_size == LEVELS_BYTES ? bytes_le32_load(bytes) : 2;
+    uint32_t merging = value.mv_size == LEVELS_BYTES ? bytes_le32_load(bytes + 4) : 2;
+    if (active > 1 || merging > 1) {
+        return store__corrupt(detail, "meta", key.mv_size, value.mv_size);
+    }
+    levels->active = active;
+    levels->merging = merging == 1;
+    levels->boundary = bytes_le128_load(bytes + 8);
+    return TPW_OK;
+}
+
+static int levels_put(MDB_txn *txn, const struct store *store, const struct store_levels *levels)
+{
+    uint8_t bytes[LEVELS_BYTES];
+    bytes_le32_store(bytes, levels->active);
+    bytes_le32_store(bytes + 4, levels->merging ? 1 : 0);
+    bytes_le128_store(bytes + 8, levels->boundary);
+    MDB_val key = store__val(LEVELS_KEY, sizeof LEVELS_KEY - 1);
+    MDB_val value = store__val(bytes, sizeof bytes);
+    return mdb_put(txn, store->shared->dbis[STORE_DB_META], &key, &value, 0);
+}
+
+enum tpw_err store__levels_read(struct store_reader *reader, struct tpw_error_detail *detail)
+{
+    struct store_levels *levels = &reader->levels;
+    enum tpw_err err = levels_get(reader->txn, reader->store, levels, detail);
+    for (uint32_t which = 0; which < 2 && err == TPW_OK; which++) {
+        int rc = windows_list(reader->txn, window_dbi(reader->store, which), levels->windows[which],
+                              &levels->window_count[which]);
+        if (rc != MDB_SUCCESS) {
+            err = store__lmdb_error(detail, rc, "list the history windows");
+        }
+    }
+    return err;
 }
 
 /* ------------------------------------------------------------------------------------
@@ -120,12 +187,16 @@ static bool entries_ascending(const struct store_history *history)
 }
 
 /* The histories in account order, each appended under (sequence, account). */
-static int window_append(struct store *store, MDB_cursor *cursor,
+static int window_append(struct store *store, MDB_txn *txn, MDB_dbi dbi,
                          const struct store_checkpoint *checkpoint)
 {
+    MDB_cursor *cursor = NULL;
+    int rc = mdb_cursor_open(txn, dbi, &cursor);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
     uint8_t key_bytes[STORE_RECENT_KEY_BYTES];
     bytes_be64_store(key_bytes, checkpoint->meta.sequence);
-    int rc = MDB_SUCCESS;
     for (size_t index = 0; index < checkpoint->history_count && rc == MDB_SUCCESS; index++) {
         const struct store_history *history = &checkpoint->histories[store->order[index].index];
         if (history->count == 0) {
@@ -137,11 +208,12 @@ static int window_append(struct store *store, MDB_cursor *cursor,
         MDB_val value = store__val(history->entries, (size_t)history->count * STORE_ENTRY_BYTES);
         rc = mdb_cursor_put(cursor, &key, &value, MDB_APPEND);
     }
+    mdb_cursor_close(cursor);
     return rc;
 }
 
 /* ------------------------------------------------------------------------------------
- * Writing: merge the windows into `history`
+ * Writing: merge the sealed windows into `history`, a slice at a time
  * ------------------------------------------------------------------------------------ */
 
 /* One window being merged: a cursor over its keys, in account order. */
@@ -170,7 +242,9 @@ static int source_settle(struct merge_source *source, int rc)
     return MDB_SUCCESS;
 }
 
-static int source_open(MDB_txn *txn, MDB_dbi dbi, uint64_t sequence, struct merge_source *source)
+/* Opens a source on window `sequence` at the first account not below `boundary`. */
+static int source_open(MDB_txn *txn, MDB_dbi dbi, uint64_t sequence, tpw_u128 boundary,
+                       struct merge_source *source)
 {
     *source = (struct merge_source){.sequence = sequence};
     int rc = mdb_cursor_open(txn, dbi, &source->cursor);
@@ -178,8 +252,9 @@ static int source_open(MDB_txn *txn, MDB_dbi dbi, uint64_t sequence, struct merg
         source->cursor = NULL;
         return rc;
     }
-    uint8_t seek[STORE_RECENT_KEY_BYTES] = {0};
+    uint8_t seek[STORE_RECENT_KEY_BYTES];
     bytes_be64_store(seek, sequence);
+    bytes_be128_store(seek + 8, boundary);
     source->key = store__val(seek, sizeof seek);
     return source_settle(
         source, mdb_cursor_get(source->cursor, &source->key, &source->value, MDB_SET_RANGE));
@@ -208,11 +283,12 @@ static bool source_on(const struct merge_source *source, const uint8_t *account)
 
 /*
  * Puts one account's windows, oldest first, as one `history` value and moves those
- * sources on. The value is reserved first and each part re-read after: a put may spill
- * dirty pages to the file, which would leave earlier value pointers dangling.
+ * sources on, counting the keys merged. The value is reserved first and each part
+ * re-read after: a put may spill dirty pages to the file, which would leave earlier
+ * value pointers dangling.
  */
 static int merge_account(MDB_txn *txn, MDB_dbi history, struct merge_source *sources,
-                         uint32_t count, const uint8_t *account)
+                         uint32_t count, const uint8_t *account, size_t *merged)
 {
     uint8_t key_bytes[STORE_HISTORY_KEY_BYTES];
     memcpy(key_bytes, account, STORE_ID_KEY_BYTES);
@@ -240,6 +316,7 @@ static int merge_account(MDB_txn *txn, MDB_dbi history, struct merge_source *sou
         if (rc == MDB_SUCCESS) {
             memcpy(out, source->value.mv_data, source->value.mv_size);
             out += source->value.mv_size;
+            (*merged)++;
             rc = source_settle(
                 source, mdb_cursor_get(source->cursor, &source->key, &source->value, MDB_NEXT));
         }
@@ -247,49 +324,83 @@ static int merge_account(MDB_txn *txn, MDB_dbi history, struct merge_source *sou
     return rc;
 }
 
-/* Merges the windows into `history`, account by account, and empties `recent`. */
-static int history_merge(struct store *store, MDB_txn *txn,
-                         const uint64_t windows[STORE_RECENT_WINDOWS], uint32_t count)
+/* Merges the sealed windows' accounts, from the boundary on, until `quota` keys are
+ * merged: the boundary moves to the next account, or when none is left the sealed
+ * database is emptied and the merge is over. */
+static int merge_step(struct store *store, MDB_txn *txn, struct store_levels *levels, size_t quota)
 {
+    MDB_dbi dbi = window_dbi(store, 1 - levels->active);
+    uint64_t windows[STORE_RECENT_WINDOWS];
+    uint32_t count = 0;
+    int rc = windows_list(txn, dbi, windows, &count);
     struct merge_source sources[STORE_RECENT_WINDOWS] = {0};
-    MDB_dbi recent = store->shared->dbis[STORE_DB_RECENT];
-    int rc = MDB_SUCCESS;
     for (uint32_t index = 0; index < count && rc == MDB_SUCCESS; index++) {
-        rc = source_open(txn, recent, windows[index], &sources[index]);
+        rc = source_open(txn, dbi, windows[index], levels->boundary, &sources[index]);
     }
     uint8_t account[STORE_ID_KEY_BYTES];
-    while (rc == MDB_SUCCESS && sources_next_account(sources, count, account)) {
-        rc = merge_account(txn, store->shared->dbis[STORE_DB_HISTORY], sources, count, account);
+    size_t merged = 0;
+    bool more = false;
+    while (rc == MDB_SUCCESS) {
+        more = sources_next_account(sources, count, account);
+        if (!more || merged >= quota) {
+            break;
+        }
+        rc = merge_account(txn, store->shared->dbis[STORE_DB_HISTORY], sources, count, account,
+                           &merged);
     }
     for (uint32_t index = 0; index < count; index++) {
         if (sources[index].cursor != NULL) {
             mdb_cursor_close(sources[index].cursor);
         }
     }
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_drop(txn, recent, 0);
+    if (rc == MDB_SUCCESS && more) {
+        levels->boundary = bytes_be128_load(account);
+    } else if (rc == MDB_SUCCESS) {
+        rc = mdb_drop(txn, dbi, 0);
+        levels->merging = false;
+        levels->boundary = 0;
     }
     return rc;
 }
 
-/* Appends the window and merges when it is the STORE_RECENT_WINDOWS-th. */
-static int history_write_window(struct store *store, MDB_txn *txn,
-                                const struct store_checkpoint *checkpoint)
+/* One slice of the sealed windows: enough keys that STORE_RECENT_WINDOWS slices merge
+ * them all, so the merge is over before the active database fills up again. */
+static int merge_slice(struct store *store, MDB_txn *txn, struct store_levels *levels)
 {
-    MDB_cursor *cursor = NULL;
-    int rc = mdb_cursor_open(txn, store->shared->dbis[STORE_DB_RECENT], &cursor);
+    MDB_stat stat;
+    int rc = mdb_stat(txn, window_dbi(store, 1 - levels->active), &stat);
     if (rc != MDB_SUCCESS) {
         return rc;
     }
-    rc = window_append(store, cursor, checkpoint);
+    size_t quota = (stat.ms_entries + STORE_RECENT_WINDOWS - 1) / STORE_RECENT_WINDOWS;
+    return merge_step(store, txn, levels, quota);
+}
+
+/* Appends the window, takes one merge step, and seals the active database when it
+ * holds STORE_RECENT_WINDOWS windows. */
+static int history_write_window(struct store *store, MDB_txn *txn, struct store_levels *levels,
+                                const struct store_checkpoint *checkpoint)
+{
+    MDB_dbi active = window_dbi(store, levels->active);
+    int rc = window_append(store, txn, active, checkpoint);
+    if (rc == MDB_SUCCESS && levels->merging) {
+        rc = merge_slice(store, txn, levels);
+    }
     uint64_t windows[STORE_RECENT_WINDOWS];
     uint32_t count = 0;
     if (rc == MDB_SUCCESS) {
-        rc = recent_list(cursor, windows, &count);
+        rc = windows_list(txn, active, windows, &count);
     }
-    mdb_cursor_close(cursor);
     if (rc == MDB_SUCCESS && count == STORE_RECENT_WINDOWS) {
-        rc = history_merge(store, txn, windows, count);
+        /* The slices merged the other database within as many checkpoints as it took
+         * to fill this one; a merge still running means a damaged merge state. */
+        if (levels->merging) {
+            return MDB_CORRUPTED;
+        }
+        *levels = (struct store_levels){.active = 1 - levels->active, .merging = true};
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = levels_put(txn, store, levels);
     }
     return rc;
 }
@@ -310,7 +421,12 @@ enum tpw_err store__history_write(struct store *store, MDB_txn *txn,
         };
     }
     store__order_sort(store->order, count);
-    int rc = history_write_window(store, txn, checkpoint);
+    struct store_levels levels;
+    err = levels_get(txn, store, &levels, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    int rc = history_write_window(store, txn, &levels, checkpoint);
     if (rc != MDB_SUCCESS) {
         return store__lmdb_error(detail, rc, "write histories");
     }
@@ -469,17 +585,17 @@ static enum tpw_err walk_history(MDB_cursor *cursor, struct walk *walk,
     return TPW_OK;
 }
 
-/* The account's value in each window of `recent`, one lookup per window. */
-static enum tpw_err walk_recent(struct store_reader *reader, struct walk *walk,
-                                struct tpw_error_detail *detail)
+/* The account's value in each window of one window database, one lookup each. */
+static enum tpw_err walk_windows(struct store_reader *reader, struct walk *walk, uint32_t which,
+                                 struct tpw_error_detail *detail)
 {
-    MDB_dbi dbi = reader->store->shared->dbis[STORE_DB_RECENT];
+    MDB_dbi dbi = window_dbi(reader->store, which);
     uint8_t key_bytes[STORE_RECENT_KEY_BYTES];
     memcpy(key_bytes + 8, walk->prefix, sizeof walk->prefix);
-    uint32_t count = reader->recent_count;
+    const uint64_t *windows = reader->levels.windows[which];
+    uint32_t count = reader->levels.window_count[which];
     for (uint32_t step = 0; step < count && !walk->over; step++) {
-        bytes_be64_store(key_bytes,
-                         reader->recent_windows[walk->descending ? count - 1 - step : step]);
+        bytes_be64_store(key_bytes, windows[walk->descending ? count - 1 - step : step]);
         MDB_val key = store__val(key_bytes, sizeof key_bytes);
         MDB_val value;
         int rc = mdb_get(reader->txn, dbi, &key, &value);
@@ -490,11 +606,34 @@ static enum tpw_err walk_recent(struct store_reader *reader, struct walk *walk,
             return store__lmdb_error(detail, rc, "walk a history");
         }
         if (!chunk_valid(&value)) {
-            return store__corrupt(detail, "recent", key.mv_size, value.mv_size);
+            return store__corrupt(detail, which == 0 ? "recent.a" : "recent.b", key.mv_size,
+                                  value.mv_size);
         }
         chunk_visit(walk, &value);
     }
     return TPW_OK;
+}
+
+/* Walks the levels oldest first (or newest first): `history`; the sealed windows, for
+ * an account the merge has not reached; the active windows. */
+static enum tpw_err walk_levels(struct store_reader *reader, struct walk *walk, tpw_u128 account_id,
+                                struct tpw_error_detail *detail)
+{
+    const struct store_levels *levels = &reader->levels;
+    enum { LEVEL_HISTORY, LEVEL_SEALED, LEVEL_ACTIVE, LEVEL_COUNT };
+    bool sealed = levels->merging && account_id >= levels->boundary;
+    enum tpw_err err = TPW_OK;
+    for (int step = 0; step < LEVEL_COUNT && err == TPW_OK && !walk->over; step++) {
+        int level = walk->descending ? LEVEL_COUNT - 1 - step : step;
+        if (level == LEVEL_HISTORY) {
+            err = walk_history(reader->history, walk, detail);
+        } else if (level == LEVEL_SEALED && sealed) {
+            err = walk_windows(reader, walk, 1 - levels->active, detail);
+        } else if (level == LEVEL_ACTIVE) {
+            err = walk_windows(reader, walk, levels->active, detail);
+        }
+    }
+    return err;
 }
 
 enum tpw_err store_history_walk(struct store_reader *reader, tpw_u128 account_id,
@@ -523,12 +662,5 @@ enum tpw_err store_history_walk(struct store_reader *reader, tpw_u128 account_id
     memcpy(walk.seek_before, walk.prefix, sizeof walk.prefix);
     bytes_be64_store(walk.seek_before + STORE_ID_KEY_BYTES,
                      before_timestamp == 0 ? UINT64_MAX : before_timestamp);
-    /* Every entry in `recent` is later than every entry in `history`. */
-    enum tpw_err err = descending ? walk_recent(reader, &walk, detail)
-                                  : walk_history(reader->history, &walk, detail);
-    if (err == TPW_OK && !walk.over) {
-        err = descending ? walk_history(reader->history, &walk, detail)
-                         : walk_recent(reader, &walk, detail);
-    }
-    return err;
+    return walk_levels(reader, &walk, account_id, detail);
 }

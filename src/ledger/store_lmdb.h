@@ -26,7 +26,7 @@
 
 #define STORE_ID_KEY_BYTES 16u
 #define STORE_HISTORY_KEY_BYTES 24u /* history: account id ++ first timestamp */
-#define STORE_RECENT_KEY_BYTES 24u  /* recent: checkpoint sequence ++ account id */
+#define STORE_RECENT_KEY_BYTES 24u  /* recent.*: checkpoint sequence ++ account id */
 #define STORE_ENTRY_BYTES sizeof(struct store_history_entry)
 
 enum store_db {
@@ -36,7 +36,8 @@ enum store_db {
     STORE_DB_TRANSFERS,
     STORE_DB_PENDING,
     STORE_DB_HISTORY,
-    STORE_DB_RECENT,
+    STORE_DB_RECENT_A, /* the two window databases (store_history.c): one receives */
+    STORE_DB_RECENT_B, /* each checkpoint's window while the other is merged */
     STORE_DB_COUNT,
 };
 
@@ -68,16 +69,23 @@ struct store {
     size_t order_capacity;
 };
 
+/* Where an account's history is, as of one snapshot (store_history.c). */
+struct store_levels {
+    uint32_t active;   /* 0 or 1: recent.a or recent.b receives windows */
+    bool merging;      /* the other one holds windows being merged into `history` */
+    tpw_u128 boundary; /* while merging: accounts below it are merged already */
+    /* The checkpoint sequences of each window database's windows, ascending. */
+    uint64_t windows[2][STORE_RECENT_WINDOWS];
+    uint32_t window_count[2];
+};
+
 struct store_reader {
     tpw_u128 id_max; /* the largest id in the transfers database; 0 when it is empty */
     struct store *store;
     MDB_txn *txn;
     MDB_cursor *history;
     MDB_cursor *transfers;
-    MDB_cursor *recent;
-    /* The checkpoint sequences of the windows in `recent`, ascending. */
-    uint64_t recent_windows[STORE_RECENT_WINDOWS];
-    uint32_t recent_count;
+    struct store_levels levels;
 };
 
 /* LMDB's MDB_val is not const-qualified, but puts and gets only read through it. The
@@ -100,12 +108,13 @@ TPW_MUST_CHECK enum tpw_err store__order_reserve(struct store *store, size_t cou
 /* Sorts by (id, kind, index) unless already in order. */
 void store__order_sort(struct store_order *order, size_t count);
 
-/* store_history.c: appends the checkpoint's histories as one window of `recent`, and
- * merges the windows into `history` when there are STORE_RECENT_WINDOWS of them. */
+/* store_history.c: appends the checkpoint's histories as one window, and moves the
+ * merge of older windows into `history` one step on. */
 TPW_MUST_CHECK enum tpw_err store__history_write(struct store *store, MDB_txn *txn,
                                                  const struct store_checkpoint *checkpoint,
                                                  struct tpw_error_detail *detail);
-/* Fills reader->recent_windows from its snapshot (an LMDB return code). */
-int store__recent_scan(struct store_reader *reader);
+/* Fills reader->levels from its snapshot. */
+TPW_MUST_CHECK enum tpw_err store__levels_read(struct store_reader *reader,
+                                               struct tpw_error_detail *detail);
 
 #endif /* LEDGER_STORE_LMDB_H */

@@ -814,9 +814,46 @@ static void test_resolve_pending_and_lower_ids(void **state)
  * so the account has two chunks in `history` and three windows after them. */
 #define CHUNKS (2 * STORE_RECENT_WINDOWS + 3)
 
-/* One account's history over several checkpoints, with neighbours on both sides in key
- * order, walked with every pair of interesting bounds: inside chunks, at the edges of
- * windows and of merged chunks, and across the two levels. */
+/* Every pair of interesting bounds — inside chunks, at the edges of windows and of
+ * merged chunks — both ways, with several limits, against the first `model_count`
+ * entries of `model`. */
+static void check_chunk_walks(struct store *store, tpw_u128 account,
+                              const struct store_history_entry *model, size_t model_count)
+{
+    _Static_assert(STORE_RECENT_WINDOWS == 8, "the offsets below assume merges of 8");
+    static const uint64_t offsets[] = {0,    1,    10,   19,   20,   21,   99,   100,
+                                       101,  120,  221,  799,  800,  801,  820,  821,
+                                       1599, 1600, 1601, 1700, 1721, 1800, 1821, 9999};
+    struct store_reader *reader = reader_begin(store);
+    struct walked walked = {0};
+    for (size_t a = 0; a < COUNT(offsets); a++) {
+        for (size_t b = 0; b <= COUNT(offsets); b++) {
+            uint64_t after = offsets[a] == 0 ? 0 : T0 + offsets[a] - 1;
+            uint64_t before = b == COUNT(offsets) ? 0 : T0 + offsets[b];
+            for (size_t limit = 1; limit <= 58; limit += 19) {
+                check_walk(reader, account, model, model_count, after, before, false, limit,
+                           &walked);
+                check_walk(reader, account, model, model_count, after, before, true, limit,
+                           &walked);
+            }
+        }
+    }
+    check_walk(reader, account, model, model_count, UINT64_MAX, 0, false, SIZE_MAX, &walked);
+    check_walk(reader, account, model, model_count, UINT64_MAX - 1, 0, true, SIZE_MAX, &walked);
+    check_walk(reader, account, model, model_count, 0, 1, false, SIZE_MAX, &walked);
+    check_walk(reader, HIGH(498), NULL, 0, 0, 0, true, SIZE_MAX, &walked);
+    check_walk(reader, HIGH(502), NULL, 0, 0, 0, false, SIZE_MAX, &walked);
+    free(walked.entries);
+    store_reader_end(reader);
+}
+
+/*
+ * One account's history over several checkpoints, with neighbours on both sides in key
+ * order, walked after every checkpoint from the first seal on: while its windows are
+ * sealed and not merged, sealed and merged (the boundary passed it), after each merge,
+ * and with windows on both levels. With merges of 8: checkpoint 8 seals recent.a,
+ * 9–11 merge one account each, 16 seals recent.b, 17–19 merge it.
+ */
 static void test_history_chunks(void **state)
 {
     struct fixture *fixture = *state;
@@ -839,36 +876,48 @@ static void test_history_chunks(void **state)
         struct store_checkpoint checkpoint = {
             .meta.sequence = chunk + 1, .histories = histories, .history_count = 3};
         write_checkpoint(fixture->store, &checkpoint);
-    }
-    _Static_assert(STORE_RECENT_WINDOWS == 8, "the offsets below assume merges of 8");
-    static const uint64_t offsets[] = {0,    1,    10,   19,   20,   21,   99,   100,
-                                       101,  120,  221,  799,  800,  801,  820,  821,
-                                       1599, 1600, 1601, 1700, 1721, 1800, 1821, 9999};
-    struct store_reader *reader = reader_begin(fixture->store);
-    struct walked walked = {0};
-    for (size_t a = 0; a < COUNT(offsets); a++) {
-        for (size_t b = 0; b <= COUNT(offsets); b++) {
-            uint64_t after = offsets[a] == 0 ? 0 : T0 + offsets[a] - 1;
-            uint64_t before = b == COUNT(offsets) ? 0 : T0 + offsets[b];
-            for (size_t limit = 1; limit <= 58; limit += 19) {
-                check_walk(reader, account, model, model_count, after, before, false, limit,
-                           &walked);
-                check_walk(reader, account, model, model_count, after, before, true, limit,
-                           &walked);
-            }
+        if (chunk + 1 >= STORE_RECENT_WINDOWS) {
+            check_chunk_walks(fixture->store, account, model, model_count);
         }
     }
-    check_walk(reader, account, model, model_count, UINT64_MAX, 0, false, SIZE_MAX, &walked);
-    check_walk(reader, account, model, model_count, UINT64_MAX - 1, 0, true, SIZE_MAX, &walked);
-    check_walk(reader, account, model, model_count, 0, 1, false, SIZE_MAX, &walked);
-    check_walk(reader, HIGH(498), NULL, 0, 0, 0, true, SIZE_MAX, &walked);
-    check_walk(reader, HIGH(502), NULL, 0, 0, 0, false, SIZE_MAX, &walked);
+    store_close(fixture->store);
+    fixture->store = NULL;
+    assert_int_equal(raw_count(fixture->dir, "history"), 2 * 3);  /* two merges × 3 accounts */
+    assert_int_equal(raw_count(fixture->dir, "recent.a"), 3 * 3); /* three windows × 3 */
+    assert_int_equal(raw_count(fixture->dir, "recent.b"), 0);     /* merged and emptied */
+}
+
+/* Many accounts in every window: each checkpoint merges its slice, the merge of one
+ * window database is over before the other fills up, and every history stays whole. */
+static void test_merge_keeps_pace(void **state)
+{
+    struct fixture *fixture = *state;
+    enum { ACCOUNTS = 40, CHECKPOINTS = 3 * STORE_RECENT_WINDOWS };
+    struct store_history_entry entries[ACCOUNTS][CHECKPOINTS];
+    for (uint64_t round = 0; round < CHECKPOINTS; round++) {
+        struct store_history histories[ACCOUNTS];
+        for (uint64_t account = 0; account < ACCOUNTS; account++) {
+            entries[account][round] = entry_make(round * ACCOUNTS + account, T0 + round * 100);
+            histories[account] = (struct store_history){HIGH(account), &entries[account][round], 1};
+        }
+        struct store_checkpoint checkpoint = {
+            .meta.sequence = round + 1, .histories = histories, .history_count = ACCOUNTS};
+        write_checkpoint(fixture->store, &checkpoint);
+    }
+    struct store_reader *reader = reader_begin(fixture->store);
+    struct walked walked = {0};
+    for (uint64_t account = 0; account < ACCOUNTS; account++) {
+        check_walk(reader, HIGH(account), entries[account], CHECKPOINTS, 0, 0, account % 2 == 0,
+                   SIZE_MAX, &walked);
+    }
     free(walked.entries);
     store_reader_end(reader);
     store_close(fixture->store);
     fixture->store = NULL;
-    assert_int_equal(raw_count(fixture->dir, "history"), 2 * 3); /* two merges × 3 accounts */
-    assert_int_equal(raw_count(fixture->dir, "recent"), 3 * 3);  /* three windows × 3 */
+    /* Sealed at 8, 16 and 24: two merges done, the third just sealed. */
+    assert_int_equal(raw_count(fixture->dir, "history"), 2 * ACCOUNTS);
+    assert_int_equal(raw_count(fixture->dir, "recent.a"), STORE_RECENT_WINDOWS * ACCOUNTS);
+    assert_int_equal(raw_count(fixture->dir, "recent.b"), 0);
 }
 
 static void test_reader_snapshots(void **state)
@@ -1079,7 +1128,7 @@ static void test_corrupt_records(void **state)
     memset(key, 0, 8); /* a 25-byte chunk in a second window, after sequence 9's */
     key[7] = 10;
     id_key(key + 8, HIGH(1));
-    raw_put(fixture->dir, "recent", key, 24, value, 25);
+    raw_put(fixture->dir, "recent.a", key, 24, value, 25);
     id_key(key, 7); /* a 25-byte chunk in the merged level, before the window's */
     memset(key + 16, 0, 8);
     raw_put(fixture->dir, "history", key, 24, value, 25);
@@ -1165,7 +1214,7 @@ static void test_corrupt_recent_windows(void **state)
     fixture->store = NULL;
     uint8_t key[STORE_RECENT_WINDOWS + 1][25];
     memset(key, 0, sizeof key);
-    raw_put(fixture->dir, "recent", key[0], 25, "", 0);
+    raw_put(fixture->dir, "recent.a", key[0], 25, "", 0);
     fixture->store = open_store(fixture->dir, true);
     struct tpw_error_detail detail = {0};
     struct store_reader *reader = NULL;
@@ -1182,11 +1231,59 @@ static void test_corrupt_recent_windows(void **state)
     uint8_t entry[24] = {0};
     for (size_t window = 0; window <= STORE_RECENT_WINDOWS; window++) {
         key[window][7] = (uint8_t)(window + 1);
-        raw_put(fixture->dir, "recent", key[window], 24, entry, sizeof entry);
+        raw_put(fixture->dir, "recent.b", key[window], 24, entry, sizeof entry);
     }
     fixture->store = open_store(fixture->dir, true);
     assert_err(store_reader_begin(fixture->store, &reader, &detail), TPW_ERR_STORE_CORRUPT);
     assert_null(reader);
+}
+
+/* The merge state (`meta` key "history"): a value of the wrong size or naming a third
+ * window database refuses readers; a merge still running when the active database
+ * fills up refuses the checkpoint (slices always finish it in time). */
+static void test_corrupt_levels(void **state)
+{
+    struct fixture *fixture = *state;
+    store_close(fixture->store);
+    fixture->store = NULL;
+    uint8_t levels[24] = {2}; /* active: 2 */
+    raw_put(fixture->dir, "meta", "history", 7, levels, sizeof levels);
+    fixture->store = open_store(fixture->dir, true);
+    struct tpw_error_detail detail = {0};
+    struct store_reader *reader = NULL;
+    assert_err(store_reader_begin(fixture->store, &reader, &detail), TPW_ERR_STORE_CORRUPT);
+    store_close(fixture->store);
+    fixture->store = NULL;
+    raw_put(fixture->dir, "meta", "history", 7, levels, 23);
+    fixture->store = open_store(fixture->dir, true);
+    assert_err(store_reader_begin(fixture->store, &reader, &detail), TPW_ERR_STORE_CORRUPT);
+    assert_null(reader);
+
+    /* recent.a active with 7 windows, recent.b merging two accounts of 8 windows. */
+    store_close(fixture->store);
+    fixture->store = NULL;
+    memset(levels, 0, sizeof levels);
+    levels[4] = 1;
+    raw_put(fixture->dir, "meta", "history", 7, levels, sizeof levels);
+    uint8_t key[24] = {0};
+    uint8_t entry[24] = {0};
+    for (uint8_t window = 1; window <= STORE_RECENT_WINDOWS; window++) {
+        key[7] = window;
+        for (uint8_t account = 1; account <= 2; account++) {
+            key[23] = account;
+            raw_put(fixture->dir, "recent.b", key, sizeof key, entry, sizeof entry);
+        }
+        key[7] = (uint8_t)(window + 10);
+        if (window < STORE_RECENT_WINDOWS) {
+            raw_put(fixture->dir, "recent.a", key, sizeof key, entry, sizeof entry);
+        }
+    }
+    fixture->store = open_store(fixture->dir, false);
+    struct store_history_entry one = entry_make(5, T0);
+    struct store_history history = {3, &one, 1};
+    struct store_checkpoint checkpoint = {
+        .meta.sequence = 100, .histories = &history, .history_count = 1};
+    assert_err(store_write(fixture->store, &checkpoint, &detail), TPW_ERR_STORE_CORRUPT);
 }
 
 /* store_transfer_get cannot report damage: it aborts, which a child process shows. */
@@ -1556,6 +1653,7 @@ int main(void)
         T(test_load_callback_stops),
         T(test_resolve_pending_and_lower_ids),
         T(test_history_chunks),
+        T(test_merge_keeps_pace),
         T(test_reader_snapshots),
         T(test_lookup_above_largest_id),
         T(test_handles_share_the_environment),
@@ -1566,6 +1664,7 @@ int main(void)
         T(test_corrupt_lookup_aborts),
         T(test_corrupt_largest_id),
         T(test_corrupt_recent_windows),
+        T(test_corrupt_levels),
         T(test_randomized),
     };
 #undef T
