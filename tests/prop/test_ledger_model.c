@@ -1873,6 +1873,17 @@ static void check_history(const struct ledger *ledger, const char *handle)
  * The ledger under test
  * ------------------------------------------------------------------------------------ */
 
+/* Checkpoints come every few hundred to a few thousand changes, at an interval the
+ * seed picks, so lookups and history walks cross the store, the frozen window and the
+ * active one all the time. Longer runs (`make torture`) scale the interval with their
+ * length, so they take about as many checkpoints as the default run: each costs two
+ * fsyncs, and ten thousand of them would be most of a torture run. */
+static uint64_t model_checkpoint_interval(void)
+{
+    uint64_t scale = g_ops_target > DEFAULT_OPS ? g_ops_target / DEFAULT_OPS : 1;
+    return (CHECKPOINT_INTERVAL_MIN + g_seed % CHECKPOINT_INTERVAL_SPREAD) * scale;
+}
+
 static void ledger_open_or_fail(void)
 {
     struct ledger_options options;
@@ -1881,10 +1892,7 @@ static void ledger_open_or_fail(void)
     options.clock = tpw_clock_manual(&g_now);
     options.read_only = false;
     options.segment_size_bytes = SEGMENT_SIZE_BYTES;
-    /* Checkpoints come every few hundred to a few thousand changes, at an interval
-     * the seed picks, so lookups and history walks cross the store, the frozen window
-     * and the active one all the time. */
-    options.checkpoint_interval = CHECKPOINT_INTERVAL_MIN + g_seed % CHECKPOINT_INTERVAL_SPREAD;
+    options.checkpoint_interval = model_checkpoint_interval();
     struct tpw_error_detail detail;
     memset(&detail, 0, sizeof(detail));
     const enum tpw_err err = ledger_open(&options, &g_ledger, &detail);
@@ -3607,10 +3615,7 @@ static int group_setup(void **state)
         options.data_dir = g_dir;
         options.clock = tpw_clock_manual(&g_now);
         options.segment_size_bytes = SEGMENT_SIZE_BYTES;
-        /* Checkpoints come every few hundred to a few thousand changes, at an interval
-         * the seed picks, so lookups and history walks cross the store, the frozen window
-         * and the active one all the time. */
-        options.checkpoint_interval = CHECKPOINT_INTERVAL_MIN + g_seed % CHECKPOINT_INTERVAL_SPREAD;
+        options.checkpoint_interval = model_checkpoint_interval();
         err = ledger_open(&options, &g_ledger, &detail);
     }
     if (err != TPW_OK) {
