@@ -1483,6 +1483,23 @@ enum write_fault {
     WRITE_ENOSPC,
 };
 
+/* The journal starts its worker with pthread_create, which this test wraps (the link
+ * has -Wl,--wrap=pthread_create) so that a test can make it fail, as it does when a
+ * process is out of threads. */
+static bool g_refuse_threads;
+int __real_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                          void *arg);
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                          void *arg);
+int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                          void *arg)
+{
+    if (g_refuse_threads) {
+        return EAGAIN;
+    }
+    return __real_pthread_create(thread, attr, start, arg);
+}
+
 struct fault {
     pthread_t pwritev_thread; /* which thread made the last call */
     pthread_t fdatasync_thread;
@@ -1700,6 +1717,40 @@ static void test_append_start_finish(void **state)
     assert_int_equal(report.records, 10);
 }
 
+/* Without a worker thread (pthread_create refused) the journal writes and syncs on the
+ * calling thread: the same records, and a failure reported the same way. */
+static void test_append_without_a_worker(void **state)
+{
+    struct fixture *fixture = *state;
+    g_refuse_threads = true;
+    struct fault fault = {0};
+    struct journal_io io = {fault_pwritev, fault_fdatasync, fault_ftruncate, &fault};
+    struct open_args args = {.segment_size_bytes = THREE_PER_SEGMENT, .io = &io};
+    struct journal *journal = open_expect(fixture->dir, gen_fixed, args, 0);
+    uint8_t *scratch = malloc(gen_fixed.max_bytes);
+    assert_non_null(scratch);
+    struct tpw_error_detail detail = {0};
+    for (uint64_t sequence = 1; sequence <= 7; sequence++) {
+        assert_err(append_one_split(journal, gen_fixed, scratch, &detail), TPW_OK);
+        assert_true(pthread_equal(fault.pwritev_thread, pthread_self()));
+        assert_true(pthread_equal(fault.fdatasync_thread, pthread_self()));
+    }
+    fault.fdatasync_errno = EIO;
+    assert_err(append_one_split(journal, gen_fixed, scratch, &detail), TPW_ERR_JOURNAL_SYNC);
+    assert_non_null(strstr(detail.message, "sequence 8:"));
+    assert_non_null(strstr(detail.message, "fdatasync failed: Input/output error"));
+    assert_err(append_one(journal, gen_fixed, scratch, &detail), TPW_ERR_LEDGER_FAILED);
+    free(scratch);
+    journal_close(journal);
+    g_refuse_threads = false;
+
+    args.io = NULL;
+    journal_close(open_expect(fixture->dir, gen_fixed, args, 7));
+    struct journal_verify_report report;
+    assert_err(journal_verify(fixture->dir, &report, &detail), TPW_OK);
+    assert_int_equal(report.records, 7);
+}
+
 static void test_fault_short_write_resumed(void **state)
 {
     struct fixture *fixture = *state;
@@ -1788,11 +1839,12 @@ int main(void)
         T(test_missing_segments),          T(test_foreign_segment),
         T(test_segment_header_damage),     T(test_first_segment_prev_hash),
         T(test_fault_write_and_sync),      T(test_append_start_finish),
-        T(test_fault_short_write_resumed), T(test_fault_segment_roll),
-        T(test_record_hash_and_last_hash), T(test_resume_mid_segment),
-        T(test_resume_segment_boundary),   T(test_resume_last_record),
-        T(test_resume_hash_mismatch),      T(test_resume_beyond_end),
-        T(test_resume_skips_segments),     T(test_resume_torn_tail),
+        T(test_append_without_a_worker),   T(test_fault_short_write_resumed),
+        T(test_fault_segment_roll),        T(test_record_hash_and_last_hash),
+        T(test_resume_mid_segment),        T(test_resume_segment_boundary),
+        T(test_resume_last_record),        T(test_resume_hash_mismatch),
+        T(test_resume_beyond_end),         T(test_resume_skips_segments),
+        T(test_resume_torn_tail),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
