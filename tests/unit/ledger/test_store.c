@@ -581,6 +581,16 @@ static void basic_make(struct basic *basic)
     memset(basic->checkpoint.meta.chain_hash, 0xa5, STORE_HASH_BYTES);
 }
 
+/* A new `basic`, written as the store's first checkpoint; the caller frees it. */
+static struct basic *basic_written(struct store *store)
+{
+    struct basic *basic = malloc(sizeof *basic);
+    assert_non_null(basic);
+    basic_make(basic);
+    write_checkpoint(store, &basic->checkpoint);
+    return basic;
+}
+
 static void check_basic_load(struct store *store, const struct basic *basic)
 {
     struct loaded loaded;
@@ -708,10 +718,7 @@ static size_t raw_transfer_size(const char *dir, tpw_u128 id)
 static void test_checkpoint_round_trip(void **state)
 {
     struct fixture *fixture = *state;
-    struct basic *basic = malloc(sizeof *basic);
-    assert_non_null(basic);
-    basic_make(basic);
-    write_checkpoint(fixture->store, &basic->checkpoint);
+    struct basic *basic = basic_written(fixture->store);
     check_basic(fixture->store, basic);
 
     /* Durable across close, writable and read-only. */
@@ -733,10 +740,7 @@ static void test_checkpoint_round_trip(void **state)
 static void test_load_callback_stops(void **state)
 {
     struct fixture *fixture = *state;
-    struct basic *basic = malloc(sizeof *basic);
-    assert_non_null(basic);
-    basic_make(basic);
-    write_checkpoint(fixture->store, &basic->checkpoint);
+    struct basic *basic = basic_written(fixture->store);
     struct loaded loaded = {.stop_after_assets = 2};
     struct tpw_error_detail detail = {0};
     assert_err(store_load(fixture->store, on_asset, on_account, on_pending, &loaded, &detail),
@@ -757,10 +761,7 @@ static void test_load_callback_stops(void **state)
 static void test_resolve_pending_and_lower_ids(void **state)
 {
     struct fixture *fixture = *state;
-    struct basic *basic = malloc(sizeof *basic);
-    assert_non_null(basic);
-    basic_make(basic);
-    write_checkpoint(fixture->store, &basic->checkpoint);
+    struct basic *basic = basic_written(fixture->store);
 
     /* Post HIGH(10), expire 20, add transfer 5 and failure 25 (below the append point). */
     struct ledger_transfer transfers[3] = {basic->transfers[2], transfer_make(5, T0 + 400),
@@ -1115,10 +1116,7 @@ static void test_corrupt_meta(void **state)
 static void test_corrupt_records(void **state)
 {
     struct fixture *fixture = *state;
-    struct basic *basic = malloc(sizeof *basic);
-    assert_non_null(basic);
-    basic_make(basic);
-    write_checkpoint(fixture->store, &basic->checkpoint);
+    struct basic *basic = basic_written(fixture->store);
     store_close(fixture->store);
     fixture->store = NULL;
     uint8_t key[24];
@@ -1161,10 +1159,7 @@ static void test_corrupt_records(void **state)
 static void test_corrupt_load(void **state)
 {
     struct fixture *fixture = *state;
-    struct basic *basic = malloc(sizeof *basic);
-    assert_non_null(basic);
-    basic_make(basic);
-    write_checkpoint(fixture->store, &basic->checkpoint);
+    struct basic *basic = basic_written(fixture->store);
     store_close(fixture->store);
     fixture->store = NULL;
     uint8_t key[16];
