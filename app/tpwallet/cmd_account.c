@@ -176,20 +176,16 @@ static int account_show(struct cli *cli, int argc, char **argv)
     if (as_of_text != NULL && !lcli_u64(as_of_text, UINT64_MAX, &as_of)) {
         return account_usage_error(cli, "--as-of is a timestamp in nanoseconds since the epoch");
     }
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
     tpw_u128 id = 0;
-    enum tpw_err err = lcli_id(args.positional[0], "id", &id, &detail);
-    if (err != TPW_OK) {
-        return cli_fail(cli, err, &detail);
-    }
     struct ledger *ledger = NULL;
-    status = lcli_open(cli, lcli_data_dir(data), true, &ledger);
+    status = lcli_open_for_id(cli, lcli_data_dir(data), args.positional[0], &id, &ledger);
     if (status != 0) {
         return status;
     }
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
     struct ledger_account account;
-    err = ledger_account_get(ledger, id, &account);
+    enum tpw_err err = ledger_account_get(ledger, id, &account);
     if (err != TPW_OK) {
         tpw_error_set_param(&detail, "id");
         status = cli_fail(cli, err, &detail);

@@ -251,21 +251,17 @@ static int transfer_show(struct cli *cli, int argc, char **argv)
     if (!cli_command_args(cli, argc, argv, &spec, &args, &status)) {
         return status;
     }
-    struct tpw_error_detail detail;
-    tpw_error_detail_reset(&detail);
     tpw_u128 id = 0;
-    enum tpw_err err = lcli_id(args.positional[0], "id", &id, &detail);
-    if (err != TPW_OK) {
-        return cli_fail(cli, err, &detail);
-    }
     struct ledger *ledger = NULL;
-    status = lcli_open(cli, lcli_data_dir(data), true, &ledger);
+    status = lcli_open_for_id(cli, lcli_data_dir(data), args.positional[0], &id, &ledger);
     if (status != 0) {
         return status;
     }
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
     struct ledger_transfer transfer;
     enum ledger_pending_state state = LEDGER_PENDING_NONE;
-    err = ledger_transfer_get(ledger, id, &transfer, &state);
+    enum tpw_err err = ledger_transfer_get(ledger, id, &transfer, &state);
     if (err != TPW_OK) {
         status = cli_fail(cli, err, &detail);
     } else if (cli->json) {

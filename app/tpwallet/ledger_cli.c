@@ -46,6 +46,18 @@ int lcli_open(struct cli *cli, const char *data_dir, bool read_only, struct ledg
     return err == TPW_OK ? 0 : cli_fail(cli, err, &detail);
 }
 
+int lcli_open_for_id(struct cli *cli, const char *data_dir, const char *id_text, tpw_u128 *id,
+                     struct ledger **out)
+{
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    enum tpw_err err = lcli_id(id_text, "id", id, &detail);
+    if (err != TPW_OK) {
+        return cli_fail(cli, err, &detail);
+    }
+    return lcli_open(cli, data_dir, true, out);
+}
+
 enum tpw_err lcli_id(const char *text, const char *param, tpw_u128 *out,
                      struct tpw_error_detail *detail)
 {

@@ -28,6 +28,11 @@ int lcli_open(struct cli *cli, const char *data_dir, bool read_only, struct ledg
 TPW_MUST_CHECK enum tpw_err lcli_id(const char *text, const char *param, tpw_u128 *out,
                                     struct tpw_error_detail *detail);
 
+/* For the `show` commands: parses `id_text` (param "id") and opens the ledger in
+ * `data_dir` read-only; returns 0, or the status of the error it reported. */
+int lcli_open_for_id(struct cli *cli, const char *data_dir, const char *id_text, tpw_u128 *id,
+                     struct ledger **out);
+
 /* The ledger's asset for `code`; when the ledger does not have it yet and `define` is
  * set, it is defined from the asset registry (built-in data and --assets). */
 TPW_MUST_CHECK enum tpw_err lcli_asset(struct cli *cli, struct ledger *ledger, const char *code,
