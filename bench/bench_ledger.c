@@ -26,11 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <sys/vfs.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
 #include "tpwallet/clock.h"
 #include "tpwallet/error.h"
 #include "tpwallet/ledger.h"
@@ -176,15 +175,6 @@ static uint64_t now_ns(void)
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
-}
-
-/* num × scale / den as an integer (u128 keeps it exact); 0 when den is 0. */
-static uint64_t scaled_div(uint64_t num, uint64_t scale, uint64_t den)
-{
-    if (den == 0) {
-        return 0;
-    }
-    return (uint64_t)((tpw_u128)num * scale / den);
 }
 
 static bool api_ok(enum tpw_err err, const char *what, const struct tpw_error_detail *detail)
@@ -805,19 +795,14 @@ static bool raw_run(struct bench *b, uint32_t batch_size, uint64_t target, uint6
 
 static uint64_t rate_per_s(uint64_t count, uint64_t elapsed_ns)
 {
-    return scaled_div(count, NS_PER_S, elapsed_ns);
+    return bench_scaled_div(count, NS_PER_S, elapsed_ns);
 }
 
 static void print_header(const struct options *opt)
 {
-    char date[32] = "unknown";
-    time_t now = time(NULL);
-    struct tm tm;
-    if (gmtime_r(&now, &tm) != NULL) {
-        strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
-    }
-    struct utsname uts;
-    const char *machine = uname(&uts) == 0 ? uts.machine : "unknown";
+    char date[BENCH_DATE_SIZE];
+    bench_date_utc(date);
+    const char *machine = bench_machine();
     struct statfs fs;
     const char *fs_type = statfs(opt->dir, &fs) == 0 ? fs_name((long)fs.f_type) : "unknown";
     printf("bench_ledger: %s | %s | %ld cpus | compiler %s | seed 0x%016" PRIx64 " | fs %s | %s\n",
@@ -853,7 +838,7 @@ static void print_phase_row(const struct phase_result *r)
 {
     uint64_t tps = rate_per_s(r->transfers, r->elapsed_ns);
     uint64_t raw_tps = rate_per_s(r->raw.transfers, r->raw.elapsed_ns);
-    uint64_t ratio_milli = scaled_div(tps, 1000, raw_tps);
+    uint64_t ratio_milli = bench_scaled_div(tps, 1000, raw_tps);
     uint64_t centi_s = r->elapsed_ns / (NS_PER_S / 100);
     printf("| %s | %" PRIu64 " | %" PRIu32 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 ".%02" PRIu64
            " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64
@@ -881,7 +866,7 @@ static void print_phase_json(const struct phase_result *r)
            r->latency_ns_p99 / 1000, r->latency_ns_max / 1000, r->time_capped ? "true" : "false",
            r->raw.batches, r->raw.transfers, r->raw.elapsed_ns / 1000,
            rate_per_s(r->raw.batches, r->raw.elapsed_ns), raw_tps,
-           r->raw.time_capped ? "true" : "false", scaled_div(tps, 1000, raw_tps));
+           r->raw.time_capped ? "true" : "false", bench_scaled_div(tps, 1000, raw_tps));
 }
 
 /* Hundredths as "12.34". */
@@ -892,7 +877,7 @@ static void print_centi(const char *label, uint64_t centi, const char *unit)
 
 static void print_footprint(const struct footprint *f, bool json)
 {
-    uint64_t disk = scaled_div(f->disk_bytes, 100, f->transfers);
+    uint64_t disk = bench_scaled_div(f->disk_bytes, 100, f->transfers);
     const struct rss *b = &f->rss_base, *a = &f->rss_accounts, *l = &f->rss_load;
     uint64_t acc = kb_per_item_centi(a->total_kb, b->total_kb, f->accounts);
     uint64_t acc_anon = kb_per_item_centi(a->anon_kb, b->anon_kb, f->accounts);

@@ -17,9 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
-#include <time.h>
 
+#include "bench_common.h"
 #include "tpwallet/clock.h"
 #include "tpwallet/money.h"
 #include "tpwallet/prng.h"
@@ -212,15 +211,6 @@ static size_t make_decimal(tpw_u128 v, unsigned exponent, char *text, char *digi
     text[int_len] = '.';
     memcpy(text + int_len + 1, digits + int_len, (size_t)exponent + 1);
     return width + 1;
-}
-
-/* ns × scale / ops, as an integer (u128 keeps large iteration counts exact). */
-static uint64_t scaled_div(uint64_t num, uint64_t scale, uint64_t den)
-{
-    if (den == 0) {
-        den = 1;
-    }
-    return (uint64_t)((tpw_u128)num * scale / den);
 }
 
 static void print_u128_hex(tpw_u128 v)
@@ -745,14 +735,9 @@ static struct measurement measure(const struct job *job, const struct options *o
 
 static void print_header(const struct options *opt)
 {
-    char date[32] = "unknown";
-    time_t now = time(NULL);
-    struct tm tm;
-    if (gmtime_r(&now, &tm) != NULL) {
-        strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", &tm);
-    }
-    struct utsname uts;
-    const char *machine = uname(&uts) == 0 ? uts.machine : "unknown";
+    char date[BENCH_DATE_SIZE];
+    bench_date_utc(date);
+    const char *machine = bench_machine();
     printf("bench_money: %s | %s | compiler %s | GMP %s | seed 0x%016" PRIx64 " | %" PRIu64
            " ops per loop, best of %u\n\n",
            date, machine, __VERSION__, gmp_version, BENCH_SEED, opt->iterations, opt->rounds);
@@ -762,11 +747,11 @@ static void print_header(const struct options *opt)
 
 static void print_row(const struct job *job, const struct measurement *m, uint64_t ops)
 {
-    uint64_t ours_cns = scaled_div(m->ours_ns, 100, ops);
-    uint64_t gmp_cns = scaled_div(m->gmp_ns, 100, ops);
-    uint64_t ratio_milli = scaled_div(m->ours_ns, 1000, m->gmp_ns);
-    uint64_t ours_cmops = scaled_div(ops, 100000, m->ours_ns);
-    uint64_t gmp_cmops = scaled_div(ops, 100000, m->gmp_ns);
+    uint64_t ours_cns = bench_scaled_div(m->ours_ns, 100, ops);
+    uint64_t gmp_cns = bench_scaled_div(m->gmp_ns, 100, ops);
+    uint64_t ratio_milli = bench_scaled_div(m->ours_ns, 1000, m->gmp_ns);
+    uint64_t ours_cmops = bench_scaled_div(ops, 100000, m->ours_ns);
+    uint64_t gmp_cmops = bench_scaled_div(ops, 100000, m->gmp_ns);
     printf("| %s | %" PRIu64 ".%02" PRIu64 " | %" PRIu64 ".%02" PRIu64 " | %" PRIu64 ".%03" PRIu64
            " | %" PRIu64 ".%02" PRIu64 " | %" PRIu64 ".%02" PRIu64 " |\n",
            job->name, ours_cns / 100, ours_cns % 100, gmp_cns / 100, gmp_cns % 100,
