@@ -3,9 +3,11 @@
  * raw limit of the disk measured in the same run. A load phase at batch 8189 builds a
  * ledger of --transfers transfers across --accounts accounts; smaller batches then run on
  * that same ledger, capped by time since every batch is one fdatasync. After each phase
- * a separate file on the same filesystem gets the same bytes (128 per transfer plus the
- * 72-byte record header) with one pwrite and one fdatasync per batch: the ratio
- * ledger/raw says how much of the disk's limit the ledger keeps. Also reported: batch
+ * a separate file on the same filesystem gets the bytes the journal writes (128 per
+ * transfer plus the 72-byte record header, padded to 512-byte blocks) with one pwrite
+ * and one fdatasync per batch, twice: with O_DIRECT, as the journal writes them, and
+ * through the page cache, as the journal did before format 2. The ratio ledger/raw
+ * says how much of the disk's limit the ledger keeps. Also reported: batch
  * commit latency percentiles, bytes on disk per transfer and resident memory per account
  * and per transfer. Any API error, or a result the workload cannot produce, exits 1.
  *
@@ -13,8 +15,7 @@
  *                     [--hot] [--hot-transfers N] [--seconds S] [--checkpoint-interval EVENTS]
  *                     [--quick] [--json] [--keep]
  */
-#define _XOPEN_SOURCE 700 /* nftw */
-#define _DEFAULT_SOURCE   /* statfs, readlink */
+#define _GNU_SOURCE /* nftw, statfs, readlink, O_DIRECT */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -70,6 +71,8 @@
  * record header, then 128 bytes per transfer; the sum is a multiple of 8 (no padding). */
 #define RECORD_HEADER_BYTES 72u
 #define TRANSFER_BYTES 128u
+/* Records are padded to 512-byte blocks (docs/formats/journal.md, format 2). */
+#define BLOCK_BYTES 512u
 _Static_assert(sizeof(struct ledger_transfer) == TRANSFER_BYTES, "transfer record size");
 
 #define TMPFS_MAGIC_NUMBER 0x01021994L
@@ -94,6 +97,7 @@ struct raw_result {
     uint64_t batches;
     uint64_t elapsed_ns;
     bool time_capped;
+    bool direct; /* written with O_DIRECT (the file system took it) */
 };
 
 struct phase_result {
@@ -108,7 +112,8 @@ struct phase_result {
     uint64_t latency_ns_p50;
     uint64_t latency_ns_p99;
     uint64_t latency_ns_max;
-    struct raw_result raw;
+    struct raw_result raw;          /* as the journal writes: O_DIRECT where possible */
+    struct raw_result raw_buffered; /* the same bytes through the page cache */
     uint32_t batch_size;
     bool time_capped;
 };
@@ -714,6 +719,11 @@ static bool run_phase(struct bench *b, uint32_t batch_size, uint64_t target, uin
     return ok;
 }
 
+static size_t block_align(uint64_t bytes)
+{
+    return (size_t)((bytes + BLOCK_BYTES - 1) / BLOCK_BYTES * BLOCK_BYTES);
+}
+
 static bool write_all(int fd, const uint8_t *buf, size_t size, uint64_t offset)
 {
     while (size > 0) {
@@ -738,7 +748,7 @@ static bool raw_loop(int fd, const uint8_t *buf, uint32_t batch_size, uint64_t t
     uint64_t start = now_ns();
     while (out->transfers < target) {
         uint64_t n = min_u64(batch_size, target - out->transfers);
-        size_t bytes = (size_t)(RECORD_HEADER_BYTES + n * TRANSFER_BYTES);
+        size_t bytes = block_align(RECORD_HEADER_BYTES + n * TRANSFER_BYTES);
         if (!write_all(fd, buf, bytes, offset) || fdatasync(fd) != 0) {
             fprintf(stderr, "bench_ledger: raw write failed: %s\n", strerror(errno));
             return false;
@@ -757,20 +767,22 @@ static bool raw_loop(int fd, const uint8_t *buf, uint32_t batch_size, uint64_t t
 
 /*
  * The raw limit: the bytes the journal would write for `target` transfers in batches of
- * `batch_size`, appended to a fresh file with pwrite at increasing offsets and one
- * fdatasync per batch, like the journal (which does not preallocate either). Random
- * bytes, so no layer can compress or skip zeros.
+ * `batch_size` (each record padded to whole blocks), appended to a fresh file with
+ * pwrite at increasing offsets and one fdatasync per batch, like the journal (which
+ * does not preallocate either); with O_DIRECT when `direct` and the file system takes
+ * it, as the journal does. Random bytes, so no layer can compress or skip zeros.
  */
 static bool raw_run(struct bench *b, uint32_t batch_size, uint64_t target, uint64_t cap_ns,
-                    struct raw_result *out)
+                    bool direct, struct raw_result *out)
 {
     memset(out, 0, sizeof *out);
-    size_t size = RECORD_HEADER_BYTES + (size_t)batch_size * TRANSFER_BYTES;
-    uint8_t *buf = malloc(size);
-    if (buf == NULL) {
+    size_t size = block_align(RECORD_HEADER_BYTES + (size_t)batch_size * TRANSFER_BYTES);
+    void *memory = NULL;
+    if (posix_memalign(&memory, BLOCK_BYTES, size) != 0) {
         fprintf(stderr, "bench_ledger: out of memory for the raw buffer\n");
         return false;
     }
+    uint8_t *buf = memory;
     for (size_t i = 0; i < size; i++) {
         buf[i] = (uint8_t)tpw_prng_next(&b->prng);
     }
@@ -780,6 +792,8 @@ static bool raw_run(struct bench *b, uint32_t batch_size, uint64_t target, uint6
         free(buf);
         return false;
     }
+    int flags = fcntl(fd, F_GETFL);
+    out->direct = direct && flags >= 0 && fcntl(fd, F_SETFL, flags | O_DIRECT) == 0;
     bool ok = raw_loop(fd, buf, batch_size, target, cap_ns, out);
     if (close(fd) != 0 || unlink(b->raw_path) != 0) {
         fprintf(stderr, "bench_ledger: cannot close or remove '%s'\n", b->raw_path);
@@ -815,23 +829,29 @@ static void print_header(const struct options *opt)
            " transfers, the others run on the same ledger for min(%" PRIu64 " transfers, %" PRIu64
            " s)\n",
            opt->accounts, opt->batch_sizes[0], opt->transfers, opt->transfers, opt->seconds);
-    printf("raw limit: after each phase, the same bytes (batch x 128 + 72) with one fdatasync"
-           " per batch, at most %" PRIu64 " s\n\n",
-           opt->seconds);
+    printf("raw limit: after each phase, the journal's bytes (batch x 128 + 72, padded to %u)"
+           " with one fdatasync per batch, at most %" PRIu64 " s each: 'raw' with O_DIRECT as"
+           " the journal writes, 'raw pc' through the page cache\n\n",
+           BLOCK_BYTES, opt->seconds);
     printf("| variant | accounts | batch | transfers | rejected | s | transfers/s | p50 us |"
-           " p99 us | max us | raw transfers/s | ledger/raw | note |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+           " p99 us | max us | raw transfers/s | ledger/raw | raw pc transfers/s |"
+           " ledger/raw pc | note |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
 }
 
 static const char *phase_note(const struct phase_result *r)
 {
-    if (r->time_capped && r->raw.time_capped) {
+    if (!r->raw.direct) {
+        return "raw without O_DIRECT (the file system refused it)";
+    }
+    bool raw_capped = r->raw.time_capped || r->raw_buffered.time_capped;
+    if (r->time_capped && raw_capped) {
         return "time-capped (ledger, raw)";
     }
     if (r->time_capped) {
         return "time-capped";
     }
-    return r->raw.time_capped ? "raw time-capped" : "";
+    return raw_capped ? "raw time-capped" : "";
 }
 
 static void print_phase_row(const struct phase_result *r)
@@ -839,14 +859,16 @@ static void print_phase_row(const struct phase_result *r)
     uint64_t tps = rate_per_s(r->transfers, r->elapsed_ns);
     uint64_t raw_tps = rate_per_s(r->raw.transfers, r->raw.elapsed_ns);
     uint64_t ratio_milli = bench_scaled_div(tps, 1000, raw_tps);
+    uint64_t pc_tps = rate_per_s(r->raw_buffered.transfers, r->raw_buffered.elapsed_ns);
+    uint64_t pc_milli = bench_scaled_div(tps, 1000, pc_tps);
     uint64_t centi_s = r->elapsed_ns / (NS_PER_S / 100);
     printf("| %s | %" PRIu64 " | %" PRIu32 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 ".%02" PRIu64
            " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64 " | %" PRIu64
-           ".%03" PRIu64 " | %s |\n",
+           ".%03" PRIu64 " | %" PRIu64 " | %" PRIu64 ".%03" PRIu64 " | %s |\n",
            r->variant, r->accounts, r->batch_size, r->transfers, r->rejected, centi_s / 100,
            centi_s % 100, tps, r->latency_ns_p50 / 1000, r->latency_ns_p99 / 1000,
-           r->latency_ns_max / 1000, raw_tps, ratio_milli / 1000, ratio_milli % 1000,
-           phase_note(r));
+           r->latency_ns_max / 1000, raw_tps, ratio_milli / 1000, ratio_milli % 1000, pc_tps,
+           pc_milli / 1000, pc_milli % 1000, phase_note(r));
 }
 
 static void print_phase_json(const struct phase_result *r)
@@ -860,13 +882,17 @@ static void print_phase_json(const struct phase_result *r)
            ",\"max_us\":%" PRIu64 ",\"time_capped\":%s,\"raw_batches\":%" PRIu64
            ",\"raw_transfers\":%" PRIu64 ",\"raw_elapsed_us\":%" PRIu64
            ",\"raw_batches_per_s\":%" PRIu64 ",\"raw_transfers_per_s\":%" PRIu64
-           ",\"raw_time_capped\":%s,\"ledger_over_raw_milli\":%" PRIu64 "}\n",
+           ",\"raw_time_capped\":%s,\"raw_direct\":%s,\"ledger_over_raw_milli\":%" PRIu64
+           ",\"raw_pc_transfers_per_s\":%" PRIu64 ",\"raw_pc_time_capped\":%s}\n",
            r->name, r->variant, r->accounts, r->batch_size, r->transfers, r->applied, r->rejected,
            r->batches, r->elapsed_ns / 1000, tps, r->latency_ns_p50 / 1000,
            r->latency_ns_p99 / 1000, r->latency_ns_max / 1000, r->time_capped ? "true" : "false",
            r->raw.batches, r->raw.transfers, r->raw.elapsed_ns / 1000,
            rate_per_s(r->raw.batches, r->raw.elapsed_ns), raw_tps,
-           r->raw.time_capped ? "true" : "false", bench_scaled_div(tps, 1000, raw_tps));
+           r->raw.time_capped ? "true" : "false", r->raw.direct ? "true" : "false",
+           bench_scaled_div(tps, 1000, raw_tps),
+           rate_per_s(r->raw_buffered.transfers, r->raw_buffered.elapsed_ns),
+           r->raw_buffered.time_capped ? "true" : "false");
 }
 
 /* Hundredths as "12.34". */
@@ -920,7 +946,9 @@ static bool phase_and_raw(struct bench *b, const struct options *opt, struct pha
     if (!run_phase(b, r->batch_size, target, cap_ns, r)) {
         return false;
     }
-    if (!raw_run(b, r->batch_size, r->transfers, opt->seconds * NS_PER_S, &r->raw)) {
+    if (!raw_run(b, r->batch_size, r->transfers, opt->seconds * NS_PER_S, true, &r->raw) ||
+        !raw_run(b, r->batch_size, r->transfers, opt->seconds * NS_PER_S, false,
+                 &r->raw_buffered)) {
         return false;
     }
     print_phase_row(r);

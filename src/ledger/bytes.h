@@ -8,6 +8,8 @@
 #ifndef LEDGER_BYTES_H
 #define LEDGER_BYTES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "tpwallet/u128.h"
@@ -89,6 +91,17 @@ static inline void bytes_be128_store(uint8_t *p, tpw_u128 value)
 {
     bytes_be64_store(p, (uint64_t)(value >> 64));
     bytes_be64_store(p + 8, (uint64_t)value);
+}
+
+/* Whether all `length` bytes at `p` are zero (padding, reserved space). */
+static inline bool bytes_zero(const uint8_t *p, size_t length)
+{
+    for (size_t index = 0; index < length; index++) {
+        if (p[index] != 0) {
+            return false;
+        }
+    }
+    return true;
 }
 
 #endif /* LEDGER_BYTES_H */

@@ -400,14 +400,14 @@ static enum tpw_err segment_header_read(struct walk *walk, bool is_first,
     const uint8_t *header = NULL;
     size_t available = 0;
     enum tpw_err err =
-        reader_fill(walk, 0, JOURNAL_SEGMENT_HEADER_BYTES, &header, &available, detail);
+        reader_fill(walk, 0, JOURNAL_SEGMENT_DATA_OFFSET, &header, &available, detail);
     if (err != TPW_OK) {
         return err;
     }
-    if (available < JOURNAL_SEGMENT_HEADER_BYTES) {
+    if (available < JOURNAL_SEGMENT_DATA_OFFSET) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0,
                           "incomplete segment header (%zu of %u bytes)", available,
-                          JOURNAL_SEGMENT_HEADER_BYTES);
+                          JOURNAL_SEGMENT_DATA_OFFSET);
     }
     if (memcmp(header, JOURNAL_SEGMENT_MAGIC, JOURNAL_SEGMENT_MAGIC_BYTES) != 0) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0, "bad segment magic");
@@ -430,12 +430,14 @@ static enum tpw_err segment_header_read(struct walk *walk, bool is_first,
                           stored, computed);
     }
     if (bytes_le16_load(header + JOURNAL_SEG_HEADER_BYTES) != JOURNAL_SEGMENT_HEADER_BYTES ||
-        bytes_le64_load(header + JOURNAL_SEG_RESERVED) != 0) {
+        bytes_le64_load(header + JOURNAL_SEG_RESERVED) != 0 ||
+        !bytes_zero(header + JOURNAL_SEGMENT_HEADER_BYTES,
+                    JOURNAL_SEGMENT_DATA_OFFSET - JOURNAL_SEGMENT_HEADER_BYTES)) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0,
-                          "segment header size or reserved field out of range");
+                          "segment header size, reserved field or padding out of range");
     }
     err = segment_header_chain(walk, header, is_first, detail);
-    walk->segment_end_bytes = JOURNAL_SEGMENT_HEADER_BYTES;
+    walk->segment_end_bytes = JOURNAL_SEGMENT_DATA_OFFSET;
     return err;
 }
 
@@ -493,10 +495,8 @@ static enum tpw_err record_frame(struct walk *walk, uint64_t offset, struct fram
                              "crc32c mismatch (stored 0x%08" PRIx32 ", computed 0x%08" PRIx32 ")",
                              stored, computed);
     }
-    for (uint64_t index = length; index < padded_bytes; index++) {
-        if (bytes[index] != 0) {
-            return frame_damaged(frame, "non-zero padding after the record");
-        }
+    if (!bytes_zero(bytes + length, (size_t)(padded_bytes - length))) {
+        return frame_damaged(frame, "non-zero padding after the record");
     }
     *frame = (struct frame){
         .status = FRAME_GOOD, .bytes = bytes, .length = length, .padded_bytes = padded_bytes};
@@ -780,10 +780,10 @@ static enum tpw_err segment_skip(struct walk *walk, uint64_t first_sequence,
     if (!S_ISREG(st.st_mode)) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0, "not a regular file");
     }
-    if ((uint64_t)st.st_size < JOURNAL_SEGMENT_HEADER_BYTES) {
+    if ((uint64_t)st.st_size < JOURNAL_SEGMENT_DATA_OFFSET) {
         return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, 0,
                           "incomplete segment header (%" PRIu64 " of %u bytes)",
-                          (uint64_t)st.st_size, JOURNAL_SEGMENT_HEADER_BYTES);
+                          (uint64_t)st.st_size, JOURNAL_SEGMENT_DATA_OFFSET);
     }
     walk->segments++;
     walk->closed_bytes += (uint64_t)st.st_size;
@@ -887,6 +887,7 @@ static void journal_from_walk(struct journal *journal, struct walk *walk,
     walk->dir_fd = -1;
     walk->fd = -1;
     journal->read_only = options->read_only;
+    journal->direct = !options->read_only && journal__direct_enable(journal->segment_fd);
     journal->failed = false;
     journal->ledger_id = walk->ledger_id;
     journal->segment_size_bytes = options->segment_size_bytes != 0 ? options->segment_size_bytes
@@ -897,6 +898,22 @@ static void journal_from_walk(struct journal *journal, struct walk *walk,
     journal->closed_bytes = walk->closed_bytes;
     journal->last_sequence = walk->last_sequence;
     memcpy(journal->last_hash, walk->last_hash, JOURNAL_HASH_BYTES);
+}
+
+/* A zeroed handle; a writable one gets its block buffer (journal_format.h). */
+static struct journal *journal_alloc(bool writable)
+{
+    struct journal *journal = calloc(1, sizeof(*journal));
+    void *block = NULL;
+    if (journal == NULL || !writable) {
+        return journal;
+    }
+    if (posix_memalign(&block, JOURNAL_BLOCK_BYTES, JOURNAL_RECORD_PADDED_MAX_BYTES) != 0) {
+        free(journal);
+        return NULL;
+    }
+    journal->block = block;
+    return journal;
 }
 
 enum tpw_err journal_open(const struct journal_options *options, journal_apply_fn apply, void *ctx,
@@ -911,7 +928,7 @@ enum tpw_err journal_open(const struct journal_options *options, journal_apply_f
     enum tpw_err err = walk_run(&walk, options->dir, detail);
     if (err == TPW_OK) {
         TPW_ASSERT(walk.fd >= 0);
-        struct journal *journal = calloc(1, sizeof(*journal));
+        struct journal *journal = journal_alloc(!options->read_only);
         if (journal == NULL) {
             err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory opening the journal");
         } else {

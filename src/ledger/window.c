@@ -215,8 +215,48 @@ enum tpw_err ledger__state_carry(struct ledger__state *state,
     return TPW_OK;
 }
 
-/* Copies the window's changed accounts as they are now, for the checkpoint; the
- * dirty list stays parallel to the copies. */
+static int position_compare(const void *a, const void *b)
+{
+    uint32_t left = *(const uint32_t *)a;
+    uint32_t right = *(const uint32_t *)b;
+    return left < right ? -1 : left > right;
+}
+
+/*
+ * Puts the dirty list in position order, which is creation order and so the order of
+ * the store's account keys: the checkpoint then writes accounts without sorting them
+ * (a qsort of ~100k entries per checkpoint was a tenth of the checkpoint thread).
+ * Positions at or past the account count belong to accounts a failed linked chain
+ * created and rolled back: they are dropped. When many accounts changed, a pass over
+ * the dirty flags is cheaper than sorting.
+ */
+static void dirty_list_order(const struct ledger__state *state, struct ledger__window *window)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < window->dirty_count; i++) {
+        uint32_t position = window->dirty_list[i];
+        if (position >= state->account_count) {
+            window->dirty[position] = 0;
+        } else {
+            window->dirty_list[kept++] = position;
+        }
+    }
+    window->dirty_count = kept;
+    if ((uint64_t)kept * 16 < state->account_count) {
+        qsort(window->dirty_list, kept, sizeof *window->dirty_list, position_compare);
+        return;
+    }
+    kept = 0;
+    for (uint32_t position = 0; position < state->account_count; position++) {
+        if (window->dirty[position] != 0) {
+            window->dirty_list[kept++] = position;
+        }
+    }
+    TPW_ASSERT(kept == window->dirty_count);
+}
+
+/* Copies the window's changed accounts as they are now, for the checkpoint, in
+ * position order; the dirty list stays parallel to the copies. */
 static enum tpw_err copy_dirty_accounts(const struct ledger__state *state,
                                         struct ledger__window *window)
 {
@@ -224,18 +264,10 @@ static enum tpw_err copy_dirty_accounts(const struct ledger__state *state,
                               window->dirty_count, sizeof *window->dirty_accounts) != TPW_OK) {
         return TPW_ERR_NOMEM;
     }
-    uint32_t kept = 0;
+    dirty_list_order(state, window);
     for (uint32_t i = 0; i < window->dirty_count; i++) {
-        uint32_t position = window->dirty_list[i];
-        if (position >= state->account_count) {
-            /* Created by a linked chain that failed: the account does not exist. */
-            window->dirty[position] = 0;
-            continue;
-        }
-        window->dirty_list[kept] = position;
-        window->dirty_accounts[kept++] = state->accounts[position];
+        window->dirty_accounts[i] = state->accounts[window->dirty_list[i]];
     }
-    window->dirty_count = kept;
     return TPW_OK;
 }
 

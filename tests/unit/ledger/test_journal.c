@@ -10,7 +10,7 @@
  * byte without keeping copies. Damage is made by editing the files directly; where a
  * record or header must stay CRC-valid, its checksum is recomputed with ledger__crc32c.
  */
-#define _DEFAULT_SOURCE /* pwritev, DT_DIR */
+#define _GNU_SOURCE /* pwritev, DT_DIR, O_DIRECT */
 
 #include "tpw_test.h"
 
@@ -326,7 +326,7 @@ static void file_flip_bit(const char *path, uint64_t offset, unsigned bit)
 static size_t record_offsets(const char *path, uint64_t *offsets, size_t max)
 {
     uint64_t size = file_size(path);
-    uint64_t offset = JOURNAL_SEGMENT_HEADER_BYTES;
+    uint64_t offset = JOURNAL_SEGMENT_DATA_OFFSET;
     size_t count = 0;
     while (offset + JOURNAL_RECORD_HEADER_BYTES <= size && count < max) {
         uint8_t header[JOURNAL_RECORD_HEADER_BYTES];
@@ -410,26 +410,31 @@ static void journal_fill(const char *dir, struct gen gen, uint64_t count,
  * ------------------------------------------------------------------------------------ */
 
 static const struct gen gen_small = {0, 3000};
-/* 72 + 1001 = 1073 bytes: every record is followed by 7 bytes of padding. */
+/* 72 + 1001 = 1073 bytes: every record is followed by 463 bytes of padding, to three
+ * 512-byte blocks (1536). */
 static const struct gen gen_fixed = {1001, 1001};
+#define FIXED_LENGTH 1073u
+#define FIXED_PADDED 1536u
+/* Three gen_fixed records per segment: 9 records in segments 1, 4 and 7. */
+#define THREE_PER_SEGMENT (JOURNAL_SEGMENT_DATA_OFFSET + 3 * FIXED_PADDED)
 
 static void test_create_open_empty(void **state)
 {
     struct fixture *fixture = *state;
     struct journal *journal = open_expect(fixture->dir, gen_small, (struct open_args){0}, 0);
-    assert_int_equal(journal_size_bytes(journal), JOURNAL_SEGMENT_HEADER_BYTES);
+    assert_int_equal(journal_size_bytes(journal), JOURNAL_SEGMENT_DATA_OFFSET);
     journal_close(journal);
 
     char path[PATH_SIZE];
     path_join(path, fixture->dir, FIRST_SEGMENT);
-    assert_int_equal(file_size(path), JOURNAL_SEGMENT_HEADER_BYTES);
+    assert_int_equal(file_size(path), JOURNAL_SEGMENT_DATA_OFFSET);
     struct journal_verify_report report;
     struct tpw_error_detail detail = {0};
     assert_err(journal_verify(fixture->dir, &report, &detail), TPW_OK);
     assert_int_equal(report.segments, 1);
     assert_int_equal(report.records, 0);
     assert_int_equal(report.last_sequence, 0);
-    assert_int_equal(report.bytes, JOURNAL_SEGMENT_HEADER_BYTES);
+    assert_int_equal(report.bytes, JOURNAL_SEGMENT_DATA_OFFSET);
     assert_false(report.torn_tail);
     /* With no records the chain ends at the first segment header's hash. */
     uint8_t header_hash[JOURNAL_HASH_BYTES];
@@ -438,7 +443,7 @@ static void test_create_open_empty(void **state)
 
     /* A second create must not overwrite the journal. */
     assert_err(journal_create(fixture->dir, LEDGER_ID, &detail), TPW_ERR_LEDGER_EXISTS);
-    assert_int_equal(file_size(path), JOURNAL_SEGMENT_HEADER_BYTES);
+    assert_int_equal(file_size(path), JOURNAL_SEGMENT_DATA_OFFSET);
 }
 
 static void test_missing_and_empty_dirs(void **state)
@@ -480,6 +485,43 @@ static uint64_t segments_bytes(const char *dir, const uint64_t *sequences, size_
         total += file_size(path);
     }
     return total;
+}
+
+/* Whether files in `dir` can be opened with O_DIRECT (probed with a scratch file). */
+static bool direct_supported(const char *dir)
+{
+    char path[PATH_SIZE];
+    path_join(path, dir, "direct-probe");
+    int fd = open(path, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return false;
+    }
+    (void)close(fd);
+    assert_int_equal(unlink(path), 0);
+    return true;
+}
+
+/* Segments are appended with O_DIRECT wherever the file system takes it, the first one
+ * and those made by a roll alike, and read back like any other. */
+static void test_direct_appends(void **state)
+{
+    struct fixture *fixture = *state;
+    bool expected = direct_supported(fixture->dir);
+    print_message("O_DIRECT %s here\n", expected ? "supported" : "not supported");
+    struct open_args args = {.segment_size_bytes = THREE_PER_SEGMENT};
+    struct journal *journal = open_expect(fixture->dir, gen_fixed, args, 0);
+    assert_int_equal(journal->direct, expected);
+    append_many(journal, gen_fixed, 7);
+    assert_int_equal(journal->segment_first_sequence, 7);
+    assert_int_equal(journal->direct, expected);
+    journal_close(journal);
+    journal = open_expect(fixture->dir, gen_fixed, args, 7);
+    assert_int_equal(journal->direct, expected);
+    journal_close(journal);
+    journal = open_expect(fixture->dir, gen_fixed, (struct open_args){.read_only = true}, 7);
+    assert_false(journal->direct);
+    assert_null(journal->block);
+    journal_close(journal);
 }
 
 static void test_round_trip_segments(void **state)
@@ -527,40 +569,45 @@ static void test_round_trip_segments(void **state)
 static void test_chain_layout(void **state)
 {
     struct fixture *fixture = *state;
-    journal_fill(fixture->dir, gen_fixed, 4, 3 * 1080 + JOURNAL_SEGMENT_HEADER_BYTES);
+    journal_fill(fixture->dir, gen_fixed, 4, 3 * FIXED_PADDED + JOURNAL_SEGMENT_DATA_OFFSET);
     char first[PATH_SIZE];
     char second[PATH_SIZE];
     segment_path(first, fixture->dir, 1);
     segment_path(second, fixture->dir, 4);
     uint64_t offsets[4];
     assert_int_equal(record_offsets(first, offsets, 4), 3);
-    assert_int_equal(offsets[1], offsets[0] + 1080);
+    assert_int_equal(offsets[0], JOURNAL_SEGMENT_DATA_OFFSET);
+    assert_int_equal(offsets[1], offsets[0] + FIXED_PADDED);
 
     uint8_t expected[JOURNAL_HASH_BYTES];
     uint8_t stored[JOURNAL_HASH_BYTES];
     hash_of(first, 0, JOURNAL_SEGMENT_HEADER_BYTES, expected);
     file_read_at(first, offsets[0] + JOURNAL_REC_PREV_HASH, stored, sizeof(stored));
     assert_memory_equal(stored, expected, JOURNAL_HASH_BYTES);
-    hash_of(first, offsets[0], 1073, expected);
+    hash_of(first, offsets[0], FIXED_LENGTH, expected);
     file_read_at(first, offsets[1] + JOURNAL_REC_PREV_HASH, stored, sizeof(stored));
     assert_memory_equal(stored, expected, JOURNAL_HASH_BYTES);
 
     /* The next segment's header and first record both chain to record 3. */
-    hash_of(first, offsets[2], 1073, expected);
+    hash_of(first, offsets[2], FIXED_LENGTH, expected);
     file_read_at(second, JOURNAL_SEG_PREV_HASH, stored, sizeof(stored));
     assert_memory_equal(stored, expected, JOURNAL_HASH_BYTES);
-    file_read_at(second, JOURNAL_SEGMENT_HEADER_BYTES + JOURNAL_REC_PREV_HASH, stored,
+    file_read_at(second, JOURNAL_SEGMENT_DATA_OFFSET + JOURNAL_REC_PREV_HASH, stored,
                  sizeof(stored));
     assert_memory_equal(stored, expected, JOURNAL_HASH_BYTES);
-    uint8_t padding[7];
-    file_read_at(first, offsets[0] + 1073, padding, sizeof(padding));
-    static const uint8_t zeros[7];
+    /* Zero padding after the header and after each record, to a whole block. */
+    static const uint8_t zeros[FIXED_PADDED - FIXED_LENGTH];
+    uint8_t padding[FIXED_PADDED - FIXED_LENGTH];
+    file_read_at(first, offsets[0] + FIXED_LENGTH, padding, sizeof(padding));
     assert_memory_equal(padding, zeros, sizeof(zeros));
+    uint8_t header_padding[JOURNAL_SEGMENT_DATA_OFFSET - JOURNAL_SEGMENT_HEADER_BYTES];
+    file_read_at(second, JOURNAL_SEGMENT_HEADER_BYTES, header_padding, sizeof(header_padding));
+    assert_memory_equal(header_padding, zeros, sizeof(header_padding));
 
     struct journal_verify_report report;
     struct tpw_error_detail detail = {0};
     assert_err(journal_verify(fixture->dir, &report, &detail), TPW_OK);
-    hash_of(second, JOURNAL_SEGMENT_HEADER_BYTES, 1073, expected);
+    hash_of(second, JOURNAL_SEGMENT_DATA_OFFSET, FIXED_LENGTH, expected);
     assert_memory_equal(report.last_hash, expected, JOURNAL_HASH_BYTES);
     assert_int_equal(report.segments, 2);
 }
@@ -640,10 +687,6 @@ static void test_other_files_ignored(void **state)
 /* ------------------------------------------------------------------------------------
  * Torn tails
  * ------------------------------------------------------------------------------------ */
-
-/* gen_fixed records: 1073 bytes, 1080 with padding. */
-#define FIXED_LENGTH 1073u
-#define FIXED_PADDED 1080u
 
 /* A fresh journal `root/name` holding `count` gen_fixed records in one segment; `path`
  * receives its segment file and `offsets` its record offsets. */
@@ -890,31 +933,39 @@ static void test_unknown_versions(void **state)
     char path[PATH_SIZE];
     uint64_t offsets[4];
     fixed_journal(fixture, "version", 3, dir, path, offsets);
+    /* A newer version, and format 1 (records on 8-byte boundaries, before O_DIRECT):
+     * both are refused as versions, not as damage. */
     uint8_t field[2];
-    bytes_le16_store(field, 2);
-    file_write_at(path, JOURNAL_SEG_VERSION, field, 2);
-    segment_fix_crc(path);
-    const char *const segment_needles[] = {FIRST_SEGMENT, "unsupported segment format version 2"};
-    open_expect_error(dir, TPW_ERR_JOURNAL_VERSION, segment_needles, COUNT(segment_needles));
-    bytes_le16_store(field, 1);
+    static const uint16_t versions[] = {JOURNAL_FORMAT_VERSION + 1, 1};
+    for (size_t index = 0; index < COUNT(versions); index++) {
+        bytes_le16_store(field, versions[index]);
+        file_write_at(path, JOURNAL_SEG_VERSION, field, 2);
+        segment_fix_crc(path);
+        char version[64];
+        (void)snprintf(version, sizeof(version), "unsupported segment format version %u",
+                       (unsigned)versions[index]);
+        const char *const segment_needles[] = {FIRST_SEGMENT, version};
+        open_expect_error(dir, TPW_ERR_JOURNAL_VERSION, segment_needles, COUNT(segment_needles));
+    }
+    bytes_le16_store(field, JOURNAL_FORMAT_VERSION);
     file_write_at(path, JOURNAL_SEG_VERSION, field, 2);
     segment_fix_crc(path);
 
-    bytes_le16_store(field, 2);
+    bytes_le16_store(field, JOURNAL_FORMAT_VERSION + 1);
     file_write_at(path, offsets[1] + JOURNAL_REC_VERSION, field, 2);
     record_fix_crc(path, offsets[1]);
     char where[64];
     (void)snprintf(where, sizeof(where), "offset %" PRIu64 " sequence 2:", offsets[1]);
-    const char *const record_needles[] = {where, "unsupported record format version 2"};
+    char version[64];
+    (void)snprintf(version, sizeof(version), "unsupported record format version %u",
+                   JOURNAL_FORMAT_VERSION + 1);
+    const char *const record_needles[] = {where, version};
     open_expect_error(dir, TPW_ERR_JOURNAL_VERSION, record_needles, COUNT(record_needles));
 }
 
 /* ------------------------------------------------------------------------------------
  * Corruption across segments
  * ------------------------------------------------------------------------------------ */
-
-/* Three records per segment: 9 records in segments 1, 4 and 7. */
-#define THREE_PER_SEGMENT (JOURNAL_SEGMENT_HEADER_BYTES + 3 * FIXED_PADDED)
 
 static void segmented_journal(const struct fixture *fixture, const char *name, char *dir)
 {
@@ -1179,7 +1230,7 @@ static size_t resume_expect_error(const char *dir, struct open_args args, uint64
 /* Offset of the `index`th gen_fixed record (0-based) of a segment. */
 static uint64_t fixed_offset(uint64_t index)
 {
-    return JOURNAL_SEGMENT_HEADER_BYTES + index * FIXED_PADDED;
+    return JOURNAL_SEGMENT_DATA_OFFSET + index * FIXED_PADDED;
 }
 
 static void files_expect_equal(const char *a, const char *b)
@@ -1308,9 +1359,9 @@ static void test_resume_last_record(void **state)
 
     /* Record 10 torn off by a full open: segment 10 is a bare header after record 9. */
     segment_path(path, dir, 10);
-    file_truncate(path, JOURNAL_SEGMENT_HEADER_BYTES + 100);
+    file_truncate(path, JOURNAL_SEGMENT_DATA_OFFSET + 100);
     journal_close(open_expect(dir, gen_fixed, args, 9));
-    assert_int_equal(file_size(path), JOURNAL_SEGMENT_HEADER_BYTES);
+    assert_int_equal(file_size(path), JOURNAL_SEGMENT_DATA_OFFSET);
     journal = resume_expect(dir, args, 9, 9);
     append_many(journal, gen_fixed, 2);
     journal_close(journal);
@@ -1411,8 +1462,12 @@ static void test_resume_skips_segments(void **state)
     struct journal_options options = {.dir = dir, .resume = &resume};
     struct tpw_error_detail detail = {0};
     assert_err(journal_open(&options, NULL, NULL, &journal, &detail), TPW_ERR_JOURNAL_CORRUPT);
-    assert_non_null(strstr(detail.message, "journal segment 00000000000000000004.tpj offset 1160 "
-                                           "sequence 5: crc32c mismatch"));
+    char expected[128];
+    (void)snprintf(expected, sizeof(expected),
+                   "journal segment 00000000000000000004.tpj offset %" PRIu64
+                   " sequence 5: crc32c mismatch",
+                   fixed_offset(1));
+    assert_non_null(strstr(detail.message, expected));
     /* Even a missing middle segment: the gap is only seen by reading segment 1's records. */
     assert_int_equal(unlink(path), 0);
     resume.sequence = 6;
@@ -1432,7 +1487,7 @@ static void test_resume_skips_segments(void **state)
     file_truncate(path, 50);
     assert_err(journal_open(&options, NULL, NULL, &journal, &detail), TPW_ERR_JOURNAL_CORRUPT);
     assert_string_equal(detail.message, "journal segment 00000000000000000004.tpj offset 0 "
-                                        "sequence 4: incomplete segment header (50 of 80 bytes)");
+                                        "sequence 4: incomplete segment header (50 of 512 bytes)");
     assert_int_equal(unlink(path), 0);
     assert_int_equal(mkdir(path, 0700), 0);
     assert_err(journal_open(&options, NULL, NULL, &journal, &detail), TPW_ERR_JOURNAL_CORRUPT);
@@ -1511,9 +1566,12 @@ struct fault {
     off_t truncated_to;
 };
 
-/* Writes the first `bytes` of `iov` for real. */
+/* Writes the first `bytes` of `iov` for real, rounded down to whole blocks: segments
+ * are open with O_DIRECT, which writes nothing else (and a disk's partial O_DIRECT
+ * write is whole blocks too). */
 static ssize_t write_prefix(int fd, const struct iovec *iov, int iovcnt, off_t offset, size_t bytes)
 {
+    bytes -= bytes % JOURNAL_BLOCK_BYTES;
     struct iovec part[8];
     int count = 0;
     for (int index = 0; index < iovcnt && index < 8 && bytes > 0; index++) {
@@ -1652,7 +1710,7 @@ static void test_fault_write_and_sync(void **state)
         const char *reason;
     } cases[] = {
         {"short", "short-split", WRITE_SHORT_ALWAYS, 0, TPW_ERR_IO,
-         "short write (1012 of 1080 bytes written)"},
+         "short write (1024 of 1536 bytes written)"},
         {"enospc", "enospc-split", WRITE_ENOSPC, 0, TPW_ERR_JOURNAL_FULL,
          "write failed: No space left on device"},
         {"half-enospc", "half-enospc-split", WRITE_HALF_THEN_ENOSPC, 0, TPW_ERR_JOURNAL_FULL,
@@ -1827,23 +1885,41 @@ int main(void)
     suite_seed = tpw_test_seed("test_journal", 20261124);
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_create_open_empty),         T(test_missing_and_empty_dirs),
-        T(test_round_trip_segments),       T(test_chain_layout),
-        T(test_largest_records),           T(test_apply_error_stops_open),
-        T(test_other_files_ignored),       T(test_torn_tail_cut_points),
-        T(test_torn_tail_garbage),         T(test_torn_tail_read_only_and_verify),
-        T(test_bit_flip_middle_payload),   T(test_bit_flip_length),
-        T(test_bit_flip_last_record),      T(test_hash_chain_broken),
-        T(test_sequence_and_reserved),     T(test_unknown_versions),
-        T(test_damage_in_earlier_segment), T(test_sequence_gap_across_segments),
-        T(test_missing_segments),          T(test_foreign_segment),
-        T(test_segment_header_damage),     T(test_first_segment_prev_hash),
-        T(test_fault_write_and_sync),      T(test_append_start_finish),
-        T(test_append_without_a_worker),   T(test_fault_short_write_resumed),
-        T(test_fault_segment_roll),        T(test_record_hash_and_last_hash),
-        T(test_resume_mid_segment),        T(test_resume_segment_boundary),
-        T(test_resume_last_record),        T(test_resume_hash_mismatch),
-        T(test_resume_beyond_end),         T(test_resume_skips_segments),
+        T(test_create_open_empty),
+        T(test_missing_and_empty_dirs),
+        T(test_direct_appends),
+        T(test_round_trip_segments),
+        T(test_chain_layout),
+        T(test_largest_records),
+        T(test_apply_error_stops_open),
+        T(test_other_files_ignored),
+        T(test_torn_tail_cut_points),
+        T(test_torn_tail_garbage),
+        T(test_torn_tail_read_only_and_verify),
+        T(test_bit_flip_middle_payload),
+        T(test_bit_flip_length),
+        T(test_bit_flip_last_record),
+        T(test_hash_chain_broken),
+        T(test_sequence_and_reserved),
+        T(test_unknown_versions),
+        T(test_damage_in_earlier_segment),
+        T(test_sequence_gap_across_segments),
+        T(test_missing_segments),
+        T(test_foreign_segment),
+        T(test_segment_header_damage),
+        T(test_first_segment_prev_hash),
+        T(test_fault_write_and_sync),
+        T(test_append_start_finish),
+        T(test_append_without_a_worker),
+        T(test_fault_short_write_resumed),
+        T(test_fault_segment_roll),
+        T(test_record_hash_and_last_hash),
+        T(test_resume_mid_segment),
+        T(test_resume_segment_boundary),
+        T(test_resume_last_record),
+        T(test_resume_hash_mismatch),
+        T(test_resume_beyond_end),
+        T(test_resume_skips_segments),
         T(test_resume_torn_tail),
     };
 #undef T
