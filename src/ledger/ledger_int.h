@@ -41,6 +41,10 @@ struct ledger__index {
     uint64_t mask;   /* capacity - 1, capacity a power of two */
     uint64_t count;
     uint64_t seed; /* keyed hash: ids are chosen by clients */
+    /* At least the largest id inserted since the last clear (removals leave it): an id
+     * above it is absent without a probe. Ids are usually time-ordered, so a new
+     * transfer's id is above every window's, which saves a cache miss per window. */
+    tpw_u128 id_max;
 };
 
 #define LEDGER_INDEX_NONE UINT32_MAX

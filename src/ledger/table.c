@@ -84,6 +84,7 @@ enum tpw_err ledger__index_init(struct ledger__index *index, uint64_t seed)
     index->mask = INDEX_CAPACITY_MIN - 1;
     index->count = 0;
     index->seed = seed;
+    index->id_max = 0;
     return TPW_OK;
 }
 
@@ -130,9 +131,18 @@ enum tpw_err ledger__index_reserve(struct ledger__index *index, uint64_t more)
     return TPW_OK;
 }
 
+/* Whether `id` cannot be in the index, known without touching its slots. */
+static bool index_surely_absent(const struct ledger__index *index, tpw_u128 id)
+{
+    return index->count == 0 || id > index->id_max;
+}
+
 uint32_t ledger__index_find(const struct ledger__index *index, tpw_u128 id, const void *records,
                             size_t stride)
 {
+    if (index_surely_absent(index, id)) {
+        return LEDGER_INDEX_NONE;
+    }
     uint64_t hash = index_hash(index, id);
     uint64_t at = home_of(hash, index->mask);
     for (;;) {
@@ -149,12 +159,18 @@ uint32_t ledger__index_find(const struct ledger__index *index, tpw_u128 id, cons
 
 void ledger__index_prefetch(const struct ledger__index *index, tpw_u128 id)
 {
+    if (index_surely_absent(index, id)) {
+        return;
+    }
     __builtin_prefetch(&index->slots[home_of(index_hash(index, id), index->mask)]);
 }
 
 void ledger__index_prefetch_record(const struct ledger__index *index, tpw_u128 id,
                                    const void *records, size_t stride)
 {
+    if (index_surely_absent(index, id)) {
+        return;
+    }
     uint64_t hash = index_hash(index, id);
     uint64_t slot = index->slots[home_of(hash, index->mask)];
     if (slot != 0 && slot_tag_matches(slot, hash)) {
@@ -175,6 +191,9 @@ void ledger__index_insert(struct ledger__index *index, tpw_u128 id, uint32_t pos
     TPW_ASSERT(position != UINT32_MAX);
     slot_place(index->slots, index->mask, slot_make(index_hash(index, id), position));
     index->count++;
+    if (id > index->id_max) {
+        index->id_max = id;
+    }
 }
 
 void ledger__index_remove(struct ledger__index *index, tpw_u128 id, const void *records,
@@ -211,4 +230,5 @@ void ledger__index_clear(struct ledger__index *index)
 {
     memset(index->slots, 0, (size_t)(index->mask + 1) * sizeof *index->slots);
     index->count = 0;
+    index->id_max = 0;
 }
