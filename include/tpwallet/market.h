@@ -220,7 +220,7 @@ void market_feed_status(const market_feed *feed, struct market_feed_status *out 
  * ------------------------------------------------------------------------------------ */
 
 /* Longest recording line accepted: a 5000-level Binance snapshot is about 350 KiB. */
-#define MARKET_LINE_SIZE_MAX (1024u * 1024u)
+#define MARKET_LINE_SIZE_MAX ((size_t)1024 * 1024)
 
 enum market_recording_kind {
     MARKET_RECORDING_HTTP = 1, /* `<url> -> <epoch>: <body>` lines (REST snapshots) */

@@ -16,15 +16,9 @@
 
 #include "banned.h"
 
-static enum tpw_err l2_snapshot(struct market_feed *feed, json_t *message)
+static enum tpw_err l2_snapshot(struct market_feed *feed, json_t *message, const char *product,
+                                size_t product_len)
 {
-    const char *product = NULL;
-    size_t product_len = 0;
-    enum tpw_err err =
-        market__json_string(feed, NULL, message, "product_id", &product, &product_len);
-    if (err != TPW_OK) {
-        return err;
-    }
     /* No update ids: the book stays at 0 and every later l2update follows it. */
     return market__snapshot_load(feed, product, product_len, 0, json_object_get(message, "bids"),
                                  json_object_get(message, "asks"));
@@ -44,15 +38,9 @@ static enum tpw_err l2_change(struct market_feed *feed, struct market__book_stat
                               json_array_get(change, 2));
 }
 
-static enum tpw_err l2_update(struct market_feed *feed, json_t *message)
+static enum tpw_err l2_update(struct market_feed *feed, json_t *message, const char *product,
+                              size_t product_len)
 {
-    const char *product = NULL;
-    size_t product_len = 0;
-    enum tpw_err err =
-        market__json_string(feed, NULL, message, "product_id", &product, &product_len);
-    if (err != TPW_OK) {
-        return err;
-    }
     struct market__book_state *state = market__book_find(feed, product, product_len);
     if (state == NULL) {
         return market__refuse(feed, NULL, MARKET_MALFORMED_UNKNOWN_SYMBOL,
@@ -72,7 +60,7 @@ static enum tpw_err l2_update(struct market_feed *feed, json_t *message)
     json_t *change = NULL;
     json_array_foreach(changes, index, change)
     {
-        err = l2_change(feed, state, change);
+        enum tpw_err err = l2_change(feed, state, change);
         if (err != TPW_OK) {
             market__needs_resync(state); /* the update is lost: the book is wrong from here */
             return err;
@@ -87,14 +75,20 @@ static enum tpw_err coinbase_message(struct market_feed *feed, json_t *message)
     if (!json_is_object(message) || type == NULL) {
         return market__refuse(feed, NULL, MARKET_MALFORMED_TYPE, "message without a type");
     }
-    if (strcmp(type, "snapshot") == 0) {
-        return l2_snapshot(feed, message);
+    bool snapshot = strcmp(type, "snapshot") == 0;
+    if (!snapshot && strcmp(type, "l2update") != 0) {
+        feed->status.ignored_count++;
+        return TPW_OK;
     }
-    if (strcmp(type, "l2update") == 0) {
-        return l2_update(feed, message);
+    const char *product = NULL;
+    size_t product_len = 0;
+    enum tpw_err err =
+        market__json_string(feed, NULL, message, "product_id", &product, &product_len);
+    if (err != TPW_OK) {
+        return err;
     }
-    feed->status.ignored_count++;
-    return TPW_OK;
+    return snapshot ? l2_snapshot(feed, message, product, product_len)
+                    : l2_update(feed, message, product, product_len);
 }
 
 const struct market__venue_ops market__coinbase_ops = {

@@ -12,7 +12,7 @@
 #define MARKET_FEED_BOOKS_MAX 256
 
 /* Price changes in one message: a snapshot holds both sides of a full book. */
-#define MARKET_MESSAGE_CHANGES_MAX (MARKET_SIDES_COUNT * MARKET_BOOK_LEVELS_MAX)
+#define MARKET_MESSAGE_CHANGES_MAX ((size_t)MARKET_SIDES_COUNT * MARKET_BOOK_LEVELS_MAX)
 
 /* Top-of-book tickers kept per book until the book reaches their update id: the
  * recordings show at most 5 tickers ahead of the diff that matches them. */

@@ -204,9 +204,9 @@ enum tpw_err market_replay_file_kind(const char *path, enum market_recording_kin
     (void)fclose(file);
     const char *space = memchr(head, ' ', head_len);
     size_t rest_len = space != NULL ? head_len - (size_t)(space - head) : 0;
-    if (head_len > 0 && is_digit(head[0])) {
-        *out = MARKET_RECORDING_WS;
-    } else if (space != NULL && starts_with(space, rest_len, " <-> ")) {
+    /* A ws file opens with its connection line, or (cut) with a received message. */
+    if ((head_len > 0 && is_digit(head[0])) ||
+        (space != NULL && starts_with(space, rest_len, " <-> "))) {
         *out = MARKET_RECORDING_WS;
     } else if (space != NULL && starts_with(space, rest_len, " -> ")) {
         *out = MARKET_RECORDING_HTTP;
