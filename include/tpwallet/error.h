@@ -119,7 +119,20 @@
     X(STORE_CORRUPT, -131, 500, 65, "api_error", "store_corrupt",                                  \
       "the checkpoint store is damaged")                                                           \
     X(CHECKPOINT_MISMATCH, -132, 500, 65, "api_error", "checkpoint_mismatch",                      \
-      "the checkpoint does not match the journal")
+      "the checkpoint does not match the journal")                                                 \
+    /* Market data: order books and feeds. */                                                      \
+    X(MARKET_BOOK_FULL, -140, 507, 65, "api_error", "market_book_full",                            \
+      "the order book side holds as many levels as it can")                                        \
+    X(MARKET_VALUE_RANGE, -141, 400, 65, "invalid_request_error", "market_value_range",            \
+      "price or quantity too large for the order book")                                            \
+    X(MARKET_VENUE_UNKNOWN, -142, 400, 65, "invalid_request_error", "market_venue_unknown",        \
+      "unknown market venue")                                                                      \
+    X(MARKET_MESSAGE_INVALID, -143, 400, 65, "invalid_request_error", "market_message_invalid",    \
+      "malformed market data message")                                                             \
+    X(MARKET_SEQUENCE_GAP, -144, 409, 65, "invalid_request_error", "market_sequence_gap",          \
+      "a gap in the feed's update ids; the book needs a resync")                                   \
+    X(MARKET_TOO_MANY_BOOKS, -145, 507, 65, "api_error", "market_too_many_books",                  \
+      "the feed holds as many order books as it can")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

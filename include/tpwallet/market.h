@@ -1,0 +1,263 @@
+/*
+ * Market data: order books kept from venue feeds (snapshot + diffs), and the replay of
+ * recorded feeds.
+ *
+ * Prices and quantities are exact: unsigned 64-bit integers of a per-book minor unit
+ * (10^-price_exponent, 10^-qty_exponent), parsed from the venues' decimal strings by
+ * money_decimal_parse(); no floating point anywhere. A book's exponents are chosen from
+ * the decimal strings of its first snapshot (8 for Binance), and a later value with more
+ * fraction digits is refused, never rounded.
+ *
+ * A feed (`market_feed`) is one venue's stream: it holds the books of that venue's
+ * symbols and applies the venue's own book-maintenance procedure (sequence checks,
+ * gaps, resync) through a handler chosen by venue name. See docs/market.md.
+ */
+#ifndef TPWALLET_MARKET_H
+#define TPWALLET_MARKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tpwallet/error.h"
+
+/* ------------------------------------------------------------------------------------
+ * Order books
+ * ------------------------------------------------------------------------------------ */
+
+/* Venue names ("BINANCE_US") and symbols ("NKNUSDT", "BTC-USD"), with the NUL. */
+#define MARKET_VENUE_SIZE 32
+#define MARKET_SYMBOL_SIZE 32
+
+/* Most levels one side of a book can hold (see src/market/book.c for why an array). */
+#define MARKET_BOOK_LEVELS_MAX 8192
+
+/* Largest exponent of a price or quantity: 10^19 would not fit the 64-bit minor units. */
+#define MARKET_EXPONENT_MAX 18
+
+enum market_side {
+    MARKET_BID = 0,
+    MARKET_ASK = 1,
+};
+#define MARKET_SIDES_COUNT 2
+
+struct market_level {
+    uint64_t price_minor; /* price × 10^price_exponent */
+    uint64_t qty_minor;   /* quantity × 10^qty_exponent; never 0 inside a book */
+};
+
+/* One side: levels sorted so that the best level is the last one (src/market/book.c). */
+struct market_book_side {
+    struct market_level *levels;
+    size_t levels_count;
+    size_t levels_max;
+};
+
+struct market_book {
+    char venue[MARKET_VENUE_SIZE];
+    char symbol[MARKET_SYMBOL_SIZE];
+    unsigned price_exponent;
+    unsigned qty_exponent;
+    struct market_book_side sides[MARKET_SIDES_COUNT];
+};
+
+/*
+ * Initialises an empty book on caller memory, allocating `levels_max` levels per side
+ * (1..MARKET_BOOK_LEVELS_MAX) once: updates never allocate. Errors:
+ * TPW_ERR_INVALID_ARGUMENT (names too long or empty, exponent above
+ * MARKET_EXPONENT_MAX, levels_max out of range), TPW_ERR_NOMEM.
+ */
+TPW_MUST_CHECK enum tpw_err market_book_init(struct market_book *book, const char *venue,
+                                             const char *symbol, unsigned price_exponent,
+                                             unsigned qty_exponent, size_t levels_max);
+/* Frees the levels; the book must be initialised again before any other use. */
+void market_book_deinit(struct market_book *book);
+/* Removes every level (exponents and names stay). */
+void market_book_reset(struct market_book *book);
+
+/*
+ * Sets the quantity at `price_minor` on `side`: qty_minor 0 removes the level (removing
+ * an absent level is not an error: venues send such removals), any other value inserts
+ * or replaces it. O(log n) search, then a move of the levels beyond it (few: updates
+ * cluster at the top of the book, which is the end of the array). Errors:
+ * TPW_ERR_INVALID_ARGUMENT (unknown side), TPW_ERR_MARKET_BOOK_FULL (a new level on a
+ * full side; the book is unchanged).
+ */
+TPW_MUST_CHECK enum tpw_err market_book_set(struct market_book *book, enum market_side side,
+                                            uint64_t price_minor, uint64_t qty_minor);
+
+/*
+ * Parses one exact decimal at `exponent` into 64-bit minor units: money_decimal_parse()'s
+ * grammar and errors (TPW_ERR_DECIMAL_PRECISION for more fraction digits than the
+ * exponent, TPW_ERR_DECIMAL_SIGN for "-1", …), then TPW_ERR_MARKET_VALUE_RANGE above
+ * 2^64-1 minor units.
+ */
+TPW_MUST_CHECK enum tpw_err market_decimal_parse(const char *text, size_t text_len,
+                                                 unsigned exponent, uint64_t *out /* out */,
+                                                 struct tpw_error_detail *detail);
+
+/* Number of fraction digits in a decimal string ("0.35270000" → 8, "12" → 0). */
+unsigned market_decimal_fraction_digits(const char *text, size_t text_len);
+
+/* Levels on one side. */
+size_t market_book_levels_count(const struct market_book *book, enum market_side side);
+
+/*
+ * The level `depth_index` places from the best (0 is the best bid or ask) into *out;
+ * false when the side has no such level. O(1).
+ */
+bool market_book_level(const struct market_book *book, enum market_side side, size_t depth_index,
+                       struct market_level *out /* out */);
+
+/* True when both sides have levels and the best bid is at or above the best ask. */
+bool market_book_crossed(const struct market_book *book);
+
+/* ------------------------------------------------------------------------------------
+ * Feeds: one venue's messages applied to its books
+ * ------------------------------------------------------------------------------------ */
+
+/*
+ * Why a message or a line was refused. Every refusal is counted (per book when the
+ * symbol is known, per feed otherwise) and logged as a "market.malformed" line.
+ * X(NAME, json_name)
+ */
+#define MARKET_MALFORMED_TABLE(X)                                                                  \
+    X(LINE, "bad_line")                 /* not a line of the recording format */                   \
+    X(OVERSIZED, "oversized")           /* longer than MARKET_LINE_SIZE_MAX bytes */               \
+    X(JSON, "bad_json")                 /* not JSON */                                             \
+    X(TYPE, "bad_type")                 /* a field missing or of the wrong JSON type */            \
+    X(NUMBER, "bad_number")             /* a price or quantity that is not a decimal */            \
+    X(NEGATIVE, "negative")             /* a signed price or quantity */                           \
+    X(PRECISION, "precision")           /* more fraction digits than the book's exponent */        \
+    X(TOO_LARGE, "too_large")           /* above 2^64-1 minor units */                             \
+    X(OUT_OF_ORDER, "out_of_order")     /* update ids that go backwards or are inverted */         \
+    X(BOOK_FULL, "book_full")           /* a new level on a full side */                           \
+    X(UNKNOWN_SYMBOL, "unknown_symbol") /* a diff or ticker for a symbol without a book */
+
+enum market_malformed {
+#define MARKET_X_ENUM(name, json) MARKET_MALFORMED_##name,
+    MARKET_MALFORMED_TABLE(MARKET_X_ENUM)
+#undef MARKET_X_ENUM
+        MARKET_MALFORMED_COUNT
+};
+
+/* "bad_json", …; "unknown" for a value outside the table. Static strings. */
+const char *market_malformed_name(enum market_malformed kind);
+
+/* What a feed knows about one of its books; a snapshot of counters, read-only. */
+struct market_book_status {
+    const struct market_book *book;
+    uint64_t last_update_id;          /* the venue's id the book is at (snapshot or last diff) */
+    bool synced;                      /* a snapshot was loaded and no gap seen since */
+    bool needs_resync;                /* a gap (or a refused update) was seen: needs a snapshot */
+    uint64_t snapshots_count;         /* snapshots loaded (the first, then resyncs) */
+    uint64_t events_count;            /* diff events seen for this symbol */
+    uint64_t dropped_count;           /* diffs older than the snapshot (the procedure drops them) */
+    uint64_t applied_count;           /* diffs applied */
+    uint64_t unsynced_count;          /* diffs that arrived while the book needed a snapshot */
+    uint64_t gaps_count;              /* sequence gaps seen */
+    uint64_t crossed_count;           /* applied diffs after which the book was crossed */
+    uint64_t ticker_checks_count;     /* top-of-book tickers compared with the book */
+    uint64_t ticker_mismatches_count; /* … that differed from it */
+    uint64_t malformed_count[MARKET_MALFORMED_COUNT];
+};
+
+/* Counters of what a feed received that belongs to no book. */
+struct market_feed_status {
+    char venue[MARKET_VENUE_SIZE];
+    const char *handler;     /* "binance-spot", … (static) */
+    uint64_t lines_count;    /* recording lines read (replay only) */
+    uint64_t blank_count;    /* empty lines (replay only) */
+    uint64_t sent_count;     /* messages the recorder sent, skipped (replay only) */
+    uint64_t messages_count; /* stream messages handed to the feed */
+    uint64_t ignored_count;  /* well-formed messages of other kinds (trades, klines, …) */
+    uint64_t malformed_count[MARKET_MALFORMED_COUNT];
+};
+
+typedef struct market_feed market_feed;
+
+/*
+ * Creates a feed for `venue`, whose handler is chosen by name: BINANCE and BINANCE_US
+ * (spot diff-depth), BINANCE_FUTURES (USD-M futures, `pu` chaining), COINBASE (level2).
+ * Errors: TPW_ERR_MARKET_VENUE_UNKNOWN, TPW_ERR_NOMEM. The caller destroys *out.
+ */
+TPW_MUST_CHECK enum tpw_err market_feed_create(const char *venue, market_feed **out /* out */,
+                                               struct tpw_error_detail *detail);
+void market_feed_destroy(market_feed *feed);
+
+/*
+ * Applies a REST snapshot: `url` is the request (the symbol comes from it), `body` the
+ * JSON response. A snapshot replaces the symbol's book (creating it on first use) and
+ * restarts the venue's procedure. A refused snapshot is counted and returns
+ * TPW_ERR_MARKET_MESSAGE_INVALID (or TPW_ERR_MARKET_TOO_MANY_BOOKS, TPW_ERR_NOMEM);
+ * the feed stays usable.
+ */
+TPW_MUST_CHECK enum tpw_err market_feed_snapshot(market_feed *feed, const char *url, size_t url_len,
+                                                 const char *body, size_t body_len);
+
+/*
+ * Applies one stream message (JSON text). Returns TPW_OK when it was applied, dropped
+ * by the procedure or ignored as another kind of message; TPW_ERR_MARKET_SEQUENCE_GAP
+ * when it revealed a gap (counted; the book then needs a resync);
+ * TPW_ERR_MARKET_MESSAGE_INVALID when refused (counted and logged). The feed stays
+ * usable after any of them.
+ */
+TPW_MUST_CHECK enum tpw_err market_feed_message(market_feed *feed, const char *text,
+                                                size_t text_len);
+
+/* Counts a refusal found outside the feed's own parsing (a bad recording line). */
+void market_feed_count_malformed(market_feed *feed, enum market_malformed kind,
+                                 uint64_t line_number);
+
+/* Books in creation order; the status stays valid until the next feed call. */
+size_t market_feed_books_count(const market_feed *feed);
+void market_feed_book_status(const market_feed *feed, size_t index,
+                             struct market_book_status *out /* out */);
+void market_feed_status(const market_feed *feed, struct market_feed_status *out /* out */);
+
+/* ------------------------------------------------------------------------------------
+ * Replay of cryptofeed recordings (docs/market.md: the line formats)
+ * ------------------------------------------------------------------------------------ */
+
+/* Longest recording line accepted: a 5000-level Binance snapshot is about 350 KiB. */
+#define MARKET_LINE_SIZE_MAX ((size_t)1024 * 1024)
+
+enum market_recording_kind {
+    MARKET_RECORDING_HTTP = 1, /* `<url> -> <epoch>: <body>` lines (REST snapshots) */
+    MARKET_RECORDING_WS = 2,   /* `<url> <-> <epoch>`, then `<epoch>: <json>` lines */
+};
+
+/*
+ * The kind of a recording from its first line. Errors: TPW_ERR_NOT_FOUND, TPW_ERR_IO,
+ * TPW_ERR_MARKET_MESSAGE_INVALID (the first line is neither kind).
+ */
+TPW_MUST_CHECK enum tpw_err market_replay_file_kind(const char *path,
+                                                    enum market_recording_kind *out /* out */,
+                                                    struct tpw_error_detail *detail);
+
+/*
+ * The venue named by a recording's file name: cryptofeed writes
+ * `<VENUE>.<http|ws>.<n>.<m>`, so the text before the first '.' of the base name.
+ * Errors: TPW_ERR_INVALID_ARGUMENT (no such prefix, or longer than a venue name).
+ */
+TPW_MUST_CHECK enum tpw_err market_replay_venue_from_path(const char *path,
+                                                          char venue[MARKET_VENUE_SIZE] /* out */);
+
+/*
+ * Replays every line of the recording at `path` into `feed`: snapshots, stream
+ * messages, connection and sent lines; bad lines are counted, never fatal. Errors: for
+ * the file itself TPW_ERR_NOT_FOUND, TPW_ERR_IO; and as market_replay_line() (with the
+ * line number in detail->offset_bytes).
+ */
+TPW_MUST_CHECK enum tpw_err market_replay_file(market_feed *feed, const char *path,
+                                               struct tpw_error_detail *detail);
+
+/*
+ * Replays one line (without its newline); `line_number` is for the log. Refused lines
+ * and messages are counted and return TPW_OK; errors are what stops a replay:
+ * TPW_ERR_NOMEM, TPW_ERR_MARKET_TOO_MANY_BOOKS.
+ */
+TPW_MUST_CHECK enum tpw_err market_replay_line(market_feed *feed, const char *line, size_t line_len,
+                                               uint64_t line_number);
+
+#endif /* TPWALLET_MARKET_H */

@@ -1,0 +1,241 @@
+/*
+ * Binance spot diff-depth: the venue handler for BINANCE and BINANCE_US, and the
+ * message formats Binance's futures handler shares (feed_binance.h).
+ *
+ * The procedure (Binance "How to manage a local order book correctly", docs/market.md):
+ * load the REST snapshot (lastUpdateId); drop events with u <= lastUpdateId; the first
+ * applied event must have U <= lastUpdateId+1 <= u; after it each event's U is the
+ * previous u + 1, anything else is a gap and the book needs a new snapshot; quantity 0
+ * removes a level. Note the first condition is on lastUpdateId+1: the recordings' first
+ * applied events all start exactly at lastUpdateId+1, which a literal reading of the
+ * doc's "lastUpdateId within [U;u]" would reject.
+ * Messages: {"stream":"nknusdt@depth@100ms","data":{"e":"depthUpdate","E":…,"s":"NKNUSDT",
+ * "U":…,"u":…,"b":[[px,qty]…],"a":[…]}} and bookTicker {"u","s","b","B","a","A"}, with
+ * or without the combined-stream envelope; other streams (trades, klines) are ignored.
+ */
+#include <string.h>
+
+#include "feed_binance.h"
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+/* The value of `name=` in the query of `url`, or false when it has none. */
+static bool url_query_value(const char *url, size_t url_len, const char *name, const char **value,
+                            size_t *value_len)
+{
+    size_t name_len = strlen(name);
+    const char *query = memchr(url, '?', url_len);
+    size_t index = query != NULL ? (size_t)(query - url) : url_len;
+    while (index < url_len) {
+        index++; /* past '?' or '&' */
+        const char *start = url + index;
+        const char *end = memchr(start, '&', url_len - index);
+        size_t field_len = end != NULL ? (size_t)(end - start) : url_len - index;
+        if (field_len > name_len && memcmp(start, name, name_len) == 0 && start[name_len] == '=') {
+            *value = start + name_len + 1;
+            *value_len = field_len - name_len - 1;
+            return true;
+        }
+        index += field_len;
+    }
+    return false;
+}
+
+enum tpw_err market__binance_snapshot(struct market_feed *feed, const char *url, size_t url_len,
+                                      json_t *body)
+{
+    const char *symbol = NULL;
+    size_t symbol_len = 0;
+    if (!url_query_value(url, url_len, "symbol", &symbol, &symbol_len)) {
+        return market__refuse(feed, NULL, MARKET_MALFORMED_TYPE, "no symbol= in snapshot url");
+    }
+    if (!json_is_object(body)) {
+        return market__refuse(feed, market__book_find(feed, symbol, symbol_len),
+                              MARKET_MALFORMED_TYPE, "snapshot is not an object");
+    }
+    uint64_t update_id = 0;
+    enum tpw_err err = market__json_id(feed, market__book_find(feed, symbol, symbol_len), body,
+                                       "lastUpdateId", &update_id);
+    if (err != TPW_OK) {
+        return err;
+    }
+    return market__snapshot_load(feed, symbol, symbol_len, update_id, json_object_get(body, "bids"),
+                                 json_object_get(body, "asks"));
+}
+
+/* The book named by the event's "s", or a refusal (bad_type, unknown_symbol). */
+static enum tpw_err event_book(struct market_feed *feed, json_t *event,
+                               struct market__book_state **out)
+{
+    const char *symbol = NULL;
+    size_t symbol_len = 0;
+    enum tpw_err err = market__json_string(feed, NULL, event, "s", &symbol, &symbol_len);
+    if (err != TPW_OK) {
+        return err;
+    }
+    *out = market__book_find(feed, symbol, symbol_len);
+    if (*out == NULL) {
+        return market__refuse(feed, NULL, MARKET_MALFORMED_UNKNOWN_SYMBOL,
+                              "event for a symbol without a snapshot");
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err event_ids(struct market_feed *feed, struct market__book_state *state,
+                              json_t *event, struct market__binance_ids *ids)
+{
+    enum tpw_err err = market__json_id(feed, state, event, "U", &ids->first_id);
+    if (err == TPW_OK) {
+        err = market__json_id(feed, state, event, "u", &ids->last_id);
+    }
+    ids->has_previous = json_object_get(event, "pu") != NULL;
+    if (err == TPW_OK && ids->has_previous) {
+        err = market__json_id(feed, state, event, "pu", &ids->previous_id);
+    }
+    if (err == TPW_OK && ids->first_id > ids->last_id) {
+        err = market__refuse(feed, state, MARKET_MALFORMED_OUT_OF_ORDER, "U is above u");
+    }
+    return err;
+}
+
+/* Parses both sides of a diff, then applies them: all or nothing. */
+static enum tpw_err diff_apply(struct market_feed *feed, struct market__book_state *state,
+                               json_t *event, uint64_t update_id)
+{
+    market__changes_clear(feed);
+    enum tpw_err err =
+        market__changes_add_pairs(feed, state, MARKET_BID, json_object_get(event, "b"));
+    if (err == TPW_OK) {
+        err = market__changes_add_pairs(feed, state, MARKET_ASK, json_object_get(event, "a"));
+    }
+    if (err != TPW_OK) {
+        /* The ids were next in line: without this event the book is behind for good. */
+        market__needs_resync(state);
+        return err;
+    }
+    return market__changes_apply(feed, state, update_id);
+}
+
+static enum tpw_err depth_update(struct market_feed *feed, json_t *event, market__binance_rule rule)
+{
+    struct market__book_state *state = NULL;
+    enum tpw_err err = event_book(feed, event, &state);
+    if (err != TPW_OK) {
+        return err;
+    }
+    TPW_ASSERT(state != NULL);
+    state->status.events_count++;
+    struct market__binance_ids ids = {0, 0, 0, false};
+    err = event_ids(feed, state, event, &ids);
+    if (err != TPW_OK) {
+        return err;
+    }
+    if (!state->status.synced) {
+        state->status.unsynced_count++;
+        return TPW_OK;
+    }
+    uint64_t expected_id = 0;
+    switch (rule(state, &ids, &expected_id)) {
+    case MARKET__APPLY:
+        return diff_apply(feed, state, event, ids.last_id);
+    case MARKET__DROP:
+        state->status.dropped_count++;
+        return TPW_OK;
+    case MARKET__GAP:
+        return market__gap(feed, state, expected_id, ids.first_id);
+    case MARKET__STALE:
+        return market__refuse(feed, state, MARKET_MALFORMED_OUT_OF_ORDER,
+                              "update ids already applied");
+    case MARKET__INVALID:
+        break;
+    }
+    return market__refuse(feed, state, MARKET_MALFORMED_TYPE, "update ids");
+}
+
+static enum tpw_err book_ticker(struct market_feed *feed, json_t *event)
+{
+    struct market__book_state *state = NULL;
+    enum tpw_err err = event_book(feed, event, &state);
+    struct market__ticker ticker;
+    memset(&ticker, 0, sizeof(ticker));
+    if (err != TPW_OK) {
+        return err;
+    }
+    TPW_ASSERT(state != NULL);
+    err = market__json_id(feed, state, event, "u", &ticker.update_id);
+    const struct {
+        const char *key;
+        bool is_price;
+        uint64_t *out;
+    } fields[] = {
+        {"b", true, &ticker.bid.price_minor},
+        {"B", false, &ticker.bid.qty_minor},
+        {"a", true, &ticker.ask.price_minor},
+        {"A", false, &ticker.ask.qty_minor},
+    };
+    for (size_t index = 0; err == TPW_OK && index < sizeof(fields) / sizeof(fields[0]); index++) {
+        unsigned exponent =
+            fields[index].is_price ? state->book.price_exponent : state->book.qty_exponent;
+        err = market__decimal(feed, state, json_object_get(event, fields[index].key), exponent,
+                              fields[index].out);
+    }
+    if (err == TPW_OK) {
+        market__ticker(feed, state, &ticker);
+    }
+    return err;
+}
+
+enum tpw_err market__binance_message(struct market_feed *feed, json_t *message,
+                                     market__binance_rule rule)
+{
+    json_t *event = json_object_get(message, "data");
+    if (!json_is_object(event)) {
+        event = message; /* a single-stream connection sends bare events */
+    }
+    if (!json_is_object(event)) {
+        return market__refuse(feed, NULL, MARKET_MALFORMED_TYPE, "message is not an object");
+    }
+    const char *kind = json_string_value(json_object_get(event, "e"));
+    if (kind != NULL && strcmp(kind, "depthUpdate") == 0) {
+        return depth_update(feed, event, rule);
+    }
+    /* Spot bookTicker events carry no "e"; futures ones say "bookTicker". */
+    bool ticker =
+        kind == NULL ? json_object_get(event, "A") != NULL : strcmp(kind, "bookTicker") == 0;
+    if (ticker) {
+        return book_ticker(feed, event);
+    }
+    feed->status.ignored_count++;
+    return TPW_OK;
+}
+
+/* Spot: first U <= lastUpdateId+1 <= u (events with u <= lastUpdateId were dropped),
+ * then U == previous u + 1. */
+static enum market__verdict spot_rule(const struct market__book_state *state,
+                                      const struct market__binance_ids *ids, uint64_t *expected_id)
+{
+    uint64_t last_id = state->status.last_update_id;
+    *expected_id = last_id + 1;
+    if (state->awaiting_first) {
+        if (ids->last_id <= last_id) {
+            return MARKET__DROP;
+        }
+        return ids->first_id <= last_id + 1 ? MARKET__APPLY : MARKET__GAP;
+    }
+    if (ids->last_id <= last_id) {
+        return MARKET__STALE;
+    }
+    return ids->first_id == last_id + 1 ? MARKET__APPLY : MARKET__GAP;
+}
+
+static enum tpw_err spot_message(struct market_feed *feed, json_t *message)
+{
+    return market__binance_message(feed, message, spot_rule);
+}
+
+const struct market__venue_ops market__binance_spot_ops = {
+    .name = "binance-spot",
+    .snapshot = market__binance_snapshot,
+    .message = spot_message,
+};

@@ -1,0 +1,43 @@
+/*
+ * The Binance message formats, shared by the spot (feed_binance.c) and USD-M futures
+ * (feed_binance_usdm.c) handlers, which differ only in how update ids chain.
+ */
+#ifndef MARKET_FEED_BINANCE_H
+#define MARKET_FEED_BINANCE_H
+
+#include "market_int.h"
+
+/* The update ids of one depthUpdate event. */
+struct market__binance_ids {
+    uint64_t first_id;    /* U */
+    uint64_t last_id;     /* u */
+    uint64_t previous_id; /* pu (futures only) */
+    bool has_previous;
+};
+
+enum market__verdict {
+    MARKET__APPLY = 1,   /* the next event: apply it */
+    MARKET__DROP = 2,    /* older than the snapshot: the procedure drops it */
+    MARKET__GAP = 3,     /* events are missing: count a gap, the book needs a resync */
+    MARKET__STALE = 4,   /* already applied (replayed or out of order): refuse it */
+    MARKET__INVALID = 5, /* a field the rule needs is missing: refuse it */
+};
+
+/*
+ * A venue's sequence rule: the verdict on `ids` for a synced book, and in
+ * *expected_id what a gap expected (for the log).
+ */
+typedef enum market__verdict (*market__binance_rule)(const struct market__book_state *state,
+                                                     const struct market__binance_ids *ids,
+                                                     uint64_t *expected_id /* out */);
+
+/* A REST depth snapshot: {"lastUpdateId":N,"bids":[[px,qty]…],"asks":[…]}, the symbol
+ * taken from the request's `symbol=` parameter. */
+TPW_MUST_CHECK enum tpw_err market__binance_snapshot(struct market_feed *feed, const char *url,
+                                                     size_t url_len, json_t *body);
+
+/* A stream message (combined-stream envelope or bare event), ids checked by `rule`. */
+TPW_MUST_CHECK enum tpw_err market__binance_message(struct market_feed *feed, json_t *message,
+                                                    market__binance_rule rule);
+
+#endif /* MARKET_FEED_BINANCE_H */

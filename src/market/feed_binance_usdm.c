@@ -1,0 +1,44 @@
+/*
+ * Binance USD-M futures diff-depth: the venue handler for BINANCE_FUTURES.
+ *
+ * Same messages as spot (feed_binance.c) plus "pu", the previous event's u; the
+ * procedure (Binance futures "How to manage a local order book correctly"): drop
+ * events with u < lastUpdateId; the first applied event has U <= lastUpdateId <= u;
+ * after it each event's pu must equal the previous event's u, otherwise the book is
+ * out of sync and needs a new snapshot. Quantity 0 removes a level (removing a level
+ * the book does not hold happens and is not an error).
+ */
+#include "feed_binance.h"
+
+#include "banned.h"
+
+static enum market__verdict usdm_rule(const struct market__book_state *state,
+                                      const struct market__binance_ids *ids, uint64_t *expected_id)
+{
+    uint64_t last_id = state->status.last_update_id;
+    *expected_id = last_id;
+    if (state->awaiting_first) {
+        if (ids->last_id < last_id) {
+            return MARKET__DROP;
+        }
+        return ids->first_id <= last_id ? MARKET__APPLY : MARKET__GAP;
+    }
+    if (!ids->has_previous) {
+        return MARKET__INVALID;
+    }
+    if (ids->last_id <= last_id) {
+        return MARKET__STALE;
+    }
+    return ids->previous_id == last_id ? MARKET__APPLY : MARKET__GAP;
+}
+
+static enum tpw_err usdm_message(struct market_feed *feed, json_t *message)
+{
+    return market__binance_message(feed, message, usdm_rule);
+}
+
+const struct market__venue_ops market__binance_usdm_ops = {
+    .name = "binance-usdm",
+    .snapshot = market__binance_snapshot,
+    .message = usdm_message,
+};

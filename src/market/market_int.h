@@ -1,0 +1,139 @@
+/*
+ * Internals of the market module, shared by its files only: the feed, the per-book
+ * procedure state, and the venue handlers' ops table.
+ *
+ * A venue handler (feed_<venue>.c) turns the venue's JSON into calls of the shared
+ * steps below (feed.c): find the book, check the sequence with the venue's own rule,
+ * parse every change first, then apply them all, so a refused message never leaves a
+ * book half-updated.
+ */
+#ifndef MARKET_INT_H
+#define MARKET_INT_H
+
+#include <jansson.h>
+
+#include "market_limits.h"
+#include "tpwallet/market.h"
+
+/* A top-of-book ticker waiting for the book to reach its update id. */
+struct market__ticker {
+    uint64_t update_id;
+    struct market_level bid;
+    struct market_level ask;
+};
+
+struct market__book_state {
+    struct market_book book;
+    struct market_book_status status; /* status.book is set when it is read */
+    bool awaiting_first;              /* snapshot loaded, no diff applied since */
+    struct market__ticker tickers[MARKET_TICKERS_PENDING_MAX];
+    size_t tickers_count;
+};
+
+/* One parsed price change of a message, applied only once all of them parsed. */
+struct market__change {
+    enum market_side side;
+    struct market_level level;
+};
+
+struct market_feed;
+
+/*
+ * A venue's book-maintenance procedure. `snapshot` applies a REST snapshot body (NULL
+ * for venues whose snapshots come in the stream), `message` one stream message. Both
+ * count and log their own refusals and return TPW_OK, TPW_ERR_MARKET_SEQUENCE_GAP or
+ * TPW_ERR_MARKET_MESSAGE_INVALID as market_feed_message() documents.
+ */
+struct market__venue_ops {
+    const char *name; /* "binance-spot" */
+    enum tpw_err (*snapshot)(struct market_feed *feed, const char *url, size_t url_len,
+                             json_t *body);
+    enum tpw_err (*message)(struct market_feed *feed, json_t *message);
+};
+
+extern const struct market__venue_ops market__binance_spot_ops;
+extern const struct market__venue_ops market__binance_usdm_ops;
+extern const struct market__venue_ops market__coinbase_ops;
+
+struct market_feed {
+    const struct market__venue_ops *ops;
+    struct market_feed_status status;
+    struct market__book_state *books[MARKET_FEED_BOOKS_MAX];
+    size_t books_count;
+    struct market__change *changes; /* MARKET_MESSAGE_CHANGES_MAX, allocated once */
+    size_t changes_count;
+    uint64_t line_number; /* of the message being applied, for the log (0: not a replay) */
+};
+
+/* The book of `symbol`, or NULL. */
+struct market__book_state *market__book_find(struct market_feed *feed, const char *symbol,
+                                             size_t symbol_len);
+
+/*
+ * Counts a refusal (on `state` when known, else on the feed), logs it with `why`, and
+ * returns TPW_ERR_MARKET_MESSAGE_INVALID.
+ */
+enum tpw_err market__refuse(struct market_feed *feed, struct market__book_state *state,
+                            enum market_malformed kind, const char *why);
+
+/* Maps a market_decimal_parse() error to its refusal kind. */
+enum market_malformed market__decimal_kind(enum tpw_err err, const char *text, size_t text_len);
+
+/* Parses a price or quantity string at `exponent`; a refusal names the error. */
+TPW_MUST_CHECK enum tpw_err market__decimal(struct market_feed *feed,
+                                            struct market__book_state *state, json_t *value,
+                                            unsigned exponent, uint64_t *out /* out */);
+
+/* Marks the book as needing a snapshot: what it holds can no longer be trusted. */
+void market__needs_resync(struct market__book_state *state);
+
+/* Drops the parsed changes (before parsing a new message). */
+void market__changes_clear(struct market_feed *feed);
+
+/* Parses one change (price and quantity strings at the book's exponents) and keeps it. */
+TPW_MUST_CHECK enum tpw_err market__change_add(struct market_feed *feed,
+                                               struct market__book_state *state,
+                                               enum market_side side, json_t *price, json_t *qty);
+
+/* Parses a JSON array of [price, quantity] string pairs for `side`. */
+TPW_MUST_CHECK enum tpw_err market__changes_add_pairs(struct market_feed *feed,
+                                                      struct market__book_state *state,
+                                                      enum market_side side, json_t *pairs);
+
+/*
+ * Applies the parsed changes, then records the book at `update_id` (applied, crossed,
+ * tickers). A full side refuses the message as book_full and the book needs a resync.
+ */
+TPW_MUST_CHECK enum tpw_err market__changes_apply(struct market_feed *feed,
+                                                  struct market__book_state *state,
+                                                  uint64_t update_id);
+
+/*
+ * Replaces the book of `symbol` (created on first use, exponents chosen from the
+ * snapshot's strings) with the levels of `bids` and `asks` (arrays of pairs), at
+ * `update_id`, and restarts the procedure: synced, awaiting the first diff.
+ */
+TPW_MUST_CHECK enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol,
+                                                  size_t symbol_len, uint64_t update_id,
+                                                  json_t *bids, json_t *asks);
+
+/* Counts a gap (expected `expected_id`, got `got_id`): the book needs a resync. */
+TPW_MUST_CHECK enum tpw_err market__gap(struct market_feed *feed, struct market__book_state *state,
+                                        uint64_t expected_id, uint64_t got_id);
+
+/* A top-of-book ticker at `update_id`: compared now or once the book reaches that id. */
+void market__ticker(struct market_feed *feed, struct market__book_state *state,
+                    const struct market__ticker *ticker);
+
+/* The string at `key` of `object` (*text, *text_len), or a bad_type refusal. */
+TPW_MUST_CHECK enum tpw_err market__json_string(struct market_feed *feed,
+                                                struct market__book_state *state, json_t *object,
+                                                const char *key, const char **text,
+                                                size_t *text_len);
+
+/* The non-negative integer at `key` of `object`, or a bad_type refusal. */
+TPW_MUST_CHECK enum tpw_err market__json_id(struct market_feed *feed,
+                                            struct market__book_state *state, json_t *object,
+                                            const char *key, uint64_t *out);
+
+#endif /* MARKET_INT_H */
