@@ -8,6 +8,8 @@
  * frozen window. At no point is a transfer in neither the windows nor the store the
  * reader sees.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +169,9 @@ static enum tpw_err start(struct ledger__checkpointer *checkpointer,
     atomic_store(&checkpointer->done, false);
     checkpointer->threaded = background && pthread_create(&checkpointer->thread, NULL,
                                                           checkpoint_main, checkpointer) == 0;
+    if (checkpointer->threaded) {
+        (void)pthread_setname_np(checkpointer->thread, "tpw-checkpoint"); /* for top, perf */
+    }
     if (!checkpointer->threaded) {
         (void)checkpoint_main(checkpointer); /* no thread: write it here */
     }

@@ -592,6 +592,7 @@ static bool worker_start(struct journal *journal)
         (void)pthread_mutex_destroy(&journal->mutex);
         return false;
     }
+    (void)pthread_setname_np(journal->worker, "tpw-journal"); /* for top, perf, gdb */
     journal->worker_running = true;
     return true;
 }

@@ -522,7 +522,15 @@ enum ledger_transfer_result ledger__transfer_apply(struct ledger__state *state,
     if (result != LEDGER_TRANSFER_OK) {
         return result;
     }
-    struct plan plan = {.pending = LEDGER_INDEX_NONE};
+    /* The three records in the plan are written before they are read (plan_transfer
+     * copies the accounts, resolve_pending the pending transfer), so only the scalars
+     * start at zero: clearing ~450 bytes per transfer showed in profiles. */
+    struct plan plan;
+    plan.debit = 0;
+    plan.credit = 0;
+    plan.pending = LEDGER_INDEX_NONE;
+    plan.amount = 0;
+    plan.expires_at = 0;
     result = plan_transfer(state, t, timestamp, &plan);
     if (result != LEDGER_TRANSFER_OK) {
         return result;
