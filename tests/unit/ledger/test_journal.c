@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,6 +367,22 @@ static void segment_fix_crc(const char *path)
     bytes_le32_store(
         crc, ledger__crc32c(0, header + JOURNAL_SEG_VERSION, sizeof(header) - JOURNAL_SEG_VERSION));
     file_write_at(path, JOURNAL_SEG_CRC, crc, sizeof(crc));
+}
+
+/* Both files hold the same bytes. */
+static void assert_files_equal(const char *a, const char *b)
+{
+    uint64_t size = file_size(a);
+    assert_int_equal(file_size(b), size);
+    uint8_t *left = malloc((size_t)size);
+    uint8_t *right = malloc((size_t)size);
+    assert_non_null(left);
+    assert_non_null(right);
+    file_read_at(a, 0, left, (size_t)size);
+    file_read_at(b, 0, right, (size_t)size);
+    assert_memory_equal(left, right, (size_t)size);
+    free(left);
+    free(right);
 }
 
 static void hash_of(const char *path, uint64_t offset, size_t len, uint8_t out[JOURNAL_HASH_BYTES])
@@ -1555,6 +1572,29 @@ int __wrap_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(
     return __real_pthread_create(thread, attr, start, arg);
 }
 
+/* The journal turns O_DIRECT on with fcntl(F_GETFL) and fcntl(F_SETFL, flags), which
+ * this test wraps (the link has -Wl,--wrap=fcntl) so that a test can refuse it, as
+ * tmpfs before Linux 6.6 and some network file systems do. The journal's other call is
+ * F_DUPFD_CLOEXEC; every command it uses takes an int, except F_GETFL. */
+static bool g_refuse_direct;
+int __real_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...);
+int __wrap_fcntl(int fd, int cmd, ...)
+{
+    if (cmd == F_GETFL) {
+        return __real_fcntl(fd, cmd);
+    }
+    va_list args;
+    va_start(args, cmd);
+    int value = va_arg(args, int);
+    va_end(args);
+    if (g_refuse_direct && cmd == F_SETFL && (value & O_DIRECT) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return __real_fcntl(fd, cmd, value);
+}
+
 struct fault {
     pthread_t pwritev_thread; /* which thread made the last call */
     pthread_t fdatasync_thread;
@@ -1809,6 +1849,42 @@ static void test_append_without_a_worker(void **state)
     assert_int_equal(report.records, 7);
 }
 
+/* Where the file system refuses O_DIRECT, the journal writes the same blocks through
+ * the page cache: the same files, byte for byte, as with O_DIRECT. */
+static void test_appends_without_direct(void **state)
+{
+    struct fixture *fixture = *state;
+    char direct_dir[PATH_SIZE];
+    char buffered_dir[PATH_SIZE];
+    path_join(direct_dir, fixture->root, "direct");
+    path_join(buffered_dir, fixture->root, "buffered");
+    struct tpw_error_detail detail = {0};
+    struct open_args args = {.segment_size_bytes = THREE_PER_SEGMENT};
+    const char *dirs[] = {direct_dir, buffered_dir};
+    for (size_t index = 0; index < COUNT(dirs); index++) {
+        g_refuse_direct = index == 1;
+        assert_err(journal_create(dirs[index], LEDGER_ID, &detail), TPW_OK);
+        struct journal *journal = open_expect(dirs[index], gen_fixed, args, 0);
+        if (g_refuse_direct) {
+            assert_false(journal->direct);
+        }
+        append_many(journal, gen_fixed, 7);
+        assert_true(!g_refuse_direct || !journal->direct); /* after the rolls too */
+        journal_close(journal);
+    }
+    g_refuse_direct = false;
+    uint64_t sequences[4];
+    assert_int_equal(segments_of(buffered_dir, sequences, 4), 3);
+    for (size_t index = 0; index < 3; index++) {
+        char direct_path[PATH_SIZE];
+        char buffered_path[PATH_SIZE];
+        segment_path(direct_path, direct_dir, sequences[index]);
+        segment_path(buffered_path, buffered_dir, sequences[index]);
+        assert_files_equal(direct_path, buffered_path);
+    }
+    journal_close(open_expect(buffered_dir, gen_fixed, args, 7));
+}
+
 static void test_fault_short_write_resumed(void **state)
 {
     struct fixture *fixture = *state;
@@ -1911,6 +1987,7 @@ int main(void)
         T(test_fault_write_and_sync),
         T(test_append_start_finish),
         T(test_append_without_a_worker),
+        T(test_appends_without_direct),
         T(test_fault_short_write_resumed),
         T(test_fault_segment_roll),
         T(test_record_hash_and_last_hash),
