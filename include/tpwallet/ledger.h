@@ -306,7 +306,8 @@ struct ledger_options {
     uint64_t segment_size_bytes;
     /* Changes (new transfers, pinned failures, changed accounts) kept in memory before
      * a checkpoint stores them in DATA/index; 0 = the default (1,048,576). Memory holds
-     * at most about three times this many (about 200 bytes each). Tests make it small to checkpoint often. */
+     * at most about three times this many (about 200 bytes each). Tests make it small to
+     * checkpoint often. */
     uint64_t checkpoint_interval;
     /* Read-only opens only: ignore DATA/index and rebuild the state from the whole
      * journal, in memory (how `tpwallet replay` checks the checkpoints). */
