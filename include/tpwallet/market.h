@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "tpwallet/error.h"
+#include "tpwallet/u128.h"
 
 /* ------------------------------------------------------------------------------------
  * Order books
@@ -111,6 +112,89 @@ bool market_book_level(const struct market_book *book, enum market_side side, si
 
 /* True when both sides have levels and the best bid is at or above the best ask. */
 bool market_book_crossed(const struct market_book *book);
+
+/* ------------------------------------------------------------------------------------
+ * Book indicators (src/market/indicators.c; formulas in docs/market.md)
+ *
+ * Every result is an exact decimal: a magnitude in units of 10^-exponent and a sign.
+ * Values that the book's integers give exactly (mid, depth, cost) keep their exact
+ * scale; quotients are rounded once, half-up (ties away from zero, so a negative
+ * value rounds like its magnitude), at the scale each function names. All arithmetic
+ * is integer (128-bit, and money_muldiv()'s 256-bit intermediate): no floating point.
+ * ------------------------------------------------------------------------------------ */
+
+/* Fraction digits of ratios: spread_bps, imbalance, slippage_bps (README tables). */
+#define MARKET_RATIO_EXPONENT 7
+/* Basis points in one whole. */
+#define MARKET_BPS_ONE 10000u
+/* Widest band accepted by market_book_depth(): ±100 % of the mid. */
+#define MARKET_DEPTH_BPS_MAX MARKET_BPS_ONE
+
+struct market_decimal {
+    tpw_u128 units;    /* |value| × 10^exponent */
+    unsigned exponent; /* 0..38 */
+    bool negative;     /* never set together with units == 0 */
+};
+
+/* Sign, digits and the NUL of any market_decimal ("-0.1234567"). */
+#define MARKET_DECIMAL_TEXT_SIZE 43
+
+/* Formats with exactly `exponent` fraction digits; length, or 0 when `size` is short. */
+size_t market_decimal_format(const struct market_decimal *value, char *buf, size_t size);
+
+/*
+ * Top-of-book indicators. Each needs a level on both sides, else
+ * TPW_ERR_MARKET_BOOK_EMPTY (one-sided or empty book); a crossed book is computed as it
+ * is (negative spread), since a crossed book is itself a signal. *out is written only
+ * on success.
+ *   mid          = (bid + ask) / 2, exact at price_exponent + 1
+ *   spread_bps   = (ask − bid) / mid × 10^4, at MARKET_RATIO_EXPONENT
+ *   imbalance    = (Qbid − Qask) / (Qbid + Qask), in [−1, 1], at MARKET_RATIO_EXPONENT
+ *   weighted_mid = (ask × Qbid + bid × Qask) / (Qbid + Qask), at price_exponent
+ */
+TPW_MUST_CHECK enum tpw_err market_book_mid(const struct market_book *book,
+                                            struct market_decimal *out /* out */);
+TPW_MUST_CHECK enum tpw_err market_book_spread_bps(const struct market_book *book,
+                                                   struct market_decimal *out /* out */);
+TPW_MUST_CHECK enum tpw_err market_book_imbalance(const struct market_book *book,
+                                                  struct market_decimal *out /* out */);
+TPW_MUST_CHECK enum tpw_err market_book_weighted_mid(const struct market_book *book,
+                                                     struct market_decimal *out /* out */);
+
+/*
+ * Quote notional Σ price × qty of the levels on `side` whose price lies within
+ * `within_bps` of the mid, boundary included: bids at or above mid × (1 − x/10^4), asks
+ * at or below mid × (1 + x/10^4). Exact at price_exponent + qty_exponent. Errors:
+ * TPW_ERR_INVALID_ARGUMENT (side, or within_bps above MARKET_DEPTH_BPS_MAX),
+ * TPW_ERR_MARKET_BOOK_EMPTY (no mid), TPW_ERR_OVERFLOW (a sum above 2^128−1).
+ */
+TPW_MUST_CHECK enum tpw_err market_book_depth(const struct market_book *book,
+                                              enum market_side side, uint32_t within_bps,
+                                              struct market_decimal *out /* out */);
+
+enum market_taker {
+    MARKET_TAKER_BUY = 0,  /* walks the asks */
+    MARKET_TAKER_SELL = 1, /* walks the bids */
+};
+
+struct market_walk {
+    struct market_decimal cost;         /* Σ price × qty taken; exact, price_exp + qty_exp */
+    struct market_decimal vwap;         /* cost / qty, half-up at price_exponent */
+    struct market_decimal slippage_bps; /* (vwap − mid) / mid × 10^4 for a buy, (mid − vwap)
+                                           for a sell, from the exact vwap; ratio scale */
+    size_t levels_count;                /* levels touched, the last one perhaps in part */
+};
+
+/*
+ * Walks the book from the best level for `qty_minor` (the book's quantity units), as
+ * a market order of that size would fill. Errors: TPW_ERR_INVALID_ARGUMENT (qty 0 or
+ * unknown taker), TPW_ERR_MARKET_BOOK_EMPTY (either side empty: slippage is measured
+ * from the mid), TPW_ERR_MARKET_DEPTH_INSUFFICIENT (the side holds less than
+ * qty_minor), TPW_ERR_OVERFLOW. *out is written only on success.
+ */
+TPW_MUST_CHECK enum tpw_err market_book_walk(const struct market_book *book,
+                                             enum market_taker taker, uint64_t qty_minor,
+                                             struct market_walk *out /* out */);
 
 /* ------------------------------------------------------------------------------------
  * Feeds: one venue's messages applied to its books
