@@ -246,8 +246,8 @@ enum tpw_err market_book_walk(const struct market_book *book, enum market_taker 
         return TPW_ERR_OVERFLOW;
     }
     bool buy = taker == MARKET_TAKER_BUY;
-    err = signed_ratio(buy ? paid : at_mid, buy ? at_mid : paid, MARKET_BPS_ONE * RATIO_ONE,
-                       at_mid, MARKET_RATIO_EXPONENT, &walk.slippage_bps);
+    err = signed_ratio(buy ? paid : at_mid, buy ? at_mid : paid, MARKET_BPS_ONE * RATIO_ONE, at_mid,
+                       MARKET_RATIO_EXPONENT, &walk.slippage_bps);
     if (err != TPW_OK) {
         return err;
     }

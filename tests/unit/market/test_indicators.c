@@ -65,14 +65,30 @@ struct worked_row {
 };
 
 static const struct worked_row worked_rows[] = {
-    {"BINANCE", "NKNUSDT", "0.3529", "11.3346557", "0.9688333", "0.35309377",
+    {"BINANCE",
+     "NKNUSDT",
+     "0.3529",
+     "11.3346557",
+     "0.9688333",
+     "0.35309377",
      {{"4384.1308", "388.858"}, {"33226.5991", "29828.8433"}, {"95143.5061", "59681.3718"}},
-     5000000000000ull, "0.35364526", "17682.2631", "21.1182205"},
-    {"BINANCE_US", "COMPUSDT", "297.19", "18.1701942", "0.7058577", "297.38058159",
+     5000000000000ull,
+     "0.35364526",
+     "17682.2631",
+     "21.1182205"},
+    {"BINANCE_US",
+     "COMPUSDT",
+     "297.19",
+     "18.1701942",
+     "0.7058577",
+     "297.38058159",
      {{"5439.054482", "2349.7311505"},
       {"10749.2202678", "26849.3539367"},
       {"31837.377907", "46427.2943147"}},
-     10000000000ull, "297.82040122", "29782.0401215", "21.2120601"},
+     10000000000ull,
+     "297.82040122",
+     "29782.0401215",
+     "21.2120601"},
 };
 
 static void check_worked_row(const struct worked_row *row)
@@ -200,8 +216,7 @@ static void test_depth_boundary_included(void **state)
     assert_decimal(&value, "10196.99"); /* + 100 × 98.99 */
     assert_err(market_book_depth(&book, MARKET_BID, MARKET_DEPTH_BPS_MAX + 1, &value),
                TPW_ERR_INVALID_ARGUMENT);
-    assert_err(market_book_depth(&book, (enum market_side)2, 10, &value),
-               TPW_ERR_INVALID_ARGUMENT);
+    assert_err(market_book_depth(&book, (enum market_side)2, 10, &value), TPW_ERR_INVALID_ARGUMENT);
     market_book_deinit(&book);
 }
 
@@ -301,12 +316,9 @@ static void test_decimal_format(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_worked_table),
-        cmocka_unit_test(test_empty_and_one_sided),
-        cmocka_unit_test(test_crossed),
-        cmocka_unit_test(test_depth_boundary_included),
-        cmocka_unit_test(test_half_up_ties),
-        cmocka_unit_test(test_walk),
+        cmocka_unit_test(test_worked_table),   cmocka_unit_test(test_empty_and_one_sided),
+        cmocka_unit_test(test_crossed),        cmocka_unit_test(test_depth_boundary_included),
+        cmocka_unit_test(test_half_up_ties),   cmocka_unit_test(test_walk),
         cmocka_unit_test(test_decimal_format),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
