@@ -51,7 +51,8 @@ static enum tpw_err parse_option(const struct quant_texts *texts, struct quant_o
                                  struct tpw_error_detail *detail)
 {
     tpw_error_set_param(detail, "type");
-    if (texts->type == NULL || (strcmp(texts->type, "call") != 0 && strcmp(texts->type, "put"))) {
+    if (texts->type == NULL ||
+        (strcmp(texts->type, "call") != 0 && strcmp(texts->type, "put") != 0)) {
         return tpw_error_set(detail, TPW_ERR_USAGE, 0, "--type is 'call' or 'put'");
     }
     option->type = strcmp(texts->type, "call") == 0 ? QUANT_CALL : QUANT_PUT;
@@ -92,7 +93,7 @@ static json_t *option_json(const struct quant_texts *texts, const struct quant_o
 static int quant_price(struct cli *cli, const struct quant_texts *texts,
                        struct tpw_error_detail *detail)
 {
-    struct quant_option option;
+    struct quant_option option = {.type = QUANT_CALL};
     enum tpw_err err = parse_option(texts, &option, detail);
     if (err == TPW_OK) {
         err = parse_number(texts->vol, "vol", &option.volatility, detail);
@@ -128,7 +129,7 @@ static int quant_price(struct cli *cli, const struct quant_texts *texts,
 static int quant_iv(struct cli *cli, const struct quant_texts *texts,
                     struct tpw_error_detail *detail)
 {
-    struct quant_option option;
+    struct quant_option option = {.type = QUANT_CALL};
     double price = 0;
     enum tpw_err err = parse_option(texts, &option, detail);
     if (err == TPW_OK) {

@@ -46,10 +46,11 @@ size_t market_decimal_format(const struct market_decimal *value, char *buf, size
     return sign_len + length;
 }
 
-/* The best level of each side. */
+/* The best level of each side, and the sum of their prices (twice the mid). */
 struct top {
     struct market_level bid;
     struct market_level ask;
+    tpw_u128 price_sum;
 };
 
 static enum tpw_err book_top(const struct market_book *book, struct top *top)
@@ -58,6 +59,7 @@ static enum tpw_err book_top(const struct market_book *book, struct top *top)
         !market_book_level(book, MARKET_ASK, 0, &top->ask)) {
         return TPW_ERR_MARKET_BOOK_EMPTY;
     }
+    top->price_sum = (tpw_u128)top->bid.price_minor + top->ask.price_minor;
     return TPW_OK;
 }
 
@@ -87,8 +89,7 @@ enum tpw_err market_book_mid(const struct market_book *book, struct market_decim
         return err;
     }
     /* (bid + ask) / 2 = (bid + ask) × 5 / 10: exact with one more fraction digit. */
-    tpw_u128 sum = (tpw_u128)top.bid.price_minor + top.ask.price_minor;
-    *out = (struct market_decimal){sum * 5u, book->price_exponent + 1, false};
+    *out = (struct market_decimal){top.price_sum * 5u, book->price_exponent + 1, false};
     return TPW_OK;
 }
 
@@ -100,9 +101,9 @@ enum tpw_err market_book_spread_bps(const struct market_book *book, struct marke
         return err;
     }
     /* (ask − bid) / ((ask + bid) / 2) × 10^4 = (ask − bid) × 2 × 10^4 / (ask + bid). */
-    tpw_u128 sum = (tpw_u128)top.bid.price_minor + top.ask.price_minor;
-    return signed_ratio(top.ask.price_minor, top.bid.price_minor, 2u * MARKET_BPS_ONE * RATIO_ONE,
-                        sum, MARKET_RATIO_EXPONENT, out);
+    return signed_ratio(top.ask.price_minor, top.bid.price_minor,
+                        (tpw_u128)2u * MARKET_BPS_ONE * RATIO_ONE, top.price_sum,
+                        MARKET_RATIO_EXPONENT, out);
 }
 
 enum tpw_err market_book_imbalance(const struct market_book *book, struct market_decimal *out)
@@ -151,7 +152,7 @@ enum tpw_err market_book_weighted_mid(const struct market_book *book, struct mar
 static bool within_band(enum market_side side, uint64_t price, tpw_u128 top_sum,
                         uint32_t within_bps)
 {
-    tpw_u128 scaled = (tpw_u128)price * (2u * MARKET_BPS_ONE);
+    tpw_u128 scaled = (tpw_u128)price * 2u * MARKET_BPS_ONE;
     if (side == MARKET_BID) {
         return scaled >= top_sum * (MARKET_BPS_ONE - within_bps);
     }
@@ -169,12 +170,11 @@ enum tpw_err market_book_depth(const struct market_book *book, enum market_side 
     if (err != TPW_OK) {
         return err;
     }
-    tpw_u128 top_sum = (tpw_u128)top.bid.price_minor + top.ask.price_minor;
     tpw_u128 notional = 0;
     struct market_level level;
     /* Levels are best first, so the first one outside the band ends the walk. */
     for (size_t depth = 0; market_book_level(book, side, depth, &level); depth++) {
-        if (!within_band(side, level.price_minor, top_sum, within_bps)) {
+        if (!within_band(side, level.price_minor, top.price_sum, within_bps)) {
             break;
         }
         err = money_amount_add(notional, (tpw_u128)level.price_minor * level.qty_minor, &notional);
@@ -238,11 +238,10 @@ enum tpw_err market_book_walk(const struct market_book *book, enum market_taker 
      * (2 × cost − qty × (bid + ask)) × 10^4 / (qty × (bid + ask)): the exact vwap, not
      * the rounded one, so the slippage is rounded once.
      */
-    tpw_u128 top_sum = (tpw_u128)top.bid.price_minor + top.ask.price_minor;
     tpw_u128 paid = 0;
     tpw_u128 at_mid = 0;
     if (__builtin_mul_overflow(cost, 2u, &paid) ||
-        __builtin_mul_overflow(top_sum, (tpw_u128)qty_minor, &at_mid)) {
+        __builtin_mul_overflow(top.price_sum, (tpw_u128)qty_minor, &at_mid)) {
         return TPW_ERR_OVERFLOW;
     }
     bool buy = taker == MARKET_TAKER_BUY;
