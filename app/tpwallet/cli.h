@@ -100,6 +100,7 @@ int cmd_version(struct cli *cli, int argc, char **argv);
 int cmd_money(struct cli *cli, int argc, char **argv);
 int cmd_id(struct cli *cli, int argc, char **argv);
 int cmd_market(struct cli *cli, int argc, char **argv);
+int cmd_quant(struct cli *cli, int argc, char **argv);
 
 /* Usage text of each command, shown by `tpwallet help <command>` and on usage errors. */
 extern const char cmd_help_usage[];
@@ -107,6 +108,7 @@ extern const char cmd_version_usage[];
 extern const char cmd_money_usage[];
 extern const char cmd_id_usage[];
 extern const char cmd_market_usage[];
+extern const char cmd_quant_usage[];
 
 /* The command table (main.c), listed by `tpwallet help`. */
 struct cli_command {

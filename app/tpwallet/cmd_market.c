@@ -14,10 +14,14 @@
 #include "banned.h"
 
 const char cmd_market_usage[] =
-    "usage: tpwallet market replay [--format cryptofeed] FILE... [--venue NAME] [--json]\n"
+    "usage: tpwallet market replay [--format cryptofeed] FILE... [--venue NAME]\n"
+    "                              [--walk QTY [--side buy|sell]] [--json]\n"
     "Replays cryptofeed recordings (REST snapshot files first, then websocket files) and\n"
     "prints each venue+symbol book. The venue is the file name's prefix (BINANCE.ws.1.0 is\n"
-    "BINANCE) unless --venue names it: BINANCE, BINANCE_US, BINANCE_FUTURES, COINBASE.\n";
+    "BINANCE) unless --venue names it: BINANCE, BINANCE_US, BINANCE_FUTURES, COINBASE.\n"
+    "With --json each book carries its indicators (mid, spread_bps, imbalance,\n"
+    "weighted_mid, depth within 10/50/100 bps); --walk QTY adds the cost, VWAP and\n"
+    "slippage of a market order of QTY base units (--side buy walks the asks, the default).\n";
 
 /* One feed per venue; at most one per file. */
 struct replay_feeds {
@@ -105,6 +109,92 @@ static json_t *level_text(const struct market_book *book, enum market_side side,
     return json_string(text);
 }
 
+/* The bands of `depth` in the JSON output, in bps of the mid. */
+static const uint32_t depth_bands_bps[] = {10, 50, 100};
+
+/* An indicator's decimal text, or JSON null when the book cannot give it. */
+static json_t *decimal_json(enum tpw_err err, const struct market_decimal *value)
+{
+    char text[MARKET_DECIMAL_TEXT_SIZE];
+    if (err != TPW_OK || market_decimal_format(value, text, sizeof(text)) == 0) {
+        return json_null();
+    }
+    return json_string(text);
+}
+
+static json_t *depth_json(const struct market_book *book)
+{
+    json_t *object = json_object();
+    for (size_t band = 0; object != NULL && band < sizeof(depth_bands_bps) / sizeof(uint32_t);
+         band++) {
+        struct market_decimal bid;
+        struct market_decimal ask;
+        enum tpw_err bid_err = market_book_depth(book, MARKET_BID, depth_bands_bps[band], &bid);
+        enum tpw_err ask_err = market_book_depth(book, MARKET_ASK, depth_bands_bps[band], &ask);
+        char key[16];
+        (void)snprintf(key, sizeof(key), "%u", (unsigned)depth_bands_bps[band]);
+        (void)json_object_set_new(object, key,
+                                  json_pack("{s:o,s:o}", "bid", decimal_json(bid_err, &bid), "ask",
+                                            decimal_json(ask_err, &ask)));
+    }
+    return object;
+}
+
+static json_t *indicators_json(const struct market_book *book)
+{
+    struct market_decimal mid;
+    struct market_decimal spread;
+    struct market_decimal imbalance;
+    struct market_decimal weighted;
+    enum tpw_err mid_err = market_book_mid(book, &mid);
+    enum tpw_err spread_err = market_book_spread_bps(book, &spread);
+    enum tpw_err imbalance_err = market_book_imbalance(book, &imbalance);
+    enum tpw_err weighted_err = market_book_weighted_mid(book, &weighted);
+    return json_pack("{s:o,s:o,s:o,s:o,s:o}", "mid", decimal_json(mid_err, &mid), "spread_bps",
+                     decimal_json(spread_err, &spread), "imbalance",
+                     decimal_json(imbalance_err, &imbalance), "weighted_mid",
+                     decimal_json(weighted_err, &weighted), "depth_bps", depth_json(book));
+}
+
+/* What --walk asked for: the quantity text (parsed at each book's exponent) and side. */
+struct walk_request {
+    const char *qty_text;
+    enum market_taker taker;
+};
+
+static json_t *walk_json(const struct market_book *book, const struct walk_request *request)
+{
+    const char *side = request->taker == MARKET_TAKER_BUY ? "buy" : "sell";
+    uint64_t qty_minor = 0;
+    struct market_walk walk;
+    enum tpw_err err = market_decimal_parse(request->qty_text, strlen(request->qty_text),
+                                            book->qty_exponent, &qty_minor, NULL);
+    if (err == TPW_OK) {
+        err = market_book_walk(book, request->taker, qty_minor, &walk);
+    }
+    if (err != TPW_OK) {
+        return json_pack("{s:s,s:s,s:s}", "side", side, "qty", request->qty_text, "error",
+                         tpw_err_api_code(err));
+    }
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:I}", "side", side, "qty", request->qty_text, "cost",
+                     decimal_json(TPW_OK, &walk.cost), "vwap", decimal_json(TPW_OK, &walk.vwap),
+                     "slippage_bps", decimal_json(TPW_OK, &walk.slippage_bps), "levels",
+                     (json_int_t)walk.levels_count);
+}
+
+/* Adds the indicators (and the walk, when asked for) to a book's object. */
+static json_t *with_indicators(json_t *object, const struct market_book *book,
+                               const struct walk_request *request)
+{
+    if (object == NULL || json_object_set_new(object, "indicators", indicators_json(book)) != 0 ||
+        (request->qty_text != NULL &&
+         json_object_set_new(object, "walk", walk_json(book, request)) != 0)) {
+        json_decref(object);
+        return NULL;
+    }
+    return object;
+}
+
 static json_t *book_json(const struct market_book_status *status)
 {
     const struct market_book *book = status->book;
@@ -188,7 +278,8 @@ static void print_feed(const struct market_feed_status *status)
 }
 
 /* Prints every book of every feed, then each feed's own counters. */
-static int print_feeds(const struct cli *cli, const struct replay_feeds *feeds)
+static int print_feeds(const struct cli *cli, const struct replay_feeds *feeds,
+                       const struct walk_request *request)
 {
     if (!cli->json) {
         (void)printf("%-11s %-10s %12s %14s %18s %14s %18s %11s %4s %-7s %-6s %s\n", "venue",
@@ -199,7 +290,9 @@ static int print_feeds(const struct cli *cli, const struct replay_feeds *feeds)
         for (size_t book = 0; book < market_feed_books_count(feeds->feeds[index]); book++) {
             struct market_book_status status;
             market_feed_book_status(feeds->feeds[index], book, &status);
-            int rc = cli->json ? cli_print_json_take(cli, book_json(&status)) : 0;
+            int rc = cli->json ? cli_print_json_take(
+                                     cli, with_indicators(book_json(&status), status.book, request))
+                               : 0;
             if (rc != 0) {
                 return rc;
             }
@@ -222,12 +315,41 @@ static int print_feeds(const struct cli *cli, const struct replay_feeds *feeds)
     return 0;
 }
 
+/* Checks --walk and --side before any file is read; 0, or the exit status. */
+static int walk_options(const struct cli *cli, const char *side, struct walk_request *request)
+{
+    if (strcmp(side, "buy") != 0 && strcmp(side, "sell") != 0) {
+        return cli_usage_error(cli, cmd_market_usage, "--side is 'buy' or 'sell'");
+    }
+    request->taker = strcmp(side, "buy") == 0 ? MARKET_TAKER_BUY : MARKET_TAKER_SELL;
+    if (request->qty_text == NULL) {
+        return 0;
+    }
+    /* The grammar now; the precision at each book's own exponent when it is walked. */
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    tpw_u128 qty = 0;
+    tpw_error_set_param(&detail, "walk");
+    enum tpw_err err = money_decimal_parse(request->qty_text, strlen(request->qty_text),
+                                           MARKET_EXPONENT_MAX, &qty, &detail);
+    if (err == TPW_OK && qty == 0) {
+        err =
+            tpw_error_set(&detail, TPW_ERR_INVALID_ARGUMENT, 0, "--walk needs a quantity above 0");
+    }
+    return err == TPW_OK ? 0 : cli_fail(cli, err, &detail);
+}
+
 static int market_replay(struct cli *cli, int argc, char **argv)
 {
     const char *format = "cryptofeed";
     const char *venue = NULL;
-    const struct cli_option options[] = {{"format", &format, NULL}, {"venue", &venue, NULL}};
-    const struct cli_spec spec = {options, 2, 1, CLI_POSITIONALS_MAX, cmd_market_usage};
+    const char *side = "buy";
+    struct walk_request request = {NULL, MARKET_TAKER_BUY};
+    const struct cli_option options[] = {{"format", &format, NULL},
+                                         {"venue", &venue, NULL},
+                                         {"walk", &request.qty_text, NULL},
+                                         {"side", &side, NULL}};
+    const struct cli_spec spec = {options, 4, 1, CLI_POSITIONALS_MAX, cmd_market_usage};
     struct cli_args args;
     int status = 0;
     if (!cli_command_args(cli, argc, argv, &spec, &args, &status)) {
@@ -235,6 +357,10 @@ static int market_replay(struct cli *cli, int argc, char **argv)
     }
     if (strcmp(format, "cryptofeed") != 0) {
         return cli_usage_error(cli, cmd_market_usage, "unknown --format (only 'cryptofeed')");
+    }
+    status = walk_options(cli, side, &request);
+    if (status != 0) {
+        return status;
     }
     struct replay_feeds feeds = {.feeds_count = 0};
     struct tpw_error_detail detail;
@@ -244,7 +370,7 @@ static int market_replay(struct cli *cli, int argc, char **argv)
     if (err == TPW_OK) {
         err = replay_kind(&feeds, &args, venue, MARKET_RECORDING_WS, &detail);
     }
-    status = err == TPW_OK ? print_feeds(cli, &feeds) : cli_fail(cli, err, &detail);
+    status = err == TPW_OK ? print_feeds(cli, &feeds, &request) : cli_fail(cli, err, &detail);
     for (size_t index = 0; index < feeds.feeds_count; index++) {
         market_feed_destroy(feeds.feeds[index]);
     }

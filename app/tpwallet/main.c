@@ -32,7 +32,9 @@ const struct cli_command cli_commands[] = {
      cmd_journal_usage},
     {"replay", cmd_replay, "rebuild the state from the journal and print its hash",
      cmd_replay_usage},
-    {"market", cmd_market, "order books from recorded market feeds: replay", cmd_market_usage},
+    {"market", cmd_market, "order books from recorded market feeds: replay, indicators",
+     cmd_market_usage},
+    {"quant", cmd_quant, "option prices, greeks and implied volatility", cmd_quant_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

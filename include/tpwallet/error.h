@@ -132,7 +132,16 @@
     X(MARKET_SEQUENCE_GAP, -144, 409, 65, "invalid_request_error", "market_sequence_gap",          \
       "a gap in the feed's update ids; the book needs a resync")                                   \
     X(MARKET_TOO_MANY_BOOKS, -145, 507, 65, "api_error", "market_too_many_books",                  \
-      "the feed holds as many order books as it can")
+      "the feed holds as many order books as it can")                                              \
+    X(MARKET_BOOK_EMPTY, -146, 422, 65, "invalid_request_error", "market_book_empty",              \
+      "the order book has no level on a side the indicator needs")                                 \
+    X(MARKET_DEPTH_INSUFFICIENT, -147, 422, 65, "invalid_request_error",                           \
+      "market_depth_insufficient", "not enough depth in the order book for the quantity")          \
+    /* Quantitative analytics: option pricing and implied volatility. */                           \
+    X(QUANT_INPUT_INVALID, -160, 400, 65, "invalid_request_error", "quant_input_invalid",          \
+      "option inputs out of range (a price, strike, time or volatility not above zero)")           \
+    X(QUANT_NO_VOLATILITY, -161, 422, 65, "invalid_request_error", "quant_no_volatility",          \
+      "no volatility reproduces the option price (below intrinsic or above the bound)")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "tpwallet/error.h"
+#include "tpwallet/u128.h"
 
 /* ------------------------------------------------------------------------------------
  * Order books
@@ -111,6 +112,209 @@ bool market_book_level(const struct market_book *book, enum market_side side, si
 
 /* True when both sides have levels and the best bid is at or above the best ask. */
 bool market_book_crossed(const struct market_book *book);
+
+/* ------------------------------------------------------------------------------------
+ * Book indicators (src/market/indicators.c; formulas in docs/market.md)
+ *
+ * Every result is an exact decimal: a magnitude in units of 10^-exponent and a sign.
+ * Values that the book's integers give exactly (mid, depth, cost) keep their exact
+ * scale; quotients are rounded once, half-up (ties away from zero, so a negative
+ * value rounds like its magnitude), at the scale each function names. All arithmetic
+ * is integer (128-bit, and money_muldiv()'s 256-bit intermediate): no floating point.
+ * ------------------------------------------------------------------------------------ */
+
+/* Fraction digits of ratios: spread_bps, imbalance, slippage_bps (README tables). */
+#define MARKET_RATIO_EXPONENT 7
+/* Basis points in one whole. */
+#define MARKET_BPS_ONE 10000u
+/* Widest band accepted by market_book_depth(): ±100 % of the mid. */
+#define MARKET_DEPTH_BPS_MAX MARKET_BPS_ONE
+
+struct market_decimal {
+    tpw_u128 units;    /* |value| × 10^exponent */
+    unsigned exponent; /* 0..38 */
+    bool negative;     /* never set together with units == 0 */
+};
+
+/* Sign, digits and the NUL of any market_decimal ("-0.1234567"). */
+#define MARKET_DECIMAL_TEXT_SIZE 43
+
+/* Formats with exactly `exponent` fraction digits; length, or 0 when `size` is short. */
+size_t market_decimal_format(const struct market_decimal *value, char *buf, size_t size);
+
+/*
+ * Top-of-book indicators. Each needs a level on both sides, else
+ * TPW_ERR_MARKET_BOOK_EMPTY (one-sided or empty book); a crossed book is computed as it
+ * is (negative spread), since a crossed book is itself a signal. *out is written only
+ * on success.
+ *   mid          = (bid + ask) / 2, exact at price_exponent + 1
+ *   spread_bps   = (ask − bid) / mid × 10^4, at MARKET_RATIO_EXPONENT
+ *   imbalance    = (Qbid − Qask) / (Qbid + Qask), in [−1, 1], at MARKET_RATIO_EXPONENT
+ *   weighted_mid = (ask × Qbid + bid × Qask) / (Qbid + Qask), at price_exponent
+ */
+TPW_MUST_CHECK enum tpw_err market_book_mid(const struct market_book *book,
+                                            struct market_decimal *out /* out */);
+TPW_MUST_CHECK enum tpw_err market_book_spread_bps(const struct market_book *book,
+                                                   struct market_decimal *out /* out */);
+TPW_MUST_CHECK enum tpw_err market_book_imbalance(const struct market_book *book,
+                                                  struct market_decimal *out /* out */);
+TPW_MUST_CHECK enum tpw_err market_book_weighted_mid(const struct market_book *book,
+                                                     struct market_decimal *out /* out */);
+
+/*
+ * Quote notional Σ price × qty of the levels on `side` whose price lies within
+ * `within_bps` of the mid, boundary included: bids at or above mid × (1 − x/10^4), asks
+ * at or below mid × (1 + x/10^4). Exact at price_exponent + qty_exponent. Errors:
+ * TPW_ERR_INVALID_ARGUMENT (side, or within_bps above MARKET_DEPTH_BPS_MAX),
+ * TPW_ERR_MARKET_BOOK_EMPTY (no mid), TPW_ERR_OVERFLOW (a sum above 2^128−1).
+ */
+TPW_MUST_CHECK enum tpw_err market_book_depth(const struct market_book *book, enum market_side side,
+                                              uint32_t within_bps,
+                                              struct market_decimal *out /* out */);
+
+enum market_taker {
+    MARKET_TAKER_BUY = 0,  /* walks the asks */
+    MARKET_TAKER_SELL = 1, /* walks the bids */
+};
+
+struct market_walk {
+    struct market_decimal cost;         /* Σ price × qty taken; exact, price_exp + qty_exp */
+    struct market_decimal vwap;         /* cost / qty, half-up at price_exponent */
+    struct market_decimal slippage_bps; /* (vwap − mid) / mid × 10^4 for a buy, (mid − vwap)
+                                           for a sell, from the exact vwap; ratio scale */
+    size_t levels_count;                /* levels touched, the last one perhaps in part */
+};
+
+/*
+ * Walks the book from the best level for `qty_minor` (the book's quantity units), as
+ * a market order of that size would fill. Errors: TPW_ERR_INVALID_ARGUMENT (qty 0 or
+ * unknown taker), TPW_ERR_MARKET_BOOK_EMPTY (either side empty: slippage is measured
+ * from the mid), TPW_ERR_MARKET_DEPTH_INSUFFICIENT (the side holds less than
+ * qty_minor), TPW_ERR_OVERFLOW. *out is written only on success.
+ */
+TPW_MUST_CHECK enum tpw_err market_book_walk(const struct market_book *book,
+                                             enum market_taker taker, uint64_t qty_minor,
+                                             struct market_walk *out /* out */);
+
+/* ------------------------------------------------------------------------------------
+ * Primary/backup failover per instrument (src/market/failover.c; docs/market.md)
+ *
+ * A pure state machine: the caller feeds it what happened to each source, with the
+ * time it happened (its own clock), and reads back which source to price from and how
+ * far to trust the price. No clock is read, nothing is allocated, and the same inputs
+ * always give the same outputs.
+ * ------------------------------------------------------------------------------------ */
+
+enum market_source {
+    MARKET_SOURCE_PRIMARY = 0,
+    MARKET_SOURCE_BACKUP = 1,
+};
+#define MARKET_SOURCES_COUNT 2
+
+/* X(NAME, json_name) */
+#define MARKET_PRICE_STATUS_TABLE(X)                                                               \
+    X(LIVE, "live")             /* from the primary, which is healthy */                           \
+    X(DELAYED, "delayed")       /* from the backup: usable, flagged to users */                    \
+    X(RESTRICTED, "restricted") /* no healthy source: do not quote or trade on it */
+
+enum market_price_status {
+#define MARKET_X_ENUM(name, json) MARKET_PRICE_##name,
+    MARKET_PRICE_STATUS_TABLE(MARKET_X_ENUM)
+#undef MARKET_X_ENUM
+};
+
+enum market_failover_input_kind {
+    MARKET_FAILOVER_MESSAGE = 0,    /* a message from `source` (also means connected) */
+    MARKET_FAILOVER_GAP = 1,        /* `source` revealed a sequence gap */
+    MARKET_FAILOVER_DISCONNECT = 2, /* `source`'s connection dropped */
+    MARKET_FAILOVER_TICK = 3,       /* time passed (`source` is ignored) */
+};
+
+struct market_failover_input {
+    enum market_failover_input_kind kind;
+    enum market_source source;
+    int64_t timestamp_us; /* never earlier than the previous input's */
+};
+
+/* Why a source is unhealthy, or why the machine moved. X(NAME, json_name) */
+#define MARKET_FAILOVER_REASON_TABLE(X)                                                            \
+    X(NONE, "none")                   /* healthy */                                                \
+    X(NO_DATA, "no_data")             /* no message since start or since a disconnect */           \
+    X(STALE, "stale")                 /* no message for more than stale_after_us */                \
+    X(GAPS, "gaps")                   /* gaps_max gaps within gap_window_us */                     \
+    X(DISCONNECT, "disconnect")       /* the connection dropped */                                 \
+    X(RECOVERED, "recovered")         /* the primary was healthy for hysteresis_us */              \
+    X(BACKUP_FAILED, "backup_failed") /* the backup failed while the primary was healthy */
+
+enum market_failover_reason {
+#define MARKET_X_ENUM(name, json) MARKET_FAILOVER_REASON_##name,
+    MARKET_FAILOVER_REASON_TABLE(MARKET_X_ENUM)
+#undef MARKET_X_ENUM
+};
+
+struct market_failover_config {
+    int64_t stale_after_us; /* > 0: silence longer than this makes a source stale */
+    uint32_t gaps_max;      /* ≥ 1: this many gaps … */
+    int64_t gap_window_us;  /* > 0: … within this long make a source unhealthy */
+    int64_t hysteresis_us;  /* ≥ 0: the primary must stay healthy this long to be used again */
+};
+
+/* A change of source or of status: what the caller turns into an alert. */
+struct market_failover_event {
+    int64_t timestamp_us;
+    enum market_source from;
+    enum market_source to; /* equal to `from` when only the status changed */
+    enum market_price_status status_from;
+    enum market_price_status status_to;
+    enum market_failover_reason reason;
+};
+
+struct market_failover_source {
+    bool has_message; /* a message since start or the last disconnect */
+    bool connected;
+    int64_t last_message_us;
+    uint32_t gaps_count; /* gaps in the current window */
+    int64_t gap_window_start_us;
+    bool healthy;             /* as of the last input */
+    int64_t healthy_since_us; /* when it last became healthy */
+};
+
+struct market_failover {
+    struct market_failover_config config;
+    enum market_source active;
+    enum market_price_status status;
+    struct market_failover_source sources[MARKET_SOURCES_COUNT];
+    int64_t now_us;
+    uint64_t switches_count; /* source changes since init */
+};
+
+/* "live", "stale", "primary", …: static strings; "unknown" outside the tables. */
+const char *market_price_status_name(enum market_price_status status);
+const char *market_failover_reason_name(enum market_failover_reason reason);
+const char *market_source_name(enum market_source source);
+
+/*
+ * Starts on the primary, `restricted` until a source has sent a message, at time
+ * `start_us`. Errors: TPW_ERR_INVALID_ARGUMENT (a config value out of its range).
+ */
+TPW_MUST_CHECK enum tpw_err market_failover_init(struct market_failover *failover,
+                                                 const struct market_failover_config *config,
+                                                 int64_t start_us);
+
+/*
+ * Applies one input, then decides (docs/market.md, "Failover"): on the primary, an
+ * unhealthy primary moves to a healthy backup (`delayed`) or, with none, stays and is
+ * `restricted`; on the backup, the primary is taken back once it has been healthy for
+ * hysteresis_us (`live`, reason `recovered`) — at once if the backup itself failed —
+ * and with neither healthy the status is `restricted`. When the source or the status
+ * changed, *event is filled and *changed is true. Errors, leaving the machine
+ * unchanged: TPW_ERR_INVALID_ARGUMENT (unknown kind or source, a timestamp earlier
+ * than the previous input's).
+ */
+TPW_MUST_CHECK enum tpw_err market_failover_step(struct market_failover *failover,
+                                                 const struct market_failover_input *input,
+                                                 struct market_failover_event *event /* out */,
+                                                 bool *changed /* out */);
 
 /* ------------------------------------------------------------------------------------
  * Feeds: one venue's messages applied to its books
