@@ -33,6 +33,8 @@ const struct cli_command cli_commands[] = {
     {"replay", cmd_replay, "rebuild the state from the journal and print its hash",
      cmd_replay_usage},
     {"market", cmd_market, "order books from recorded market feeds: replay", cmd_market_usage},
+    {"backtest", cmd_backtest, "the reference rebalancing backtest over daily price files",
+     cmd_backtest_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
