@@ -177,7 +177,7 @@ static enum tpw_err find_header(struct cursor *cursor, enum portfolio_close clos
     struct field fields[PORTFOLIO_FIELDS_MAX];
     size_t seen = 0;
     while (seen < PORTFOLIO_HEADER_SEARCH_LINES) {
-        struct field line;
+        struct field line = {NULL, 0};
         bool have = false;
         enum tpw_err err = next_line(cursor, &line, &have, detail);
         if (err != TPW_OK || !have) {
@@ -397,7 +397,7 @@ enum tpw_err portfolio_series_parse(const char *text, size_t size_bytes, enum po
     out->header_line = cursor.line;
     struct rows rows = {NULL, 0, 0};
     for (bool have = err == TPW_OK; err == TPW_OK && have;) {
-        struct field line;
+        struct field line = {NULL, 0};
         err = next_line(&cursor, &line, &have, detail);
         if (err == TPW_OK && have) {
             err = parse_row(&cursor, line, &columns, fields_needed, &rows, &out->skipped_count,

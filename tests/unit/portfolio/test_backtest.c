@@ -5,7 +5,7 @@
  * quarters), the inner join, every refusal, and one realistic run (BTC/ETH/USDC,
  * monthly) against an independent numpy implementation.
  */
-#include "tpw_test.h"
+#include "portfolio_test.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -26,15 +26,6 @@ static void assert_close(double actual, double expected, double tolerance)
     if (!(fabs(actual - expected) <= tolerance * scale)) {
         fail_msg("%.17g differs from %.17g by more than %g", actual, expected, tolerance);
     }
-}
-
-static int32_t day_of(const char *date)
-{
-    int year = 0;
-    unsigned month = 0;
-    unsigned mday = 0;
-    assert_int_equal(sscanf(date, "%d-%u-%u", &year, &month, &mday), 3);
-    return portfolio_day_from_civil(year, month, mday);
 }
 
 /* A series from "YYYY-MM-DD" dates and closes (the storage is static: tests are serial). */

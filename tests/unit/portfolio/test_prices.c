@@ -4,7 +4,7 @@
  * seconds with missing days, `null` rows, no final newline, CRLF) and every refusal with
  * its code and line number, so a bad file is never half-read into a backtest.
  */
-#include "tpw_test.h"
+#include "portfolio_test.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -14,15 +14,6 @@
 #ifndef TPW_PRICES_DATA_DIR
 #error "TPW_PRICES_DATA_DIR names tests/data/prices"
 #endif
-
-static int32_t day_of(const char *date)
-{
-    int year = 0;
-    unsigned month = 0;
-    unsigned mday = 0;
-    assert_int_equal(sscanf(date, "%d-%u-%u", &year, &month, &mday), 3);
-    return portfolio_day_from_civil(year, month, mday);
-}
 
 static void load(const char *name, enum portfolio_close close, struct portfolio_series *series)
 {
