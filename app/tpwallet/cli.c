@@ -191,12 +191,17 @@ int cli_usage_error(const struct cli *cli, const char *usage, const char *messag
 
 int cli_print_json_take(const struct cli *cli, json_t *result)
 {
+    return cli_print_json_flags_take(cli, result, JSON_COMPACT);
+}
+
+int cli_print_json_flags_take(const struct cli *cli, json_t *result, size_t flags)
+{
     (void)cli;
     if (result == NULL) {
         (void)fputs("tpwallet: error: out of memory building JSON\n", stderr);
         return tpw_err_exit_status(TPW_ERR_NOMEM);
     }
-    int rc = json_dumpf(result, stdout, JSON_COMPACT);
+    int rc = json_dumpf(result, stdout, flags);
     json_decref(result);
     if (rc != 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
         return tpw_err_exit_status(TPW_ERR_IO);

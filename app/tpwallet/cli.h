@@ -84,6 +84,8 @@ int cli_usage_error(const struct cli *cli, const char *usage, const char *messag
 /* Prints `result` (taking ownership) as one compact JSON line on stdout; 0, or the
  * exit status of TPW_ERR_NOMEM/TPW_ERR_IO when it could not be built or written. */
 int cli_print_json_take(const struct cli *cli, json_t *result);
+/* The same with jansson's dump flags (e.g. JSON_COMPACT | JSON_REAL_PRECISION(12)). */
+int cli_print_json_flags_take(const struct cli *cli, json_t *result, size_t flags);
 
 /* {"asset":…,"exponent":…,"minor":"…","decimal":"…"} for an amount; NULL on OOM. */
 json_t *cli_json_amount(const struct money_asset *asset, tpw_u128 amount_minor);
@@ -101,6 +103,7 @@ int cmd_money(struct cli *cli, int argc, char **argv);
 int cmd_id(struct cli *cli, int argc, char **argv);
 int cmd_market(struct cli *cli, int argc, char **argv);
 int cmd_quant(struct cli *cli, int argc, char **argv);
+int cmd_backtest(struct cli *cli, int argc, char **argv);
 
 /* Usage text of each command, shown by `tpwallet help <command>` and on usage errors. */
 extern const char cmd_help_usage[];
@@ -109,6 +112,7 @@ extern const char cmd_money_usage[];
 extern const char cmd_id_usage[];
 extern const char cmd_market_usage[];
 extern const char cmd_quant_usage[];
+extern const char cmd_backtest_usage[];
 
 /* The command table (main.c), listed by `tpwallet help`. */
 struct cli_command {

@@ -35,6 +35,8 @@ const struct cli_command cli_commands[] = {
     {"market", cmd_market, "order books from recorded market feeds: replay, indicators",
      cmd_market_usage},
     {"quant", cmd_quant, "option prices, greeks and implied volatility", cmd_quant_usage},
+    {"backtest", cmd_backtest, "the reference rebalancing backtest over daily price files",
+     cmd_backtest_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

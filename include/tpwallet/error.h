@@ -141,7 +141,47 @@
     X(QUANT_INPUT_INVALID, -160, 400, 65, "invalid_request_error", "quant_input_invalid",          \
       "option inputs out of range (a price, strike, time or volatility not above zero)")           \
     X(QUANT_NO_VOLATILITY, -161, 422, 65, "invalid_request_error", "quant_no_volatility",          \
-      "no volatility reproduces the option price (below intrinsic or above the bound)")
+      "no volatility reproduces the option price (below intrinsic or above the bound)")            \
+    /* Price series (CSV daily closes). */                                                         \
+    X(PRICES_EMPTY, -180, 400, 65, "invalid_request_error", "prices_empty",                        \
+      "the price file holds no prices")                                                            \
+    X(PRICES_NO_HEADER, -181, 400, 65, "invalid_request_error", "prices_no_header",                \
+      "no header row with a date column")                                                          \
+    X(PRICES_NO_CLOSE, -182, 400, 65, "invalid_request_error", "prices_no_close",                  \
+      "the header has no close column")                                                            \
+    X(PRICES_ROW_SHORT, -183, 400, 65, "invalid_request_error", "prices_row_short",                \
+      "a row has fewer fields than the header")                                                    \
+    X(PRICES_DATE_INVALID, -184, 400, 65, "invalid_request_error", "prices_date_invalid",          \
+      "unparsable date")                                                                           \
+    X(PRICES_NUMBER_INVALID, -185, 400, 65, "invalid_request_error", "prices_number_invalid",      \
+      "unparsable price")                                                                          \
+    X(PRICES_NOT_POSITIVE, -186, 400, 65, "invalid_request_error", "prices_not_positive",          \
+      "a price must be greater than zero")                                                         \
+    X(PRICES_DUPLICATE_DATE, -187, 400, 65, "invalid_request_error", "prices_duplicate_date",      \
+      "two rows for the same date")                                                                \
+    X(PRICES_TOO_LARGE, -188, 400, 65, "invalid_request_error", "prices_too_large",                \
+      "the price file is larger than allowed")                                                     \
+    /* Portfolios and backtests. */                                                                \
+    X(PORTFOLIO_WEIGHT_INVALID, -190, 400, 65, "invalid_request_error", "weight_invalid",          \
+      "a weight must be a decimal from 0 to 1")                                                    \
+    X(PORTFOLIO_WEIGHT_NEGATIVE, -191, 400, 65, "invalid_request_error", "weight_negative",        \
+      "weights must not be negative")                                                              \
+    X(PORTFOLIO_WEIGHTS_SUM, -192, 400, 65, "invalid_request_error", "weights_sum",                \
+      "the weights do not sum to exactly 1")                                                       \
+    X(PORTFOLIO_ASSET_NO_PRICES, -193, 400, 65, "invalid_request_error", "asset_no_prices",        \
+      "an asset with a weight has no prices")                                                      \
+    X(PORTFOLIO_ASSET_NO_WEIGHT, -194, 400, 65, "invalid_request_error", "asset_no_weight",        \
+      "an asset with prices has no weight")                                                        \
+    X(PORTFOLIO_ASSET_DUPLICATE, -195, 400, 65, "invalid_request_error",                           \
+      "portfolio_asset_duplicate", "an asset is named twice")                                      \
+    X(PORTFOLIO_TOO_MANY_ASSETS, -196, 400, 65, "invalid_request_error",                           \
+      "portfolio_too_many_assets", "too many assets in the portfolio")                             \
+    X(PORTFOLIO_NO_OVERLAP, -197, 400, 65, "invalid_request_error", "no_overlap",                  \
+      "the price series share fewer than two dates")                                               \
+    X(PORTFOLIO_CHECK_UNKNOWN, -198, 400, 65, "invalid_request_error", "check_unknown",            \
+      "unknown rebalancing check schedule")                                                        \
+    X(PORTFOLIO_PARAMETER_INVALID, -199, 400, 65, "invalid_request_error",                         \
+      "portfolio_parameter_invalid", "invalid backtest parameter")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

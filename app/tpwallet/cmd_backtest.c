@@ -1,0 +1,383 @@
+/*
+ * `tpwallet backtest`: the reference calendar/threshold rebalancing backtest over daily
+ * price files. Wiring only: the loader, the calendar, the policy and the metrics live in
+ * the portfolio module (docs/portfolio.md); this file parses the options, pairs each
+ * weight with its prices, and prints the metrics (JSON numbers at 12 significant digits:
+ * statistics, stable across builds, without binary noise like 0.10000000000000001).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "tpwallet/portfolio.h"
+
+#include "banned.h"
+
+const char cmd_backtest_usage[] =
+    "usage: tpwallet backtest --prices SYM=FILE [SYM=FILE...] [--cash SYM] --weights SYM=W,...\n"
+    "         [--check daily|weekly|monthly|quarterly|annual|never] [--threshold X]\n"
+    "         [--cost-bps N] [--periods-per-year 252|365] [--adj-close] [--json]\n"
+    "Buys the target weights at the first date every file has, then at the last common\n"
+    "date of each period (--check, default monthly) trades back to target when the\n"
+    "largest weight drift is at least --threshold (default 0: always), paying --cost-bps\n"
+    "(default 0) of the traded value. --cash names an asset worth 1 with no file. Weights\n"
+    "are decimals summing to exactly 1. --prices may repeat; --periods-per-year (default\n"
+    "365) annualises volatility, Sharpe and Sortino. See docs/portfolio.md.\n";
+
+/* Arguments one backtest takes: 16 assets' files and the options leave room to spare. */
+#define BACKTEST_ARGS_MAX 128
+
+/* The JSON dump: doubles at 12 significant digits. */
+#define BACKTEST_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(12))
+
+struct backtest_args {
+    const char *prices[PORTFOLIO_ASSETS_MAX]; /* "SYM=FILE" */
+    size_t prices_count;
+    const char *cash;
+    const char *weights;
+    const char *check;
+    const char *threshold;
+    const char *cost_bps;
+    const char *periods;
+    bool adjusted;
+};
+
+/*
+ * Takes every `--prices V [V...]` out of argv (a list option the shared parser does not
+ * have) into args->prices, leaving the rest in `rest` for cli_command_args. Returns
+ * false with a usage message when there are too many.
+ */
+static bool take_prices(int argc, char **argv, struct backtest_args *args, char **rest,
+                        int *rest_count, const char **message)
+{
+    *rest_count = 0;
+    bool taking = false;
+    for (int index = 0; index < argc; index++) {
+        const char *arg = argv[index];
+        bool option = strncmp(arg, "--", 2) == 0;
+        const char *value = NULL;
+        if (strcmp(arg, "--prices") == 0) {
+            taking = true;
+            continue;
+        }
+        if (strncmp(arg, "--prices=", 9) == 0) {
+            value = arg + 9;
+            taking = true;
+        } else if (taking && !option && index > 0) {
+            value = arg;
+        } else {
+            taking = false;
+            rest[(*rest_count)++] = argv[index];
+            continue;
+        }
+        if (args->prices_count == PORTFOLIO_ASSETS_MAX) {
+            *message = "too many --prices files (at most 16 assets)";
+            return false;
+        }
+        args->prices[args->prices_count++] = value;
+    }
+    rest[*rest_count] = NULL;
+    return true;
+}
+
+static enum tpw_err parse_double(const char *text, const char *param, double *out,
+                                 struct tpw_error_detail *detail)
+{
+    char *end = NULL;
+    errno = 0;
+    *out = strtod(text, &end);
+    tpw_error_set_param(detail, param);
+    if (text[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(*out) ||
+        strspn(text, "0123456789.eE+-") != strlen(text)) {
+        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
+                             "--%s '%.40s' is not a number", param, text);
+    }
+    return TPW_OK;
+}
+
+/* Splits "SYM=VALUE" at its '='; the symbol must fit a portfolio_asset. */
+static enum tpw_err split_pair(const char *text, size_t len, const char *param,
+                               char symbol[PORTFOLIO_SYMBOL_SIZE], const char **value,
+                               struct tpw_error_detail *detail)
+{
+    const char *equals = memchr(text, '=', len);
+    size_t symbol_len = equals != NULL ? (size_t)(equals - text) : 0;
+    tpw_error_set_param(detail, param);
+    if (equals == NULL || symbol_len == 0 || symbol_len >= PORTFOLIO_SYMBOL_SIZE) {
+        return tpw_error_set(detail,
+                             strcmp(param, "weights") == 0 ? TPW_ERR_PORTFOLIO_WEIGHT_INVALID
+                                                           : TPW_ERR_USAGE,
+                             0, "--%s '%.*s' is not SYM=VALUE (a symbol of 1 to 15 characters)",
+                             param, (int)(len > 60 ? 60 : len), text);
+    }
+    memcpy(symbol, text, symbol_len);
+    symbol[symbol_len] = '\0';
+    *value = equals + 1;
+    return TPW_OK;
+}
+
+static struct portfolio_asset *find_asset(struct portfolio_backtest_config *config,
+                                          const char *symbol)
+{
+    for (size_t index = 0; index < config->assets_count; index++) {
+        if (strcmp(config->assets[index].symbol, symbol) == 0) {
+            return &config->assets[index];
+        }
+    }
+    return NULL;
+}
+
+/* "BTC=0.6,ETH=0.3,USD=0.1" into the config's assets, in that order. */
+static enum tpw_err parse_weights(const char *text, struct portfolio_backtest_config *config,
+                                  struct tpw_error_detail *detail)
+{
+    for (const char *item = text; item != NULL;) {
+        const char *comma = strchr(item, ',');
+        size_t len = comma != NULL ? (size_t)(comma - item) : strlen(item);
+        char symbol[PORTFOLIO_SYMBOL_SIZE];
+        const char *value = NULL;
+        enum tpw_err err = split_pair(item, len, "weights", symbol, &value, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+        if (find_asset(config, symbol) != NULL) {
+            return tpw_error_set(detail, TPW_ERR_PORTFOLIO_ASSET_DUPLICATE, 0,
+                                 "'%s' has two weights", symbol);
+        }
+        if (config->assets_count == PORTFOLIO_ASSETS_MAX) {
+            return tpw_error_set(detail, TPW_ERR_PORTFOLIO_TOO_MANY_ASSETS, 0,
+                                 "more than %d weights", PORTFOLIO_ASSETS_MAX);
+        }
+        struct portfolio_asset *asset = &config->assets[config->assets_count++];
+        (void)snprintf(asset->symbol, sizeof(asset->symbol), "%s", symbol);
+        asset->series = NULL;
+        err =
+            portfolio_weight_parse(value, len - (size_t)(value - item), &asset->weight_e18, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+        item = comma != NULL ? comma + 1 : NULL;
+    }
+    return TPW_OK;
+}
+
+/* Loads each --prices file for the asset it names; storage[i] is asset i's series. */
+static enum tpw_err load_prices(const struct backtest_args *args,
+                                struct portfolio_backtest_config *config,
+                                struct portfolio_series storage[PORTFOLIO_ASSETS_MAX],
+                                struct tpw_error_detail *detail)
+{
+    for (size_t index = 0; index < args->prices_count; index++) {
+        char symbol[PORTFOLIO_SYMBOL_SIZE];
+        const char *path = NULL;
+        const char *text = args->prices[index];
+        enum tpw_err err = split_pair(text, strlen(text), "prices", symbol, &path, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+        struct portfolio_asset *asset = find_asset(config, symbol);
+        if (asset == NULL || (args->cash != NULL && strcmp(symbol, args->cash) == 0)) {
+            return tpw_error_set(detail,
+                                 asset == NULL ? TPW_ERR_PORTFOLIO_ASSET_NO_WEIGHT
+                                               : TPW_ERR_PORTFOLIO_ASSET_DUPLICATE,
+                                 0,
+                                 asset == NULL ? "'%s' has prices but no weight"
+                                               : "'%s' is the cash asset and has prices too",
+                                 symbol);
+        }
+        if (asset->series != NULL) {
+            return tpw_error_set(detail, TPW_ERR_PORTFOLIO_ASSET_DUPLICATE, 0,
+                                 "'%s' has two price files", symbol);
+        }
+        struct portfolio_series *series = &storage[asset - config->assets];
+        err = portfolio_series_load(
+            path, args->adjusted ? PORTFOLIO_CLOSE_ADJUSTED : PORTFOLIO_CLOSE_RAW, series, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+        asset->series = series;
+    }
+    return TPW_OK;
+}
+
+/* Every weighted asset has prices, except the cash asset, which must have a weight. */
+static enum tpw_err check_pairs(const struct backtest_args *args,
+                                struct portfolio_backtest_config *config,
+                                struct tpw_error_detail *detail)
+{
+    tpw_error_set_param(detail, "weights");
+    if (args->cash != NULL && find_asset(config, args->cash) == NULL) {
+        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_ASSET_NO_WEIGHT, 0,
+                             "the cash asset '%.20s' has no weight", args->cash);
+    }
+    for (size_t index = 0; index < config->assets_count; index++) {
+        const struct portfolio_asset *asset = &config->assets[index];
+        bool cash = args->cash != NULL && strcmp(asset->symbol, args->cash) == 0;
+        if (asset->series == NULL && !cash) {
+            return tpw_error_set(detail, TPW_ERR_PORTFOLIO_ASSET_NO_PRICES, 0,
+                                 "'%s' has a weight but no --prices file (nor is it --cash)",
+                                 asset->symbol);
+        }
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err parse_scalars(const struct backtest_args *args,
+                                  struct portfolio_backtest_config *config,
+                                  struct tpw_error_detail *detail)
+{
+    tpw_error_set_param(detail, "check");
+    enum tpw_err err = portfolio_check_parse(args->check, &config->check, detail);
+    if (err == TPW_OK) {
+        err = parse_double(args->threshold, "threshold", &config->threshold, detail);
+    }
+    if (err == TPW_OK) {
+        err = parse_double(args->cost_bps, "cost-bps", &config->cost_bps, detail);
+    }
+    double periods = 0.0;
+    if (err == TPW_OK) {
+        err = parse_double(args->periods, "periods-per-year", &periods, detail);
+    }
+    if (err == TPW_OK && (periods != floor(periods) || periods < 1.0 || periods > 366.0)) {
+        err = tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
+                            "--periods-per-year must be a whole number from 1 to 366");
+    }
+    config->periods_per_year = err == TPW_OK ? (unsigned)periods : 0;
+    return err;
+}
+
+/* A statistic, or JSON null when it is undefined (NaN: too few returns, no spread). */
+static json_t *real_or_null(double value)
+{
+    return isfinite(value) ? json_real(value) : json_null();
+}
+
+static json_t *result_json(const struct portfolio_backtest_config *config,
+                           const struct portfolio_backtest_result *result)
+{
+    char first[PORTFOLIO_DATE_TEXT_SIZE];
+    char last[PORTFOLIO_DATE_TEXT_SIZE];
+    json_t *weights = json_object();
+    json_t *skipped = json_object();
+    for (size_t index = 0; index < config->assets_count && weights != NULL && skipped != NULL;
+         index++) {
+        const struct portfolio_asset *asset = &config->assets[index];
+        (void)json_object_set_new(weights, asset->symbol,
+                                  json_real(result->average_weights[index]));
+        if (asset->series != NULL) {
+            (void)json_object_set_new(skipped, asset->symbol,
+                                      json_integer((json_int_t)asset->series->skipped_count));
+        }
+    }
+    return json_pack(
+        "{s:s,s:s,s:I,s:f,s:s,s:f,s:f,s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,"
+        "s:o}",
+        "first_date", portfolio_day_text(result->first_day, first), "last_date",
+        portfolio_day_text(result->last_day, last), "days", (json_int_t)result->days_count, "years",
+        result->years, "check", portfolio_check_name(config->check), "threshold", config->threshold,
+        "cost_bps", config->cost_bps, "periods_per_year", (json_int_t)config->periods_per_year,
+        "cagr", real_or_null(result->cagr), "volatility", real_or_null(result->volatility),
+        "sharpe", real_or_null(result->sharpe), "sortino", real_or_null(result->sortino),
+        "max_drawdown", real_or_null(result->max_drawdown), "rebalances",
+        (json_int_t)result->rebalances_count, "turnover_per_year",
+        real_or_null(result->turnover_per_year), "cost_per_year",
+        real_or_null(result->cost_per_year), "final_value", real_or_null(result->final_value),
+        "average_weights", weights, "skipped_rows", skipped);
+}
+
+static void print_human(const struct portfolio_backtest_config *config,
+                        const struct portfolio_backtest_result *result)
+{
+    char first[PORTFOLIO_DATE_TEXT_SIZE];
+    char last[PORTFOLIO_DATE_TEXT_SIZE];
+    (void)printf("period             %s .. %s (%zu common dates, %.4f years)\n",
+                 portfolio_day_text(result->first_day, first),
+                 portfolio_day_text(result->last_day, last), result->days_count, result->years);
+    (void)printf("cagr               %.6f\nvolatility         %.6f\nsharpe             %.6f\n"
+                 "sortino            %.6f\nmax_drawdown       %.6f\nrebalances         %zu\n"
+                 "turnover_per_year  %.6f\ncost_per_year      %.6f\nfinal_value        %.6f\n",
+                 result->cagr, result->volatility, result->sharpe, result->sortino,
+                 result->max_drawdown, result->rebalances_count, result->turnover_per_year,
+                 result->cost_per_year, result->final_value);
+    (void)printf("average_weights   ");
+    for (size_t index = 0; index < config->assets_count; index++) {
+        (void)printf(" %s=%.6f", config->assets[index].symbol, result->average_weights[index]);
+    }
+    (void)printf("\n");
+}
+
+static enum tpw_err prepare(const struct backtest_args *args,
+                            struct portfolio_backtest_config *config,
+                            struct portfolio_series storage[PORTFOLIO_ASSETS_MAX],
+                            struct tpw_error_detail *detail)
+{
+    tpw_error_set_param(detail, "weights");
+    enum tpw_err err = parse_weights(args->weights, config, detail);
+    if (err == TPW_OK) {
+        err = load_prices(args, config, storage, detail);
+    }
+    if (err == TPW_OK) {
+        err = check_pairs(args, config, detail);
+    }
+    if (err == TPW_OK) {
+        err = parse_scalars(args, config, detail);
+    }
+    return err;
+}
+
+int cmd_backtest(struct cli *cli, int argc, char **argv)
+{
+    struct backtest_args args = {
+        .check = "monthly", .threshold = "0", .cost_bps = "0", .periods = "365"};
+    char *rest[BACKTEST_ARGS_MAX + 1];
+    int rest_count = 0;
+    const char *message = "too many arguments";
+    if (argc > BACKTEST_ARGS_MAX || !take_prices(argc, argv, &args, rest, &rest_count, &message)) {
+        return cli_usage_error(cli, cmd_backtest_usage, message);
+    }
+    const struct cli_option options[] = {
+        {"cash", &args.cash, NULL},          {"weights", &args.weights, NULL},
+        {"check", &args.check, NULL},        {"threshold", &args.threshold, NULL},
+        {"cost-bps", &args.cost_bps, NULL},  {"periods-per-year", &args.periods, NULL},
+        {"adj-close", NULL, &args.adjusted},
+    };
+    const struct cli_spec spec = {options, sizeof(options) / sizeof(options[0]), 0, 0,
+                                  cmd_backtest_usage};
+    struct cli_args parsed;
+    int status = 0;
+    if (!cli_command_args(cli, rest_count, rest, &spec, &parsed, &status)) {
+        return status;
+    }
+    if (args.prices_count == 0 || args.weights == NULL) {
+        return cli_usage_error(cli, cmd_backtest_usage, "--prices and --weights are required");
+    }
+    struct portfolio_backtest_config config;
+    memset(&config, 0, sizeof(config));
+    struct portfolio_series storage[PORTFOLIO_ASSETS_MAX];
+    memset(storage, 0, sizeof(storage));
+    struct portfolio_backtest_result result;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    enum tpw_err err = prepare(&args, &config, storage, &detail);
+    if (err == TPW_OK) {
+        tpw_error_set_param(&detail, "prices");
+        err = portfolio_backtest_run(&config, &result, &detail);
+        if (err == TPW_ERR_PORTFOLIO_WEIGHTS_SUM) {
+            tpw_error_set_param(&detail, "weights");
+        }
+    }
+    if (err != TPW_OK) {
+        status = cli_fail(cli, err, &detail);
+    } else if (cli->json) {
+        status = cli_print_json_flags_take(cli, result_json(&config, &result), BACKTEST_JSON_FLAGS);
+    } else {
+        print_human(&config, &result);
+    }
+    for (size_t index = 0; index < PORTFOLIO_ASSETS_MAX; index++) {
+        portfolio_series_deinit(&storage[index]);
+    }
+    return status;
+}
