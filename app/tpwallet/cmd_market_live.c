@@ -87,9 +87,9 @@ static json_t *event_json(const struct market_watch_event *event)
 
 static void event_print(const struct market_watch_event *event)
 {
-    (void)printf("%8lld ms  %-15s %-7s %s", (long long)(event->timestamp_us / 1000),
+    (void)printf("%8lld ms  %-15s %-7s%s%s", (long long)(event->timestamp_us / 1000),
                  market_watch_event_name(event->kind), market_source_name(event->source),
-                 event->symbol != NULL ? event->symbol : "");
+                 event->symbol != NULL ? " " : "", event->symbol != NULL ? event->symbol : "");
     if (event->kind == MARKET_WATCH_FAILOVER) {
         const struct market_failover_event *change = &event->failover;
         (void)printf(" %s -> %s, %s -> %s", market_source_name(change->from),
@@ -225,12 +225,13 @@ static int64_t watch_run(const struct cli *cli, market_watch *watch, size_t symb
     return now_us;
 }
 
-static int watch_create(struct cli *cli, const struct market_watch_config *config,
+/* `events`: print each event as it happens (watch), or leave them to the log (book). */
+static int watch_create(struct cli *cli, const struct market_watch_config *config, bool events,
                         market_watch **watch)
 {
     struct tpw_error_detail detail;
     tpw_error_detail_reset(&detail);
-    enum tpw_err err = market_watch_create(config, on_event, cli, watch, &detail);
+    enum tpw_err err = market_watch_create(config, events ? on_event : NULL, cli, watch, &detail);
     return err == TPW_OK ? 0 : cli_fail(cli, err, &detail);
 }
 
@@ -275,7 +276,7 @@ int cmd_market_watch(struct cli *cli, int argc, char **argv)
     }
     market_watch *watch = NULL;
     if (status == 0) {
-        status = watch_create(cli, &config, &watch);
+        status = watch_create(cli, &config, true, &watch);
     }
     if (status != 0) {
         return status;
@@ -384,7 +385,7 @@ int cmd_market_book(struct cli *cli, int argc, char **argv)
     }
     market_watch *watch = NULL;
     if (status == 0) {
-        status = watch_create(cli, &config, &watch);
+        status = watch_create(cli, &config, false, &watch);
     }
     if (status != 0) {
         return status;

@@ -409,7 +409,8 @@ TPW_MUST_CHECK enum tpw_err market_feed_snapshot(market_feed *feed, const char *
 TPW_MUST_CHECK enum tpw_err market_feed_message(market_feed *feed, const char *text,
                                                 size_t text_len);
 
-/* Counts a refusal found outside the feed's own parsing (a bad recording line). */
+/* Counts a refusal found outside the feed's own parsing (a bad recording line, an
+ * oversized or binary live frame). */
 void market_feed_count_malformed(market_feed *feed, enum market_malformed kind,
                                  uint64_t line_number);
 

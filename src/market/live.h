@@ -54,6 +54,7 @@ struct market__source {
     bool pending[MARKET_WATCH_SYMBOLS_MAX];   /* needs a snapshot on this connection */
     bool in_flight[MARKET_WATCH_SYMBOLS_MAX]; /* its request is outstanding */
     int64_t retry_at_us[MARKET_WATCH_SYMBOLS_MAX];
+    int64_t synced_at_us[MARKET_WATCH_SYMBOLS_MAX]; /* its last snapshot was applied */
     struct market_watch_source_stats stats;
     market__notify_fn *notify;
     void *notify_ctx;
@@ -69,8 +70,9 @@ void market__source_deinit(struct market__source *source);
 void market__source_connected(struct market__source *source, int64_t now_us);
 /* The stream closed: what was buffered is dropped; snapshots are wanted again. */
 void market__source_disconnected(struct market__source *source, int64_t now_us);
-/* One whole message from the stream: buffered while a snapshot is awaited, else applied. */
-void market__source_message(struct market__source *source, const char *text, size_t text_len,
+/* One whole message from the stream: buffered while a snapshot is awaited, else applied.
+ * True when it was applied (the books are as fresh as the stream). */
+bool market__source_message(struct market__source *source, const char *text, size_t text_len,
                             int64_t now_us);
 /* A frame refused before the feed saw it (oversized, binary): counted and logged. */
 void market__source_refuse_frame(struct market__source *source, enum market_malformed kind);

@@ -126,7 +126,10 @@ static void resync_distrusted(struct market__source *source, enum tpw_err err, i
             continue;
         }
         source->pending[index] = true;
-        source->retry_at_us[index] = now_us;
+        /* At most one snapshot per reconnect wait and symbol: a venue whose snapshots
+         * lag its stream would otherwise be asked again at every message. */
+        int64_t earliest_us = source->synced_at_us[index] + source->config->reconnect_us;
+        source->retry_at_us[index] = earliest_us > now_us ? earliest_us : now_us;
         notify(source, MARKET_WATCH_RESYNC, index, status.last_update_id,
                err == TPW_ERR_MARKET_SEQUENCE_GAP ? "gap" : "refused update", now_us);
     }
@@ -151,13 +154,13 @@ static void drain(struct market__source *source, int64_t now_us)
     }
 }
 
-void market__source_message(struct market__source *source, const char *text, size_t text_len,
+bool market__source_message(struct market__source *source, const char *text, size_t text_len,
                             int64_t now_us)
 {
     source->stats.frames_count++;
     if (!any_pending(source)) {
         apply(source, text, text_len, now_us);
-        return;
+        return true;
     }
     uint64_t dropped_before = source->buffer.dropped_count;
     enum tpw_err err = market__buffer_push(&source->buffer, text, text_len);
@@ -166,10 +169,11 @@ void market__source_message(struct market__source *source, const char *text, siz
                  TPW_LOG_STR("source", market_source_name(source->id)),
                  TPW_LOG_STR("why", tpw_strerror(err)));
         source->stats.buffer_dropped_count++;
-        return;
+        return false;
     }
     source->stats.buffered_count++;
     source->stats.buffer_dropped_count += source->buffer.dropped_count - dropped_before;
+    return false;
 }
 
 void market__source_refuse_frame(struct market__source *source, enum market_malformed kind)
@@ -232,6 +236,7 @@ void market__source_snapshot_done(struct market__source *source, size_t symbol_i
     }
     source->stats.snapshots_count++;
     source->pending[symbol_index] = false;
+    source->synced_at_us[symbol_index] = now_us;
     notify(source, MARKET_WATCH_SYNCED, symbol_index, status.last_update_id, NULL, now_us);
     drain(source, now_us);
 }

@@ -3,8 +3,9 @@
  * wired to one failover machine per symbol, and the poll loop that drives them.
  *
  * What the failover machine is told, per symbol and source:
- *   - a MESSAGE whenever the source delivers a message on its stream while its book of
- *     that symbol is usable (synced on this connection, no resync pending). Liveness
+ *   - a MESSAGE whenever the source applies a message of its stream (none while it
+ *     buffers for a snapshot) and its book of that symbol is usable (synced on this
+ *     connection, no resync pending). Liveness
  *     is the connection's, not the symbol's: a quiet market sends few diffs for one
  *     symbol, and a quiet symbol is no reason to distrust a feed that is streaming.
  *     A book that waits for its snapshot gets no MESSAGE, so it turns stale.
@@ -170,8 +171,11 @@ static void ws_message(void *ctx, size_t conn_index, const char *text, size_t te
 {
     struct market_watch *watch = ctx;
     watch->now_us = clock_us(watch);
-    market__source_message(&watch->sources[conn_index], text, text_len, watch->now_us);
-    freshen(watch, (enum market_source)conn_index);
+    /* A buffered message freshens nothing: while one book of the connection awaits its
+     * snapshot, the others are not being updated either. */
+    if (market__source_message(&watch->sources[conn_index], text, text_len, watch->now_us)) {
+        freshen(watch, (enum market_source)conn_index);
+    }
 }
 
 static void ws_refused(void *ctx, size_t conn_index, enum market_malformed kind)
@@ -211,9 +215,23 @@ static void rest_done(void *ctx, size_t slot_index, const char *body, size_t bod
                                  watch->now_us);
 }
 
+/* Venues whose books start from a REST snapshot: the only procedure live mode runs yet
+ * (Coinbase's level2 sends its snapshot in the stream after a subscribe message). */
+static bool venue_has_rest_snapshots(const char *venue)
+{
+    return strcmp(venue, "BINANCE") == 0 || strcmp(venue, "BINANCE_US") == 0 ||
+           strcmp(venue, "BINANCE_FUTURES") == 0;
+}
+
 static enum tpw_err config_check(const struct market_watch_config *config,
                                  struct tpw_error_detail *detail)
 {
+    if (!venue_has_rest_snapshots(config->venue)) {
+        return tpw_error_set(detail, TPW_ERR_MARKET_VENUE_UNKNOWN, 0,
+                             "no live procedure for venue '%.40s' (BINANCE, BINANCE_US, "
+                             "BINANCE_FUTURES)",
+                             config->venue);
+    }
     if (config->symbols_count == 0 || config->symbols_count > MARKET_WATCH_SYMBOLS_MAX) {
         return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "1 to %d symbols",
                              MARKET_WATCH_SYMBOLS_MAX);

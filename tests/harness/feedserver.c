@@ -6,6 +6,9 @@
  * It listens on 127.0.0.1 only, writes the port it got (--port 0 picks one) to
  * --port-file, logs "replay_done" on stderr when a replay ends, and exits after
  * --duration-ms or on SIGTERM/SIGINT, so a test that dies leaves nothing behind.
+ * Like Binance's combined streams, a client that asks for ?streams=a@depth/b@depth
+ * gets only the messages of those streams (by the envelope's "stream"); without it,
+ * every message.
  *
  * usage: tpw_feedserver --http FILE --ws FILE [--port N] [--port-file PATH]
  *                       [--rate MSGS_PER_S] [--duration-ms N]
@@ -47,10 +50,13 @@ struct recording {
 static struct recording recording;
 static volatile sig_atomic_t stopping;
 
+#define STREAMS_TEXT_SIZE 1024
+
 struct session {
     const struct snapshot *snapshot; /* HTTP: the body being sent */
     size_t sent_len;
-    size_t next_index; /* WS: the next message to send */
+    size_t next_index;               /* WS: the next message to send */
+    char streams[STREAMS_TEXT_SIZE]; /* WS: "/a@depth/b@bookTicker/" or "" for all */
 };
 
 static void on_signal(int signal_number)
@@ -218,8 +224,40 @@ static int http_writeable(struct lws *wsi, struct session *session)
     return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
 }
 
+/* Remembers the streams the client asked for, as "/name/name/" for a whole-name match. */
+static void ws_streams(struct lws *wsi, struct session *session)
+{
+    char arg[STREAMS_TEXT_SIZE];
+    const char *value = lws_get_urlarg_by_name(wsi, "streams=", arg, (int)sizeof(arg));
+    session->streams[0] = '\0';
+    if (value != NULL && strlen(value) + 3 < sizeof(session->streams)) {
+        (void)snprintf(session->streams, sizeof(session->streams), "/%s/", value);
+    }
+}
+
+/* True when the client wants the message: no streams named, or its "stream" is one. */
+static int ws_wanted(const struct session *session, const char *message)
+{
+    const char *key = strstr(message, "{\"stream\":\"");
+    if (session->streams[0] == '\0' || key != message) {
+        return 1;
+    }
+    const char *name = message + strlen("{\"stream\":\"");
+    size_t len = strcspn(name, "\"");
+    char wanted[SYMBOL_SIZE * 4];
+    if (len + 3 > sizeof(wanted)) {
+        return 0;
+    }
+    (void)snprintf(wanted, sizeof(wanted), "/%.*s/", (int)len, name);
+    return strstr(session->streams, wanted) != NULL;
+}
+
 static int ws_writeable(struct lws *wsi, struct session *session)
 {
+    while (session->next_index < recording.messages_count &&
+           !ws_wanted(session, recording.messages[session->next_index])) {
+        session->next_index++; /* bounded by the recording */
+    }
     if (session->next_index >= recording.messages_count) {
         return 0;
     }
@@ -251,6 +289,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return http_writeable(wsi, session);
     case LWS_CALLBACK_ESTABLISHED:
         session->next_index = 0;
+        ws_streams(wsi, session);
         lws_callback_on_writable(wsi);
         return 0;
     case LWS_CALLBACK_TIMER:

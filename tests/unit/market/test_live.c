@@ -239,36 +239,37 @@ static void synced(struct fixture *fixture)
     }
 }
 
-/* A diff far ahead of the book: a gap, a new snapshot wanted, the stream buffered. */
+/* A diff far ahead of the book: a gap, a new snapshot wanted (not sooner than the
+ * reconnect wait after the last one), the stream buffered meanwhile. */
 static void test_gap_wants_a_snapshot_and_buffers(void **state)
 {
     struct fixture *fixture = *state;
     struct market__source *source = &fixture->source;
-    synced(fixture);
+    int64_t wait_us = fixture->config.reconnect_us;
+    synced(fixture); /* at t = 1 */
     const char *gap = "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BLZETH\",\"U\":281916700,"
                       "\"u\":281916701,\"b\":[],\"a\":[]}";
-    market__source_message(source, gap, strlen(gap), 5);
+    assert_true(market__source_message(source, gap, strlen(gap), 5));
     assert_int_equal(events_of(&fixture->recorder, MARKET_WATCH_RESYNC), 1);
     assert_int_equal(fixture->recorder.symbol_indexes[fixture->recorder.count - 1], 1);
     assert_false(market__source_ready(source, 1, NULL));
     assert_true(market__source_ready(source, 0, NULL)); /* the others stay usable … */
-    assert_true(market__source_wants_snapshot(source, 1, 5));
-    uint64_t buffered = source->stats.buffered_count;
+    assert_false(market__source_wants_snapshot(source, 1, 5));
+    assert_true(market__source_wants_snapshot(source, 1, 1 + wait_us));
     /* … but the stream waits: this diff, older than the next snapshot, is dropped when
-     * the buffer is replayed (the gap itself would gap again: it is buffered before the
-     * request, as the procedure says). */
+     * the buffer is replayed (the gap itself would gap again: it came before). */
     const char *old = "{\"e\":\"depthUpdate\",\"E\":1,\"s\":\"BLZETH\",\"U\":281916600,"
                       "\"u\":281916601,\"b\":[],\"a\":[]}";
-    market__source_message(source, old, strlen(old), 6);
+    uint64_t buffered = source->stats.buffered_count;
+    assert_false(market__source_message(source, old, strlen(old), 6));
     assert_int_equal(source->stats.buffered_count, buffered + 1);
     /* A failed request: retried only after the reconnect wait. */
     market__source_snapshot_requested(source, 1);
-    market__source_snapshot_done(source, 1, NULL, 0, "HTTP 500", 7);
+    market__source_snapshot_done(source, 1, NULL, 0, "HTTP 500", 2 + wait_us);
     assert_int_equal(events_of(&fixture->recorder, MARKET_WATCH_SNAPSHOT_FAILED), 1);
     assert_int_equal(source->stats.snapshot_failures_count, 1);
-    assert_false(market__source_wants_snapshot(source, 1, 8));
-    int64_t retry_us = 7 + fixture->config.reconnect_us;
-    snapshot_deliver(source, 1, retry_us);
+    assert_false(market__source_wants_snapshot(source, 1, 3 + wait_us));
+    snapshot_deliver(source, 1, 2 + 2 * wait_us);
     struct market_book_status status;
     assert_true(market__source_ready(source, 1, &status));
     assert_int_equal(source->buffer.count, 0);
