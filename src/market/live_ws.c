@@ -16,6 +16,7 @@
 #include <libwebsockets.h>
 
 #include "live.h"
+#include "log.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -123,6 +124,18 @@ static void tick(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(ws->context, 0, &ws->tick, tick, MARKET_WATCH_POLL_US);
 }
 
+/* libwebsockets' own error lines, as structured log lines like the rest of tpwallet's. */
+static void lws_log_line(int level, const char *line)
+{
+    (void)level;
+    char text[256];
+    size_t len = strcspn(line, "\r\n");
+    len = len < sizeof(text) - 1 ? len : sizeof(text) - 1;
+    (void)memcpy(text, line, len);
+    text[len] = '\0';
+    TPW_LOGF(TPW_LOG_ERROR, "market.lws", TPW_LOG_STR("line", text));
+}
+
 static enum tpw_err conns_create(struct market__ws *ws, size_t conns_count)
 {
     ws->conns = calloc(conns_count, sizeof(ws->conns[0]));
@@ -154,7 +167,7 @@ enum tpw_err market__ws_create(size_t conns_count, const struct market__ws_handl
         market__ws_destroy(ws);
         return err;
     }
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(LLL_ERR, lws_log_line);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
     info.port = CONTEXT_PORT_NO_LISTEN;
