@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "market_watch_cli.h"
 #include "tpwallet/market.h"
 #include "tpwallet/money.h"
 
@@ -16,6 +17,7 @@
 const char cmd_market_usage[] =
     "usage: tpwallet market replay [--format cryptofeed] FILE... [--venue NAME]\n"
     "                              [--walk QTY [--side buy|sell]] [--json]\n"
+    "       tpwallet market watch|book …   (live books; tpwallet market watch --help)\n"
     "Replays cryptofeed recordings (REST snapshot files first, then websocket files) and\n"
     "prints each venue+symbol book. The venue is the file name's prefix (BINANCE.ws.1.0 is\n"
     "BINANCE) unless --venue names it: BINANCE, BINANCE_US, BINANCE_FUTURES, COINBASE.\n"
@@ -389,6 +391,14 @@ int cmd_market(struct cli *cli, int argc, char **argv)
     if (strcmp(argv[1], "replay") == 0) {
         cli->command = "market replay";
         return market_replay(cli, argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "watch") == 0) {
+        cli->command = "market watch";
+        return cmd_market_watch(cli, argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "book") == 0) {
+        cli->command = "market book";
+        return cmd_market_book(cli, argc - 1, argv + 1);
     }
     return cli_usage_error(cli, cmd_market_usage, "unknown sub-command");
 }

@@ -21,7 +21,8 @@
  * api_type follows Stripe's error types: "invalid_request_error" for anything the
  * caller can fix by changing the request, "api_error" for our side.
  * exit_status values are sysexits.h numbers: 64 usage, 65 data error, 66 no input,
- * 70 internal software error, 71 OS error, 74 I/O error, 78 configuration error.
+ * 69 service unavailable, 70 internal software error, 71 OS error, 74 I/O error,
+ * 78 configuration error.
  */
 #define TPW_ERROR_TABLE(X)                                                                         \
     X(OK, 0, 200, 0, "", "ok", "success")                                                          \
@@ -137,6 +138,10 @@
       "the order book has no level on a side the indicator needs")                                 \
     X(MARKET_DEPTH_INSUFFICIENT, -147, 422, 65, "invalid_request_error",                           \
       "market_depth_insufficient", "not enough depth in the order book for the quantity")          \
+    X(MARKET_LIVE, -148, 502, 69, "api_error", "market_live",                                      \
+      "a live market connection could not be started")                                             \
+    X(MARKET_NOT_SYNCED, -149, 504, 69, "api_error", "market_not_synced",                          \
+      "no source delivered a synced order book in time")                                           \
     /* Quantitative analytics: option pricing and implied volatility. */                           \
     X(QUANT_INPUT_INVALID, -160, 400, 65, "invalid_request_error", "quant_input_invalid",          \
       "option inputs out of range (a price, strike, time or volatility not above zero)")           \

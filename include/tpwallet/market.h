@@ -409,7 +409,8 @@ TPW_MUST_CHECK enum tpw_err market_feed_snapshot(market_feed *feed, const char *
 TPW_MUST_CHECK enum tpw_err market_feed_message(market_feed *feed, const char *text,
                                                 size_t text_len);
 
-/* Counts a refusal found outside the feed's own parsing (a bad recording line). */
+/* Counts a refusal found outside the feed's own parsing (a bad recording line, an
+ * oversized or binary live frame). */
 void market_feed_count_malformed(market_feed *feed, enum market_malformed kind,
                                  uint64_t line_number);
 
@@ -463,5 +464,129 @@ TPW_MUST_CHECK enum tpw_err market_replay_file(market_feed *feed, const char *pa
  */
 TPW_MUST_CHECK enum tpw_err market_replay_line(market_feed *feed, const char *line, size_t line_len,
                                                uint64_t line_number);
+
+/* ------------------------------------------------------------------------------------
+ * Live feeds: `market watch` (library tpw_market_live: libwebsockets for the streams,
+ * libcurl for the REST snapshots; docs/market.md, "Live mode")
+ *
+ * A watch holds one or two sources (primary, backup) for one venue, each a websocket
+ * connection with its own feed and books, and one failover machine per symbol. Each
+ * source follows the venue's procedure: open the stream, buffer its messages, fetch
+ * every symbol's REST snapshot, apply them, then the buffered messages (the feed drops
+ * those older than the snapshot) and the live ones with the feed's sequence checks; a
+ * gap marks the book needs_resync and fetches a new snapshot, buffering meanwhile.
+ * ------------------------------------------------------------------------------------ */
+
+/* Symbols one watch follows: each costs a snapshot per (re)connection and a machine. */
+#define MARKET_WATCH_SYMBOLS_MAX 16
+/* A stream or snapshot URL with its NUL. */
+#define MARKET_URL_SIZE 512
+
+struct market_watch_source_config {
+    char ws_url[MARKET_URL_SIZE];   /* ws://host:port/path (wss:// for TLS) */
+    char rest_url[MARKET_URL_SIZE]; /* the snapshot endpoint, "…/api/v3/depth": the watch
+                                       appends "?symbol=S&limit=N" */
+};
+
+struct market_watch_config {
+    char venue[MARKET_VENUE_SIZE]; /* BINANCE, BINANCE_US or BINANCE_FUTURES */
+    char symbols[MARKET_WATCH_SYMBOLS_MAX][MARKET_SYMBOL_SIZE];
+    size_t symbols_count;
+    struct market_watch_source_config sources[MARKET_SOURCES_COUNT];
+    size_t sources_count; /* 1 (a primary only) or 2 */
+    struct market_failover_config failover;
+    int64_t snapshot_timeout_us; /* > 0: one REST request's whole time */
+    int64_t reconnect_us;        /* > 0: wait before reconnecting a dropped stream */
+    uint32_t snapshot_limit;     /* levels asked of the snapshot (1..5000) */
+};
+
+/* Fills `config` with the defaults of docs/market.md (no venue, symbols or sources). */
+void market_watch_config_defaults(struct market_watch_config *config /* out */);
+
+/* X(NAME, json_name) */
+#define MARKET_WATCH_EVENT_TABLE(X)                                                                \
+    X(CONNECTED, "connected")             /* a source's stream opened */                           \
+    X(DISCONNECTED, "disconnected")       /* it closed or could not open; reconnect follows */     \
+    X(SYNCED, "synced")                   /* a snapshot was applied to a source's book */          \
+    X(RESYNC, "resync")                   /* a book needs a new snapshot (gap, refused diff) */    \
+    X(SNAPSHOT_FAILED, "snapshot_failed") /* a REST request failed; it is retried */               \
+    X(FAILOVER, "failover")               /* an instrument's source or price status changed */
+
+enum market_watch_event_kind {
+#define MARKET_X_ENUM(name, json) MARKET_WATCH_##name,
+    MARKET_WATCH_EVENT_TABLE(MARKET_X_ENUM)
+#undef MARKET_X_ENUM
+};
+
+/* What the watch reports as it happens; valid during the callback only. */
+struct market_watch_event {
+    enum market_watch_event_kind kind;
+    int64_t timestamp_us; /* microseconds since the watch was created (monotonic) */
+    enum market_source source;
+    const char *symbol;  /* NULL for connection events */
+    size_t symbol_index; /* index in the config's symbols when symbol is set */
+    uint64_t update_id;  /* SYNCED: the snapshot's id */
+    const char *why;     /* a short human reason ("gap", "HTTP 404", …) or NULL */
+    struct market_failover_event failover; /* FAILOVER only */
+};
+
+typedef void market_watch_event_fn(void *user, const struct market_watch_event *event);
+
+/* An instrument as the watch prices it now. */
+struct market_watch_instrument {
+    const char *symbol;
+    enum market_source active;
+    enum market_price_status status;
+    bool synced;                    /* the active source's book is usable */
+    struct market_book_status book; /* of the active source; book is NULL before a snapshot */
+};
+
+/* Counters of one source. */
+struct market_watch_source_stats {
+    uint64_t frames_count;      /* complete websocket messages received */
+    uint64_t connects_count;    /* streams opened */
+    uint64_t disconnects_count; /* streams closed or failed to open */
+    uint64_t snapshots_count;   /* REST snapshots fetched with status 200 */
+    uint64_t snapshot_failures_count;
+    uint64_t buffered_count;        /* messages held while a snapshot was awaited */
+    uint64_t buffer_dropped_count;  /* … dropped, oldest first, when the buffer was full */
+    struct market_feed_status feed; /* the feed's own counters (malformed by kind, …) */
+    uint64_t books_malformed_count; /* refusals counted on the source's books */
+};
+
+typedef struct market_watch market_watch;
+
+/*
+ * Creates a watch and starts connecting every source (nothing blocks: the work happens
+ * in market_watch_poll). Events go to `on_event` (may be NULL) with `user`. Errors:
+ * TPW_ERR_INVALID_ARGUMENT (a config value out of range, a URL that is not ws://,
+ * wss://, http:// or https://), TPW_ERR_MARKET_VENUE_UNKNOWN (or a venue without a
+ * REST snapshot procedure), TPW_ERR_MARKET_LIVE (libwebsockets or libcurl could not
+ * start), TPW_ERR_NOMEM. The caller destroys *out.
+ */
+TPW_MUST_CHECK enum tpw_err market_watch_create(const struct market_watch_config *config,
+                                                market_watch_event_fn *on_event, void *user,
+                                                market_watch **out /* out */,
+                                                struct tpw_error_detail *detail);
+void market_watch_destroy(market_watch *watch);
+
+/*
+ * Services the connections and the REST requests once, waiting at most about
+ * MARKET_WATCH_POLL_US for activity, then ticks the failover machines. Events are
+ * delivered from inside this call. *now_us is the watch's time afterwards.
+ */
+#define MARKET_WATCH_POLL_US 10000
+void market_watch_poll(market_watch *watch, int64_t *now_us /* out */);
+
+/* The instrument at `symbol_index` (< symbols_count); valid until the next poll. */
+void market_watch_instrument(const market_watch *watch, size_t symbol_index,
+                             struct market_watch_instrument *out /* out */);
+void market_watch_source_stats(const market_watch *watch, enum market_source source,
+                               struct market_watch_source_stats *out /* out */);
+/* Complete websocket messages received on every source since creation. */
+uint64_t market_watch_frames_count(const market_watch *watch);
+
+/* "connected", …; "unknown" outside the table. */
+const char *market_watch_event_name(enum market_watch_event_kind kind);
 
 #endif /* TPWALLET_MARKET_H */

@@ -110,7 +110,8 @@ void market_feed_count_malformed(market_feed *feed, enum market_malformed kind,
                                  uint64_t line_number)
 {
     feed->line_number = line_number;
-    (void)market__refuse(feed, NULL, kind, "recording line refused");
+    (void)market__refuse(feed, NULL, kind,
+                         "refused before decoding (a recording line or a live frame)");
 }
 
 enum market_malformed market__decimal_kind(enum tpw_err err, const char *text, size_t text_len)

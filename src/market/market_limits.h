@@ -27,4 +27,24 @@ _Static_assert(MARKET_EXPONENT_MAX <= TPW_U128_POW10_MAX, "money_decimal_parse's
 _Static_assert(MARKET_EXPONENT_FLOOR <= MARKET_EXPONENT_MAX, "the floor is an exponent");
 _Static_assert(MARKET_BOOK_LEVELS_MAX <= SIZE_MAX / MARKET_SIDES_COUNT, "changes bound");
 
+/* Longest live websocket message: the same bound as a recording line (a full snapshot
+ * fits); a longer frame is discarded as it arrives and counted as oversized. */
+#define MARKET_LIVE_FRAME_MAX MARKET_LINE_SIZE_MAX
+
+/* Longest REST snapshot body: limit=5000 is about 350 KiB; four times that is a
+ * server that is not sending a depth snapshot. */
+#define MARKET_LIVE_SNAPSHOT_BODY_MAX ((size_t)4 * 350 * 1024)
+
+/* Messages held while a source waits for its snapshots: at Binance's 100 ms depth
+ * rate and a few streams per symbol, minutes of messages for 16 symbols. When full
+ * the oldest is dropped (counted): the sequence checks then see the gap, if any. */
+#define MARKET_LIVE_BUFFER_MESSAGES_MAX 4096
+/* … and their bytes, so a buffer of large messages stays bounded too. */
+#define MARKET_LIVE_BUFFER_BYTES_MAX ((size_t)32 * 1024 * 1024)
+
+/* Largest snapshot depth Binance serves. */
+#define MARKET_LIVE_SNAPSHOT_LIMIT_MAX 5000u
+
+_Static_assert(MARKET_LIVE_FRAME_MAX <= MARKET_LIVE_BUFFER_BYTES_MAX, "a frame fits the buffer");
+
 #endif /* MARKET_LIMITS_H */
