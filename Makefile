@@ -91,16 +91,18 @@ demo: build
 	./tools/demo $(RELEASE_DIR)/app/tpwallet/tpwallet
 
 # The ledger benchmark's PostgreSQL peer (bench/pg/run-pg) needs Debian's server.
-BENCH_PACKAGES := postgresql-15 postgresql-client-15
+BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy
 
 bench-deps:
 	$(call install_missing,$(BENCH_PACKAGES))
 
-# bench_money, then the ledger benchmark with its raw limit and PostgreSQL peer
-# (bench/run-ledger; a few minutes: 10M transfers). Results: bench/RESULTS.md.
+# bench_money, the ledger benchmark with its raw limit and PostgreSQL peer
+# (bench/run-ledger; a few minutes: 10M transfers), then the portfolio backtest and
+# Monte Carlo beside numpy (bench/run-portfolio). Results: bench/RESULTS.md.
 bench: build bench-deps
 	$(RELEASE_DIR)/bench/bench_money
 	./bench/run-ledger $(RELEASE_DIR)/bench/bench_ledger
+	./bench/run-portfolio $(RELEASE_DIR)/bench/bench_portfolio
 
 # Long runs kept out of `make check`: the ledger model at 20M operations and 10,000
 # crash-and-recover iterations (about an hour on 2 cores).

@@ -37,6 +37,8 @@ const struct cli_command cli_commands[] = {
     {"quant", cmd_quant, "option prices, greeks and implied volatility", cmd_quant_usage},
     {"backtest", cmd_backtest, "the reference rebalancing backtest over daily price files",
      cmd_backtest_usage},
+    {"simulate", cmd_simulate, "Monte Carlo and stress runs of a rebalanced portfolio",
+     cmd_simulate_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

@@ -236,7 +236,7 @@ void tpw_error_detail_reset(struct tpw_error_detail *detail);
 enum tpw_err tpw_error_set(struct tpw_error_detail *detail, enum tpw_err code, size_t offset_bytes,
                            const char *format, ...) __attribute__((format(printf, 4, 5)));
 
-/* Sets detail->param (truncated to fit); `detail` may be NULL. */
+/* Sets detail->param (truncated to fit); NULL clears it; `detail` may be NULL. */
 void tpw_error_set_param(struct tpw_error_detail *detail, const char *param);
 
 #endif /* TPWALLET_ERROR_H */

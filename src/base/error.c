@@ -122,5 +122,5 @@ void tpw_error_set_param(struct tpw_error_detail *detail, const char *param)
     if (detail == NULL) {
         return;
     }
-    (void)snprintf(detail->param, sizeof(detail->param), "%s", param);
+    (void)snprintf(detail->param, sizeof(detail->param), "%s", param != NULL ? param : "");
 }

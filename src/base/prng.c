@@ -1,7 +1,8 @@
 /*
  * xoshiro256** (Blackman and Vigna, 2018), seeded by expanding a 64-bit seed with
  * splitmix64 as its authors recommend. Fast, small state, and good enough for test
- * generation and the random bits of identifiers; not a cryptographic generator.
+ * generation and the random bits of identifiers; not a cryptographic generator. The
+ * step itself (tpw_prng_next) is inline in the header.
  */
 #include "tpwallet/prng.h"
 
@@ -18,11 +19,6 @@ static uint64_t splitmix64_next(uint64_t *state)
     z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
     z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
     return z ^ (z >> 31);
-}
-
-static uint64_t rotl(uint64_t x, unsigned k)
-{
-    return (x << k) | (x >> (64 - k));
 }
 
 void tpw_prng_seed(struct tpw_prng *prng, uint64_t seed)
@@ -44,20 +40,6 @@ enum tpw_err tpw_prng_seed_os(struct tpw_prng *prng)
     }
     tpw_prng_seed(prng, seed);
     return TPW_OK;
-}
-
-uint64_t tpw_prng_next(struct tpw_prng *prng)
-{
-    uint64_t *s = prng->state;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
 }
 
 uint64_t tpw_prng_below(struct tpw_prng *prng, uint64_t bound)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "join.h"
 #include "portfolio_limits.h"
 #include "tpw_assert.h"
 #include "tpwallet/portfolio.h"
@@ -19,15 +20,6 @@
 
 #define DAYS_PER_YEAR 365.25
 #define BPS_PER_UNIT 10000.0
-
-/* The common rows: day and close of every asset (1 for cash), row-major. */
-struct joined {
-    size_t assets_count;
-    size_t rows_count;
-    int32_t *days;
-    double *closes; /* closes[row * assets_count + asset] */
-    double *values; /* the portfolio's value at each row's close, after any rebalance */
-};
 
 static enum tpw_err check_assets(const struct portfolio_backtest_config *config,
                                  struct tpw_error_detail *detail)
@@ -86,88 +78,6 @@ static enum tpw_err check_config(const struct portfolio_backtest_config *config,
         return tpw_error_set(detail, TPW_ERR_PORTFOLIO_CHECK_UNKNOWN, 0, "unknown check");
     }
     return check_assets(config, detail);
-}
-
-static void joined_deinit(struct joined *joined)
-{
-    free(joined->days);
-    free(joined->closes);
-    free(joined->values);
-    memset(joined, 0, sizeof(*joined));
-}
-
-/* Moves every series' cursor to the first day ≥ the latest current day of any; true
- * when all then stand on the same day (a common row), false when one ran out. */
-static bool align(const struct portfolio_backtest_config *config, size_t cursors[], bool *common)
-{
-    int32_t latest = INT32_MIN;
-    for (size_t asset = 0; asset < config->assets_count; asset++) {
-        const struct portfolio_series *series = config->assets[asset].series;
-        if (series != NULL) {
-            latest = series->prices[cursors[asset]].day > latest
-                         ? series->prices[cursors[asset]].day
-                         : latest;
-        }
-    }
-    *common = true;
-    for (size_t asset = 0; asset < config->assets_count; asset++) {
-        const struct portfolio_series *series = config->assets[asset].series;
-        while (series != NULL && series->prices[cursors[asset]].day < latest) {
-            if (++cursors[asset] == series->prices_count) {
-                return false;
-            }
-        }
-        *common = *common && (series == NULL || series->prices[cursors[asset]].day == latest);
-    }
-    return true;
-}
-
-/* The inner join on day of every priced series; the cash asset's close is 1. */
-static enum tpw_err join_series(const struct portfolio_backtest_config *config,
-                                struct joined *joined, struct tpw_error_detail *detail)
-{
-    size_t rows_max = SIZE_MAX;
-    for (size_t asset = 0; asset < config->assets_count; asset++) {
-        const struct portfolio_series *series = config->assets[asset].series;
-        rows_max =
-            series != NULL && series->prices_count < rows_max ? series->prices_count : rows_max;
-    }
-    TPW_ASSERT(rows_max <= PORTFOLIO_ROWS_MAX);
-    size_t assets = config->assets_count;
-    *joined = (struct joined){assets, 0, calloc(rows_max, sizeof(int32_t)),
-                              calloc(rows_max * assets, sizeof(double)),
-                              calloc(rows_max, sizeof(double))};
-    if (joined->days == NULL || joined->closes == NULL || joined->values == NULL) {
-        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory");
-    }
-    size_t cursors[PORTFOLIO_ASSETS_MAX] = {0};
-    bool common = false;
-    while (align(config, cursors, &common)) {
-        if (!common) {
-            continue;
-        }
-        size_t row = joined->rows_count++;
-        TPW_ASSERT(row < rows_max);
-        bool more = true;
-        for (size_t asset = 0; asset < assets; asset++) {
-            const struct portfolio_series *series = config->assets[asset].series;
-            joined->closes[row * assets + asset] =
-                series != NULL ? series->prices[cursors[asset]].close : 1.0;
-            if (series != NULL) {
-                joined->days[row] = series->prices[cursors[asset]].day;
-                more = more && ++cursors[asset] < series->prices_count;
-            }
-        }
-        if (!more) {
-            break;
-        }
-    }
-    if (joined->rows_count < 2) {
-        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_NO_OVERLAP, 0,
-                             "the price series share %zu dates; a backtest needs at least 2",
-                             joined->rows_count);
-    }
-    return TPW_OK;
 }
 
 /* The state of the simulated portfolio: units of each asset held. */
@@ -305,8 +215,12 @@ enum tpw_err portfolio_backtest_run(const struct portfolio_backtest_config *conf
     if (err != TPW_OK) {
         return err;
     }
+    const struct portfolio_series *series[PORTFOLIO_ASSETS_MAX];
+    for (size_t asset = 0; asset < config->assets_count; asset++) {
+        series[asset] = config->assets[asset].series;
+    }
     struct joined joined;
-    err = join_series(config, &joined, detail);
+    err = join_series(series, config->assets_count, 2, &joined, detail);
     if (err == TPW_OK) {
         struct holdings holdings;
         memset(&holdings, 0, sizeof(holdings));

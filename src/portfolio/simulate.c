@@ -1,0 +1,472 @@
+/*
+ * The simulator's paths and threads (simulate.h).
+ *
+ * Each path keeps the value it holds in each asset, not units: a step multiplies each
+ * holding by the asset's gross return, and the value is their sum, so a path never
+ * needs prices and divides only at the policy's checks. At the policy's checks the largest drift is
+ * compared with the threshold, as in the reference backtest, and a trade back to target pays the
+ * cost model of simulate.h out of the value. Paths are handed to threads in chunks from one atomic
+ * counter; each writes only its own paths' slots of the report, and each draws from a generator
+ * seeded by (seed, path), so the thread count changes nothing.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "normal.h"
+#include "sim_exp.h"
+#include "sim_plan.h"
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+/* Paths a thread takes at once: large enough that the counter is not contended, small
+ * enough that two threads finish within a few milliseconds of each other. */
+#define SIM_CHUNK_PATHS 64u
+/* A rebalance that would cost half the value or more is not made: the book is too
+ * thin for it (docs/portfolio.md), and the value stays positive. */
+#define SIM_COST_FRACTION_MAX 0.5
+/* The largest drawn log-return and the largest a scenario sets or adds: together within
+ * sim_exp's limit. A bootstrap's history is within ±10 (sim_market.c). */
+#define SIM_DRAW_LIMIT (SIM_EXP_LIMIT / 2)
+#define SIM_CRASH_SHOCK_MIN (-0.999999) /* ln(1 + shock) ≥ −13.9 */
+
+/* Steps drawn at once per path: 64 × 16 assets × 2 arrays of doubles is 16 KiB of
+ * stack, within the L1 cache. */
+#define SIM_BLOCK_STEPS 64u
+
+struct sim_shared {
+    const struct sim_plan *plan;
+    const struct normal_tables *tables;
+    double *values; /* values[metric * paths + path] */
+    atomic_uint_fast64_t next_path;
+    atomic_uint_fast64_t done_paths;
+};
+
+struct path_state {
+    double holdings[PORTFOLIO_ASSETS_MAX]; /* the value in each asset; they sum to value */
+    double asset_log_growth[PORTFOLIO_ASSETS_MAX];
+    double value;
+    double peak;
+    double max_drawdown;
+    double return_sum;
+    double return_squares;
+    double cost_fraction_sum;
+    uint64_t rebalances;
+    size_t boot_row;    /* the bootstrap's next history row */
+    unsigned boot_left; /* rows left in the current block */
+};
+
+/* A stream per path: the path index hashed into the seed (splitmix64's finalizer). */
+static uint64_t path_seed(uint64_t seed, uint64_t path)
+{
+    uint64_t z = seed ^ ((path + 1) * UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* One step of correlated normal (or t) log-returns: mean + L·ε. */
+static void draw_parametric(const struct sim_plan *plan, const struct normal_tables *tables,
+                            struct tpw_prng *prng, double r[])
+{
+    size_t n = plan->assets;
+    double eps[PORTFOLIO_ASSETS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        eps[i] = normal_next(prng, tables);
+    }
+    if (plan->t_scale > 0.0) {
+        double dof = plan->config->market.dof;
+        double chi_square = 2.0 * normal_gamma(prng, tables, 0.5 * dof);
+        double scale = plan->t_scale / sqrt(chi_square);
+        for (size_t i = 0; i < n; i++) {
+            eps[i] *= scale;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        double sum = plan->step_mean[i];
+        const double *row = &plan->factor[i * n];
+        for (size_t k = 0; k <= i; k++) {
+            sum += row[k] * eps[k];
+        }
+        /* A t draw with a tiny chi-square can be huge; with the scenarios' bounded
+         * additions (scenario_prepare) the result stays within sim_exp's ±700. */
+        sum = sum < -SIM_DRAW_LIMIT ? -SIM_DRAW_LIMIT : sum;
+        r[i] = sum > SIM_DRAW_LIMIT ? SIM_DRAW_LIMIT : sum;
+    }
+}
+
+/* One step of the moving-block bootstrap: the next row of the current block, a new
+ * block (a uniformly chosen start) when it is used up. */
+static void draw_bootstrap(const struct sim_plan *plan, struct tpw_prng *prng,
+                           struct path_state *state, double r[])
+{
+    const struct portfolio_sim_market *market = &plan->config->market;
+    if (state->boot_left == 0) {
+        uint64_t starts = market->history_rows - market->block_steps + 1;
+        state->boot_row = (size_t)tpw_prng_below(prng, starts);
+        state->boot_left = market->block_steps;
+    }
+    memcpy(r, &market->history[state->boot_row * plan->assets], plan->assets * sizeof(double));
+    state->boot_row++;
+    state->boot_left--;
+}
+
+static bool in_window(const struct portfolio_sim_scenario *scenario, unsigned step)
+{
+    return step >= scenario->start_step && step - scenario->start_step < scenario->length_steps;
+}
+
+/* The scenario's change to one step's log-returns (crash, rally, replay). */
+static void overlay(const struct sim_plan *plan, unsigned step, double r[])
+{
+    const struct portfolio_sim_scenario *scenario = &plan->config->scenario;
+    if (!in_window(scenario, step)) {
+        return;
+    }
+    if (scenario->kind == PORTFOLIO_SIM_SCENARIO_CRASH ||
+        scenario->kind == PORTFOLIO_SIM_SCENARIO_RALLY) {
+        double add = log1p(scenario->shock) / (double)scenario->length_steps;
+        for (size_t i = 0; i < plan->assets; i++) {
+            r[i] += (scenario->shocked_mask >> i & 1u) != 0 ? add : 0.0;
+        }
+    } else if (scenario->kind == PORTFOLIO_SIM_SCENARIO_REPLAY) {
+        r[scenario->replay_asset] = plan->replay_returns[step - scenario->start_step];
+    }
+}
+
+/* What a trade back to target costs, as a fraction of the value. */
+static double rebalance_cost(const struct sim_plan *plan, const double weights[], unsigned step)
+{
+    const struct portfolio_sim_scenario *scenario = &plan->config->scenario;
+    double rate = plan->cost_rate;
+    double slippage = plan->slippage;
+    if (scenario->kind == PORTFOLIO_SIM_SCENARIO_DROUGHT && in_window(scenario, step)) {
+        /* Spreads × factor, depth ÷ factor. */
+        rate = (plan->config->costs.fee_bps +
+                0.5 * plan->config->costs.spread_bps * scenario->cost_factor) /
+               10000.0;
+        slippage *= scenario->cost_factor;
+    }
+    double cost = 0.0;
+    for (size_t i = 0; i < plan->assets; i++) {
+        double traded = fabs(plan->targets[i] - weights[i]);
+        cost += traded * rate + traded * traded * slippage;
+    }
+    return cost;
+}
+
+static void maybe_rebalance(const struct sim_plan *plan, struct path_state *state, unsigned step)
+{
+    double weights[PORTFOLIO_ASSETS_MAX];
+    double drift_max = 0.0;
+    for (size_t i = 0; i < plan->assets; i++) {
+        weights[i] = state->holdings[i] / state->value;
+        double drift = fabs(weights[i] - plan->targets[i]);
+        drift_max = drift > drift_max ? drift : drift_max;
+    }
+    if (drift_max < plan->config->threshold) {
+        return;
+    }
+    double cost = rebalance_cost(plan, weights, step);
+    if (cost >= SIM_COST_FRACTION_MAX) {
+        return;
+    }
+    state->value *= 1.0 - cost;
+    state->cost_fraction_sum += cost;
+    state->rebalances++;
+    for (size_t i = 0; i < plan->assets; i++) {
+        state->holdings[i] = plan->targets[i] * state->value;
+    }
+}
+
+/* Applies one step's log-returns: holdings grow, the value is their sum, the policy
+ * looks. */
+static void advance(const struct sim_plan *plan, struct path_state *state, unsigned step,
+                    const double r[], const double gross[])
+{
+    double before = state->value;
+    double value = 0.0;
+    for (size_t i = 0; i < plan->assets; i++) {
+        state->holdings[i] *= gross[i];
+        value += state->holdings[i];
+        state->asset_log_growth[i] += r[i];
+    }
+    state->value = value;
+    if (plan->monitor[step] != 0) {
+        maybe_rebalance(plan, state, step);
+    }
+    double step_return = state->value / before - 1.0;
+    state->return_sum += step_return;
+    state->return_squares += step_return * step_return;
+    state->peak = state->value > state->peak ? state->value : state->peak;
+    double drawdown = 1.0 - state->value / state->peak;
+    state->max_drawdown = drawdown > state->max_drawdown ? drawdown : state->max_drawdown;
+}
+
+static void record(const struct sim_shared *shared, uint64_t path, const struct path_state *state)
+{
+    const struct sim_plan *plan = shared->plan;
+    const struct portfolio_sim_config *config = plan->config;
+    double steps = (double)config->steps;
+    double years = steps * plan->dt_years;
+    double variance =
+        config->steps > 1
+            ? (state->return_squares - state->return_sum * state->return_sum / steps) /
+                  (steps - 1.0)
+            : 0.0;
+    double log_mix = 0.0;
+    for (size_t i = 0; i < plan->assets; i++) {
+        log_mix += plan->targets[i] * state->asset_log_growth[i];
+    }
+    double metrics[PORTFOLIO_SIM_METRICS_COUNT] = {
+        [PORTFOLIO_SIM_FINAL_VALUE] = state->value,
+        [PORTFOLIO_SIM_CAGR] = pow(state->value, 1.0 / years) - 1.0,
+        [PORTFOLIO_SIM_VOLATILITY] =
+            sqrt(variance > 0.0 ? variance : 0.0) * sqrt((double)config->steps_per_year),
+        [PORTFOLIO_SIM_MAX_DRAWDOWN] = state->max_drawdown,
+        [PORTFOLIO_SIM_COST_PER_YEAR] = state->cost_fraction_sum / years,
+        [PORTFOLIO_SIM_REBALANCES] = (double)state->rebalances,
+        [PORTFOLIO_SIM_REBALANCING_RETURN] = (log(state->value) - log_mix) / years,
+    };
+    for (size_t metric = 0; metric < PORTFOLIO_SIM_METRICS_COUNT; metric++) {
+        shared->values[metric * config->paths + path] = metrics[metric];
+    }
+}
+
+/*
+ * gross[i] = e^r[i]. Built twice, for AVX2 and for the baseline, and chosen at load time
+ * (GCC's target_clones): twice the lanes where the CPU has them. Both are the same IEEE
+ * operations in the same order (ISO C mode contracts no multiply-add into an FMA), so
+ * they give the same bits and a seed's report does not depend on the machine.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void
+exp_block(const double *restrict r, double *restrict gross, size_t count)
+{
+    for (size_t cell = 0; cell < count; cell++) {
+        gross[cell] = sim_exp(r[cell]);
+    }
+}
+
+/* Draws the log-returns of steps first..first+count-1 (1-based) into r, step-major. */
+static void draw_block(const struct sim_shared *shared, struct tpw_prng *prng,
+                       struct path_state *state, unsigned first, unsigned count, double r[])
+{
+    const struct sim_plan *plan = shared->plan;
+    for (unsigned index = 0; index < count; index++) {
+        double *row = &r[index * plan->assets];
+        if (plan->config->model == PORTFOLIO_SIM_BOOTSTRAP) {
+            draw_bootstrap(plan, prng, state, row);
+        } else {
+            draw_parametric(plan, shared->tables, prng, row);
+        }
+        overlay(plan, first + index, row);
+    }
+}
+
+/*
+ * One path, in blocks of SIM_BLOCK_STEPS steps: draw every log-return of the block,
+ * take all their exponentials in one loop (contiguous, so the compiler vectorizes it;
+ * it was most of the time as one call per value), then walk the steps. The draws come
+ * in the same order as step by step, so the blocks change no result.
+ */
+static void run_path(const struct sim_shared *shared, uint64_t path)
+{
+    const struct sim_plan *plan = shared->plan;
+    const struct portfolio_sim_config *config = plan->config;
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, path_seed(config->seed, path));
+    struct path_state state;
+    memset(&state, 0, sizeof(state));
+    memcpy(state.holdings, plan->targets, plan->assets * sizeof(double));
+    state.value = 1.0;
+    state.peak = 1.0;
+    double r[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX];
+    double gross[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX];
+    for (unsigned first = 1; first <= config->steps; first += SIM_BLOCK_STEPS) {
+        unsigned left = config->steps - first + 1;
+        unsigned count = left < SIM_BLOCK_STEPS ? left : SIM_BLOCK_STEPS;
+        size_t cells = (size_t)count * plan->assets;
+        draw_block(shared, &prng, &state, first, count, r);
+        exp_block(r, gross, cells);
+        for (unsigned index = 0; index < count; index++) {
+            advance(plan, &state, first + index, &r[index * plan->assets],
+                    &gross[index * plan->assets]);
+        }
+    }
+    record(shared, path, &state);
+}
+
+/* A thread's loop: chunks of paths until none is left. The calling thread (reports
+ * progress) passes report = true. */
+static void work(struct sim_shared *shared, bool report)
+{
+    const struct portfolio_sim_config *config = shared->plan->config;
+    for (;;) {
+        uint64_t first = atomic_fetch_add(&shared->next_path, SIM_CHUNK_PATHS);
+        if (first >= config->paths) {
+            return;
+        }
+        uint64_t end =
+            first + SIM_CHUNK_PATHS < config->paths ? first + SIM_CHUNK_PATHS : config->paths;
+        for (uint64_t path = first; path < end; path++) {
+            run_path(shared, path);
+        }
+        uint64_t done = atomic_fetch_add(&shared->done_paths, end - first) + (end - first);
+        if (report && config->progress != NULL) {
+            config->progress(config->progress_ctx, done, config->paths);
+        }
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    work(arg, false);
+    return NULL;
+}
+
+/* The check days: the last step of each of K equal periods per year (daily K =
+ * steps_per_year, weekly 52, monthly 12, quarterly 4, annual 1), and the last step. */
+static uint8_t *monitor_build(const struct portfolio_sim_config *config)
+{
+    uint8_t *monitor = calloc((size_t)config->steps + 2, 1);
+    if (monitor == NULL || config->check == PORTFOLIO_CHECK_NEVER) {
+        return monitor;
+    }
+    static const unsigned per_year[] = {0, 52, 12, 4, 1};
+    uint64_t periods =
+        config->check == PORTFOLIO_CHECK_DAILY ? config->steps_per_year : per_year[config->check];
+    for (uint64_t step = 1; step <= config->steps; step++) {
+        uint64_t here = (step - 1) * periods / config->steps_per_year;
+        uint64_t next = step * periods / config->steps_per_year;
+        monitor[step] = (uint8_t)(here != next || step == config->steps);
+    }
+    return monitor;
+}
+
+static enum tpw_err scenario_prepare(const struct portfolio_sim_config *config,
+                                     struct sim_plan *plan, struct tpw_error_detail *detail)
+{
+    const struct portfolio_sim_scenario *scenario = &config->scenario;
+    if (scenario->kind == PORTFOLIO_SIM_SCENARIO_NONE) {
+        return TPW_OK;
+    }
+    bool fits = scenario->start_step >= 1 && scenario->length_steps >= 1 &&
+                scenario->length_steps <= config->steps &&
+                scenario->start_step <= config->steps - scenario->length_steps + 1;
+    bool valid = false;
+    switch (scenario->kind) {
+    case PORTFOLIO_SIM_SCENARIO_CRASH:
+        valid = scenario->shock >= SIM_CRASH_SHOCK_MIN && scenario->shock < 0.0 &&
+                scenario->shocked_mask != 0;
+        break;
+    case PORTFOLIO_SIM_SCENARIO_RALLY:
+        valid = scenario->shock > 0.0 && scenario->shock <= 100.0 && scenario->shocked_mask != 0;
+        break;
+    case PORTFOLIO_SIM_SCENARIO_DROUGHT:
+        valid = scenario->cost_factor >= 1.0 && scenario->cost_factor <= 1000.0;
+        break;
+    case PORTFOLIO_SIM_SCENARIO_REPLAY:
+        valid = scenario->replay_asset < plan->assets && scenario->replay_closes != NULL;
+        break;
+    default:
+        break;
+    }
+    valid = valid && (scenario->shocked_mask >> plan->assets) == 0;
+    if (!fits || !valid) {
+        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
+                             "the %s scenario's parameters are out of range or its window "
+                             "(steps %u..%u) is outside the path's %u steps",
+                             scenario->kind == PORTFOLIO_SIM_SCENARIO_REPLAY ? "replay" : "stress",
+                             scenario->start_step,
+                             scenario->start_step + scenario->length_steps - 1, config->steps);
+    }
+    if (scenario->kind != PORTFOLIO_SIM_SCENARIO_REPLAY) {
+        return TPW_OK;
+    }
+    plan->replay_returns = calloc(scenario->length_steps, sizeof(double));
+    if (plan->replay_returns == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory");
+    }
+    for (unsigned step = 0; step < scenario->length_steps; step++) {
+        double from = scenario->replay_closes[step];
+        double to = scenario->replay_closes[step + 1];
+        if (!(from > 0.0 && to > 0.0 && isfinite(from) && isfinite(to))) {
+            return tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
+                                 "replayed close %u is not a positive number", step + 1);
+        }
+        double r = log(to / from);
+        plan->replay_returns[step] = fabs(r) <= SIM_DRAW_LIMIT ? r : copysign(SIM_DRAW_LIMIT, r);
+    }
+    return TPW_OK;
+}
+
+/* Runs the paths on config->threads threads (the caller's among them). */
+static enum tpw_err run_threads(struct sim_shared *shared, struct tpw_error_detail *detail)
+{
+    unsigned extra = shared->plan->config->threads - 1;
+    pthread_t threads[PORTFOLIO_SIM_THREADS_MAX];
+    unsigned started = 0;
+    while (started < extra && pthread_create(&threads[started], NULL, worker_main, shared) == 0) {
+        started++;
+    }
+    work(shared, true); /* if a thread would not start, the others do its paths */
+    for (unsigned index = 0; index < started; index++) {
+        int rc = pthread_join(threads[index], NULL);
+        TPW_ASSERT(rc == 0);
+    }
+    if (started < extra) {
+        return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "started %u of %u threads", started,
+                             extra);
+    }
+    return TPW_OK;
+}
+
+static void plan_deinit(struct sim_plan *plan)
+{
+    free(plan->monitor);
+    free(plan->replay_returns);
+}
+
+enum tpw_err portfolio_sim_run(const struct portfolio_sim_config *config, bool keep_paths,
+                               struct portfolio_sim_report *out, struct tpw_error_detail *detail)
+{
+    memset(out, 0, sizeof(*out));
+    struct sim_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    enum tpw_err err = sim_market_prepare(config, &plan, detail);
+    if (err == TPW_OK) {
+        err = scenario_prepare(config, &plan, detail);
+    }
+    if (err == TPW_OK) {
+        plan.monitor = monitor_build(config);
+        out->values = calloc((size_t)config->paths * PORTFOLIO_SIM_METRICS_COUNT, sizeof(double));
+        if (plan.monitor == NULL || out->values == NULL) {
+            err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for %llu paths",
+                                (unsigned long long)config->paths);
+        }
+    }
+    if (err == TPW_OK) {
+        out->paths = config->paths;
+        out->years = (double)config->steps / (double)config->steps_per_year;
+        struct sim_shared shared = {
+            .plan = &plan, .tables = normal_tables_get(), .values = out->values};
+        atomic_init(&shared.next_path, 0);
+        atomic_init(&shared.done_paths, 0);
+        err = run_threads(&shared, detail);
+    }
+    if (err == TPW_OK) {
+        err = sim_report_summarize(out, detail);
+    }
+    plan_deinit(&plan);
+    if (err != TPW_OK || !keep_paths) {
+        portfolio_sim_report_deinit(out);
+    }
+    return err;
+}
