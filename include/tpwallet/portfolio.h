@@ -390,4 +390,17 @@ TPW_MUST_CHECK enum tpw_err portfolio_garch_fit(const double *returns, size_t re
 double portfolio_garch_log_likelihood(const double *returns, size_t returns_count,
                                       const struct portfolio_garch *params);
 
+/* A file of one column of numbers (returns): an optional header line (a first line that
+ * is not a number, such as fGarch's "r"), then one finite number per line; blank lines
+ * are skipped. *values is malloc'd (free() it) and holds *count ≥ 1 numbers. Errors:
+ * TPW_ERR_PRICES_EMPTY, _NUMBER_INVALID (with the line), _TOO_LARGE, TPW_ERR_NOT_FOUND,
+ * TPW_ERR_IO, TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err portfolio_column_load(const char *path, double **values /* out */,
+                                                  size_t *count /* out */,
+                                                  struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err portfolio_column_parse(const char *text, size_t size_bytes,
+                                                   double **values /* out */,
+                                                   size_t *count /* out */,
+                                                   struct tpw_error_detail *detail);
+
 #endif /* TPWALLET_PORTFOLIO_H */
