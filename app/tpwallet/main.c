@@ -37,6 +37,10 @@ const struct cli_command cli_commands[] = {
     {"quant", cmd_quant, "option prices, greeks and implied volatility", cmd_quant_usage},
     {"backtest", cmd_backtest, "the reference rebalancing backtest over daily price files",
      cmd_backtest_usage},
+    {"optimize", cmd_optimize,
+     "portfolio weights: min volatility, max Sharpe, quadratic utility, HRP, risk parity",
+     cmd_optimize_usage},
+    {"vol", cmd_vol, "volatility of a return series: EWMA, GARCH(1,1)", cmd_vol_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
