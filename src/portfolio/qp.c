@@ -499,10 +499,9 @@ enum tpw_err portfolio__qp_solve(const struct qp_problem *problem, struct qp_sol
 bool portfolio__is_positive_definite(size_t n, const double *matrix)
 {
     TPW_ASSERT(n <= PORTFOLIO_QP_VARIABLES_MAX);
-    double *copy = malloc(n * n * sizeof(*copy));
-    if (copy == NULL) {
-        return false;
-    }
+    /* On the stack (37 KiB at most): an allocation failure must not read as "not
+     * positive definite". */
+    double copy[PORTFOLIO_QP_VARIABLES_MAX * PORTFOLIO_QP_VARIABLES_MAX];
     bool symmetric = true;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {
@@ -511,9 +510,8 @@ bool portfolio__is_positive_definite(size_t n, const double *matrix)
             symmetric = symmetric && isfinite(a) && fabs(a - b) <= 1e-12 * (fabs(a) + fabs(b));
         }
     }
-    memcpy(copy, matrix, n * n * sizeof(*copy));
+    memcpy(copy, matrix, n * n * sizeof(double));
     lapack_int info =
         symmetric ? LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)n, copy, (lapack_int)n) : 1;
-    free(copy);
     return info == 0;
 }
