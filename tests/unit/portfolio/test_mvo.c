@@ -89,47 +89,51 @@ static double objective(const struct portfolio_mvo_config *config, const double 
 }
 
 /*
- * KKT conditions of min f(w) + c Σ|w − w0| s.t. 1ᵀw = 1, bounds: with g = ∇f and λ the
- * budget's multiplier, g_i + c·sign(w_i − w0_i) = λ for a weight strictly inside its
- * bounds and off its kink, |g_i − λ| ≤ c at the kink, g_i ≥ λ − c at the lower bound and
- * g_i ≤ λ + c at the upper one.
+ * KKT conditions of min f(w) + c Σ|w − w0| s.t. 1ᵀw = 1, bounds, with g = ∇f and λ the
+ * budget's multiplier: moving w_i up (where the bound allows) must not lower the
+ * Lagrangian, g_i + c_up − λ ≥ 0, and moving it down neither, λ − g_i + c_down ≥ 0,
+ * where c_up is +c at or above the kink and −c below it (c_down the mirror). So some λ
+ * must lie in [max(g_i − c_down), min(g_i + c_up)]: an equality for a free weight off
+ * its kink, the interval |g_i − λ| ≤ c at the kink, one side at a bound.
  */
-static void assert_kkt(const struct portfolio_mvo_config *config, const double *w)
+static double kkt_gap(const struct portfolio_mvo_config *config, const double *w)
 {
     size_t n = config->assets_count;
     bool utility = config->objective == PORTFOLIO_QUADRATIC_UTILITY;
     double scale = utility ? config->risk_aversion : 2.0;
-    double g[PORTFOLIO_OPT_ASSETS_MAX];
     double c = config->current_weights != NULL ? config->cost_l1 : 0.0;
-    double lambda = NAN;
+    double lambda_low = -INFINITY;
+    double lambda_high = INFINITY;
+    double size = 1.0;
     for (size_t i = 0; i < n; i++) {
-        g[i] = 2.0 * config->l2_gamma * w[i] - (utility ? config->mean_return[i] : 0.0);
+        double g = 2.0 * config->l2_gamma * w[i] - (utility ? config->mean_return[i] : 0.0);
         for (size_t j = 0; j < n; j++) {
-            g[i] += scale * config->covariance[i * n + j] * w[j];
+            g += scale * config->covariance[i * n + j] * w[j];
         }
-        double offset = c > 0.0 ? w[i] - config->current_weights[i] : 1.0;
-        if (w[i] > config->weight_min + 1e-12 && w[i] < config->weight_max - 1e-12 &&
-            fabs(offset) > 1e-12) {
-            lambda = g[i] + (offset > 0.0 ? c : -c);
+        double k = c > 0.0 ? config->current_weights[i] : 0.0;
+        double c_up = c > 0.0 && w[i] < k ? -c : c;
+        double c_down = c > 0.0 && w[i] > k ? -c : c;
+        if (w[i] < config->weight_max) {
+            lambda_high = fmin(lambda_high, g + c_up);
         }
+        if (w[i] > config->weight_min) {
+            lambda_low = fmax(lambda_low, g - c_down);
+        }
+        size = fmax(size, fabs(g) + c);
     }
-    assert_true(lambda == lambda); /* some weight is interior */
-    for (size_t i = 0; i < n; i++) {
-        double offset = c > 0.0 ? w[i] - config->current_weights[i] : 1.0;
-        if (w[i] <= config->weight_min + 1e-12) {
-            assert_true(g[i] >= lambda - c - 1e-10);
-        } else if (w[i] >= config->weight_max - 1e-12) {
-            assert_true(g[i] <= lambda + c + 1e-10);
-        } else if (fabs(offset) <= 1e-12) {
-            assert_true(fabs(g[i] - lambda) <= c + 1e-10);
-        } else {
-            assert_near(g[i] + (offset > 0.0 ? c : -c), lambda, 1e-10);
-        }
+    return (lambda_low - lambda_high) / size;
+}
+
+static void assert_kkt(const struct portfolio_mvo_config *config, const double *w)
+{
+    double gap = kkt_gap(config, w);
+    if (!(gap <= 1e-10)) {
+        fail_msg("KKT: no multiplier fits, relative gap %.3g", gap);
     }
 }
 
-/* No random long-only portfolio (Dirichlet-like: normalised products of uniforms, some
- * with assets zeroed) has a lower objective. */
+/* No random feasible long-only portfolio (Dirichlet-like: normalised products of
+ * uniforms, some with assets zeroed) has a lower objective. */
 static void assert_beats_random(const struct portfolio_mvo_config *config, const double *w)
 {
     struct tpw_prng prng;
@@ -143,10 +147,14 @@ static void assert_beats_random(const struct portfolio_mvo_config *config, const
             candidate[i] = tpw_prng_below(&prng, 3) == 0 ? 0.0 : u * u * u;
             total += candidate[i];
         }
+        bool feasible = total > 0.0;
         for (size_t i = 0; i < config->assets_count && total > 0.0; i++) {
             candidate[i] /= total;
+            /* Only feasible points compete (a capped problem refuses some). */
+            feasible = feasible && candidate[i] >= config->weight_min &&
+                       candidate[i] <= config->weight_max;
         }
-        if (total > 0.0) {
+        if (feasible) {
             assert_true(best <= objective(config, candidate) + 1e-15);
         }
     }
@@ -168,6 +176,8 @@ static void test_min_volatility(void **state)
     assert_tuple(&result,
                  (const double[3]){0.15056821399482578, 0.15915084514118694, 0.8204054077060996});
     check_solution(&config, &result);
+    /* The check has teeth: equal weights are feasible but not optimal. */
+    assert_true(kkt_gap(&config, equal_weights) > 1e-3);
     /* GOLDEN.md's min-volatility weights to 4 dp; every other asset 0. */
     static const struct {
         const char *symbol;
@@ -250,6 +260,62 @@ static void test_min_volatility_l1_costs(void **state)
     assert_tuple(&result,
                  (const double[3]){0.17363446634404042, 0.1959773703677164, 0.7839398296638683});
     check_solution(&config, &result);
+}
+
+static double uniform(struct tpw_prng *prng, double low, double high)
+{
+    return low + (high - low) * (double)(tpw_prng_next(prng) >> 11) * 0x1.0p-53;
+}
+
+/* Seeded random problems: 2..16 assets, Σ = BᵀB/n + 0.01I, either objective, L2 or not,
+ * long-only or with shorts, tight upper bounds, L1 costs against random current weights.
+ * Every solution must be a portfolio within its bounds that satisfies the KKT
+ * conditions: for a convex QP that is a certificate of optimality. */
+static void test_random_problems(void **state)
+{
+    (void)state;
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, tpw_test_seed("test_portfolio_mvo random", 42));
+    static double cov[16 * 16];
+    double mu[16];
+    double b[16 * 16];
+    double current[16];
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = 2 + (size_t)tpw_prng_below(&prng, 15);
+        for (size_t k = 0; k < n * n; k++) {
+            b[k] = uniform(&prng, -0.5, 0.5);
+        }
+        double total = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            mu[i] = uniform(&prng, -0.1, 0.3);
+            current[i] = uniform(&prng, 0.0, 1.0);
+            total += current[i];
+            for (size_t j = 0; j < n; j++) {
+                double sum = i == j ? 0.01 : 0.0;
+                for (size_t r = 0; r < n; r++) {
+                    sum += b[r * n + i] * b[r * n + j] / (double)n;
+                }
+                cov[i * n + j] = sum;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            current[i] /= total;
+        }
+        struct portfolio_mvo_config config = portfolio_mvo_config_default(n, mu, cov);
+        bool utility = tpw_prng_below(&prng, 2) == 0;
+        config.objective = utility ? PORTFOLIO_QUADRATIC_UTILITY : PORTFOLIO_MIN_VOLATILITY;
+        config.risk_aversion = uniform(&prng, 0.5, 5.0);
+        config.l2_gamma = tpw_prng_below(&prng, 2) == 0 ? 0.0 : uniform(&prng, 0.0, 0.5);
+        config.weight_min = tpw_prng_below(&prng, 3) == 0 ? -0.3 : 0.0;
+        config.weight_max = tpw_prng_below(&prng, 3) == 0 ? 1.5 / (double)n + 0.05 : 1.0;
+        if (tpw_prng_below(&prng, 2) == 0) {
+            config.current_weights = current;
+            config.cost_l1 = uniform(&prng, 0.0, 0.05);
+        }
+        struct portfolio_mvo_result result = solve(&config);
+        assert_portfolio(&config, result.weights);
+        assert_kkt(&config, result.weights);
+    }
 }
 
 static void test_bounds(void **state)
@@ -429,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_quadratic_utility),
         cmocka_unit_test(test_min_volatility_l2),
         cmocka_unit_test(test_min_volatility_l1_costs),
+        cmocka_unit_test(test_random_problems),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_turnover_cap),
         cmocka_unit_test(test_lean_min_variance),
