@@ -336,6 +336,10 @@ static void test_bounds(void **state)
     struct portfolio_mvo_result free_result = solve(&shorts);
     check_solution(&shorts, &free_result);
     assert_true(free_result.volatility < 0.15915084514118694);
+    /* cvxopt's qp on the same problem (oracle_mvo.py, its own numpy estimates):
+     * (0.1516319319875587, 0.15559153672696682, 0.846009588674141); ours within 5e-15. */
+    assert_tuple(&free_result,
+                 (const double[3]){0.1516319319875587, 0.15559153672696682, 0.846009588674141});
     /* 20 assets capped at 0.04 cannot sum to 1. */
     struct tpw_error_detail detail;
     config.weight_max = 0.04;
@@ -351,6 +355,10 @@ static void test_turnover_cap(void **state)
     struct portfolio_mvo_result capped = solve(&config);
     assert_portfolio(&config, capped.weights);
     assert_near(capped.turnover, 0.5, 1e-9);
+    /* scipy SLSQP on the buy/sell split (oracle_mvo.py): volatility 0.17531653492081709
+     * (ours 5e-14 lower), return 0.17498382444887131 (SLSQP's flat direction: 4e-11). */
+    assert_near(capped.volatility, 0.17531653492081709, 1e-12);
+    assert_near(capped.expected_return, 0.17498382444887131, 1e-9);
     struct portfolio_mvo_config free_config = golden_config();
     struct portfolio_mvo_result free_result = solve(&free_config);
     assert_true(capped.volatility > free_result.volatility);
