@@ -6,7 +6,7 @@
 
 # One list of Debian packages, one place. Later modules append to it.
 DEBIAN_PACKAGES := build-essential cmake pkg-config \
-	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev liblmdb-dev \
+	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev liblmdb-dev liblapacke-dev \
 	libwebsockets-dev libcurl4-openssl-dev \
 	clang-format clang-tidy cppcheck
 

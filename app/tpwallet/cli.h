@@ -105,6 +105,8 @@ int cmd_market(struct cli *cli, int argc, char **argv);
 int cmd_quant(struct cli *cli, int argc, char **argv);
 int cmd_backtest(struct cli *cli, int argc, char **argv);
 int cmd_simulate(struct cli *cli, int argc, char **argv);
+int cmd_optimize(struct cli *cli, int argc, char **argv);
+int cmd_vol(struct cli *cli, int argc, char **argv);
 
 /* Usage text of each command, shown by `tpwallet help <command>` and on usage errors. */
 extern const char cmd_help_usage[];
@@ -115,6 +117,8 @@ extern const char cmd_market_usage[];
 extern const char cmd_quant_usage[];
 extern const char cmd_backtest_usage[];
 extern const char cmd_simulate_usage[];
+extern const char cmd_optimize_usage[];
+extern const char cmd_vol_usage[];
 
 /* The command table (main.c), listed by `tpwallet help`. */
 struct cli_command {

@@ -39,6 +39,10 @@ const struct cli_command cli_commands[] = {
      cmd_backtest_usage},
     {"simulate", cmd_simulate, "Monte Carlo and stress runs of a rebalanced portfolio",
      cmd_simulate_usage},
+    {"optimize", cmd_optimize,
+     "portfolio weights: min volatility, max Sharpe, quadratic utility, HRP, risk parity",
+     cmd_optimize_usage},
+    {"vol", cmd_vol, "volatility of a return series: EWMA, GARCH(1,1)", cmd_vol_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

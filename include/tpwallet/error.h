@@ -186,7 +186,24 @@
     X(PORTFOLIO_CHECK_UNKNOWN, -198, 400, 65, "invalid_request_error", "check_unknown",            \
       "unknown rebalancing check schedule")                                                        \
     X(PORTFOLIO_PARAMETER_INVALID, -199, 400, 65, "invalid_request_error",                         \
-      "portfolio_parameter_invalid", "invalid backtest parameter")
+      "portfolio_parameter_invalid", "invalid backtest parameter")                                 \
+    /* Optimisers and volatility models (portfolio; -180..-199 is full, so -200..-219). */         \
+    X(OPT_INPUT_INVALID, -200, 400, 65, "invalid_request_error", "optimizer_input_invalid",        \
+      "optimiser input out of range (a NaN, a bound, a count or a parameter)")                     \
+    X(OPT_INFEASIBLE, -201, 422, 65, "invalid_request_error", "optimizer_infeasible",              \
+      "no portfolio satisfies the constraints")                                                    \
+    X(OPT_NOT_CONVERGED, -202, 422, 65, "invalid_request_error", "optimizer_not_converged",        \
+      "the optimiser did not converge within its iteration limit")                                 \
+    X(OPT_COVARIANCE_NOT_PD, -203, 422, 65, "invalid_request_error", "covariance_not_pd",          \
+      "the covariance matrix is not symmetric positive definite")                                  \
+    X(OPT_CONSTRAINTS_DEPENDENT, -204, 422, 65, "invalid_request_error", "constraints_dependent",  \
+      "the equality constraints are linearly dependent")                                           \
+    X(OPT_TOO_FEW_RETURNS, -205, 422, 65, "invalid_request_error", "too_few_returns",              \
+      "too few returns to estimate from")                                                          \
+    X(OPT_NO_EXCESS_RETURN, -206, 422, 65, "invalid_request_error", "no_excess_return",            \
+      "no asset's expected return exceeds the risk-free rate")                                     \
+    X(OPT_METHOD_UNKNOWN, -207, 400, 64, "invalid_request_error", "method_unknown",                \
+      "unknown optimisation or volatility method")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

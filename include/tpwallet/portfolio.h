@@ -168,4 +168,239 @@ TPW_MUST_CHECK enum tpw_err portfolio_backtest_run(const struct portfolio_backte
                                                    struct portfolio_backtest_result *out /* out */,
                                                    struct tpw_error_detail *detail);
 
+/* ------------------------------------------------------------------------------------
+ * Price tables: several assets' daily closes in one CSV file (docs/portfolio.md)
+ * ------------------------------------------------------------------------------------ */
+
+/* Assets in one optimisation (the PyPortfolioOpt golden file has 20). */
+#define PORTFOLIO_OPT_ASSETS_MAX 64
+
+/*
+ * "date,A,B,…" with one row per day: an empty field (or `null`, `nan`, `NaN`) is a
+ * missing price, as before an asset's listing. Rows are sorted ascending.
+ */
+struct portfolio_panel {
+    int32_t *days;  /* rows_count, ascending; owned */
+    double *prices; /* rows_count × assets_count, row-major, NAN where missing; owned */
+    size_t rows_count;
+    size_t assets_count;
+    char symbols[PORTFOLIO_OPT_ASSETS_MAX][PORTFOLIO_SYMBOL_SIZE];
+};
+
+/* Errors as portfolio_series_parse (with the line), plus TPW_ERR_PORTFOLIO_TOO_MANY_ASSETS
+ * and TPW_ERR_PRICES_EMPTY when a column has no price at all. On error `out` holds
+ * nothing to free. */
+TPW_MUST_CHECK enum tpw_err portfolio_panel_parse(const char *text, size_t size_bytes,
+                                                  struct portfolio_panel *out /* out */,
+                                                  struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err portfolio_panel_load(const char *path,
+                                                 struct portfolio_panel *out /* out */,
+                                                 struct tpw_error_detail *detail);
+void portfolio_panel_deinit(struct portfolio_panel *panel);
+
+/* ------------------------------------------------------------------------------------
+ * Estimates: returns, expected returns, covariance (PyPortfolioOpt's defaults)
+ * ------------------------------------------------------------------------------------ */
+
+/*
+ * Simple returns r_t = p_t / p_{t−1} − 1, NAN when either price is missing (pandas'
+ * pct_change(fill_method=None)); rows where every asset's return is missing are
+ * dropped (dropna(how="all")).
+ */
+struct portfolio_returns {
+    double *values; /* rows_count × assets_count, row-major, NAN where missing; owned */
+    size_t rows_count;
+    size_t assets_count;
+};
+
+TPW_MUST_CHECK enum tpw_err portfolio_returns_from_panel(const struct portfolio_panel *panel,
+                                                         struct portfolio_returns *out /* out */,
+                                                         struct tpw_error_detail *detail);
+void portfolio_returns_deinit(struct portfolio_returns *returns);
+
+/* Per-asset statistics and the n × n matrices, row-major, for up to
+ * PORTFOLIO_OPT_ASSETS_MAX assets (caller memory: 32 KiB per matrix). */
+struct portfolio_estimate {
+    size_t assets_count;
+    double mean_return[PORTFOLIO_OPT_ASSETS_MAX];                           /* per year */
+    double covariance[PORTFOLIO_OPT_ASSETS_MAX * PORTFOLIO_OPT_ASSETS_MAX]; /* per year */
+};
+
+/*
+ * μ_i = (Π_t (1 + r_ti))^(periods_per_year / count_i) − 1 over each asset's own
+ * non-missing returns; Σ_ij = pairwise-complete sample covariance (n − 1) of the rows
+ * where both are present, × periods_per_year. Errors: TPW_ERR_OPT_TOO_FEW_RETURNS (an
+ * asset or a pair with fewer than two returns), TPW_ERR_OPT_INPUT_INVALID.
+ */
+TPW_MUST_CHECK enum tpw_err
+portfolio_estimate_from_returns(const struct portfolio_returns *returns, unsigned periods_per_year,
+                                struct portfolio_estimate *out /* out */,
+                                struct tpw_error_detail *detail);
+
+/* Pairwise-complete correlation (pandas DataFrame.corr): each pair's means and
+ * deviations over the rows where both are present. `corr` is n × n. */
+TPW_MUST_CHECK enum tpw_err portfolio_returns_correlation(const struct portfolio_returns *returns,
+                                                          double *corr /* out */,
+                                                          struct tpw_error_detail *detail);
+
+/* ------------------------------------------------------------------------------------
+ * Mean-variance optimisation (an exact active-set QP; docs/portfolio.md)
+ * ------------------------------------------------------------------------------------ */
+
+enum portfolio_objective {
+    PORTFOLIO_MIN_VOLATILITY = 0, /* min wᵀ(Σ + γI)w */
+    PORTFOLIO_MAX_SHARPE,         /* max (μᵀw − r_f) / √(wᵀΣw), long-only */
+    PORTFOLIO_QUADRATIC_UTILITY,  /* min (δ/2) wᵀΣw − μᵀw (+ γ‖w‖²) */
+};
+
+struct portfolio_mvo_config {
+    size_t assets_count;
+    const double *mean_return; /* n; per year (unused by min volatility) */
+    const double *covariance;  /* n × n, row-major, symmetric positive definite */
+    enum portfolio_objective objective;
+    double risk_free_rate; /* max Sharpe: r_f per year */
+    double risk_aversion;  /* quadratic utility: δ > 0 */
+    double l2_gamma;       /* L2 regularisation γ ≥ 0: adds γ‖w‖² to the objective */
+    double weight_min;     /* bounds on every weight, weight_min ≤ w_i ≤ weight_max; */
+    double weight_max;     /* long-only is 0 and 1 */
+    /* Transaction costs and turnover, relative to the current weights (NULL: none). */
+    const double *current_weights; /* n, summing to 1 */
+    double cost_l1;                /* cost per unit of weight traded: adds c Σ|w − w0| */
+    double turnover_max;           /* Σ|w − w0| ≤ turnover_max; 0 = no cap */
+};
+
+/* A default configuration: long-only (0..1), no regularisation, no costs. */
+struct portfolio_mvo_config portfolio_mvo_config_default(size_t assets_count,
+                                                         const double *mean_return,
+                                                         const double *covariance);
+
+struct portfolio_mvo_result {
+    double weights[PORTFOLIO_OPT_ASSETS_MAX]; /* sum to 1 */
+    double expected_return;                   /* μᵀw */
+    double volatility;                        /* √(wᵀΣw) */
+    double sharpe;                            /* (μᵀw − r_f) / volatility */
+    double turnover;                          /* Σ|w − w0| (0 without current weights) */
+    size_t iterations;                        /* active-set iterations */
+};
+
+/*
+ * Solves the configured problem exactly (to rounding). Errors: TPW_ERR_OPT_INPUT_INVALID,
+ * TPW_ERR_OPT_COVARIANCE_NOT_PD, TPW_ERR_OPT_INFEASIBLE (bounds that cannot sum to 1, a
+ * turnover cap below what the bounds force), TPW_ERR_OPT_NO_EXCESS_RETURN (max Sharpe),
+ * TPW_ERR_OPT_NOT_CONVERGED.
+ */
+TPW_MUST_CHECK enum tpw_err portfolio_mvo_solve(const struct portfolio_mvo_config *config,
+                                                struct portfolio_mvo_result *out /* out */,
+                                                struct tpw_error_detail *detail);
+
+/*
+ * LEAN's MinimumVariancePortfolioOptimizer: min wᵀΣw s.t. 1ᵀw = 1, μᵀw = target,
+ * −1 ≤ w ≤ 1; then w ← w / Σ|w| (so with shorts the result no longer sums to 1).
+ * Errors as portfolio_mvo_solve (TPW_ERR_OPT_INFEASIBLE for an unreachable target).
+ */
+TPW_MUST_CHECK enum tpw_err
+portfolio_min_variance_target(size_t assets_count, const double *covariance,
+                              const double *mean_return, double target_return,
+                              double *weights /* out: n */, struct tpw_error_detail *detail);
+
+/* Minimum trade size and lot size, applied after an optimisation (docs/portfolio.md). */
+struct portfolio_trade_rules {
+    double trade_min; /* a trade |w_i − w0_i| below this is not made; 0 = none */
+    double lot;       /* trades are whole multiples of this weight, rounded toward zero */
+};
+
+/* Rounds the trades from `current` to `target` into `out` (n weights); the weight not
+ * invested by rounding is returned in *residual (out = current + rounded trades, and
+ * Σout + residual = Σtarget). Errors: TPW_ERR_OPT_INPUT_INVALID. */
+TPW_MUST_CHECK enum tpw_err
+portfolio_trades_round(size_t assets_count, const double *current, const double *target,
+                       const struct portfolio_trade_rules *rules, double *out /* out: n */,
+                       double *residual /* out */, struct tpw_error_detail *detail);
+
+/* ------------------------------------------------------------------------------------
+ * Volatility-adjusted weights
+ * ------------------------------------------------------------------------------------ */
+
+/* w_i ∝ 1 / √Σ_ii. */
+TPW_MUST_CHECK enum tpw_err portfolio_inverse_vol(size_t assets_count, const double *covariance,
+                                                  double *weights /* out: n */,
+                                                  struct tpw_error_detail *detail);
+
+/*
+ * Risk budgeting (Spinu 2013): x = argmin ½xᵀΣx − bᵀ ln x over x > 0 by Newton's method,
+ * so that the risk contributions w_i (Σw)_i / wᵀΣw equal b_i (b > 0, Σb = 1). `x` is
+ * the unnormalised solution (LEAN's output), `weights` = x / Σx; either may be NULL.
+ * Errors: TPW_ERR_OPT_INPUT_INVALID, _COVARIANCE_NOT_PD, _NOT_CONVERGED.
+ */
+TPW_MUST_CHECK enum tpw_err portfolio_risk_parity(size_t assets_count, const double *covariance,
+                                                  const double *budgets, double *x /* out */,
+                                                  double *weights /* out */,
+                                                  struct tpw_error_detail *detail);
+
+/*
+ * Hierarchical risk parity (López de Prado; PyPortfolioOpt's HRPOpt with single
+ * linkage): correlation distance √((1 − ρ)/2), single-linkage clustering in scipy's
+ * merge order, leaves in pre-order, recursive bisection of that list with
+ * inverse-variance cluster variances. `covariance` and `correlation` are n × n.
+ */
+TPW_MUST_CHECK enum tpw_err portfolio_hrp(size_t assets_count, const double *covariance,
+                                          const double *correlation, double *weights /* out */,
+                                          struct tpw_error_detail *detail);
+
+/* ------------------------------------------------------------------------------------
+ * Volatility models
+ * ------------------------------------------------------------------------------------ */
+
+/* RiskMetrics' daily decay. */
+#define PORTFOLIO_EWMA_LAMBDA_DAILY 0.94
+
+/* One EWMA step: σ²_n = λσ²_{n−1} + (1 − λ)u²_{n−1} (Hull, RMFI §5). */
+double portfolio_ewma_variance_next(double lambda, double variance_prev, double return_prev);
+
+/*
+ * EWMA variance over a return series: seeded with σ²_1 = u_0², then one step per return;
+ * *variance is the forecast for the period after the last return. Errors:
+ * TPW_ERR_OPT_INPUT_INVALID (λ outside (0, 1), a NaN), TPW_ERR_OPT_TOO_FEW_RETURNS (< 2).
+ */
+TPW_MUST_CHECK enum tpw_err portfolio_ewma_variance(const double *returns, size_t returns_count,
+                                                    double lambda, double *variance /* out */,
+                                                    struct tpw_error_detail *detail);
+
+/* GARCH(1,1): r_t = μ + ε_t, h_t = ω + α ε²_{t−1} + β h_{t−1}, Gaussian likelihood. */
+struct portfolio_garch {
+    double mu;
+    double omega;
+    double alpha;
+    double beta;
+    double log_likelihood;
+    double variance_next; /* h_{T+1}, the one-step forecast */
+    size_t iterations;
+};
+
+/*
+ * Maximum-likelihood fit (BFGS on the analytic gradient) with fGarch's start-up
+ * h_1 = ω + (α + β)·mean((r − μ)²). Errors: TPW_ERR_OPT_INPUT_INVALID (a NaN),
+ * TPW_ERR_OPT_TOO_FEW_RETURNS (fewer than 10), TPW_ERR_OPT_NOT_CONVERGED.
+ */
+TPW_MUST_CHECK enum tpw_err portfolio_garch_fit(const double *returns, size_t returns_count,
+                                                struct portfolio_garch *out /* out */,
+                                                struct tpw_error_detail *detail);
+
+/* The Gaussian log-likelihood of the parameters in `params` (mu, omega, alpha, beta). */
+double portfolio_garch_log_likelihood(const double *returns, size_t returns_count,
+                                      const struct portfolio_garch *params);
+
+/* A file of one column of numbers (returns): an optional header line (a first line that
+ * is not a number, such as fGarch's "r"), then one finite number per line; blank lines
+ * are skipped. *values is malloc'd (free() it) and holds *count ≥ 1 numbers. Errors:
+ * TPW_ERR_PRICES_EMPTY, _NUMBER_INVALID (with the line), _TOO_LARGE, TPW_ERR_NOT_FOUND,
+ * TPW_ERR_IO, TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err portfolio_column_load(const char *path, double **values /* out */,
+                                                  size_t *count /* out */,
+                                                  struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err portfolio_column_parse(const char *text, size_t size_bytes,
+                                                   double **values /* out */,
+                                                   size_t *count /* out */,
+                                                   struct tpw_error_detail *detail);
+
 #endif /* TPWALLET_PORTFOLIO_H */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portfolio_int.h"
 #include "portfolio_limits.h"
 #include "tpw_assert.h"
 #include "tpwallet/portfolio.h"
@@ -26,20 +27,6 @@
 #define UNIX_SECONDS_DIGITS_MIN 9
 #define UNIX_SECONDS_DIGITS_MAX 12
 
-struct field {
-    const char *text;
-    size_t len;
-};
-
-/* The file, walked one line at a time. */
-struct cursor {
-    const char *text;
-    size_t size_bytes;
-    size_t pos;
-    size_t line;       /* 1-based number of the current line */
-    size_t line_start; /* its byte offset */
-};
-
 /* A parsed row before sorting; the line is kept for the duplicate-date message. */
 struct row {
     int32_t day;
@@ -47,9 +34,9 @@ struct row {
     size_t line;
 };
 
-static enum tpw_err line_error(struct tpw_error_detail *detail, enum tpw_err code,
-                               const struct cursor *cursor, const char *what,
-                               const struct field *field)
+enum tpw_err portfolio__line_error(struct tpw_error_detail *detail, enum tpw_err code,
+                                   const struct cursor *cursor, const char *what,
+                                   const struct field *field)
 {
     if (field != NULL) {
         return tpw_error_set(detail, code, cursor->line_start, "line %zu: %s '%.*s'", cursor->line,
@@ -59,8 +46,8 @@ static enum tpw_err line_error(struct tpw_error_detail *detail, enum tpw_err cod
 }
 
 /* The next line without its end of line (LF or CRLF; the last may have neither). */
-static enum tpw_err next_line(struct cursor *cursor, struct field *line, bool *have,
-                              struct tpw_error_detail *detail)
+enum tpw_err portfolio__next_line(struct cursor *cursor, struct field *line, bool *have,
+                                  struct tpw_error_detail *detail)
 {
     *have = cursor->pos < cursor->size_bytes;
     if (!*have) {
@@ -76,14 +63,14 @@ static enum tpw_err next_line(struct cursor *cursor, struct field *line, bool *h
         len--;
     }
     if (len > PORTFOLIO_LINE_BYTES_MAX) {
-        return line_error(detail, TPW_ERR_PRICES_TOO_LARGE, cursor,
-                          "line longer than the limit of 4096 bytes", NULL);
+        return portfolio__line_error(detail, TPW_ERR_PRICES_TOO_LARGE, cursor,
+                                     "line longer than the limit of 4096 bytes", NULL);
     }
     *line = (struct field){start, len};
     return TPW_OK;
 }
 
-static struct field trim(struct field field)
+struct field portfolio__trim(struct field field)
 {
     while (field.len > 0 && isspace((unsigned char)field.text[0])) {
         field.text++;
@@ -101,7 +88,7 @@ static struct field trim(struct field field)
 }
 
 /* Splits at commas into trimmed fields; false when there are more than `max`. */
-static bool split_fields(struct field line, struct field *fields, size_t max, size_t *count)
+bool portfolio__split_fields(struct field line, struct field *fields, size_t max, size_t *count)
 {
     *count = 0;
     size_t start = 0;
@@ -112,13 +99,13 @@ static bool split_fields(struct field line, struct field *fields, size_t max, si
         if (*count == max) {
             return false;
         }
-        fields[(*count)++] = trim((struct field){line.text + start, pos - start});
+        fields[(*count)++] = portfolio__trim((struct field){line.text + start, pos - start});
         start = pos + 1;
     }
     return true;
 }
 
-static bool field_is(struct field field, const char *name)
+bool portfolio__field_is(struct field field, const char *name)
 {
     size_t len = strlen(name);
     if (field.len != len) {
@@ -136,7 +123,7 @@ static bool field_is(struct field field, const char *name)
 static size_t column_named(const struct field *fields, size_t count, const char *name)
 {
     size_t index = 0;
-    while (index < count && !field_is(fields[index], name)) {
+    while (index < count && !portfolio__field_is(fields[index], name)) {
         index++;
     }
     return index;
@@ -179,7 +166,7 @@ static enum tpw_err find_header(struct cursor *cursor, enum portfolio_close clos
     while (seen < PORTFOLIO_HEADER_SEARCH_LINES) {
         struct field line = {NULL, 0};
         bool have = false;
-        enum tpw_err err = next_line(cursor, &line, &have, detail);
+        enum tpw_err err = portfolio__next_line(cursor, &line, &have, detail);
         if (err != TPW_OK || !have) {
             return err != TPW_OK ? err
                    : seen == 0 ? tpw_error_set(detail, TPW_ERR_PRICES_EMPTY, 0, "the file is empty")
@@ -187,17 +174,18 @@ static enum tpw_err find_header(struct cursor *cursor, enum portfolio_close clos
                                                "line 1: no header row with a date column");
         }
         size_t count = 0;
-        if (trim(line).len == 0) {
+        if (portfolio__trim(line).len == 0) {
             continue;
         }
         seen++;
-        if (split_fields(line, fields, PORTFOLIO_FIELDS_MAX, &count) &&
+        if (portfolio__split_fields(line, fields, PORTFOLIO_FIELDS_MAX, &count) &&
             header_columns(fields, count, close, columns)) {
             if (columns->close == count) {
-                return line_error(detail, TPW_ERR_PRICES_NO_CLOSE, cursor,
-                                  close == PORTFOLIO_CLOSE_ADJUSTED ? "no 'Adj Close' column"
-                                                                    : "no 'Close' column",
-                                  NULL);
+                return portfolio__line_error(detail, TPW_ERR_PRICES_NO_CLOSE, cursor,
+                                             close == PORTFOLIO_CLOSE_ADJUSTED
+                                                 ? "no 'Adj Close' column"
+                                                 : "no 'Close' column",
+                                             NULL);
             }
             size_t last = columns->date > columns->close ? columns->date : columns->close;
             *fields_needed = last + 1;
@@ -231,7 +219,7 @@ static unsigned days_in_month(unsigned year, unsigned month)
 /* "YYYY-MM-DD", optionally followed by " " or "T" and a time of day (Bitstamp writes
  * "2022-08-20 00:00:00"), which names the same day; or unix seconds (all digits), whose
  * UTC day is the row's day. */
-static bool parse_day(struct field field, int32_t *day)
+bool portfolio__parse_day(struct field field, int32_t *day)
 {
     unsigned seconds_high = 0;
     unsigned seconds_low = 0;
@@ -261,7 +249,7 @@ static bool parse_day(struct field field, int32_t *day)
 
 /* A decimal number ("51836.007813", "1e-05"); strtod alone would also take "inf",
  * "nan" and hexadecimal, which are not prices. */
-static bool parse_number(struct field field, double *value)
+bool portfolio__parse_number(struct field field, double *value)
 {
     if (field.len == 0 || field.len >= PORTFOLIO_NUMBER_BYTES_MAX) {
         return false;
@@ -289,8 +277,8 @@ static enum tpw_err rows_push(struct rows *rows, struct row row, const struct cu
 {
     if (rows->count == rows->capacity) {
         if (rows->capacity == PORTFOLIO_ROWS_MAX) {
-            return line_error(detail, TPW_ERR_PRICES_TOO_LARGE, cursor,
-                              "more rows than the limit of 200000", NULL);
+            return portfolio__line_error(detail, TPW_ERR_PRICES_TOO_LARGE, cursor,
+                                         "more rows than the limit of 200000", NULL);
         }
         size_t capacity = rows->capacity == 0 ? 1024 : rows->capacity * 2;
         capacity = capacity > PORTFOLIO_ROWS_MAX ? PORTFOLIO_ROWS_MAX : capacity;
@@ -312,30 +300,32 @@ static enum tpw_err parse_row(const struct cursor *cursor, struct field line,
 {
     struct field fields[PORTFOLIO_FIELDS_MAX];
     size_t count = 0;
-    if (trim(line).len == 0) {
+    if (portfolio__trim(line).len == 0) {
         return TPW_OK;
     }
-    if (!split_fields(line, fields, PORTFOLIO_FIELDS_MAX, &count) || count < fields_needed) {
-        return line_error(detail, TPW_ERR_PRICES_ROW_SHORT, cursor,
-                          "fewer fields than the header's date and close columns need", NULL);
+    if (!portfolio__split_fields(line, fields, PORTFOLIO_FIELDS_MAX, &count) ||
+        count < fields_needed) {
+        return portfolio__line_error(detail, TPW_ERR_PRICES_ROW_SHORT, cursor,
+                                     "fewer fields than the header's date and close columns need",
+                                     NULL);
     }
     struct row row = {.day = 0, .close = 0.0, .line = cursor->line};
-    if (!parse_day(fields[columns->date], &row.day)) {
-        return line_error(detail, TPW_ERR_PRICES_DATE_INVALID, cursor, "unparsable date",
-                          &fields[columns->date]);
+    if (!portfolio__parse_day(fields[columns->date], &row.day)) {
+        return portfolio__line_error(detail, TPW_ERR_PRICES_DATE_INVALID, cursor, "unparsable date",
+                                     &fields[columns->date]);
     }
     struct field close = fields[columns->close];
-    if (close.len == 0 || field_is(close, "null")) {
+    if (close.len == 0 || portfolio__field_is(close, "null")) {
         (*skipped)++;
         return TPW_OK;
     }
-    if (!parse_number(close, &row.close)) {
-        return line_error(detail, TPW_ERR_PRICES_NUMBER_INVALID, cursor, "unparsable close",
-                          &close);
+    if (!portfolio__parse_number(close, &row.close)) {
+        return portfolio__line_error(detail, TPW_ERR_PRICES_NUMBER_INVALID, cursor,
+                                     "unparsable close", &close);
     }
     if (!(row.close > 0.0)) {
-        return line_error(detail, TPW_ERR_PRICES_NOT_POSITIVE, cursor,
-                          "close is not greater than zero", &close);
+        return portfolio__line_error(detail, TPW_ERR_PRICES_NOT_POSITIVE, cursor,
+                                     "close is not greater than zero", &close);
     }
     return rows_push(rows, row, cursor, detail);
 }
@@ -398,7 +388,7 @@ enum tpw_err portfolio_series_parse(const char *text, size_t size_bytes, enum po
     struct rows rows = {NULL, 0, 0};
     for (bool have = err == TPW_OK; err == TPW_OK && have;) {
         struct field line = {NULL, 0};
-        err = next_line(&cursor, &line, &have, detail);
+        err = portfolio__next_line(&cursor, &line, &have, detail);
         if (err == TPW_OK && have) {
             err = parse_row(&cursor, line, &columns, fields_needed, &rows, &out->skipped_count,
                             detail);
@@ -416,8 +406,8 @@ enum tpw_err portfolio_series_parse(const char *text, size_t size_bytes, enum po
 }
 
 /* Reads the whole file, refusing one larger than PORTFOLIO_FILE_BYTES_MAX. */
-static enum tpw_err read_file(const char *path, char **text, size_t *size_bytes,
-                              struct tpw_error_detail *detail)
+enum tpw_err portfolio__read_file(const char *path, char **text, size_t *size_bytes,
+                                  struct tpw_error_detail *detail)
 {
     FILE *file = fopen(path, "rb");
     if (file == NULL) {
@@ -464,7 +454,7 @@ enum tpw_err portfolio_series_load(const char *path, enum portfolio_close close,
     memset(out, 0, sizeof(*out));
     char *text = NULL;
     size_t size_bytes = 0;
-    enum tpw_err err = read_file(path, &text, &size_bytes, detail);
+    enum tpw_err err = portfolio__read_file(path, &text, &size_bytes, detail);
     if (err != TPW_OK) {
         return err;
     }
