@@ -193,6 +193,27 @@ static enum tpw_err check_run(const struct portfolio_sim_config *config,
     return TPW_OK;
 }
 
+/* How far a draw can go: the largest |mean| + 14.2·Σₖ|Lᵢₖ| over the assets. GBM is
+ * clamped only if that passes the limit; the t model caps its scale instead. */
+static void plan_bounds(struct sim_plan *plan)
+{
+    size_t n = plan->assets;
+    double reach = 0.0;
+    double mean_max = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double row = 0.0;
+        for (size_t k = 0; k <= i; k++) {
+            row += fabs(plan->factor[i * n + k]);
+        }
+        reach = row > reach ? row : reach;
+        mean_max = fabs(plan->step_mean[i]) > mean_max ? fabs(plan->step_mean[i]) : mean_max;
+    }
+    double room = SIM_DRAW_LIMIT_PLAN - mean_max; /* > 250: |mean| ≤ 100 per year */
+    double scale_bound = reach > 0.0 ? room / (SIM_NORMAL_ABS_MAX * reach) : 1e300;
+    plan->clamp = plan->t_scale == 0.0 && scale_bound < 1.0;
+    plan->t_scale_max = scale_bound;
+}
+
 enum tpw_err sim_market_prepare(const struct portfolio_sim_config *config, struct sim_plan *plan,
                                 struct tpw_error_detail *detail)
 {
@@ -224,6 +245,7 @@ enum tpw_err sim_market_prepare(const struct portfolio_sim_config *config, struc
         return invalid(detail, "the covariance is not positive semi-definite");
     }
     plan->t_scale = config->model == PORTFOLIO_SIM_STUDENT_T ? sqrt(market->dof - 2.0) : 0.0;
+    plan_bounds(plan);
     plan->cost_rate = (config->costs.fee_bps + 0.5 * config->costs.spread_bps) / 10000.0;
     plan->slippage = config->costs.depth > 0.0 ? 0.5 / config->costs.depth : 0.0;
     return TPW_OK;

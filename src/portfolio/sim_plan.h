@@ -6,6 +6,7 @@
 #ifndef PORTFOLIO_SIM_PLAN_H
 #define PORTFOLIO_SIM_PLAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,12 +20,24 @@ struct sim_plan {
     double targets[PORTFOLIO_ASSETS_MAX];
     double step_mean[PORTFOLIO_ASSETS_MAX];                     /* (μ − ½σ²)·Δt */
     double factor[PORTFOLIO_ASSETS_MAX * PORTFOLIO_ASSETS_MAX]; /* L, lower, of Σ·Δt */
-    double t_scale;         /* √(ν − 2): a t draw is ε·√((ν−2)/W), W ~ χ²_ν */
+    double t_scale; /* √(ν − 2): a t draw is ε·√((ν−2)/W), W ~ χ²_ν */
+    /* The largest t scale √((ν−2)/W) used: beyond it a step could pass ±SIM_DRAW_LIMIT
+     * (a truncation with probability far below 10⁻¹⁰⁰ for any ν here). */
+    double t_scale_max;
+    /* Whether draws must be clamped to ±SIM_DRAW_LIMIT: only when |mean| plus the
+     * largest normal (14.2: the ziggurat's 53-bit tail ends there) times a row of L
+     * could pass it. */
+    bool clamp;
     double cost_rate;       /* (fee + spread/2) / 10⁴ per unit traded */
     double slippage;        /* 1 / (2·depth), 0 without a depth */
     uint8_t *monitor;       /* monitor[step]: 1 at the policy's checks */
     double *replay_returns; /* a replay's log-returns, length_steps of them */
 };
+
+/* The largest |z| the normal sampler returns (normal.h): r + ln(2^53)/r. */
+#define SIM_NORMAL_ABS_MAX 14.2
+/* The largest drawn log-return (simulate.c clamps or bounds draws to it). */
+#define SIM_DRAW_LIMIT_PLAN 350.0
 
 /* Checks the market and the costs and factors the covariance into plan->factor.
  * Errors: TPW_ERR_PORTFOLIO_PARAMETER_INVALID with the reason. */

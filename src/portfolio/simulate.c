@@ -30,12 +30,13 @@
  * thin for it (docs/portfolio.md), and the value stays positive. */
 #define SIM_COST_FRACTION_MAX 0.5
 /* The largest drawn log-return and the largest a scenario sets or adds: together within
- * sim_exp's limit. A bootstrap's history is within ±10 (sim_market.c). */
-#define SIM_DRAW_LIMIT (SIM_EXP_LIMIT / 2)
-#define SIM_CRASH_SHOCK_MIN (-0.999999) /* ln(1 + shock) ≥ −13.9 */
+ * sim_exp's limit. A bootstrap's history is within ±10 (sim_market.c). Where the model's
+ * parameters cannot reach it, draws are not clamped at all (sim_plan.h, clamp). */
+#define SIM_DRAW_LIMIT SIM_DRAW_LIMIT_PLAN /* twice it is SIM_EXP_LIMIT */
+#define SIM_CRASH_SHOCK_MIN (-0.999999)    /* ln(1 + shock) ≥ −13.9 */
 
-/* Steps drawn at once per path: 64 × 16 assets × 2 arrays of doubles is 16 KiB of
- * stack, within the L1 cache. */
+/* Steps drawn at once per path: 64 × 16 assets × 3 arrays of doubles (normals,
+ * log-returns, gross returns) is 24 KiB of stack, within the L1 cache. */
 #define SIM_BLOCK_STEPS 64u
 
 struct sim_shared {
@@ -44,6 +45,14 @@ struct sim_shared {
     double *values; /* values[metric * paths + path] */
     atomic_uint_fast64_t next_path;
     atomic_uint_fast64_t done_paths;
+};
+
+/* A thread's buffers for one block of steps, zeroed once per thread, reused by every
+ * path it runs. */
+struct sim_scratch {
+    double eps[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX];   /* the normals */
+    double r[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX];     /* log-returns */
+    double gross[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX]; /* e^r */
 };
 
 struct path_state {
@@ -69,33 +78,34 @@ static uint64_t path_seed(uint64_t seed, uint64_t path)
     return z ^ (z >> 31);
 }
 
-/* One step of correlated normal (or t) log-returns: mean + L·ε. */
+/* One step of correlated normal (or t) log-returns: mean + L·ε. `eps` holds the step's
+ * normals; the t model draws its chi-square here, after them, as it always has. */
 static void draw_parametric(const struct sim_plan *plan, const struct normal_tables *tables,
-                            struct tpw_prng *prng, double r[])
+                            struct tpw_prng *prng, const double eps[], double r[])
 {
     size_t n = plan->assets;
-    double eps[PORTFOLIO_ASSETS_MAX];
-    for (size_t i = 0; i < n; i++) {
-        eps[i] = normal_next(prng, tables);
-    }
+    double scale = 1.0;
     if (plan->t_scale > 0.0) {
         double dof = plan->config->market.dof;
         double chi_square = 2.0 * normal_gamma(prng, tables, 0.5 * dof);
-        double scale = plan->t_scale / sqrt(chi_square);
-        for (size_t i = 0; i < n; i++) {
-            eps[i] *= scale;
-        }
+        scale = plan->t_scale / sqrt(chi_square);
+        scale = scale < plan->t_scale_max ? scale : plan->t_scale_max;
     }
     for (size_t i = 0; i < n; i++) {
+        /* Rows are independent, so their chains of adds overlap; columns in place would
+         * store and reload r[] at every term (measured: twice as slow). */
         double sum = plan->step_mean[i];
         const double *row = &plan->factor[i * n];
         for (size_t k = 0; k <= i; k++) {
-            sum += row[k] * eps[k];
+            sum += row[k] * (eps[k] * scale);
         }
-        /* A t draw with a tiny chi-square can be huge; with the scenarios' bounded
-         * additions (scenario_prepare) the result stays within sim_exp's ±700. */
-        sum = sum < -SIM_DRAW_LIMIT ? -SIM_DRAW_LIMIT : sum;
-        r[i] = sum > SIM_DRAW_LIMIT ? SIM_DRAW_LIMIT : sum;
+        r[i] = sum;
+    }
+    if (plan->clamp) {
+        for (size_t i = 0; i < n; i++) {
+            r[i] = r[i] < -SIM_DRAW_LIMIT ? -SIM_DRAW_LIMIT : r[i];
+            r[i] = r[i] > SIM_DRAW_LIMIT ? SIM_DRAW_LIMIT : r[i];
+        }
     }
 }
 
@@ -256,15 +266,29 @@ exp_block(const double *restrict r, double *restrict gross, size_t count)
 
 /* Draws the log-returns of steps first..first+count-1 (1-based) into r, step-major. */
 static void draw_block(const struct sim_shared *shared, struct tpw_prng *prng,
-                       struct path_state *state, unsigned first, unsigned count, double r[])
+                       struct path_state *state, unsigned first, unsigned count, double r[],
+                       double eps[])
 {
     const struct sim_plan *plan = shared->plan;
+    size_t n = plan->assets;
+    enum portfolio_sim_model model = plan->config->model;
+    if (model == PORTFOLIO_SIM_GBM) {
+        /* All the block's normals in one tight loop: the order of the draws is the
+         * step-by-step order, since GBM draws nothing else. */
+        for (size_t cell = 0; cell < (size_t)count * n; cell++) {
+            eps[cell] = normal_next(prng, shared->tables);
+        }
+    }
     for (unsigned index = 0; index < count; index++) {
-        double *row = &r[index * plan->assets];
-        if (plan->config->model == PORTFOLIO_SIM_BOOTSTRAP) {
+        double *row = &r[index * n];
+        double *step_eps = &eps[index * n];
+        if (model == PORTFOLIO_SIM_BOOTSTRAP) {
             draw_bootstrap(plan, prng, state, row);
         } else {
-            draw_parametric(plan, shared->tables, prng, row);
+            for (size_t i = 0; model == PORTFOLIO_SIM_STUDENT_T && i < n; i++) {
+                step_eps[i] = normal_next(prng, shared->tables);
+            }
+            draw_parametric(plan, shared->tables, prng, step_eps, row);
         }
         overlay(plan, first + index, row);
     }
@@ -276,7 +300,7 @@ static void draw_block(const struct sim_shared *shared, struct tpw_prng *prng,
  * it was most of the time as one call per value), then walk the steps. The draws come
  * in the same order as step by step, so the blocks change no result.
  */
-static void run_path(const struct sim_shared *shared, uint64_t path)
+static void run_path(const struct sim_shared *shared, struct sim_scratch *scratch, uint64_t path)
 {
     const struct sim_plan *plan = shared->plan;
     const struct portfolio_sim_config *config = plan->config;
@@ -287,13 +311,13 @@ static void run_path(const struct sim_shared *shared, uint64_t path)
     memcpy(state.holdings, plan->targets, plan->assets * sizeof(double));
     state.value = 1.0;
     state.peak = 1.0;
-    double r[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX];
-    double gross[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX];
+    double *r = scratch->r;
+    double *gross = scratch->gross;
     for (unsigned first = 1; first <= config->steps; first += SIM_BLOCK_STEPS) {
         unsigned left = config->steps - first + 1;
         unsigned count = left < SIM_BLOCK_STEPS ? left : SIM_BLOCK_STEPS;
         size_t cells = (size_t)count * plan->assets;
-        draw_block(shared, &prng, &state, first, count, r);
+        draw_block(shared, &prng, &state, first, count, r, scratch->eps);
         exp_block(r, gross, cells);
         for (unsigned index = 0; index < count; index++) {
             advance(plan, &state, first + index, &r[index * plan->assets],
@@ -304,30 +328,37 @@ static void run_path(const struct sim_shared *shared, uint64_t path)
 }
 
 /* A thread's loop: chunks of paths until none is left. The calling thread (reports
- * progress) passes report = true. */
-static void work(struct sim_shared *shared, bool report)
+ * progress) passes report = true. False when its buffers cannot be allocated: it then
+ * takes no path, and the other threads do them. */
+static bool work(struct sim_shared *shared, bool report)
 {
     const struct portfolio_sim_config *config = shared->plan->config;
+    struct sim_scratch *scratch = calloc(1, sizeof(*scratch));
+    if (scratch == NULL) {
+        return false;
+    }
     for (;;) {
         uint64_t first = atomic_fetch_add(&shared->next_path, SIM_CHUNK_PATHS);
         if (first >= config->paths) {
-            return;
+            break;
         }
         uint64_t end =
             first + SIM_CHUNK_PATHS < config->paths ? first + SIM_CHUNK_PATHS : config->paths;
         for (uint64_t path = first; path < end; path++) {
-            run_path(shared, path);
+            run_path(shared, scratch, path);
         }
         uint64_t done = atomic_fetch_add(&shared->done_paths, end - first) + (end - first);
         if (report && config->progress != NULL) {
             config->progress(config->progress_ctx, done, config->paths);
         }
     }
+    free(scratch);
+    return true;
 }
 
 static void *worker_main(void *arg)
 {
-    work(arg, false);
+    (void)work(arg, false);
     return NULL;
 }
 
@@ -416,7 +447,8 @@ static enum tpw_err run_threads(struct sim_shared *shared, struct tpw_error_deta
     while (started < extra && pthread_create(&threads[started], NULL, worker_main, shared) == 0) {
         started++;
     }
-    work(shared, true); /* if a thread would not start, the others do its paths */
+    /* If a thread would not start, or had no memory, the others do its paths. */
+    (void)work(shared, true);
     for (unsigned index = 0; index < started; index++) {
         int rc = pthread_join(threads[index], NULL);
         TPW_ASSERT(rc == 0);
@@ -424,6 +456,9 @@ static enum tpw_err run_threads(struct sim_shared *shared, struct tpw_error_deta
     if (started < extra) {
         return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "started %u of %u threads", started,
                              extra);
+    }
+    if (atomic_load(&shared->done_paths) != shared->plan->config->paths) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the threads' buffers");
     }
     return TPW_OK;
 }
