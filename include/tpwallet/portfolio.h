@@ -116,6 +116,11 @@ TPW_MUST_CHECK enum tpw_err portfolio_weight_parse(const char *text, size_t text
                                                    uint64_t *weight_e18 /* out */,
                                                    struct tpw_error_detail *detail);
 
+/* TPW_OK when a sum of weights (each ≤ 1, so the sum of 16 fits) is exactly 1;
+ * TPW_ERR_PORTFOLIO_WEIGHTS_SUM with the sum in the message otherwise. */
+TPW_MUST_CHECK enum tpw_err portfolio_weights_sum_check(uint64_t sum_e18,
+                                                        struct tpw_error_detail *detail);
+
 /* ------------------------------------------------------------------------------------
  * The reference backtest
  * ------------------------------------------------------------------------------------ */

@@ -50,13 +50,7 @@ static enum tpw_err check_assets(const struct portfolio_backtest_config *config,
         return tpw_error_set(detail, TPW_ERR_PORTFOLIO_ASSET_NO_PRICES, 0,
                              "no asset has prices (the cash asset alone is not a backtest)");
     }
-    if (sum_e18 != PORTFOLIO_WEIGHT_ONE_E18) {
-        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_WEIGHTS_SUM, 0,
-                             "the weights sum to %llu.%018llu, not exactly 1",
-                             (unsigned long long)(sum_e18 / PORTFOLIO_WEIGHT_ONE_E18),
-                             (unsigned long long)(sum_e18 % PORTFOLIO_WEIGHT_ONE_E18));
-    }
-    return TPW_OK;
+    return portfolio_weights_sum_check(sum_e18, detail);
 }
 
 static enum tpw_err check_config(const struct portfolio_backtest_config *config,

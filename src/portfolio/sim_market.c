@@ -151,13 +151,7 @@ static enum tpw_err check_weights(const struct portfolio_sim_config *config,
         }
         sum_e18 += config->weight_e18[asset]; /* ≤ 16 × 10^18 < 2^64 */
     }
-    if (sum_e18 != PORTFOLIO_WEIGHT_ONE_E18) {
-        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_WEIGHTS_SUM, 0,
-                             "the weights sum to %llu.%018llu, not exactly 1",
-                             (unsigned long long)(sum_e18 / PORTFOLIO_WEIGHT_ONE_E18),
-                             (unsigned long long)(sum_e18 % PORTFOLIO_WEIGHT_ONE_E18));
-    }
-    return TPW_OK;
+    return portfolio_weights_sum_check(sum_e18, detail);
 }
 
 static enum tpw_err check_run(const struct portfolio_sim_config *config,

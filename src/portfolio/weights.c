@@ -38,3 +38,14 @@ enum tpw_err portfolio_weight_parse(const char *text, size_t text_len, uint64_t 
     TPW_ASSERT(*weight_e18 <= PORTFOLIO_WEIGHT_ONE_E18);
     return TPW_OK;
 }
+
+enum tpw_err portfolio_weights_sum_check(uint64_t sum_e18, struct tpw_error_detail *detail)
+{
+    if (sum_e18 == PORTFOLIO_WEIGHT_ONE_E18) {
+        return TPW_OK;
+    }
+    return tpw_error_set(detail, TPW_ERR_PORTFOLIO_WEIGHTS_SUM, 0,
+                         "the weights sum to %llu.%018llu, not exactly 1",
+                         (unsigned long long)(sum_e18 / PORTFOLIO_WEIGHT_ONE_E18),
+                         (unsigned long long)(sum_e18 % PORTFOLIO_WEIGHT_ONE_E18));
+}
