@@ -291,6 +291,7 @@ static enum tpw_err changes_apply_all(struct market_feed *feed, struct market__b
             market__needs_resync(state);
             return market__refuse(feed, state, MARKET_MALFORMED_BOOK_FULL, tpw_strerror(err));
         }
+        state->status.levels_set_count++;
     }
     return TPW_OK;
 }
