@@ -90,19 +90,25 @@ check: test test-asan
 demo: build
 	./tools/demo $(RELEASE_DIR)/app/tpwallet/tpwallet
 
-# The ledger benchmark's PostgreSQL peer (bench/pg/run-pg) needs Debian's server.
-BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy
+# The ledger benchmark's PostgreSQL peer (bench/pg/run-pg) needs Debian's server; the
+# market benchmark's ccxt peer needs Debian's node and npm, and ccxt itself from the npm
+# registry at the version bench/ccxt/package-lock.json pins (into bench/ccxt/node_modules,
+# git-ignored; never during `make check`).
+BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy nodejs npm
 
 bench-deps:
 	$(call install_missing,$(BENCH_PACKAGES))
+	cd bench/ccxt && npm ci --no-audit --no-fund --ignore-scripts
 
 # bench_money, the ledger benchmark with its raw limit and PostgreSQL peer
 # (bench/run-ledger; a few minutes: 10M transfers), then the portfolio backtest and
-# Monte Carlo beside numpy (bench/run-portfolio). Results: bench/RESULTS.md.
+# Monte Carlo beside numpy (bench/run-portfolio), the market books beside ccxt
+# (bench/run-market). Results: bench/RESULTS.md.
 bench: build bench-deps
 	$(RELEASE_DIR)/bench/bench_money
 	./bench/run-ledger $(RELEASE_DIR)/bench/bench_ledger
 	./bench/run-portfolio $(RELEASE_DIR)/bench/bench_portfolio
+	./bench/run-market $(RELEASE_DIR)/bench/bench_market
 
 # Long runs kept out of `make check`: the ledger model at 20M operations and 10,000
 # crash-and-recover iterations (about an hour on 2 cores).

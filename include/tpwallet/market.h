@@ -363,6 +363,8 @@ struct market_book_status {
     uint64_t crossed_count;           /* applied diffs after which the book was crossed */
     uint64_t ticker_checks_count;     /* top-of-book tickers compared with the book */
     uint64_t ticker_mismatches_count; /* … that differed from it */
+    uint64_t levels_set_count;        /* price levels set or removed by snapshots and applied
+                                         diffs (the benchmark's level updates) */
     uint64_t malformed_count[MARKET_MALFORMED_COUNT];
 };
 

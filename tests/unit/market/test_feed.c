@@ -92,6 +92,25 @@ static void test_venues(void **state)
     market_feed_destroy(NULL);
 }
 
+/* levels_set_count: every level a snapshot loads or an applied diff sets or removes;
+ * dropped diffs and refused messages set none. */
+static void test_levels_set_count(void **state)
+{
+    (void)state;
+    market_feed *feed = feed_new("BINANCE");
+    spot_snapshot(feed, 100);
+    assert_int_equal(status_of(feed, 0).levels_set_count, 3);
+    assert_err(spot_diff(feed, 90, 100, "10.00000000", "0.00000000"), TPW_OK); /* dropped */
+    assert_int_equal(status_of(feed, 0).levels_set_count, 3);
+    assert_err(spot_diff(feed, 101, 101, "10.00000000", "0.00000000"), TPW_OK); /* removal */
+    assert_int_equal(status_of(feed, 0).levels_set_count, 4);
+    assert_err(spot_diff(feed, 102, 102, "10.00000000", "-1"), TPW_ERR_MARKET_MESSAGE_INVALID);
+    assert_int_equal(status_of(feed, 0).levels_set_count, 4);
+    spot_snapshot(feed, 200); /* a resync loads its levels again */
+    assert_int_equal(status_of(feed, 0).levels_set_count, 7);
+    market_feed_destroy(feed);
+}
+
 static void test_spot_drop_and_first_applied(void **state)
 {
     (void)state;
@@ -429,6 +448,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_venues),
         cmocka_unit_test(test_spot_drop_and_first_applied),
+        cmocka_unit_test(test_levels_set_count),
         cmocka_unit_test(test_spot_first_event_straddles),
         cmocka_unit_test(test_spot_gap_and_resync),
         cmocka_unit_test(test_spot_out_of_order),
