@@ -94,10 +94,13 @@ demo: build
 # market benchmark's ccxt peer needs Debian's node and npm, and ccxt itself from the npm
 # registry at the version bench/ccxt/package-lock.json pins (into bench/ccxt/node_modules,
 # git-ignored; never during `make check`).
-BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy nodejs npm
+BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy
+# ccxt's side of the market bench needs node and npm: Debian's, unless the machine has
+# them already (a NodeSource nodejs carries its own npm and conflicts with Debian's).
+BENCH_NODE_PACKAGES := $(if $(shell command -v npm 2>/dev/null),,nodejs npm)
 
 bench-deps:
-	$(call install_missing,$(BENCH_PACKAGES))
+	$(call install_missing,$(BENCH_PACKAGES) $(BENCH_NODE_PACKAGES))
 	cd bench/ccxt && npm ci --no-audit --no-fund --ignore-scripts
 
 # bench_money, the ledger benchmark with its raw limit and PostgreSQL peer
