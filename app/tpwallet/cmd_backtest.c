@@ -20,13 +20,17 @@
 const char cmd_backtest_usage[] =
     "usage: tpwallet backtest --prices SYM=FILE [SYM=FILE...] [--cash SYM] --weights SYM=W,...\n"
     "         [--check daily|weekly|monthly|quarterly|annual|never] [--threshold X]\n"
-    "         [--cost-bps N] [--periods-per-year 252|365] [--adj-close] [--json]\n"
+    "         [--cost-bps N] [--periods-per-year 252|365] [--adj-close]\n"
+    "         [--targets fixed|inverse_vol|risk_parity] [--ewma-lambda L] [--json]\n"
     "Buys the target weights at the first date every file has, then at the last common\n"
     "date of each period (--check, default monthly) trades back to target when the\n"
     "largest weight drift is at least --threshold (default 0: always), paying --cost-bps\n"
     "(default 0) of the traded value. --cash names an asset worth 1 with no file. Weights\n"
     "are decimals summing to exactly 1. --prices may repeat; --periods-per-year (default\n"
-    "365) annualises volatility, Sharpe and Sortino. See docs/portfolio.md.\n";
+    "365) annualises volatility, Sharpe and Sortino. --targets other than fixed moves the\n"
+    "priced assets' targets at each check from an EWMA covariance (--ewma-lambda, default\n"
+    "0.94): inverse volatility, or risk parity with the weights as risk budgets. See\n"
+    "docs/portfolio.md.\n";
 
 /* Arguments one backtest takes: 16 assets' files and the options leave room to spare. */
 #define BACKTEST_ARGS_MAX 128
@@ -40,6 +44,8 @@ struct backtest_args {
     const char *threshold;
     const char *cost_bps;
     const char *periods;
+    const char *targets;
+    const char *ewma_lambda;
 };
 
 static enum tpw_err parse_scalars(const struct backtest_args *args,
@@ -63,6 +69,17 @@ static enum tpw_err parse_scalars(const struct backtest_args *args,
                             "--periods-per-year must be a whole number from 1 to 366");
     }
     config->periods_per_year = err == TPW_OK ? (unsigned)periods : 0;
+    if (err == TPW_OK) {
+        tpw_error_set_param(detail, "targets");
+        err = portfolio_targets_parse(args->targets, &config->targets, detail);
+    }
+    if (err == TPW_OK && args->ewma_lambda != NULL) {
+        err = portfolio_args_double(args->ewma_lambda, "ewma-lambda", &config->ewma_lambda, detail);
+        if (err == TPW_OK && !(config->ewma_lambda > 0.0 && config->ewma_lambda < 1.0)) {
+            err = tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
+                                "--ewma-lambda must be above 0 and below 1");
+        }
+    }
     return err;
 }
 
@@ -90,17 +107,17 @@ static json_t *result_json(const struct portfolio_backtest_config *config,
         }
     }
     return json_pack(
-        "{s:s,s:s,s:I,s:f,s:s,s:f,s:f,s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,"
+        "{s:s,s:s,s:I,s:f,s:s,s:s,s:f,s:f,s:I,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:o,s:o,"
         "s:o}",
         "first_date", portfolio_day_text(result->first_day, first), "last_date",
         portfolio_day_text(result->last_day, last), "days", (json_int_t)result->days_count, "years",
-        result->years, "check", portfolio_check_name(config->check), "threshold", config->threshold,
-        "cost_bps", config->cost_bps, "periods_per_year", (json_int_t)config->periods_per_year,
-        "cagr", real_or_null(result->cagr), "volatility", real_or_null(result->volatility),
-        "sharpe", real_or_null(result->sharpe), "sortino", real_or_null(result->sortino),
-        "max_drawdown", real_or_null(result->max_drawdown), "rebalances",
-        (json_int_t)result->rebalances_count, "turnover_per_year",
-        real_or_null(result->turnover_per_year), "cost_per_year",
+        result->years, "check", portfolio_check_name(config->check), "targets",
+        portfolio_targets_name(config->targets), "threshold", config->threshold, "cost_bps",
+        config->cost_bps, "periods_per_year", (json_int_t)config->periods_per_year, "cagr",
+        real_or_null(result->cagr), "volatility", real_or_null(result->volatility), "sharpe",
+        real_or_null(result->sharpe), "sortino", real_or_null(result->sortino), "max_drawdown",
+        real_or_null(result->max_drawdown), "rebalances", (json_int_t)result->rebalances_count,
+        "turnover_per_year", real_or_null(result->turnover_per_year), "cost_per_year",
         real_or_null(result->cost_per_year), "final_value", real_or_null(result->final_value),
         "average_weights", weights, "skipped_rows", skipped);
 }
@@ -137,8 +154,11 @@ static enum tpw_err prepare(const struct backtest_args *args,
 
 int cmd_backtest(struct cli *cli, int argc, char **argv)
 {
-    struct backtest_args args = {
-        .check = "monthly", .threshold = "0", .cost_bps = "0", .periods = "365"};
+    struct backtest_args args = {.check = "monthly",
+                                 .threshold = "0",
+                                 .cost_bps = "0",
+                                 .periods = "365",
+                                 .targets = "fixed"};
     char *rest[BACKTEST_ARGS_MAX + 1];
     int rest_count = 0;
     const char *message = "too many arguments";
@@ -154,6 +174,8 @@ int cmd_backtest(struct cli *cli, int argc, char **argv)
         {"cost-bps", &args.cost_bps, NULL},
         {"periods-per-year", &args.periods, NULL},
         {"adj-close", NULL, &args.assets.adjusted},
+        {"targets", &args.targets, NULL},
+        {"ewma-lambda", &args.ewma_lambda, NULL},
     };
     const struct cli_spec spec = {options, sizeof(options) / sizeof(options[0]), 0, 0,
                                   cmd_backtest_usage};

@@ -136,6 +136,29 @@ struct portfolio_asset {
     const struct portfolio_series *series; /* borrowed; NULL for the cash asset (price 1) */
 };
 
+/*
+ * Where a rebalance trades to. FIXED: the configured weights (the reference policy).
+ * The volatility-adjusted destinations recompute the risky assets' targets at each
+ * check from an EWMA covariance of their daily returns up to that row (λ =
+ * `ewma_lambda`, 0.94 by default; zero mean, seeded with the first return's outer
+ * product), once PORTFOLIO_TARGETS_WARMUP_RETURNS returns are in: INVERSE_VOL splits
+ * the risky assets' total configured weight in proportion to 1/σᵢ; RISK_PARITY splits
+ * it so that their risk contributions are in proportion to their configured weights
+ * (risk budgets). A cash asset keeps its configured weight.
+ */
+enum portfolio_targets {
+    PORTFOLIO_TARGETS_FIXED = 0,
+    PORTFOLIO_TARGETS_INVERSE_VOL,
+    PORTFOLIO_TARGETS_RISK_PARITY,
+};
+#define PORTFOLIO_TARGETS_WARMUP_RETURNS 20u
+
+/* "fixed", "inverse_vol", "risk_parity"; TPW_ERR_PORTFOLIO_PARAMETER_INVALID otherwise. */
+TPW_MUST_CHECK enum tpw_err portfolio_targets_parse(const char *text,
+                                                    enum portfolio_targets *out /* out */,
+                                                    struct tpw_error_detail *detail);
+const char *portfolio_targets_name(enum portfolio_targets targets);
+
 struct portfolio_backtest_config {
     struct portfolio_asset assets[PORTFOLIO_ASSETS_MAX];
     size_t assets_count;
@@ -143,6 +166,8 @@ struct portfolio_backtest_config {
     double threshold;          /* largest |weight − target| that triggers; 0 = always; 0..1 */
     double cost_bps;           /* cost per traded value, basis points; 0..1000 */
     unsigned periods_per_year; /* annualisation of daily statistics: 252 or 365, 1..366 */
+    enum portfolio_targets targets; /* FIXED (0) unless set */
+    double ewma_lambda;             /* volatility-adjusted targets: 0 = 0.94; else in (0, 1) */
 };
 
 struct portfolio_backtest_result {

@@ -13,6 +13,7 @@
 
 #include "join.h"
 #include "portfolio_limits.h"
+#include "targets.h"
 #include "tpw_assert.h"
 #include "tpwallet/portfolio.h"
 
@@ -68,6 +69,11 @@ static enum tpw_err check_config(const struct portfolio_backtest_config *config,
         return tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
                              "periods per year must be from 1 to 366");
     }
+    if ((unsigned)config->targets > (unsigned)PORTFOLIO_TARGETS_RISK_PARITY ||
+        !(config->ewma_lambda >= 0.0 && config->ewma_lambda < 1.0)) {
+        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
+                             "unknown targets, or an EWMA lambda outside (0, 1)");
+    }
     if ((unsigned)config->check > (unsigned)PORTFOLIO_CHECK_NEVER) {
         return tpw_error_set(detail, TPW_ERR_PORTFOLIO_CHECK_UNKNOWN, 0, "unknown check");
     }
@@ -96,12 +102,14 @@ static bool monitoring_date(const struct portfolio_backtest_config *config,
                portfolio_period_key(config->check, joined->days[row + 1]);
 }
 
-/* At a monitoring date: trade back to target when the largest drift reaches the
- * threshold, paying cost_bps of the traded value out of every holding pro rata.
- * Returns the value after the cost. */
+/* At a monitoring date: move the targets if they are volatility-adjusted, then trade
+ * back to them when the largest drift reaches the threshold, paying cost_bps of the
+ * traded value out of every holding pro rata. Returns the value after the cost. */
 static double maybe_rebalance(const struct portfolio_backtest_config *config,
-                              struct holdings *holdings, const double *closes, double value)
+                              const struct vol_targets *vol, struct holdings *holdings,
+                              const double *closes, double value)
 {
+    (void)vol_targets_update(vol, holdings->targets); /* FIXED: the targets stand */
     size_t assets = config->assets_count;
     double drift_max = 0.0;
     double traded = 0.0;
@@ -136,14 +144,19 @@ static void simulate(const struct portfolio_backtest_config *config, struct join
         holdings->units[asset] = holdings->targets[asset] / joined->closes[asset];
         average_weights[asset] = 0.0;
     }
+    struct vol_targets vol;
+    vol_targets_init(&vol, config);
     for (size_t row = 0; row < joined->rows_count; row++) {
         const double *closes = &joined->closes[row * assets];
+        if (row > 0) {
+            vol_targets_observe(&vol, closes - assets, closes);
+        }
         double value = 0.0;
         for (size_t asset = 0; asset < assets; asset++) {
             value += holdings->units[asset] * closes[asset];
         }
         if (monitoring_date(config, joined, row)) {
-            value = maybe_rebalance(config, holdings, closes, value);
+            value = maybe_rebalance(config, &vol, holdings, closes, value);
         }
         TPW_ASSERT(value > 0.0);
         joined->values[row] = value;

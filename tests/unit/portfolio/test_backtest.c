@@ -367,6 +367,92 @@ static void test_realistic_against_numpy(void **state)
     portfolio_series_deinit(&usdc);
 }
 
+/* ---- volatility-adjusted targets ------------------------------------------------------ */
+
+#define VOL_ROWS 60
+static struct portfolio_price vol_storage[2][VOL_ROWS];
+static struct portfolio_series vol_series[2];
+
+/* A alternates returns of ±4 %, B ±1 % on a period of four (so the two are not
+ * perfectly correlated); an EWMA of r² is then a² and b² exactly from the first return. */
+static void vol_market(double b_move)
+{
+    double a = 100.0;
+    double b = 100.0;
+    for (int row = 0; row < VOL_ROWS; row++) {
+        int32_t day = day_of("2021-01-01") + row;
+        if (row > 0) {
+            a *= row % 2 == 1 ? 1.04 : 0.96;
+            b *= (row / 2) % 2 == 0 ? 1.0 + b_move : 1.0 - b_move;
+        }
+        vol_storage[0][row] = (struct portfolio_price){day, a};
+        vol_storage[1][row] = (struct portfolio_price){day, b};
+    }
+    for (int asset = 0; asset < 2; asset++) {
+        vol_series[asset] = (struct portfolio_series){vol_storage[asset], VOL_ROWS, 0, 1, false};
+    }
+}
+
+/*
+ * 40/40 % in A and B, 20 % cash, rebalanced every day with no threshold and no cost, so
+ * each row closes at its targets: the configured ones on rows 0..19, then (20 returns
+ * in) the risky 80 % split by 1/σ: A 0.8 × 25/125 = 0.16, B 0.64. The mean weight of A
+ * over the 60 rows is (20 × 0.4 + 40 × 0.16) / 60 = 0.24; of B (8 + 25.6)/60 = 0.56.
+ * Risk parity with equal budgets for two assets gives the same weights whatever their
+ * correlation. A risky asset that never moves has no inverse volatility: the
+ * configured targets stand.
+ */
+static void check_vol_targets(enum portfolio_targets targets, double b_move, double expected_a,
+                              double expected_b)
+{
+    vol_market(b_move);
+    struct portfolio_backtest_config config = config_of(PORTFOLIO_CHECK_DAILY, 0.0, 0.0);
+    config.targets = targets;
+    add_asset(&config, "A", ONE_E18 / 5 * 2, &vol_series[0]);
+    add_asset(&config, "B", ONE_E18 / 5 * 2, &vol_series[1]);
+    add_asset(&config, "USD", ONE_E18 / 5, NULL);
+    struct portfolio_backtest_result result;
+    run(&config, &result);
+    assert_close(result.average_weights[0], expected_a, 1e-10);
+    assert_close(result.average_weights[1], expected_b, 1e-10);
+    assert_close(result.average_weights[2], 0.2, 1e-12);
+}
+
+static void test_volatility_targets(void **state)
+{
+    (void)state;
+    check_vol_targets(PORTFOLIO_TARGETS_FIXED, 0.01, 0.4, 0.4);
+    check_vol_targets(PORTFOLIO_TARGETS_INVERSE_VOL, 0.01, 0.24, 0.56);
+    check_vol_targets(PORTFOLIO_TARGETS_RISK_PARITY, 0.01, 0.24, 0.56);
+    check_vol_targets(PORTFOLIO_TARGETS_INVERSE_VOL, 0.0, 0.4, 0.4); /* B never moves */
+    check_vol_targets(PORTFOLIO_TARGETS_RISK_PARITY, 0.0, 0.4, 0.4);
+}
+
+static void test_volatility_targets_refused(void **state)
+{
+    (void)state;
+    vol_market(0.01);
+    struct portfolio_backtest_config config = config_of(PORTFOLIO_CHECK_DAILY, 0.0, 0.0);
+    add_asset(&config, "A", ONE_E18, &vol_series[0]);
+    struct portfolio_backtest_result result;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    config.targets = (enum portfolio_targets)7;
+    assert_err(portfolio_backtest_run(&config, &result, &detail),
+               TPW_ERR_PORTFOLIO_PARAMETER_INVALID);
+    config.targets = PORTFOLIO_TARGETS_INVERSE_VOL;
+    config.ewma_lambda = 1.0;
+    assert_err(portfolio_backtest_run(&config, &result, &detail),
+               TPW_ERR_PORTFOLIO_PARAMETER_INVALID);
+    enum portfolio_targets parsed = PORTFOLIO_TARGETS_FIXED;
+    assert_err(portfolio_targets_parse("risk_parity", &parsed, &detail), TPW_OK);
+    assert_int_equal(parsed, PORTFOLIO_TARGETS_RISK_PARITY);
+    assert_err(portfolio_targets_parse("hrp", &parsed, &detail),
+               TPW_ERR_PORTFOLIO_PARAMETER_INVALID);
+    assert_string_equal(portfolio_targets_name(PORTFOLIO_TARGETS_INVERSE_VOL), "inverse_vol");
+    assert_string_equal(portfolio_targets_name((enum portfolio_targets)9), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +464,8 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_weight_parse),
         cmocka_unit_test(test_realistic_against_numpy),
+        cmocka_unit_test(test_volatility_targets),
+        cmocka_unit_test(test_volatility_targets_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
