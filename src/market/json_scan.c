@@ -178,7 +178,9 @@ static size_t key_find(const struct market_scan_key *keys, size_t keys_count, co
                        size_t name_len)
 {
     for (size_t index = 0; index < keys_count; index++) {
-        if (strncmp(keys[index].name, name, name_len) == 0 && keys[index].name[name_len] == '\0') {
+        /* The first byte first: name[0] is readable even for "" (the closing quote). */
+        if (keys[index].name[0] == name[0] && strncmp(keys[index].name, name, name_len) == 0 &&
+            keys[index].name[name_len] == '\0') {
             return index;
         }
     }
@@ -259,12 +261,18 @@ bool market_scan_strings_next(struct market_scan_strings *walk, const char **tex
 {
     /* The array was scanned: its strings hold no quote or escape, so the next two
      * quotes delimit the next string. */
-    const char *open = memchr(walk->at, '"', (size_t)(walk->end - walk->at));
-    if (open == NULL) {
+    const char *open = walk->at;
+    while (open < walk->end && *open != '"') {
+        open++; /* a few bytes: brackets, commas, spaces (a loop beats memchr's call here) */
+    }
+    if (open == walk->end) {
         return false;
     }
-    const char *close = memchr(open + 1, '"', (size_t)(walk->end - open - 1));
-    TPW_ASSERT(close != NULL);
+    const char *close = open + 1;
+    while (close < walk->end && *close != '"') {
+        close++;
+    }
+    TPW_ASSERT(close < walk->end);
     *text = open + 1;
     *text_len = (size_t)(close - open - 1);
     walk->at = close + 1;
