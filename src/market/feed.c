@@ -212,6 +212,20 @@ enum tpw_err market__change_add(struct market_feed *feed, struct market__book_st
     return err != TPW_OK ? err : change_keep(feed, state, &change);
 }
 
+enum tpw_err market__change_add_text(struct market_feed *feed, struct market__book_state *state,
+                                     enum market_side side, const char *price, size_t price_len,
+                                     const char *qty, size_t qty_len)
+{
+    struct market__change change = {.side = side};
+    enum tpw_err err = market__decimal_text(feed, state, price, price_len,
+                                            state->book.price_exponent, &change.level.price_minor);
+    if (err == TPW_OK) {
+        err = market__decimal_text(feed, state, qty, qty_len, state->book.qty_exponent,
+                                   &change.level.qty_minor);
+    }
+    return err != TPW_OK ? err : change_keep(feed, state, &change);
+}
+
 enum tpw_err market__changes_add_scanned(struct market_feed *feed, struct market__book_state *state,
                                          enum market_side side,
                                          const struct market_scan_value *levels)
@@ -227,14 +241,8 @@ enum tpw_err market__changes_add_scanned(struct market_feed *feed, struct market
         bool found = market_scan_strings_next(&walk, &price, &price_len) &&
                      market_scan_strings_next(&walk, &qty, &qty_len);
         TPW_ASSERT(found);
-        struct market__change change = {.side = side};
-        enum tpw_err err = market__decimal_text(
-            feed, state, price, price_len, state->book.price_exponent, &change.level.price_minor);
-        if (err == TPW_OK) {
-            err = market__decimal_text(feed, state, qty, qty_len, state->book.qty_exponent,
-                                       &change.level.qty_minor);
-        }
-        err = err != TPW_OK ? err : change_keep(feed, state, &change);
+        enum tpw_err err =
+            market__change_add_text(feed, state, side, price, price_len, qty, qty_len);
         if (err != TPW_OK) {
             return err;
         }

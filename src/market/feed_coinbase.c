@@ -96,6 +96,6 @@ const struct market__venue_ops market__coinbase_ops = {
     .name = "coinbase-level2",
     .snapshot = NULL,
     .message = coinbase_message,
-    .snapshot_fast = NULL, /* no Coinbase recording yet to prove a fast path on */
-    .message_fast = NULL,
+    .snapshot_fast = NULL, /* snapshots come in the stream */
+    .message_fast = market__coinbase_message_fast,
 };

@@ -76,6 +76,10 @@ extern const struct market__venue_ops market__binance_spot_ops;
 extern const struct market__venue_ops market__binance_usdm_ops;
 extern const struct market__venue_ops market__coinbase_ops;
 
+/* The streaming decoder of Coinbase level2 (feed_coinbase_fast.c), as a venue op. */
+bool market__coinbase_message_fast(struct market_feed *feed, const char *text, size_t text_len,
+                                   enum tpw_err *err /* out */);
+
 struct market_feed {
     const struct market__venue_ops *ops;
     struct market_feed_status status;
@@ -122,6 +126,13 @@ void market__changes_clear(struct market_feed *feed);
 TPW_MUST_CHECK enum tpw_err market__change_add(struct market_feed *feed,
                                                struct market__book_state *state,
                                                enum market_side side, json_t *price, json_t *qty);
+
+/* Parses one change from the price and quantity strings and keeps it. */
+TPW_MUST_CHECK enum tpw_err market__change_add_text(struct market_feed *feed,
+                                                    struct market__book_state *state,
+                                                    enum market_side side, const char *price,
+                                                    size_t price_len, const char *qty,
+                                                    size_t qty_len);
 
 /* Parses the [price, quantity, …] strings of a scanned levels array for `side`. */
 TPW_MUST_CHECK enum tpw_err market__changes_add_scanned(struct market_feed *feed,

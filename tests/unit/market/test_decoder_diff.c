@@ -1,6 +1,7 @@
 /*
- * The differential test of the streaming decoder: every line of the recordings, then a
- * few thousand seeded random mutations of them (bit flips, truncations, swapped
+ * The differential test of the streaming decoder: every line of the recordings (and of a
+ * Coinbase level2 session written from its documented format), then a few thousand
+ * seeded random mutations of them (bit flips, truncations, swapped
  * strings, duplicated keys, numbers for strings, escapes, whitespace), go through two
  * feeds of the same venue, one with the streaming decoder (jansson for what it
  * declines) and one with jansson alone; after each line both must have returned the
@@ -249,6 +250,66 @@ static uint64_t seed_get(void)
     return seed;
 }
 
+/* Appends one line (a copy of `text`). */
+static void lines_add(struct lines *lines, const char *text)
+{
+    assert_true(lines->count < LINES_MAX);
+    size_t len = strlen(text);
+    lines->text[lines->count] = malloc(len + 1);
+    assert_non_null(lines->text[lines->count]);
+    (void)memcpy(lines->text[lines->count], text, len + 1);
+    lines->text_len[lines->count++] = len;
+}
+
+/* A Coinbase level2 session written from the documented format (there is no recording):
+ * a subscription answer, two snapshots, l2updates of random changes, heartbeats. */
+static void coinbase_session(struct lines *ws, struct tpw_prng *prng)
+{
+    static const char *const products[] = {"BTC-USD", "ETH-USD"};
+    char text[8192];
+    lines_add(ws, "1.0: {\"type\":\"subscriptions\",\"channels\":[{\"name\":\"level2\"}]}");
+    for (size_t product = 0; product < 2; product++) {
+        int len = snprintf(text, sizeof(text), "1.0: {\"type\":\"snapshot\",\"product_id\":\"%s\",",
+                           products[product]);
+        for (size_t side = 0; side < 2; side++) {
+            len += snprintf(text + len, sizeof(text) - (size_t)len, "%s\"%s\":[", side ? "," : "",
+                            side ? "asks" : "bids");
+            for (unsigned level = 0; level < 40; level++) {
+                unsigned price = side ? 1001 + level : 999 - level;
+                len += snprintf(text + len, sizeof(text) - (size_t)len, "%s[\"%u.%02u\",\"%u.5\"]",
+                                level ? "," : "", price, level, level + 1);
+            }
+            len += snprintf(text + len, sizeof(text) - (size_t)len, "]");
+        }
+        (void)snprintf(text + len, sizeof(text) - (size_t)len, "}");
+        lines_add(ws, text);
+    }
+    for (size_t update = 0; update < 600; update++) {
+        int len = snprintf(text, sizeof(text),
+                           "1.0: {\"type\":\"l2update\",\"product_id\":\"%s\",\"time\":"
+                           "\"2019-08-14T20:42:27.265Z\",\"changes\":[",
+                           products[tpw_prng_below(prng, 2)]);
+        uint64_t changes = 1 + tpw_prng_below(prng, 3);
+        for (uint64_t change = 0; change < changes; change++) {
+            bool buy = tpw_prng_below(prng, 2) == 0;
+            unsigned price = buy ? 960 + (unsigned)tpw_prng_below(prng, 40)
+                                 : 1001 + (unsigned)tpw_prng_below(prng, 40);
+            len += snprintf(text + len, sizeof(text) - (size_t)len,
+                            "%s[\"%s\",\"%u.%02u\",\"%u.%u\"]", change ? "," : "",
+                            buy ? "buy" : "sell", price, (unsigned)tpw_prng_below(prng, 100),
+                            (unsigned)tpw_prng_below(prng, 3), (unsigned)tpw_prng_below(prng, 10));
+        }
+        (void)snprintf(text + len, sizeof(text) - (size_t)len, "]}");
+        lines_add(ws, text);
+        if (update % 100 == 0) {
+            lines_add(ws,
+                      "1.0: {\"type\":\"heartbeat\",\"sequence\":90,\"product_id\":\"BTC-USD\"}");
+        }
+    }
+}
+
+static void run_lines(const char *venue, struct lines *http, struct lines *ws, uint64_t seed);
+
 static void run_venue(const char *venue, const char *http_name, const char *ws_name)
 {
     uint64_t seed = seed_get();
@@ -256,31 +317,40 @@ static void run_venue(const char *venue, const char *http_name, const char *ws_n
     struct lines ws = {0};
     lines_read(&http, http_name);
     lines_read(&ws, ws_name);
+    run_lines(venue, &http, &ws, seed);
+    lines_free(&http);
+    lines_free(&ws);
+}
+
+/* The recordings, then mutations of their lines, then the recordings again, … */
+static void run_lines(const char *venue, struct lines *http_lines, struct lines *ws_lines,
+                      uint64_t seed)
+{
+    const struct lines *http = http_lines;
+    const struct lines *ws = ws_lines;
     struct pair pair;
     pair_init(&pair, venue);
     tpw_log_set_clock(tpw_clock_manual(&clock_ns));
     tpw_log_set_level(TPW_LOG_INFO);
-    replay_all(&pair, &http, &ws);
+    replay_all(&pair, http, ws);
     struct tpw_prng prng;
     tpw_prng_seed(&prng, seed);
     char *mutant = malloc(MUTANT_SIZE_MAX);
     assert_non_null(mutant);
     for (size_t round = 0; round < MUTATIONS_COUNT; round++) {
-        bool snapshot = tpw_prng_below(&prng, 16) == 0;
-        const struct lines *from = snapshot ? &http : &ws;
+        bool snapshot = http->count > 0 && tpw_prng_below(&prng, 16) == 0;
+        const struct lines *from = snapshot ? http : ws;
         size_t index = (size_t)tpw_prng_below(&prng, from->count);
         size_t len = mutate(&prng, from->text[index], from->text_len[index], mutant);
         pair_line(&pair, mutant, len, round + 1);
         if (round % 1000 == 999) {
-            replay_all(&pair, &http, &ws); /* back to synced books, then more mutations */
+            replay_all(&pair, http, ws); /* back to synced books, then more mutations */
         }
     }
     free(mutant);
     tpw_log_set_level(TPW_LOG_ERROR);
     tpw_log_set_clock(tpw_clock_system());
     pair_deinit(&pair);
-    lines_free(&http);
-    lines_free(&ws);
 }
 
 static void test_binance_recording_and_mutations(void **state)
@@ -302,12 +372,26 @@ static void test_futures_rule_on_the_recording(void **state)
     run_venue("BINANCE_FUTURES", "BINANCE.http.0.0", "BINANCE.ws.1.0");
 }
 
+static void test_coinbase_session_and_mutations(void **state)
+{
+    (void)state;
+    uint64_t seed = seed_get();
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, seed ^ 0xc0b);
+    struct lines http = {0};
+    struct lines ws = {0};
+    coinbase_session(&ws, &prng);
+    run_lines("COINBASE", &http, &ws, seed);
+    lines_free(&ws);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_binance_recording_and_mutations),
         cmocka_unit_test(test_binance_us_recording_and_mutations),
         cmocka_unit_test(test_futures_rule_on_the_recording),
+        cmocka_unit_test(test_coinbase_session_and_mutations),
     };
     tpw_log_set_level(TPW_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);
