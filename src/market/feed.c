@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed_decoder.h"
 #include "log.h"
 #include "market_int.h"
 #include "tpw_assert.h"
@@ -164,15 +165,38 @@ enum tpw_err market__decimal(struct market_feed *feed, struct market__book_state
     if (!json_is_string(value)) {
         return market__refuse(feed, state, MARKET_MALFORMED_TYPE, "price or quantity");
     }
-    const char *text = json_string_value(value);
-    size_t text_len = json_string_length(value);
+    return market__decimal_text(feed, state, json_string_value(value), json_string_length(value),
+                                exponent, out);
+}
+
+enum tpw_err market__decimal_text(struct market_feed *feed, struct market__book_state *state,
+                                  const char *text, size_t text_len, unsigned exponent,
+                                  uint64_t *out)
+{
+    /* Without a detail: clearing one (half a kilobyte) for every price and quantity
+     * cost more than the parse. The parse is pure, so a refusal parses again for the
+     * detail's words, the same as the first parse would have written. */
+    enum tpw_err err = market_decimal_parse(text, text_len, exponent, out, NULL);
+    if (err == TPW_OK) {
+        return TPW_OK;
+    }
     struct tpw_error_detail detail;
     tpw_error_detail_reset(&detail);
-    enum tpw_err err = market_decimal_parse(text, text_len, exponent, out, &detail);
-    if (err != TPW_OK) {
-        return market__refuse(feed, state, market__decimal_kind(err, text, text_len),
-                              detail.message[0] != '\0' ? detail.message : tpw_strerror(err));
+    uint64_t unused = 0;
+    enum tpw_err again = market_decimal_parse(text, text_len, exponent, &unused, &detail);
+    TPW_ASSERT(again == err);
+    return market__refuse(feed, state, market__decimal_kind(err, text, text_len),
+                          detail.message[0] != '\0' ? detail.message : tpw_strerror(err));
+}
+
+/* Keeps one parsed change, or refuses the message when it holds too many. */
+static enum tpw_err change_keep(struct market_feed *feed, struct market__book_state *state,
+                                const struct market__change *change)
+{
+    if (feed->changes_count == MARKET_MESSAGE_CHANGES_MAX) {
+        return market__refuse(feed, state, MARKET_MALFORMED_BOOK_FULL, "too many changes");
     }
+    feed->changes[feed->changes_count++] = *change;
     return TPW_OK;
 }
 
@@ -185,14 +209,55 @@ enum tpw_err market__change_add(struct market_feed *feed, struct market__book_st
     if (err == TPW_OK) {
         err = market__decimal(feed, state, qty, state->book.qty_exponent, &change.level.qty_minor);
     }
-    if (err != TPW_OK) {
-        return err;
+    return err != TPW_OK ? err : change_keep(feed, state, &change);
+}
+
+enum tpw_err market__change_add_text(struct market_feed *feed, struct market__book_state *state,
+                                     enum market_side side, const char *price, size_t price_len,
+                                     const char *qty, size_t qty_len)
+{
+    struct market__change change = {.side = side};
+    enum tpw_err err = market__decimal_text(feed, state, price, price_len,
+                                            state->book.price_exponent, &change.level.price_minor);
+    if (err == TPW_OK) {
+        err = market__decimal_text(feed, state, qty, qty_len, state->book.qty_exponent,
+                                   &change.level.qty_minor);
     }
-    if (feed->changes_count == MARKET_MESSAGE_CHANGES_MAX) {
-        return market__refuse(feed, state, MARKET_MALFORMED_BOOK_FULL, "too many changes");
+    return err != TPW_OK ? err : change_keep(feed, state, &change);
+}
+
+enum tpw_err market__changes_add_scanned(struct market_feed *feed, struct market__book_state *state,
+                                         enum market_side side,
+                                         const struct market_scan_value *levels)
+{
+    struct market_scan_strings walk;
+    market_scan_strings_init(&walk, levels);
+    const char *price = NULL;
+    size_t price_len = 0;
+    const char *qty = NULL;
+    size_t qty_len = 0;
+    /* Two strings a level (the Binance and Coinbase pairs): the scan checked the width. */
+    for (size_t index = 0; index < levels->levels_count; index++) {
+        bool found = market_scan_strings_next(&walk, &price, &price_len) &&
+                     market_scan_strings_next(&walk, &qty, &qty_len);
+        TPW_ASSERT(found);
+        enum tpw_err err =
+            market__change_add_text(feed, state, side, price, price_len, qty, qty_len);
+        if (err != TPW_OK) {
+            return err;
+        }
     }
-    feed->changes[feed->changes_count++] = change;
     return TPW_OK;
+}
+
+enum tpw_err market__changes_add_levels(struct market_feed *feed, struct market__book_state *state,
+                                        enum market_side side, const struct market__levels *levels)
+{
+    if (levels->json == NULL && levels->scan != NULL) {
+        TPW_ASSERT(levels->width == 2);
+        return market__changes_add_scanned(feed, state, side, levels->scan);
+    }
+    return market__changes_add_pairs(feed, state, side, levels->json);
 }
 
 enum tpw_err market__changes_add_pairs(struct market_feed *feed, struct market__book_state *state,
@@ -335,9 +400,30 @@ enum tpw_err market__gap(struct market_feed *feed, struct market__book_state *st
     return TPW_ERR_MARKET_SEQUENCE_GAP;
 }
 
-/* The most fraction digits among the strings at `position` of each pair in `pairs`. */
-static unsigned pairs_digits_max(json_t *pairs, size_t position)
+/* The most fraction digits among the strings at `position` of each scanned level. */
+static unsigned scanned_digits_max(const struct market__levels *levels, size_t position)
 {
+    struct market_scan_strings walk;
+    market_scan_strings_init(&walk, levels->scan);
+    unsigned digits_max = 0;
+    const char *text = NULL;
+    size_t text_len = 0;
+    for (size_t index = 0; market_scan_strings_next(&walk, &text, &text_len); index++) {
+        if (index % levels->width == position) {
+            unsigned digits = market_decimal_fraction_digits(text, text_len);
+            digits_max = digits > digits_max ? digits : digits_max;
+        }
+    }
+    return digits_max;
+}
+
+/* The most fraction digits among the strings at `position` of each pair in `levels`. */
+static unsigned pairs_digits_max(const struct market__levels *levels, size_t position)
+{
+    if (levels->json == NULL) {
+        return scanned_digits_max(levels, position);
+    }
+    json_t *pairs = levels->json;
     unsigned digits_max = 0;
     size_t index = 0;
     json_t *pair = NULL;
@@ -355,7 +441,8 @@ static unsigned pairs_digits_max(json_t *pairs, size_t position)
 
 /* An exponent for a new book from its snapshot's strings: at least the floor, at most the
  * largest exponent (a string with more digits is then refused as `precision`). */
-static unsigned snapshot_exponent(json_t *bids, json_t *asks, size_t position)
+static unsigned snapshot_exponent(const struct market__levels *bids,
+                                  const struct market__levels *asks, size_t position)
 {
     unsigned bids_digits = pairs_digits_max(bids, position);
     unsigned asks_digits = pairs_digits_max(asks, position);
@@ -366,7 +453,8 @@ static unsigned snapshot_exponent(json_t *bids, json_t *asks, size_t position)
 
 /* The book of `symbol`, created with exponents chosen from the snapshot when new. */
 static enum tpw_err book_for_snapshot(struct market_feed *feed, const char *symbol,
-                                      size_t symbol_len, json_t *bids, json_t *asks,
+                                      size_t symbol_len, const struct market__levels *bids,
+                                      const struct market__levels *asks,
                                       struct market__book_state **out)
 {
     *out = market__book_find(feed, symbol, symbol_len);
@@ -398,10 +486,17 @@ static enum tpw_err book_for_snapshot(struct market_feed *feed, const char *symb
     return TPW_OK;
 }
 
-enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol, size_t symbol_len,
-                                   uint64_t update_id, json_t *bids, json_t *asks)
+/* True when `levels` is an array: scanned ones are, jansson's are checked. */
+static bool levels_are_array(const struct market__levels *levels)
 {
-    if (!json_is_array(bids) || !json_is_array(asks)) {
+    return levels->json == NULL ? levels->scan != NULL : json_is_array(levels->json);
+}
+
+enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol, size_t symbol_len,
+                                   uint64_t update_id, const struct market__levels *bids,
+                                   const struct market__levels *asks)
+{
+    if (!levels_are_array(bids) || !levels_are_array(asks)) {
         return market__refuse(feed, market__book_find(feed, symbol, symbol_len),
                               MARKET_MALFORMED_TYPE, "snapshot bids or asks");
     }
@@ -411,9 +506,9 @@ enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol,
         return err;
     }
     market__changes_clear(feed);
-    err = market__changes_add_pairs(feed, state, MARKET_BID, bids);
+    err = market__changes_add_levels(feed, state, MARKET_BID, bids);
     if (err == TPW_OK) {
-        err = market__changes_add_pairs(feed, state, MARKET_ASK, asks);
+        err = market__changes_add_levels(feed, state, MARKET_ASK, asks);
     }
     if (err != TPW_OK) {
         return err; /* the book keeps what it had, including its need for a resync */
@@ -451,8 +546,14 @@ enum tpw_err market_feed_snapshot(market_feed *feed, const char *url, size_t url
         feed->status.ignored_count++;
         return TPW_OK;
     }
+    enum tpw_err err = TPW_OK;
+    if (!feed->jansson_only && feed->ops->snapshot_fast != NULL &&
+        feed->ops->snapshot_fast(feed, url, url_len, body, body_len, &err)) {
+        market__changes_clear(feed);
+        return err;
+    }
     json_t *root = NULL;
-    enum tpw_err err = json_parse(feed, body, body_len, &root);
+    err = json_parse(feed, body, body_len, &root);
     if (err == TPW_OK) {
         err = feed->ops->snapshot(feed, url, url_len, root);
         json_decref(root);
@@ -464,8 +565,14 @@ enum tpw_err market_feed_snapshot(market_feed *feed, const char *url, size_t url
 enum tpw_err market_feed_message(market_feed *feed, const char *text, size_t text_len)
 {
     feed->status.messages_count++;
+    enum tpw_err err = TPW_OK;
+    if (!feed->jansson_only && feed->ops->message_fast != NULL &&
+        feed->ops->message_fast(feed, text, text_len, &err)) {
+        market__changes_clear(feed);
+        return err;
+    }
     json_t *root = NULL;
-    enum tpw_err err = json_parse(feed, text, text_len, &root);
+    err = json_parse(feed, text, text_len, &root);
     if (err == TPW_OK) {
         err = feed->ops->message(feed, root);
         json_decref(root);
@@ -489,4 +596,9 @@ void market_feed_book_status(const market_feed *feed, size_t index, struct marke
 void market_feed_status(const market_feed *feed, struct market_feed_status *out)
 {
     *out = feed->status;
+}
+
+void market__feed_decoder_set(market_feed *feed, enum market__decoder decoder)
+{
+    feed->jansson_only = decoder == MARKET__DECODER_JANSSON;
 }

@@ -20,9 +20,8 @@
 
 #include "banned.h"
 
-/* The value of `name=` in the query of `url`, or false when it has none. */
-static bool url_query_value(const char *url, size_t url_len, const char *name, const char **value,
-                            size_t *value_len)
+bool market__url_query_value(const char *url, size_t url_len, const char *name, const char **value,
+                             size_t *value_len)
 {
     size_t name_len = strlen(name);
     const char *query = memchr(url, '?', url_len);
@@ -47,7 +46,7 @@ enum tpw_err market__binance_snapshot(struct market_feed *feed, const char *url,
 {
     const char *symbol = NULL;
     size_t symbol_len = 0;
-    if (!url_query_value(url, url_len, "symbol", &symbol, &symbol_len)) {
+    if (!market__url_query_value(url, url_len, "symbol", &symbol, &symbol_len)) {
         return market__refuse(feed, NULL, MARKET_MALFORMED_TYPE, "no symbol= in snapshot url");
     }
     if (!json_is_object(body)) {
@@ -60,8 +59,9 @@ enum tpw_err market__binance_snapshot(struct market_feed *feed, const char *url,
     if (err != TPW_OK) {
         return err;
     }
-    return market__snapshot_load(feed, symbol, symbol_len, update_id, json_object_get(body, "bids"),
-                                 json_object_get(body, "asks"));
+    struct market__levels bids = {json_object_get(body, "bids"), NULL, 2};
+    struct market__levels asks = {json_object_get(body, "asks"), NULL, 2};
+    return market__snapshot_load(feed, symbol, symbol_len, update_id, &bids, &asks);
 }
 
 /* The book named by the event's "s", or a refusal (bad_type, unknown_symbol). */
@@ -93,21 +93,18 @@ static enum tpw_err event_ids(struct market_feed *feed, struct market__book_stat
     if (err == TPW_OK && ids->has_previous) {
         err = market__json_id(feed, state, event, "pu", &ids->previous_id);
     }
-    if (err == TPW_OK && ids->first_id > ids->last_id) {
-        err = market__refuse(feed, state, MARKET_MALFORMED_OUT_OF_ORDER, "U is above u");
-    }
     return err;
 }
 
 /* Parses both sides of a diff, then applies them: all or nothing. */
 static enum tpw_err diff_apply(struct market_feed *feed, struct market__book_state *state,
-                               json_t *event, uint64_t update_id)
+                               const struct market__levels *bids, const struct market__levels *asks,
+                               uint64_t update_id)
 {
     market__changes_clear(feed);
-    enum tpw_err err =
-        market__changes_add_pairs(feed, state, MARKET_BID, json_object_get(event, "b"));
+    enum tpw_err err = market__changes_add_levels(feed, state, MARKET_BID, bids);
     if (err == TPW_OK) {
-        err = market__changes_add_pairs(feed, state, MARKET_ASK, json_object_get(event, "a"));
+        err = market__changes_add_levels(feed, state, MARKET_ASK, asks);
     }
     if (err != TPW_OK) {
         /* The ids were next in line: without this event the book is behind for good. */
@@ -131,19 +128,33 @@ static enum tpw_err depth_update(struct market_feed *feed, json_t *event, market
     if (err != TPW_OK) {
         return err;
     }
+    struct market__levels bids = {json_object_get(event, "b"), NULL, 2};
+    struct market__levels asks = {json_object_get(event, "a"), NULL, 2};
+    return market__binance_depth_apply(feed, state, &ids, rule, &bids, &asks);
+}
+
+enum tpw_err market__binance_depth_apply(struct market_feed *feed, struct market__book_state *state,
+                                         const struct market__binance_ids *ids,
+                                         market__binance_rule rule,
+                                         const struct market__levels *bids,
+                                         const struct market__levels *asks)
+{
+    if (ids->first_id > ids->last_id) {
+        return market__refuse(feed, state, MARKET_MALFORMED_OUT_OF_ORDER, "U is above u");
+    }
     if (!state->status.synced) {
         state->status.unsynced_count++;
         return TPW_OK;
     }
     uint64_t expected_id = 0;
-    switch (rule(state, &ids, &expected_id)) {
+    switch (rule(state, ids, &expected_id)) {
     case MARKET__APPLY:
-        return diff_apply(feed, state, event, ids.last_id);
+        return diff_apply(feed, state, bids, asks, ids->last_id);
     case MARKET__DROP:
         state->status.dropped_count++;
         return TPW_OK;
     case MARKET__GAP:
-        return market__gap(feed, state, expected_id, ids.first_id);
+        return market__gap(feed, state, expected_id, ids->first_id);
     case MARKET__STALE:
         return market__refuse(feed, state, MARKET_MALFORMED_OUT_OF_ORDER,
                               "update ids already applied");
@@ -234,8 +245,16 @@ static enum tpw_err spot_message(struct market_feed *feed, json_t *message)
     return market__binance_message(feed, message, spot_rule);
 }
 
+static bool spot_message_fast(struct market_feed *feed, const char *text, size_t text_len,
+                              enum tpw_err *err)
+{
+    return market__binance_message_fast(feed, text, text_len, spot_rule, err);
+}
+
 const struct market__venue_ops market__binance_spot_ops = {
     .name = "binance-spot",
     .snapshot = market__binance_snapshot,
     .message = spot_message,
+    .snapshot_fast = market__binance_snapshot_fast,
+    .message_fast = spot_message_fast,
 };

@@ -40,4 +40,23 @@ TPW_MUST_CHECK enum tpw_err market__binance_snapshot(struct market_feed *feed, c
 TPW_MUST_CHECK enum tpw_err market__binance_message(struct market_feed *feed, json_t *message,
                                                     market__binance_rule rule);
 
+/* The value of `name=` in the query of `url` (*value, *value_len), or false. */
+bool market__url_query_value(const char *url, size_t url_len, const char *name,
+                             const char **value /* out */, size_t *value_len /* out */);
+
+/*
+ * A depthUpdate of `state`'s book whose ids are decoded: checks U <= u, counts it
+ * unsynced or judges it by `rule`, and applies `bids` and `asks` when it is next.
+ */
+TPW_MUST_CHECK enum tpw_err
+market__binance_depth_apply(struct market_feed *feed, struct market__book_state *state,
+                            const struct market__binance_ids *ids, market__binance_rule rule,
+                            const struct market__levels *bids, const struct market__levels *asks);
+
+/* The streaming decoder of these formats (feed_binance_fast.c), as venue ops. */
+bool market__binance_snapshot_fast(struct market_feed *feed, const char *url, size_t url_len,
+                                   const char *body, size_t body_len, enum tpw_err *err /* out */);
+bool market__binance_message_fast(struct market_feed *feed, const char *text, size_t text_len,
+                                  market__binance_rule rule, enum tpw_err *err /* out */);
+
 #endif /* MARKET_FEED_BINANCE_H */

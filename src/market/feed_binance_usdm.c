@@ -37,8 +37,16 @@ static enum tpw_err usdm_message(struct market_feed *feed, json_t *message)
     return market__binance_message(feed, message, usdm_rule);
 }
 
+static bool usdm_message_fast(struct market_feed *feed, const char *text, size_t text_len,
+                              enum tpw_err *err)
+{
+    return market__binance_message_fast(feed, text, text_len, usdm_rule, err);
+}
+
 const struct market__venue_ops market__binance_usdm_ops = {
     .name = "binance-usdm",
     .snapshot = market__binance_snapshot,
     .message = usdm_message,
+    .snapshot_fast = market__binance_snapshot_fast,
+    .message_fast = usdm_message_fast,
 };

@@ -20,8 +20,9 @@ static enum tpw_err l2_snapshot(struct market_feed *feed, json_t *message, const
                                 size_t product_len)
 {
     /* No update ids: the book stays at 0 and every later l2update follows it. */
-    return market__snapshot_load(feed, product, product_len, 0, json_object_get(message, "bids"),
-                                 json_object_get(message, "asks"));
+    struct market__levels bids = {json_object_get(message, "bids"), NULL, 2};
+    struct market__levels asks = {json_object_get(message, "asks"), NULL, 2};
+    return market__snapshot_load(feed, product, product_len, 0, &bids, &asks);
 }
 
 /* Parses one ["buy"|"sell", price, size] change. */
@@ -95,4 +96,6 @@ const struct market__venue_ops market__coinbase_ops = {
     .name = "coinbase-level2",
     .snapshot = NULL,
     .message = coinbase_message,
+    .snapshot_fast = NULL, /* snapshots come in the stream */
+    .message_fast = market__coinbase_message_fast,
 };

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "json_scan.h"
 #include "market_limits.h"
 #include "tpwallet/market.h"
 
@@ -43,17 +44,41 @@ struct market_feed;
  * for venues whose snapshots come in the stream), `message` one stream message. Both
  * count and log their own refusals and return TPW_OK, TPW_ERR_MARKET_SEQUENCE_GAP or
  * TPW_ERR_MARKET_MESSAGE_INVALID as market_feed_message() documents.
+ *
+ * `snapshot_fast` and `message_fast` (NULL when the venue has none) are the streaming
+ * decoder: they take the raw bytes and either handle the message exactly as the jansson
+ * handlers would (true, the result in *err) or, before any side effect, decline it
+ * (false) and the feed hands it to jansson and `snapshot`/`message`.
  */
 struct market__venue_ops {
     const char *name; /* "binance-spot" */
     enum tpw_err (*snapshot)(struct market_feed *feed, const char *url, size_t url_len,
                              json_t *body);
     enum tpw_err (*message)(struct market_feed *feed, json_t *message);
+    bool (*snapshot_fast)(struct market_feed *feed, const char *url, size_t url_len,
+                          const char *body, size_t body_len, enum tpw_err *err /* out */);
+    bool (*message_fast)(struct market_feed *feed, const char *text, size_t text_len,
+                         enum tpw_err *err /* out */);
+};
+
+/*
+ * The levels of one side as a decoder found them: a jansson array (`json`, which the
+ * shared steps check is an array of pairs), or a levels array the fast decoder scanned
+ * (`scan`, `json` NULL): `width` plain strings per level, price and quantity first.
+ */
+struct market__levels {
+    json_t *json;
+    const struct market_scan_value *scan;
+    unsigned width;
 };
 
 extern const struct market__venue_ops market__binance_spot_ops;
 extern const struct market__venue_ops market__binance_usdm_ops;
 extern const struct market__venue_ops market__coinbase_ops;
+
+/* The streaming decoder of Coinbase level2 (feed_coinbase_fast.c), as a venue op. */
+bool market__coinbase_message_fast(struct market_feed *feed, const char *text, size_t text_len,
+                                   enum tpw_err *err /* out */);
 
 struct market_feed {
     const struct market__venue_ops *ops;
@@ -63,6 +88,7 @@ struct market_feed {
     struct market__change *changes; /* MARKET_MESSAGE_CHANGES_MAX, allocated once */
     size_t changes_count;
     uint64_t line_number; /* of the message being applied, for the log (0: not a replay) */
+    bool jansson_only;    /* the fast decoder is off (feed_decoder.h: the differential test) */
 };
 
 /* The book of `symbol`, or NULL. */
@@ -79,6 +105,12 @@ enum tpw_err market__refuse(struct market_feed *feed, struct market__book_state 
 /* Maps a market_decimal_parse() error to its refusal kind. */
 enum market_malformed market__decimal_kind(enum tpw_err err, const char *text, size_t text_len);
 
+/* Parses the price or quantity `text` at `exponent`; a refusal names the error. */
+TPW_MUST_CHECK enum tpw_err market__decimal_text(struct market_feed *feed,
+                                                 struct market__book_state *state, const char *text,
+                                                 size_t text_len, unsigned exponent,
+                                                 uint64_t *out /* out */);
+
 /* Parses a price or quantity string at `exponent`; a refusal names the error. */
 TPW_MUST_CHECK enum tpw_err market__decimal(struct market_feed *feed,
                                             struct market__book_state *state, json_t *value,
@@ -94,6 +126,25 @@ void market__changes_clear(struct market_feed *feed);
 TPW_MUST_CHECK enum tpw_err market__change_add(struct market_feed *feed,
                                                struct market__book_state *state,
                                                enum market_side side, json_t *price, json_t *qty);
+
+/* Parses one change from the price and quantity strings and keeps it. */
+TPW_MUST_CHECK enum tpw_err market__change_add_text(struct market_feed *feed,
+                                                    struct market__book_state *state,
+                                                    enum market_side side, const char *price,
+                                                    size_t price_len, const char *qty,
+                                                    size_t qty_len);
+
+/* Parses the [price, quantity, …] strings of a scanned levels array for `side`. */
+TPW_MUST_CHECK enum tpw_err market__changes_add_scanned(struct market_feed *feed,
+                                                        struct market__book_state *state,
+                                                        enum market_side side,
+                                                        const struct market_scan_value *levels);
+
+/* Parses a side's levels, whichever decoder found them. */
+TPW_MUST_CHECK enum tpw_err market__changes_add_levels(struct market_feed *feed,
+                                                       struct market__book_state *state,
+                                                       enum market_side side,
+                                                       const struct market__levels *levels);
 
 /* Parses a JSON array of [price, quantity] string pairs for `side`. */
 TPW_MUST_CHECK enum tpw_err market__changes_add_pairs(struct market_feed *feed,
@@ -115,7 +166,8 @@ TPW_MUST_CHECK enum tpw_err market__changes_apply(struct market_feed *feed,
  */
 TPW_MUST_CHECK enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol,
                                                   size_t symbol_len, uint64_t update_id,
-                                                  json_t *bids, json_t *asks);
+                                                  const struct market__levels *bids,
+                                                  const struct market__levels *asks);
 
 /* Counts a gap (expected `expected_id`, got `got_id`): the book needs a resync. */
 TPW_MUST_CHECK enum tpw_err market__gap(struct market_feed *feed, struct market__book_state *state,

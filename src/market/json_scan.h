@@ -1,0 +1,81 @@
+/*
+ * A strict, allocation-free scanner for the few JSON object shapes the venue feeds send
+ * (the fast decoder of feed_*_fast.c): one pass over the bytes that finds the values of a
+ * fixed table of keys, and says "not mine" for everything else so the caller can hand the
+ * message to jansson instead.
+ *
+ * What it accepts is a strict subset of what jansson accepts, so a message it accepts
+ * is one jansson would have decoded to the same values:
+ *   - objects whose keys are all in the caller's table, each at most once (a duplicate
+ *     would be bad_json for jansson: JSON_REJECT_DUPLICATES);
+ *   - strings of printable ASCII without escapes (0x20..0x7e, no '\'): what jansson
+ *     decodes them to is their bytes;
+ *   - non-negative integers of 1 to 18 digits without a leading zero (below 2^63, so
+ *     jansson's json_int_t holds them exactly);
+ *   - arrays of levels: arrays of exactly `level_width` such strings ([[px,qty],…]);
+ *   - one nested object (the combined-stream envelope's "data"), no deeper;
+ *   - jansson's whitespace (space, tab, CR, LF), and nothing after the root but that.
+ * Anything else — escapes, other bytes, reals, negative or longer numbers, true/false/
+ * null, other nesting, unknown or repeated keys, truncation — is refused (false).
+ */
+#ifndef MARKET_JSON_SCAN_H
+#define MARKET_JSON_SCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Keys one object table can hold: the Binance event table has 13. */
+#define MARKET_SCAN_KEYS_MAX 16
+
+enum market_scan_type {
+    MARKET_SCAN_ABSENT = 0,
+    MARKET_SCAN_STRING = 1, /* text, text_len: the string's contents */
+    MARKET_SCAN_UINT = 2,   /* number */
+    MARKET_SCAN_LEVELS = 3, /* text, text_len: the array's bytes; levels_count */
+    MARKET_SCAN_OBJECT = 4, /* the nested object, in the scan's `inner` */
+};
+
+struct market_scan_value {
+    enum market_scan_type type;
+    const char *text; /* points into the scanned bytes */
+    size_t text_len;
+    uint64_t number;
+    size_t levels_count;
+};
+
+/* A key the scanner looks for; `level_width` > 0 lets its value be an array of levels. */
+struct market_scan_key {
+    const char *name;
+    unsigned level_width;
+};
+
+struct market_scan_object {
+    uint32_t present_mask; /* bit i: keys[i] was seen */
+    struct market_scan_value values[MARKET_SCAN_KEYS_MAX];
+};
+
+/*
+ * Scans `text` as one JSON object (and trailing whitespace) whose keys are in
+ * `keys[0..keys_count)`. An object value is scanned into `inner` with the same table
+ * (refused when `inner` is NULL, and inside `inner`). Returns false for anything outside
+ * the accepted subset; `out` and `inner` are then unspecified. Values point into `text`.
+ */
+bool market_scan_message(const char *text, size_t text_len, const struct market_scan_key *keys,
+                         size_t keys_count, struct market_scan_object *out /* out */,
+                         struct market_scan_object *inner /* out, may be NULL */);
+
+/* Walks the strings of a scanned levels array in order (price, quantity, price, …). */
+struct market_scan_strings {
+    const char *at;
+    const char *end;
+};
+
+void market_scan_strings_init(struct market_scan_strings *walk,
+                              const struct market_scan_value *value);
+
+/* The next string of the walk; false past the last. */
+bool market_scan_strings_next(struct market_scan_strings *walk, const char **text,
+                              size_t *text_len /* out */);
+
+#endif /* MARKET_JSON_SCAN_H */

@@ -1,0 +1,398 @@
+/*
+ * The differential test of the streaming decoder: every line of the recordings (and of a
+ * Coinbase level2 session written from its documented format), then a few thousand
+ * seeded random mutations of them (bit flips, truncations, swapped
+ * strings, duplicated keys, numbers for strings, escapes, whitespace), go through two
+ * feeds of the same venue, one with the streaming decoder (jansson for what it
+ * declines) and one with jansson alone; after each line both must have returned the
+ * same result, logged the same lines and hold the same books and counters. The seed is
+ * printed; TPW_TEST_SEED replays one.
+ */
+#define _XOPEN_SOURCE 700 /* open_memstream */
+
+#include "tpw_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "feed_decoder.h"
+#include "log.h"
+#include "tpwallet/clock.h"
+#include "tpwallet/market.h"
+#include "tpwallet/prng.h"
+
+#ifndef TPW_MARKET_DATA_DIR
+#error "TPW_MARKET_DATA_DIR names tests/data/marketdata/cryptofeed"
+#endif
+
+#define LINES_MAX 4096
+#define MUTATIONS_COUNT 4000
+#define MUTANT_SIZE_MAX ((size_t)256 * 1024)
+
+struct lines {
+    char *text[LINES_MAX];
+    size_t text_len[LINES_MAX];
+    size_t count;
+};
+
+static void lines_read(struct lines *lines, const char *name)
+{
+    char path[512];
+    (void)snprintf(path, sizeof(path), "%s/%s", TPW_MARKET_DATA_DIR, name);
+    FILE *file = fopen(path, "rb");
+    assert_non_null(file);
+    char *line = NULL;
+    size_t size = 0;
+    ssize_t length = 0;
+    while ((length = getline(&line, &size, file)) > 0 && lines->count < LINES_MAX) {
+        size_t len = (size_t)length;
+        len -= line[len - 1] == '\n' ? 1 : 0;
+        lines->text[lines->count] = malloc(len + 1);
+        assert_non_null(lines->text[lines->count]);
+        (void)memcpy(lines->text[lines->count], line, len);
+        lines->text[lines->count][len] = '\0';
+        lines->text_len[lines->count++] = len;
+    }
+    free(line);
+    (void)fclose(file);
+}
+
+static void lines_free(struct lines *lines)
+{
+    for (size_t index = 0; index < lines->count; index++) {
+        free(lines->text[index]);
+    }
+}
+
+/* Two feeds of one venue, each with its own log. */
+struct pair {
+    market_feed *feeds[2]; /* [0] streaming decoder, [1] jansson alone */
+    char *log_text[2];
+    size_t log_size[2];
+    FILE *log[2];
+};
+
+static uint64_t clock_ns;
+
+static void pair_init(struct pair *pair, const char *venue)
+{
+    memset(pair, 0, sizeof(*pair));
+    for (size_t index = 0; index < 2; index++) {
+        assert_err(market_feed_create(venue, &pair->feeds[index], NULL), TPW_OK);
+        pair->log[index] = open_memstream(&pair->log_text[index], &pair->log_size[index]);
+        assert_non_null(pair->log[index]);
+    }
+    market__feed_decoder_set(pair->feeds[1], MARKET__DECODER_JANSSON);
+}
+
+static void pair_deinit(struct pair *pair)
+{
+    for (size_t index = 0; index < 2; index++) {
+        market_feed_destroy(pair->feeds[index]);
+        assert_int_equal(fclose(pair->log[index]), 0);
+        free(pair->log_text[index]);
+    }
+}
+
+static void books_equal(const market_feed *fast, const market_feed *slow)
+{
+    assert_int_equal(market_feed_books_count(fast), market_feed_books_count(slow));
+    for (size_t index = 0; index < market_feed_books_count(fast); index++) {
+        struct market_book_status a;
+        struct market_book_status b;
+        market_feed_book_status(fast, index, &a);
+        market_feed_book_status(slow, index, &b);
+        assert_string_equal(a.book->symbol, b.book->symbol);
+        assert_int_equal(a.book->price_exponent, b.book->price_exponent);
+        assert_int_equal(a.book->qty_exponent, b.book->qty_exponent);
+        assert_int_equal(a.last_update_id, b.last_update_id);
+        assert_int_equal(a.synced, b.synced);
+        assert_int_equal(a.needs_resync, b.needs_resync);
+        const uint64_t counts_a[] = {
+            a.snapshots_count,         a.events_count,    a.dropped_count, a.applied_count,
+            a.unsynced_count,          a.gaps_count,      a.crossed_count, a.ticker_checks_count,
+            a.ticker_mismatches_count, a.levels_set_count};
+        const uint64_t counts_b[] = {
+            b.snapshots_count,         b.events_count,    b.dropped_count, b.applied_count,
+            b.unsynced_count,          b.gaps_count,      b.crossed_count, b.ticker_checks_count,
+            b.ticker_mismatches_count, b.levels_set_count};
+        assert_memory_equal(counts_a, counts_b, sizeof(counts_a));
+        assert_memory_equal(a.malformed_count, b.malformed_count, sizeof(a.malformed_count));
+        for (int side = 0; side < MARKET_SIDES_COUNT; side++) {
+            const struct market_book_side *la = &a.book->sides[side];
+            const struct market_book_side *lb = &b.book->sides[side];
+            assert_int_equal(la->levels_count, lb->levels_count);
+            assert_memory_equal(la->levels, lb->levels, la->levels_count * sizeof(la->levels[0]));
+        }
+    }
+}
+
+static void pair_equal(struct pair *pair)
+{
+    struct market_feed_status a;
+    struct market_feed_status b;
+    market_feed_status(pair->feeds[0], &a);
+    market_feed_status(pair->feeds[1], &b);
+    assert_int_equal(a.lines_count, b.lines_count);
+    assert_int_equal(a.blank_count, b.blank_count);
+    assert_int_equal(a.sent_count, b.sent_count);
+    assert_int_equal(a.messages_count, b.messages_count);
+    assert_int_equal(a.ignored_count, b.ignored_count);
+    assert_memory_equal(a.malformed_count, b.malformed_count, sizeof(a.malformed_count));
+    books_equal(pair->feeds[0], pair->feeds[1]);
+    for (size_t index = 0; index < 2; index++) {
+        assert_int_equal(fflush(pair->log[index]), 0);
+    }
+    assert_int_equal(pair->log_size[0], pair->log_size[1]);
+    assert_memory_equal(pair->log_text[0], pair->log_text[1], pair->log_size[0]);
+}
+
+/* One line through both feeds: the same result, logs, books and counters. */
+static void pair_line(struct pair *pair, const char *text, size_t text_len, uint64_t number)
+{
+    enum tpw_err results[2];
+    for (size_t index = 0; index < 2; index++) {
+        tpw_log_set_stream(pair->log[index]);
+        results[index] = market_replay_line(pair->feeds[index], text, text_len, number);
+    }
+    tpw_log_set_stream(stderr);
+    if (results[0] != results[1]) {
+        print_error("line %llu: %.*s\n", (unsigned long long)number, (int)text_len, text);
+    }
+    assert_int_equal(results[0], results[1]);
+    pair_equal(pair);
+}
+
+static void replay_all(struct pair *pair, const struct lines *http, const struct lines *ws)
+{
+    for (size_t index = 0; index < http->count; index++) {
+        pair_line(pair, http->text[index], http->text_len[index], index + 1);
+    }
+    for (size_t index = 0; index < ws->count; index++) {
+        pair_line(pair, ws->text[index], ws->text_len[index], index + 1);
+    }
+}
+
+/* A string that shows up in venue messages, or a byte the scanner must decline. */
+static const char *const splices[] = {
+    "\"U\":1,",
+    "\"u\":\"7\",",
+    "\"s\":\"NKNUSDT\",",
+    "\\u0041",
+    "\\\"",
+    " \t\r\n ",
+    "-1",
+    "1.5",
+    "1e3",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "\"b\":[],",
+    "\"pu\":3,",
+    "\"e\":\"bookTicker\",",
+    "\"A\":\"1.0\",",
+    "\"data\":{},",
+    "99999999999999999999",
+    "\xc3\xa9",
+    "\"x\":1,",
+    "0",
+    "[\"1.0\",\"2.0\",\"3.0\"]",
+    "\"-0.5\"",
+    "\"1.000000000000000000001\"",
+};
+
+/* Copies `text` into `out` with one random mutation; returns the new length. */
+static size_t mutate(struct tpw_prng *prng, const char *text, size_t text_len, char *out)
+{
+    assert_true(text_len + 64 < MUTANT_SIZE_MAX);
+    (void)memcpy(out, text, text_len);
+    if (text_len == 0) {
+        return 0;
+    }
+    size_t at = text_len > 0 ? (size_t)tpw_prng_below(prng, text_len) : 0;
+    switch (tpw_prng_below(prng, 5)) {
+    case 0: /* a bit flip */
+        out[at] = (char)(out[at] ^ (char)(1u << tpw_prng_below(prng, 8)));
+        return text_len;
+    case 1: /* a truncation */
+        return at;
+    case 2: { /* a splice: a known fragment inserted */
+        const char *splice = splices[tpw_prng_below(prng, sizeof(splices) / sizeof(splices[0]))];
+        size_t splice_len = strlen(splice);
+        (void)memmove(out + at + splice_len, out + at, text_len - at);
+        (void)memcpy(out + at, splice, splice_len);
+        return text_len + splice_len;
+    }
+    case 3: { /* two bytes swapped: a quote, a digit or a bracket moves */
+        size_t other = (size_t)tpw_prng_below(prng, text_len);
+        char byte = out[at];
+        out[at] = out[other];
+        out[other] = byte;
+        return text_len;
+    }
+    default: { /* a span of bytes copied over another: fields and values swapped */
+        size_t from = (size_t)tpw_prng_below(prng, text_len);
+        size_t span = (size_t)tpw_prng_below(prng, 24);
+        span = span < text_len - from && span < text_len - at ? span : 0;
+        (void)memmove(out + at, text + from, span);
+        return text_len;
+    }
+    }
+}
+
+static uint64_t seed_get(void)
+{
+    const char *text = getenv("TPW_TEST_SEED");
+    uint64_t seed = text != NULL ? strtoull(text, NULL, 10) : 0x6d61726b6574ull;
+    print_message("decoder differential seed: %llu\n", (unsigned long long)seed);
+    return seed;
+}
+
+/* Appends one line (a copy of `text`). */
+static void lines_add(struct lines *lines, const char *text)
+{
+    assert_true(lines->count < LINES_MAX);
+    size_t len = strlen(text);
+    lines->text[lines->count] = malloc(len + 1);
+    assert_non_null(lines->text[lines->count]);
+    (void)memcpy(lines->text[lines->count], text, len + 1);
+    lines->text_len[lines->count++] = len;
+}
+
+/* A Coinbase level2 session written from the documented format (there is no recording):
+ * a subscription answer, two snapshots, l2updates of random changes, heartbeats. */
+static void coinbase_session(struct lines *ws, struct tpw_prng *prng)
+{
+    static const char *const products[] = {"BTC-USD", "ETH-USD"};
+    char text[8192];
+    lines_add(ws, "1.0: {\"type\":\"subscriptions\",\"channels\":[{\"name\":\"level2\"}]}");
+    for (size_t product = 0; product < 2; product++) {
+        int len = snprintf(text, sizeof(text), "1.0: {\"type\":\"snapshot\",\"product_id\":\"%s\",",
+                           products[product]);
+        for (size_t side = 0; side < 2; side++) {
+            len += snprintf(text + len, sizeof(text) - (size_t)len, "%s\"%s\":[", side ? "," : "",
+                            side ? "asks" : "bids");
+            for (unsigned level = 0; level < 40; level++) {
+                unsigned price = side ? 1001 + level : 999 - level;
+                len += snprintf(text + len, sizeof(text) - (size_t)len, "%s[\"%u.%02u\",\"%u.5\"]",
+                                level ? "," : "", price, level, level + 1);
+            }
+            len += snprintf(text + len, sizeof(text) - (size_t)len, "]");
+        }
+        (void)snprintf(text + len, sizeof(text) - (size_t)len, "}");
+        lines_add(ws, text);
+    }
+    for (size_t update = 0; update < 600; update++) {
+        int len = snprintf(text, sizeof(text),
+                           "1.0: {\"type\":\"l2update\",\"product_id\":\"%s\",\"time\":"
+                           "\"2019-08-14T20:42:27.265Z\",\"changes\":[",
+                           products[tpw_prng_below(prng, 2)]);
+        uint64_t changes = 1 + tpw_prng_below(prng, 3);
+        for (uint64_t change = 0; change < changes; change++) {
+            bool buy = tpw_prng_below(prng, 2) == 0;
+            unsigned price = buy ? 960 + (unsigned)tpw_prng_below(prng, 40)
+                                 : 1001 + (unsigned)tpw_prng_below(prng, 40);
+            len += snprintf(text + len, sizeof(text) - (size_t)len,
+                            "%s[\"%s\",\"%u.%02u\",\"%u.%u\"]", change ? "," : "",
+                            buy ? "buy" : "sell", price, (unsigned)tpw_prng_below(prng, 100),
+                            (unsigned)tpw_prng_below(prng, 3), (unsigned)tpw_prng_below(prng, 10));
+        }
+        (void)snprintf(text + len, sizeof(text) - (size_t)len, "]}");
+        lines_add(ws, text);
+        if (update % 100 == 0) {
+            lines_add(ws,
+                      "1.0: {\"type\":\"heartbeat\",\"sequence\":90,\"product_id\":\"BTC-USD\"}");
+        }
+    }
+}
+
+static void run_lines(const char *venue, struct lines *http, struct lines *ws, uint64_t seed);
+
+static void run_venue(const char *venue, const char *http_name, const char *ws_name)
+{
+    uint64_t seed = seed_get();
+    struct lines http = {0};
+    struct lines ws = {0};
+    lines_read(&http, http_name);
+    lines_read(&ws, ws_name);
+    run_lines(venue, &http, &ws, seed);
+    lines_free(&http);
+    lines_free(&ws);
+}
+
+/* The recordings, then mutations of their lines, then the recordings again, … */
+static void run_lines(const char *venue, struct lines *http_lines, struct lines *ws_lines,
+                      uint64_t seed)
+{
+    const struct lines *http = http_lines;
+    const struct lines *ws = ws_lines;
+    struct pair pair;
+    pair_init(&pair, venue);
+    tpw_log_set_clock(tpw_clock_manual(&clock_ns));
+    tpw_log_set_level(TPW_LOG_INFO);
+    replay_all(&pair, http, ws);
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, seed);
+    char *mutant = malloc(MUTANT_SIZE_MAX);
+    assert_non_null(mutant);
+    for (size_t round = 0; round < MUTATIONS_COUNT; round++) {
+        bool snapshot = http->count > 0 && tpw_prng_below(&prng, 16) == 0;
+        const struct lines *from = snapshot ? http : ws;
+        size_t index = (size_t)tpw_prng_below(&prng, from->count);
+        size_t len = mutate(&prng, from->text[index], from->text_len[index], mutant);
+        pair_line(&pair, mutant, len, round + 1);
+        if (round % 1000 == 999) {
+            replay_all(&pair, http, ws); /* back to synced books, then more mutations */
+        }
+    }
+    free(mutant);
+    tpw_log_set_level(TPW_LOG_ERROR);
+    tpw_log_set_clock(tpw_clock_system());
+    pair_deinit(&pair);
+}
+
+static void test_binance_recording_and_mutations(void **state)
+{
+    (void)state;
+    run_venue("BINANCE", "BINANCE.http.0.0", "BINANCE.ws.1.0");
+}
+
+static void test_binance_us_recording_and_mutations(void **state)
+{
+    (void)state;
+    run_venue("BINANCE_US", "BINANCE_US.http.0.0", "BINANCE_US.ws.1.0");
+}
+
+/* The futures rule on spot messages: no "pu", so every second event is refused. */
+static void test_futures_rule_on_the_recording(void **state)
+{
+    (void)state;
+    run_venue("BINANCE_FUTURES", "BINANCE.http.0.0", "BINANCE.ws.1.0");
+}
+
+static void test_coinbase_session_and_mutations(void **state)
+{
+    (void)state;
+    uint64_t seed = seed_get();
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, seed ^ 0xc0b);
+    struct lines http = {0};
+    struct lines ws = {0};
+    coinbase_session(&ws, &prng);
+    run_lines("COINBASE", &http, &ws, seed);
+    lines_free(&ws);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_binance_recording_and_mutations),
+        cmocka_unit_test(test_binance_us_recording_and_mutations),
+        cmocka_unit_test(test_futures_rule_on_the_recording),
+        cmocka_unit_test(test_coinbase_session_and_mutations),
+    };
+    tpw_log_set_level(TPW_LOG_ERROR);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
