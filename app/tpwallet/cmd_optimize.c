@@ -5,13 +5,13 @@
  * the portfolio module (docs/portfolio.md). JSON numbers carry 12 significant digits,
  * like the backtest's: weights are statistics, not amounts.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "portfolio_args.h"
 #include "tpwallet/portfolio.h"
 
 #include "banned.h"
@@ -71,16 +71,7 @@ struct optimize_run {
 static enum tpw_err number(const char *text, const char *param, double *out,
                            struct tpw_error_detail *detail)
 {
-    char *end = NULL;
-    errno = 0;
-    *out = strtod(text, &end);
-    tpw_error_set_param(detail, param);
-    if (text[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(*out) ||
-        strspn(text, "0123456789.eE+-") != strlen(text)) {
-        return tpw_error_set(detail, TPW_ERR_OPT_INPUT_INVALID, 0, "--%s '%.40s' is not a number",
-                             param, text);
-    }
-    return TPW_OK;
+    return portfolio_args_number(text, param, TPW_ERR_OPT_INPUT_INVALID, out, detail);
 }
 
 /* "a,b" into two numbers. */

@@ -49,8 +49,8 @@ bool portfolio_args_take_prices(int argc, char **argv, struct portfolio_args *ar
     return true;
 }
 
-enum tpw_err portfolio_args_double(const char *text, const char *param, double *out,
-                                   struct tpw_error_detail *detail)
+enum tpw_err portfolio_args_number(const char *text, const char *param, enum tpw_err code,
+                                   double *out, struct tpw_error_detail *detail)
 {
     char *end = NULL;
     errno = 0;
@@ -58,10 +58,15 @@ enum tpw_err portfolio_args_double(const char *text, const char *param, double *
     tpw_error_set_param(detail, param);
     if (text[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(*out) ||
         strspn(text, "0123456789.eE+-") != strlen(text)) {
-        return tpw_error_set(detail, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, 0,
-                             "--%s '%.40s' is not a number", param, text);
+        return tpw_error_set(detail, code, 0, "--%s '%.40s' is not a number", param, text);
     }
     return TPW_OK;
+}
+
+enum tpw_err portfolio_args_double(const char *text, const char *param, double *out,
+                                   struct tpw_error_detail *detail)
+{
+    return portfolio_args_number(text, param, TPW_ERR_PORTFOLIO_PARAMETER_INVALID, out, detail);
 }
 
 enum tpw_err portfolio_args_count(const char *text, const char *param, uint64_t min, uint64_t max,

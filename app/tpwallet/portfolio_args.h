@@ -29,7 +29,13 @@ struct portfolio_args {
 bool portfolio_args_take_prices(int argc, char **argv, struct portfolio_args *args, char **rest,
                                 int *rest_count, const char **message);
 
-/* A finite decimal number for option --`param`; TPW_ERR_PORTFOLIO_PARAMETER_INVALID. */
+/* A finite decimal number for option --`param`; `code` (the command's own error for a bad
+ * number) otherwise. */
+TPW_MUST_CHECK enum tpw_err portfolio_args_number(const char *text, const char *param,
+                                                  enum tpw_err code, double *out,
+                                                  struct tpw_error_detail *detail);
+
+/* portfolio_args_number with TPW_ERR_PORTFOLIO_PARAMETER_INVALID. */
 TPW_MUST_CHECK enum tpw_err portfolio_args_double(const char *text, const char *param, double *out,
                                                   struct tpw_error_detail *detail);
 
