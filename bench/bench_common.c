@@ -1,5 +1,5 @@
 /*
- * Helpers shared by bench_money and bench_ledger (bench_common.h).
+ * Helpers shared by the benchmarks (bench_common.h).
  */
 #include "bench_common.h"
 
@@ -33,4 +33,11 @@ uint64_t bench_scaled_div(uint64_t num, uint64_t scale, uint64_t den)
         return 0;
     }
     return (uint64_t)((tpw_u128)num * scale / den);
+}
+
+int bench_compare_u64(const void *left, const void *right)
+{
+    uint64_t a = *(const uint64_t *)left;
+    uint64_t b = *(const uint64_t *)right;
+    return (a > b) - (a < b);
 }

@@ -17,6 +17,9 @@ void bench_date_utc(char out[BENCH_DATE_SIZE]);
  * string is static. */
 const char *bench_machine(void);
 
+/* qsort's comparison for uint64_t, ascending (latency samples). */
+int bench_compare_u64(const void *left, const void *right);
+
 /* num × scale / den as an integer (128 bits keep it exact); 0 when den is 0. */
 uint64_t bench_scaled_div(uint64_t num, uint64_t scale, uint64_t den);
 

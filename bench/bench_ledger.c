@@ -172,11 +172,6 @@ static size_t g_phases_count;
  * Helpers
  * --------------------------------------------------------------------------------------- */
 
-static uint64_t now_ns(void)
-{
-    return tpw_clock_monotonic_ns();
-}
-
 static uint64_t min_u64(uint64_t a, uint64_t b)
 {
     return a < b ? a : b;
@@ -613,10 +608,10 @@ static bool submit(struct bench *b, size_t n, struct latencies *lat, struct phas
 {
     struct tpw_error_detail detail;
     tpw_error_detail_reset(&detail);
-    uint64_t start = now_ns();
+    uint64_t start = tpw_clock_monotonic_ns();
     enum tpw_err err =
         ledger_create_transfers(b->ledger, g_transfers, n, g_transfer_results, &detail);
-    uint64_t elapsed = now_ns() - start;
+    uint64_t elapsed = tpw_clock_monotonic_ns() - start;
     if (!api_ok(err, "ledger_create_transfers", &detail)) {
         return false;
     }
@@ -664,20 +659,13 @@ static bool fund_accounts(struct bench *b)
  * Phases
  * --------------------------------------------------------------------------------------- */
 
-static int compare_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a;
-    uint64_t y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Nearest-rank percentiles of the batch commit latencies. */
 static void latencies_summarize(struct latencies *lat, struct phase_result *out)
 {
     if (lat->count == 0) {
         return;
     }
-    qsort(lat->ns, lat->count, sizeof *lat->ns, compare_u64);
+    qsort(lat->ns, lat->count, sizeof *lat->ns, bench_compare_u64);
     out->latency_ns_p50 = lat->ns[(lat->count - 1) * 50 / 100];
     out->latency_ns_p99 = lat->ns[(lat->count - 1) * 99 / 100];
     out->latency_ns_max = lat->ns[lat->count - 1];
@@ -696,7 +684,7 @@ static bool run_phase(struct bench *b, uint32_t batch_size, uint64_t target, uin
     out->batch_size = batch_size;
     out->accounts = b->accounts;
     bool ok = true;
-    uint64_t start = now_ns();
+    uint64_t start = tpw_clock_monotonic_ns();
     while (out->transfers < target) {
         size_t n = (size_t)min_u64(batch_size, target - out->transfers);
         fill_random(b, n);
@@ -706,12 +694,12 @@ static bool run_phase(struct bench *b, uint32_t batch_size, uint64_t target, uin
         }
         out->transfers += n;
         out->batches++;
-        if (cap_ns != 0 && out->transfers < target && now_ns() - start >= cap_ns) {
+        if (cap_ns != 0 && out->transfers < target && tpw_clock_monotonic_ns() - start >= cap_ns) {
             out->time_capped = true;
             break;
         }
     }
-    out->elapsed_ns = now_ns() - start;
+    out->elapsed_ns = tpw_clock_monotonic_ns() - start;
     TPW_ASSERT(!ok || out->applied + out->rejected == out->transfers);
     TPW_ASSERT(!ok || lat.count == out->batches);
     latencies_summarize(&lat, out);
@@ -745,7 +733,7 @@ static bool raw_loop(int fd, const uint8_t *buf, uint32_t batch_size, uint64_t t
                      uint64_t cap_ns, struct raw_result *out)
 {
     uint64_t offset = 0;
-    uint64_t start = now_ns();
+    uint64_t start = tpw_clock_monotonic_ns();
     while (out->transfers < target) {
         uint64_t n = min_u64(batch_size, target - out->transfers);
         size_t bytes = block_align(RECORD_HEADER_BYTES + n * TRANSFER_BYTES);
@@ -756,12 +744,12 @@ static bool raw_loop(int fd, const uint8_t *buf, uint32_t batch_size, uint64_t t
         offset += bytes;
         out->transfers += n;
         out->batches++;
-        if (out->transfers < target && now_ns() - start >= cap_ns) {
+        if (out->transfers < target && tpw_clock_monotonic_ns() - start >= cap_ns) {
             out->time_capped = true;
             break;
         }
     }
-    out->elapsed_ns = now_ns() - start;
+    out->elapsed_ns = tpw_clock_monotonic_ns() - start;
     return true;
 }
 

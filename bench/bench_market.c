@@ -20,9 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench_common.h"
+#include "tpwallet/clock.h"
 #include "market_recordings.h"
 
 #include "banned.h"
@@ -62,20 +62,6 @@ struct phase {
     uint64_t max_ns;
     size_t samples_count;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int compare_u64(const void *left, const void *right)
-{
-    uint64_t a = *(const uint64_t *)left;
-    uint64_t b = *(const uint64_t *)right;
-    return (a > b) - (a < b);
-}
 
 static bool parse_options(int argc, char **argv, struct options *options)
 {
@@ -148,13 +134,13 @@ static bool pass_run(struct bench *bench, uint64_t sample_every, uint64_t *messa
         for (size_t line = 0; line < recording->lines_count; line++) {
             const struct recording_line *text = &recording->lines[line];
             bool timed = text->is_message && ++*message_index % sample_every == 0;
-            uint64_t start_ns = timed ? now_ns() : 0;
+            uint64_t start_ns = timed ? tpw_clock_monotonic_ns() : 0;
             if (market_replay_line(bench->feeds[venue], text->text, text->text_len, line + 1) !=
                 TPW_OK) {
                 return false;
             }
             if (timed) {
-                sample_add(bench, now_ns() - start_ns);
+                sample_add(bench, tpw_clock_monotonic_ns() - start_ns);
             }
         }
     }
@@ -194,14 +180,14 @@ static bool pass_indicators(struct bench *bench)
         const struct recording_venue *recording = &bench->recordings.venues[venue];
         for (size_t line = 0; line < recording->lines_count; line++) {
             const struct recording_line *text = &recording->lines[line];
-            uint64_t start_ns = now_ns();
+            uint64_t start_ns = tpw_clock_monotonic_ns();
             if (market_replay_line(bench->feeds[venue], text->text, text->text_len, line + 1) !=
                     TPW_OK ||
                 !indicators_of_changed(bench, venue)) {
                 return false;
             }
             if (text->is_message) {
-                sample_add(bench, now_ns() - start_ns);
+                sample_add(bench, tpw_clock_monotonic_ns() - start_ns);
             }
         }
     }
@@ -214,7 +200,7 @@ static void phase_percentiles(struct bench *bench, struct phase *phase)
     if (bench->samples_count == 0) {
         return;
     }
-    qsort(bench->samples_ns, bench->samples_count, sizeof(uint64_t), compare_u64);
+    qsort(bench->samples_ns, bench->samples_count, sizeof(uint64_t), bench_compare_u64);
     phase->p50_ns = bench->samples_ns[bench->samples_count / 2];
     phase->p99_ns = bench->samples_ns[bench->samples_count * 99 / 100];
     phase->max_ns = bench->samples_ns[bench->samples_count - 1];
@@ -240,14 +226,14 @@ static bool phase_run(struct bench *bench, const struct options *options, bool i
         options->quick || options->passes_max < passes_max ? options->passes_max : passes_max;
     uint64_t levels_before = level_updates(bench);
     uint64_t message_index = 0;
-    uint64_t start_ns = now_ns();
+    uint64_t start_ns = tpw_clock_monotonic_ns();
     bool ok = true;
     while (ok && phase->passes < passes_max &&
            phase->elapsed_ns < options->seconds_max * 1000000000u) {
         ok = indicators ? pass_indicators(bench)
                         : pass_run(bench, options->sample_every, &message_index);
         phase->passes++;
-        phase->elapsed_ns = now_ns() - start_ns;
+        phase->elapsed_ns = tpw_clock_monotonic_ns() - start_ns;
     }
     phase->messages = phase->passes * messages_per_pass(bench);
     phase->level_updates = level_updates(bench) - levels_before;

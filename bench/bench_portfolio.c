@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "bench_common.h"
+#include "tpwallet/clock.h"
 #include "tpwallet/portfolio.h"
 #include "tpwallet/simulate.h"
 
@@ -42,20 +42,6 @@ struct options {
     const char *values_path;
     const char *params_path;
 };
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static int compare_u64(const void *left, const void *right)
-{
-    uint64_t a = *(const uint64_t *)left;
-    uint64_t b = *(const uint64_t *)right;
-    return (a > b) - (a < b);
-}
 
 static bool parse_options(int argc, char **argv, struct options *options)
 {
@@ -128,15 +114,15 @@ static bool bench_backtest(const struct portfolio_series series[ASSETS],
     for (unsigned run = 0; run < runs; run++) {
         struct portfolio_backtest_result result;
         struct tpw_error_detail detail = {0};
-        uint64_t start = now_ns();
+        uint64_t start = tpw_clock_monotonic_ns();
         if (portfolio_backtest_run(&config, &result, &detail) != TPW_OK) {
             (void)fprintf(stderr, "bench_portfolio: backtest: %s\n", detail.message);
             return false;
         }
-        times[run] = now_ns() - start;
+        times[run] = tpw_clock_monotonic_ns() - start;
         *cagr = result.cagr;
     }
-    qsort(times, runs, sizeof(times[0]), compare_u64);
+    qsort(times, runs, sizeof(times[0]), bench_compare_u64);
     *median_ns = times[runs / 2];
     *best_ns = times[0];
     return true;
@@ -180,12 +166,12 @@ static bool bench_mc(struct portfolio_sim_config *config, unsigned threads, unsi
     for (unsigned round = 0; round < rounds; round++) {
         portfolio_sim_report_deinit(report);
         struct tpw_error_detail detail = {0};
-        uint64_t start = now_ns();
+        uint64_t start = tpw_clock_monotonic_ns();
         if (portfolio_sim_run(config, true, report, &detail) != TPW_OK) {
             (void)fprintf(stderr, "bench_portfolio: simulate: %s\n", detail.message);
             return false;
         }
-        uint64_t elapsed = now_ns() - start;
+        uint64_t elapsed = tpw_clock_monotonic_ns() - start;
         *best_ns = elapsed < *best_ns ? elapsed : *best_ns;
     }
     return true;

@@ -89,11 +89,7 @@ enum tpw_err portfolio_column_load(const char *path, double **values, size_t *co
     }
     err = portfolio_column_parse(text, size_bytes, values, count, detail);
     free(text);
-    if (err != TPW_OK && detail != NULL) {
-        char message[TPW_ERROR_MESSAGE_SIZE];
-        (void)snprintf(message, sizeof(message), "%s", detail->message);
-        (void)tpw_error_set(detail, err, detail->offset_bytes, "'%.80s' %s", path, message);
-    }
+    err = portfolio__file_error(path, err, detail);
     TPW_ASSERT(err != TPW_OK || *count > 0);
     return err;
 }

@@ -254,11 +254,7 @@ enum tpw_err portfolio_panel_load(const char *path, struct portfolio_panel *out,
     }
     err = portfolio_panel_parse(text, size_bytes, out, detail);
     free(text);
-    if (err != TPW_OK && detail != NULL) {
-        char message[TPW_ERROR_MESSAGE_SIZE];
-        (void)snprintf(message, sizeof(message), "%s", detail->message);
-        (void)tpw_error_set(detail, err, detail->offset_bytes, "'%.80s' %s", path, message);
-    }
+    err = portfolio__file_error(path, err, detail);
     return err;
 }
 

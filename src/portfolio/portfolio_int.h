@@ -49,8 +49,10 @@ bool portfolio__parse_number(struct field field, double *value);
  * PORTFOLIO_FILE_BYTES_MAX bytes. */
 enum tpw_err portfolio__read_file(const char *path, char **text, size_t *size_bytes,
                                   struct tpw_error_detail *detail);
-
-#endif /* PORTFOLIO_INT_H */
+/* Returns `err`; when it is an error, prefixes detail's message with the file's name
+ * (a command reads several files, so a line number alone does not say which). */
+enum tpw_err portfolio__file_error(const char *path, enum tpw_err err,
+                                   struct tpw_error_detail *detail);
 
 /* ------------------------------------------------------------------------------------
  * The quadratic-programming solver (qp.c)
@@ -96,3 +98,5 @@ enum tpw_err portfolio__qp_solve(const struct qp_problem *problem, struct qp_sol
 
 /* Cholesky test of an n × n row-major matrix: true when symmetric positive definite. */
 bool portfolio__is_positive_definite(size_t n, const double *matrix);
+
+#endif /* PORTFOLIO_INT_H */

@@ -460,8 +460,14 @@ enum tpw_err portfolio_series_load(const char *path, enum portfolio_close close,
     }
     err = portfolio_series_parse(text, size_bytes, close, out, detail);
     free(text);
+    err = portfolio__file_error(path, err, detail);
+    return err;
+}
+
+enum tpw_err portfolio__file_error(const char *path, enum tpw_err err,
+                                   struct tpw_error_detail *detail)
+{
     if (err != TPW_OK && detail != NULL) {
-        /* Name the file: a backtest reads several. */
         char message[TPW_ERROR_MESSAGE_SIZE];
         (void)snprintf(message, sizeof(message), "%s", detail->message);
         (void)tpw_error_set(detail, err, detail->offset_bytes, "'%.80s' %s", path, message);
