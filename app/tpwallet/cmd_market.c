@@ -87,7 +87,7 @@ static enum tpw_err replay_kind(struct replay_feeds *feeds, const struct cli_arg
     return TPW_OK;
 }
 
-static json_t *malformed_json(const uint64_t counts[MARKET_MALFORMED_COUNT])
+json_t *market_malformed_json(const uint64_t counts[MARKET_MALFORMED_COUNT])
 {
     json_t *object = json_object();
     for (unsigned kind = 0; object != NULL && kind < MARKET_MALFORMED_COUNT; kind++) {
@@ -217,7 +217,7 @@ static json_t *book_json(const struct market_book_status *status)
         (json_int_t)status->unsynced_count, "crossed_events", (json_int_t)status->crossed_count,
         "ticker_checks", (json_int_t)status->ticker_checks_count, "ticker_mismatches",
         (json_int_t)status->ticker_mismatches_count, "malformed",
-        malformed_json(status->malformed_count));
+        market_malformed_json(status->malformed_count));
     if (object == NULL || counts == NULL || json_object_update(object, counts) != 0) {
         json_decref(object);
         object = NULL;
@@ -233,7 +233,7 @@ static json_t *feed_json(const struct market_feed_status *status)
                      (json_int_t)status->blank_count, "sent", (json_int_t)status->sent_count,
                      "messages", (json_int_t)status->messages_count, "ignored",
                      (json_int_t)status->ignored_count, "malformed",
-                     malformed_json(status->malformed_count));
+                     market_malformed_json(status->malformed_count));
 }
 
 static uint64_t malformed_total(const uint64_t counts[MARKET_MALFORMED_COUNT])

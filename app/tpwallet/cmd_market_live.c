@@ -135,16 +135,6 @@ static void books_print(const struct cli *cli, const market_watch *watch, size_t
     }
 }
 
-static json_t *malformed_json(const uint64_t counts[MARKET_MALFORMED_COUNT])
-{
-    json_t *object = json_object();
-    for (unsigned kind = 0; object != NULL && kind < MARKET_MALFORMED_COUNT; kind++) {
-        (void)json_object_set_new(object, market_malformed_name((enum market_malformed)kind),
-                                  json_integer((json_int_t)counts[kind]));
-    }
-    return object;
-}
-
 static void source_print(const struct cli *cli, const struct market_watch_source_stats *stats,
                          enum market_source source)
 {
@@ -174,7 +164,7 @@ static void source_print(const struct cli *cli, const struct market_watch_source
                                    (json_int_t)stats->buffered_count, "buffer_dropped",
                                    (json_int_t)stats->buffer_dropped_count, "book_refusals",
                                    (json_int_t)stats->books_malformed_count, "malformed",
-                                   malformed_json(stats->feed.malformed_count)));
+                                   market_malformed_json(stats->feed.malformed_count)));
 }
 
 const char cmd_market_watch_usage[] =

@@ -61,6 +61,9 @@ json_t *watch_book_json(const struct market_watch_instrument *instrument, int64_
 void watch_book_print(const struct market_watch_instrument *instrument, int64_t now_us);
 
 /* The sub-commands (cmd_market_live.c), dispatched by cmd_market.c. */
+/* The malformed-message counters by kind name, as replay and watch both print them. */
+json_t *market_malformed_json(const uint64_t counts[MARKET_MALFORMED_COUNT]);
+
 int cmd_market_watch(struct cli *cli, int argc, char **argv);
 int cmd_market_book(struct cli *cli, int argc, char **argv);
 extern const char cmd_market_watch_usage[];

@@ -8,8 +8,8 @@
  * series to the f¹³ term (Estrin's scheme) (truncation below 2e-16 relative), times 2^k built from
  * its bits. Relative error within 1e-15 of libm's over the whole clamped range (tested in
  * test_portfolio_normal). |x| must be at most SIM_EXP_LIMIT, so that 2^k stays a normal
- * double: callers clamp (a log-return beyond ±700 is not a market); a branch here
- * would keep the compiler from vectorizing the loops that call it.
+ * double: callers keep their arguments within it (a log-return beyond ±700 is not a market); a
+ * branch here would keep the compiler from vectorizing the loops that call it.
  */
 #ifndef PORTFOLIO_SIM_EXP_H
 #define PORTFOLIO_SIM_EXP_H

@@ -187,8 +187,9 @@ static enum tpw_err check_run(const struct portfolio_sim_config *config,
     return TPW_OK;
 }
 
-/* How far a draw can go: the largest |mean| + 14.2·Σₖ|Lᵢₖ| over the assets. GBM is
- * clamped only if that passes the limit; the t model caps its scale instead. */
+/* How far a draw can go: the largest |mean| + 14.2·Σₖ|Lᵢₖ| over the assets. With a
+ * variance of at most 1 per step a row of L sums to at most √16 = 4, so a GBM draw stays
+ * within the limit; the t model's scale is capped so that its draws do too. */
 static void plan_bounds(struct sim_plan *plan)
 {
     size_t n = plan->assets;
@@ -202,10 +203,9 @@ static void plan_bounds(struct sim_plan *plan)
         reach = row > reach ? row : reach;
         mean_max = fabs(plan->step_mean[i]) > mean_max ? fabs(plan->step_mean[i]) : mean_max;
     }
-    double room = SIM_DRAW_LIMIT_PLAN - mean_max; /* > 250: |mean| ≤ 100 per year */
-    double scale_bound = reach > 0.0 ? room / (SIM_NORMAL_ABS_MAX * reach) : 1e300;
-    plan->clamp = plan->t_scale == 0.0 && scale_bound < 1.0;
-    plan->t_scale_max = scale_bound;
+    double room = SIM_DRAW_LIMIT_PLAN - mean_max; /* > 250: |mean| ≤ 150 per step */
+    TPW_ASSERT(SIM_NORMAL_ABS_MAX * reach <= room);
+    plan->t_scale_max = reach > 0.0 ? room / (SIM_NORMAL_ABS_MAX * reach) : 1e300;
 }
 
 enum tpw_err sim_market_prepare(const struct portfolio_sim_config *config, struct sim_plan *plan,
@@ -233,6 +233,16 @@ enum tpw_err sim_market_prepare(const struct portfolio_sim_config *config, struc
         plan->step_mean[i] = (market->drift_per_year[i] - 0.5 * variance) * plan->dt_years;
         for (size_t j = 0; j < n; j++) {
             scaled[i * n + j] = market->covariance_per_year[i * n + j] * plan->dt_years;
+        }
+    }
+    for (size_t i = 0; i < n && config->model != PORTFOLIO_SIM_BOOTSTRAP; i++) {
+        /* Beyond these a path's value leaves the doubles (e^±700) with real probability;
+         * within them, every draw stays inside sim_exp's range (plan_bounds). */
+        if (scaled[i * n + i] > SIM_STEP_VARIANCE_MAX ||
+            scaled[i * n + i] * (double)config->steps > SIM_PATH_VARIANCE_MAX ||
+            fabs(plan->step_mean[i]) * (double)config->steps > SIM_PATH_VARIANCE_MAX) {
+            return invalid(detail, "a variance above 1 per step, or a variance or drift above "
+                                   "100 over the path");
         }
     }
     if (config->model != PORTFOLIO_SIM_BOOTSTRAP && !cholesky(scaled, n, plan->factor)) {

@@ -24,10 +24,6 @@ struct sim_plan {
     /* The largest t scale √((ν−2)/W) used: beyond it a step could pass ±SIM_DRAW_LIMIT
      * (a truncation with probability far below 10⁻¹⁰⁰ for any ν here). */
     double t_scale_max;
-    /* Whether draws must be clamped to ±SIM_DRAW_LIMIT: only when |mean| plus the
-     * largest normal (14.2: the ziggurat's 53-bit tail ends there) times a row of L
-     * could pass it. */
-    bool clamp;
     double cost_rate;       /* (fee + spread/2) / 10⁴ per unit traded */
     double slippage;        /* 1 / (2·depth), 0 without a depth */
     uint8_t *monitor;       /* monitor[step]: 1 at the policy's checks */
@@ -36,8 +32,13 @@ struct sim_plan {
 
 /* The largest |z| the normal sampler returns (normal.h): r + ln(2^53)/r. */
 #define SIM_NORMAL_ABS_MAX 14.2
-/* The largest drawn log-return (simulate.c clamps or bounds draws to it). */
+/* The largest drawn log-return: GBM's draws stay below it by the variance bounds, the t
+ * model's by its capped scale, a replay's are clamped to it. */
 #define SIM_DRAW_LIMIT_PLAN 350.0
+/* The bounds of a GBM or t market: variance per step, and variance and log drift over
+ * the whole path (so a path's value stays far inside the doubles). */
+#define SIM_STEP_VARIANCE_MAX 1.0
+#define SIM_PATH_VARIANCE_MAX 100.0
 
 /* Checks the market and the costs and factors the covariance into plan->factor.
  * Errors: TPW_ERR_PORTFOLIO_PARAMETER_INVALID with the reason. */

@@ -30,8 +30,8 @@
  * thin for it (docs/portfolio.md), and the value stays positive. */
 #define SIM_COST_FRACTION_MAX 0.5
 /* The largest drawn log-return and the largest a scenario sets or adds: together within
- * sim_exp's limit. A bootstrap's history is within ±10 (sim_market.c). Where the model's
- * parameters cannot reach it, draws are not clamped at all (sim_plan.h, clamp). */
+ * sim_exp's limit. A bootstrap's history is within ±10 (sim_market.c); GBM and t draws
+ * stay within it by construction (sim_plan.h). */
 #define SIM_DRAW_LIMIT SIM_DRAW_LIMIT_PLAN /* twice it is SIM_EXP_LIMIT */
 #define SIM_CRASH_SHOCK_MIN (-0.999999)    /* ln(1 + shock) ≥ −13.9 */
 
@@ -100,12 +100,6 @@ static void draw_parametric(const struct sim_plan *plan, const struct normal_tab
             sum += row[k] * (eps[k] * scale);
         }
         r[i] = sum;
-    }
-    if (plan->clamp) {
-        for (size_t i = 0; i < n; i++) {
-            r[i] = r[i] < -SIM_DRAW_LIMIT ? -SIM_DRAW_LIMIT : r[i];
-            r[i] = r[i] > SIM_DRAW_LIMIT ? SIM_DRAW_LIMIT : r[i];
-        }
     }
 }
 

@@ -599,6 +599,67 @@ static void test_names(void **state)
     assert_string_equal(portfolio_sim_metric_name(PORTFOLIO_SIM_METRICS_COUNT), "unknown");
 }
 
+/* The embedded depegs: USDC's 13 closes with the 0.9715 of 2023-03-11, UST's collapse;
+ * another name is refused. */
+static void test_depeg_load(void **state)
+{
+    (void)state;
+    struct portfolio_series series;
+    struct tpw_error_detail detail = {0};
+    assert_err(portfolio_sim_depeg_load("usdc-2023-03", &series, &detail), TPW_OK);
+    assert_int_equal(series.prices_count, 13);
+    assert_int_equal(series.prices[3].day, day_of("2023-03-11"));
+    assert_near(series.prices[3].close, 0.9715, 1e-12);
+    portfolio_series_deinit(&series);
+    assert_err(portfolio_sim_depeg_load("ust-2022-05", &series, &detail), TPW_OK);
+    assert_int_equal(series.prices_count, 27);
+    assert_true(series.prices[26].close < 0.03);
+    portfolio_series_deinit(&series);
+    assert_err(portfolio_sim_depeg_load("luna", &series, &detail),
+               TPW_ERR_PORTFOLIO_PARAMETER_INVALID);
+    assert_int_equal(series.prices_count, 0);
+}
+
+/*
+ * The largest markets accepted stay finite: 8 assets with a variance of 1 per step (one
+ * step a year), correlated 0.5, over 20 steps, under GBM and under a t with 2.05
+ * degrees of freedom (huge scales, capped). A variance of 100 per step, or of more than
+ * 100 over the path, is refused: such paths leave the doubles.
+ */
+static void test_extreme_draws_stay_finite(void **state)
+{
+    (void)state;
+    const double vols[] = {1, 1, 1, 1, 1, 1, 1, 1};
+    const double drifts[8] = {0};
+    uint64_t weights[8];
+    for (size_t asset = 0; asset < 8; asset++) {
+        weights[asset] = ONE_E18 / 8;
+    }
+    struct portfolio_sim_config config =
+        config_of(market_of(8, vols, 0.5, drifts), weights, 2000, 20);
+    config.steps_per_year = 1;
+    config.check = PORTFOLIO_CHECK_ANNUAL;
+    for (int model = 0; model < 2; model++) {
+        config.model = model == 0 ? PORTFOLIO_SIM_GBM : PORTFOLIO_SIM_STUDENT_T;
+        config.market.dof = 2.05;
+        struct portfolio_sim_report report = run_ok(&config, true);
+        for (size_t cell = 0; cell < report.paths * PORTFOLIO_SIM_METRICS_COUNT; cell++) {
+            assert_true(isfinite(report.values[cell]));
+        }
+        portfolio_sim_report_deinit(&report);
+    }
+    config.model = PORTFOLIO_SIM_GBM;
+    config.steps = 101; /* variance 101 over the path */
+    assert_refused(&config, TPW_ERR_PORTFOLIO_PARAMETER_INVALID);
+    const double wild[] = {10, 10, 10, 10, 10, 10, 10, 10};
+    config = config_of(market_of(8, wild, 0.5, drifts), weights, 10, 1);
+    config.steps_per_year = 1; /* variance 100 in one step */
+    assert_refused(&config, TPW_ERR_PORTFOLIO_PARAMETER_INVALID);
+    config = config_of(market_of(8, vols, 0.5, drifts), weights, 10, 252 * 60);
+    config.market.drift_per_year[0] = 3.0; /* log drift (3 − ½) × 60 = 150 over the path */
+    assert_refused(&config, TPW_ERR_PORTFOLIO_PARAMETER_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +675,8 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_parameter_refusals),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_depeg_load),
+        cmocka_unit_test(test_extreme_draws_stay_finite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
