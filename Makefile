@@ -7,7 +7,7 @@
 # One list of Debian packages, one place. Later modules append to it.
 DEBIAN_PACKAGES := build-essential cmake pkg-config \
 	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev liblmdb-dev liblapacke-dev \
-	libwebsockets-dev libcurl4-openssl-dev \
+	libwebsockets-dev libcurl4-openssl-dev libmicrohttpd-dev \
 	clang-format clang-tidy cppcheck
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -94,7 +94,7 @@ demo: build
 # market benchmark's ccxt peer needs Debian's node and npm, and ccxt itself from the npm
 # registry at the version bench/ccxt/package-lock.json pins (into bench/ccxt/node_modules,
 # git-ignored; never during `make check`).
-BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy
+BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy wrk
 # ccxt's side of the market bench needs node and npm: Debian's, unless the machine has
 # them already (a NodeSource nodejs carries its own npm and conflicts with Debian's).
 BENCH_NODE_PACKAGES := $(if $(shell command -v npm 2>/dev/null),,nodejs npm)
