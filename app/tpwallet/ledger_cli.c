@@ -101,95 +101,32 @@ const char *lcli_amount_text(const struct ledger_asset *asset, tpw_u128 amount,
     return buf;
 }
 
-static json_t *id_json(tpw_u128 id, const char *prefix)
+static const struct ledger_asset *asset_of(const struct ledger *ledger, uint32_t number,
+                                           struct ledger_asset *asset)
 {
-    char text[TPW_ID_TEXT_SIZE];
-    size_t length = tpw_id_format(id, prefix, text, sizeof text);
-    TPW_ASSERT(length > 0);
-    return json_string(text);
-}
-
-static json_t *u128_json(tpw_u128 value)
-{
-    char text[TPW_U128_DEC_SIZE];
-    return json_string(cli_u128_text(value, text));
-}
-
-static json_t *flags_json(uint16_t flags, bool transfer)
-{
-    json_t *array = json_array();
-    for (unsigned bit = 0; array != NULL && bit < 16; bit++) {
-        unsigned flag = 1u << bit;
-        if ((flags & flag) != 0) {
-            const char *name =
-                transfer ? ledger_transfer_flag_name(flag) : ledger_account_flag_name(flag);
-            (void)json_array_append_new(array, json_string(name != NULL ? name : "reserved"));
-        }
-    }
-    return array;
-}
-
-static const char *asset_code(const struct ledger *ledger, uint32_t number,
-                              struct ledger_asset *asset)
-{
-    if (ledger_asset_get(ledger, number, asset) != TPW_OK) {
-        memset(asset, 0, sizeof *asset);
-        (void)snprintf(asset->code, sizeof asset->code, "#%u", number % 10000000u);
-    }
-    return asset->code;
+    return ledger_asset_get(ledger, number, asset) == TPW_OK ? asset : NULL;
 }
 
 json_t *lcli_account_json(const struct ledger *ledger, const struct ledger_account *a)
 {
     struct ledger_asset asset;
-    json_t *object = json_object();
-    if (object == NULL) {
-        return NULL;
-    }
-    (void)json_object_set_new(object, "id", id_json(a->id, LCLI_ACCOUNT_PREFIX));
-    (void)json_object_set_new(object, "asset", json_string(asset_code(ledger, a->asset, &asset)));
-    const char *kind = ledger_account_kind_name(a->kind);
-    (void)json_object_set_new(object, "kind", json_string(kind != NULL ? kind : "unknown"));
-    (void)json_object_set_new(object, "owner",
-                              a->owner == 0 ? json_null() : id_json(a->owner, LCLI_OWNER_PREFIX));
-    (void)json_object_set_new(object, "flags", flags_json(a->flags, false));
-    (void)json_object_set_new(object, "overdraft_limit", u128_json(a->overdraft_limit));
-    (void)json_object_set_new(object, "debits_pending", u128_json(a->debits_pending));
-    (void)json_object_set_new(object, "debits_posted", u128_json(a->debits_posted));
-    (void)json_object_set_new(object, "credits_pending", u128_json(a->credits_pending));
-    (void)json_object_set_new(object, "credits_posted", u128_json(a->credits_posted));
-    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)a->timestamp));
-    return object;
+    return api_account_json(a, asset_of(ledger, a->asset, &asset), 0);
 }
 
 json_t *lcli_transfer_json(const struct ledger *ledger, const struct ledger_transfer *t,
                            enum ledger_pending_state state)
 {
     struct ledger_asset asset;
-    json_t *object = json_object();
-    if (object == NULL) {
-        return NULL;
+    return api_transfer_json(t, asset_of(ledger, t->asset, &asset), state, 0);
+}
+
+/* The asset for the text form: an unknown number prints as "#<number>". */
+static void asset_code(const struct ledger *ledger, uint32_t number, struct ledger_asset *asset)
+{
+    if (asset_of(ledger, number, asset) == NULL) {
+        memset(asset, 0, sizeof *asset);
+        (void)snprintf(asset->code, sizeof asset->code, "#%u", number % 10000000u);
     }
-    (void)json_object_set_new(object, "id", id_json(t->id, LCLI_TRANSFER_PREFIX));
-    (void)json_object_set_new(object, "debit_account_id",
-                              id_json(t->debit_account_id, LCLI_ACCOUNT_PREFIX));
-    (void)json_object_set_new(object, "credit_account_id",
-                              id_json(t->credit_account_id, LCLI_ACCOUNT_PREFIX));
-    (void)json_object_set_new(object, "amount", u128_json(t->amount));
-    (void)json_object_set_new(object, "asset", json_string(asset_code(ledger, t->asset, &asset)));
-    (void)json_object_set_new(object, "code", json_integer(t->code));
-    (void)json_object_set_new(object, "flags", flags_json(t->flags, true));
-    if (t->pending_id != 0) {
-        (void)json_object_set_new(object, "pending_id",
-                                  id_json(t->pending_id, LCLI_TRANSFER_PREFIX));
-    }
-    (void)json_object_set_new(object, "timeout_s", json_integer(t->timeout_s));
-    (void)json_object_set_new(object, "user_data", u128_json(t->user_data));
-    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)t->timestamp));
-    if (state != LEDGER_PENDING_NONE) {
-        (void)json_object_set_new(object, "state", json_string(ledger_pending_state_name(state)));
-    }
-    return object;
 }
 
 static void time_text(uint64_t timestamp_ns, char buf[TPW_CLOCK_UTC_TEXT_SIZE])
@@ -204,7 +141,7 @@ void lcli_account_print(const struct ledger *ledger, const struct ledger_account
     char when[TPW_CLOCK_UTC_TEXT_SIZE];
     char amounts[4][MONEY_DECIMAL_TEXT_SIZE];
     (void)tpw_id_format(a->id, LCLI_ACCOUNT_PREFIX, id, sizeof id);
-    (void)asset_code(ledger, a->asset, &asset);
+    asset_code(ledger, a->asset, &asset);
     time_text(a->timestamp, when);
     const char *kind = ledger_account_kind_name(a->kind);
     (void)printf("%s  %s %s  created %s\n", id, asset.code, kind != NULL ? kind : "?", when);
@@ -228,7 +165,7 @@ void lcli_transfer_print(const struct ledger *ledger, const struct ledger_transf
     (void)tpw_id_format(t->id, LCLI_TRANSFER_PREFIX, id, sizeof id);
     (void)tpw_id_format(t->debit_account_id, LCLI_ACCOUNT_PREFIX, debit, sizeof debit);
     (void)tpw_id_format(t->credit_account_id, LCLI_ACCOUNT_PREFIX, credit, sizeof credit);
-    (void)asset_code(ledger, t->asset, &asset);
+    asset_code(ledger, t->asset, &asset);
     if (t->timestamp != 0) {
         time_text(t->timestamp, when);
     } else {

@@ -11,12 +11,13 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "tpwallet/api_json.h"
 #include "tpwallet/ledger.h"
 
 /* Id prefixes of the text form; any prefix or a decimal integer is accepted on input. */
-#define LCLI_ACCOUNT_PREFIX "acct"
-#define LCLI_TRANSFER_PREFIX "tr"
-#define LCLI_OWNER_PREFIX "usr"
+#define LCLI_ACCOUNT_PREFIX API_ACCOUNT_PREFIX
+#define LCLI_TRANSFER_PREFIX API_TRANSFER_PREFIX
+#define LCLI_OWNER_PREFIX API_OWNER_PREFIX
 
 /* The data directory: --data DIR, else $TPWALLET_DATA; NULL when neither is set. */
 const char *lcli_data_dir(const char *option);

@@ -1,0 +1,367 @@
+/*
+ * Ledger records ↔ JSON with the shared field names (include/tpwallet/api_json.h):
+ * the one parser and printer behind the HTTP API, the CLI and import files.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tpwallet/api_json.h"
+#include "tpwallet/id.h"
+#include "tpwallet/money.h"
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+static enum tpw_err field_error(struct tpw_error_detail *detail, const char *field,
+                                const char *message)
+{
+    tpw_error_set_param(detail, field);
+    return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "\"%s\": %s", field, message);
+}
+
+/* Every key of `object` must be one of `known`. */
+static enum tpw_err check_fields(json_t *object, const char *const *known, size_t count,
+                                 struct tpw_error_detail *detail)
+{
+    if (!json_is_object(object)) {
+        tpw_error_set_param(detail, NULL);
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "expected a JSON object");
+    }
+    const char *key = NULL;
+    json_t *value = NULL;
+    json_object_foreach(object, key, value)
+    {
+        bool found = false;
+        for (size_t i = 0; i < count && !found; i++) {
+            found = strcmp(key, known[i]) == 0;
+        }
+        if (!found) {
+            return field_error(detail, key, "unknown field");
+        }
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err string_field(json_t *object, const char *field, bool required, const char **out,
+                                 struct tpw_error_detail *detail)
+{
+    json_t *value = json_object_get(object, field);
+    *out = NULL;
+    if (value == NULL || json_is_null(value)) {
+        return required ? field_error(detail, field, "is required") : TPW_OK;
+    }
+    if (!json_is_string(value)) {
+        return field_error(detail, field, "must be a string");
+    }
+    *out = json_string_value(value);
+    return TPW_OK;
+}
+
+static enum tpw_err id_field(json_t *object, const char *field, bool required, tpw_u128 *out,
+                             struct tpw_error_detail *detail)
+{
+    const char *text = NULL;
+    enum tpw_err err = string_field(object, field, required, &text, detail);
+    *out = 0;
+    if (err != TPW_OK || text == NULL) {
+        return err;
+    }
+    tpw_error_set_param(detail, field);
+    return tpw_id_parse(text, strlen(text), NULL, out, detail);
+}
+
+static enum tpw_err minor_field(json_t *object, const char *field, tpw_u128 *out,
+                                struct tpw_error_detail *detail)
+{
+    const char *text = NULL;
+    enum tpw_err err = string_field(object, field, false, &text, detail);
+    *out = 0;
+    if (err != TPW_OK || text == NULL) {
+        return err;
+    }
+    tpw_error_set_param(detail, field);
+    return money_decimal_parse(text, strlen(text), 0, out, detail);
+}
+
+static enum tpw_err integer_field(json_t *object, const char *field, json_int_t max,
+                                  json_int_t *out, struct tpw_error_detail *detail)
+{
+    json_t *value = json_object_get(object, field);
+    *out = 0;
+    if (value == NULL || json_is_null(value)) {
+        return TPW_OK;
+    }
+    if (!json_is_integer(value) || json_integer_value(value) < 0 ||
+        json_integer_value(value) > max) {
+        return field_error(detail, field, "must be a non-negative integer in range");
+    }
+    *out = json_integer_value(value);
+    return TPW_OK;
+}
+
+typedef enum tpw_err (*flag_parse_fn)(const char *name, uint16_t *flag);
+
+static enum tpw_err flags_field(json_t *object, flag_parse_fn parse, uint16_t *out,
+                                struct tpw_error_detail *detail)
+{
+    json_t *value = json_object_get(object, "flags");
+    *out = 0;
+    if (value == NULL || json_is_null(value)) {
+        return TPW_OK;
+    }
+    if (!json_is_array(value)) {
+        return field_error(detail, "flags", "must be an array of flag names");
+    }
+    size_t index = 0;
+    json_t *item = NULL;
+    json_array_foreach(value, index, item)
+    {
+        uint16_t flag = 0;
+        if (!json_is_string(item) || parse(json_string_value(item), &flag) != TPW_OK) {
+            tpw_error_set_param(detail, "flags");
+            return tpw_error_set(detail, TPW_ERR_LEDGER_FLAG_UNKNOWN, index, "unknown flag %s",
+                                 json_is_string(item) ? json_string_value(item) : "(not a string)");
+        }
+        *out |= flag;
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err asset_field(json_t *object, bool required, char asset_code[API_ASSET_CODE_SIZE],
+                                struct tpw_error_detail *detail)
+{
+    const char *code = NULL;
+    enum tpw_err err = string_field(object, "asset", required, &code, detail);
+    asset_code[0] = '\0';
+    if (err != TPW_OK || code == NULL) {
+        return err;
+    }
+    size_t length = strlen(code);
+    if (length < 2 || length >= API_ASSET_CODE_SIZE) {
+        tpw_error_set_param(detail, "asset");
+        return tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0,
+                             "\"asset\": a code has 2 to 8 characters");
+    }
+    memcpy(asset_code, code, length + 1);
+    return TPW_OK;
+}
+
+enum tpw_err api_account_parse(json_t *object, struct ledger_account *out,
+                               char asset_code[API_ASSET_CODE_SIZE],
+                               struct tpw_error_detail *detail)
+{
+    static const char *const known[] = {"id", "asset", "kind", "owner", "flags", "overdraft_limit"};
+    memset(out, 0, sizeof *out);
+    asset_code[0] = '\0';
+    const char *kind = NULL;
+    enum tpw_err err = check_fields(object, known, sizeof known / sizeof known[0], detail);
+    if (err == TPW_OK) {
+        err = id_field(object, "id", true, &out->id, detail);
+    }
+    if (err == TPW_OK) {
+        err = id_field(object, "owner", false, &out->owner, detail);
+    }
+    if (err == TPW_OK) {
+        err = flags_field(object, ledger_account_flag_parse, &out->flags, detail);
+    }
+    if (err == TPW_OK) {
+        err = minor_field(object, "overdraft_limit", &out->overdraft_limit, detail);
+    }
+    if (err == TPW_OK) {
+        err = string_field(object, "kind", false, &kind, detail);
+    }
+    out->kind = LEDGER_KIND_USER;
+    if (err == TPW_OK && kind != NULL) {
+        tpw_error_set_param(detail, "kind");
+        err = ledger_account_kind_parse(kind, &out->kind);
+    }
+    return err != TPW_OK ? err : asset_field(object, true, asset_code, detail);
+}
+
+static enum tpw_err transfer_numbers(json_t *object, struct ledger_transfer *out,
+                                     struct tpw_error_detail *detail)
+{
+    json_int_t code = 0;
+    json_int_t timeout_s = 0;
+    enum tpw_err err = integer_field(object, "code", UINT16_MAX, &code, detail);
+    if (err == TPW_OK) {
+        err = integer_field(object, "timeout_s", UINT32_MAX, &timeout_s, detail);
+    }
+    out->code = (uint16_t)code;
+    out->timeout_s = (uint32_t)timeout_s;
+    if (err == TPW_OK) {
+        err = minor_field(object, "amount", &out->amount, detail);
+    }
+    if (err == TPW_OK) {
+        err = id_field(object, "user_data", false, &out->user_data, detail);
+    }
+    return err;
+}
+
+enum tpw_err api_transfer_parse(json_t *object, struct ledger_transfer *out,
+                                char asset_code[API_ASSET_CODE_SIZE],
+                                struct tpw_error_detail *detail)
+{
+    static const char *const known[] = {
+        "id",    "debit_account_id", "credit_account_id", "amount",   "asset", "code",
+        "flags", "pending_id",       "timeout_s",         "user_data"};
+    memset(out, 0, sizeof *out);
+    asset_code[0] = '\0';
+    enum tpw_err err = check_fields(object, known, sizeof known / sizeof known[0], detail);
+    if (err == TPW_OK) {
+        err = id_field(object, "id", true, &out->id, detail);
+    }
+    if (err == TPW_OK) {
+        err = flags_field(object, ledger_transfer_flag_parse, &out->flags, detail);
+    }
+    bool resolve =
+        (out->flags & (LEDGER_TRANSFER_POST_PENDING | LEDGER_TRANSFER_VOID_PENDING)) != 0;
+    if (err == TPW_OK) {
+        err = id_field(object, "debit_account_id", !resolve, &out->debit_account_id, detail);
+    }
+    if (err == TPW_OK) {
+        err = id_field(object, "credit_account_id", !resolve, &out->credit_account_id, detail);
+    }
+    if (err == TPW_OK) {
+        err = id_field(object, "pending_id", resolve, &out->pending_id, detail);
+    }
+    if (err == TPW_OK) {
+        err = transfer_numbers(object, out, detail);
+    }
+    return err != TPW_OK ? err : asset_field(object, !resolve, asset_code, detail);
+}
+
+json_t *api_id_json(tpw_u128 id, const char *prefix)
+{
+    char text[TPW_ID_TEXT_SIZE];
+    size_t length = tpw_id_format(id, prefix, text, sizeof text);
+    TPW_ASSERT(length > 0);
+    return json_string(text);
+}
+
+json_t *api_u128_json(tpw_u128 value)
+{
+    char text[TPW_U128_DEC_SIZE];
+    size_t length = tpw_u128_to_dec(value, text, sizeof text);
+    TPW_ASSERT(length > 0);
+    return json_string(text);
+}
+
+static json_t *flags_json(uint16_t flags, bool transfer)
+{
+    json_t *array = json_array();
+    for (unsigned bit = 0; array != NULL && bit < 16; bit++) {
+        unsigned flag = 1u << bit;
+        if ((flags & flag) != 0) {
+            const char *name =
+                transfer ? ledger_transfer_flag_name(flag) : ledger_account_flag_name(flag);
+            (void)json_array_append_new(array, json_string(name != NULL ? name : "reserved"));
+        }
+    }
+    return array;
+}
+
+static json_t *asset_code_json(const struct ledger_asset *asset, uint32_t number)
+{
+    if (asset != NULL) {
+        return json_string(asset->code);
+    }
+    char code[16];
+    (void)snprintf(code, sizeof code, "#%u", number % 10000000u);
+    return json_string(code);
+}
+
+/* `name` as minor units and, with API_JSON_DECIMALS and a known asset, `name_decimal`. */
+static void set_amount(json_t *object, const char *name, tpw_u128 value,
+                       const struct ledger_asset *asset, unsigned flags)
+{
+    (void)json_object_set_new(object, name, api_u128_json(value));
+    if ((flags & API_JSON_DECIMALS) == 0 || asset == NULL) {
+        return;
+    }
+    char text[MONEY_DECIMAL_TEXT_SIZE];
+    size_t length = money_decimal_format(value, asset->exponent, text, sizeof text);
+    TPW_ASSERT(length > 0);
+    char key[64];
+    (void)snprintf(key, sizeof key, "%s_decimal", name);
+    (void)json_object_set_new(object, key, json_string(text));
+}
+
+static void set_exponent(json_t *object, const struct ledger_asset *asset, unsigned flags)
+{
+    if ((flags & API_JSON_DECIMALS) != 0 && asset != NULL) {
+        (void)json_object_set_new(object, "exponent", json_integer(asset->exponent));
+    }
+}
+
+json_t *api_account_json(const struct ledger_account *a, const struct ledger_asset *asset,
+                         unsigned flags)
+{
+    json_t *object = json_object();
+    if (object == NULL) {
+        return NULL;
+    }
+    (void)json_object_set_new(object, "id", api_id_json(a->id, API_ACCOUNT_PREFIX));
+    (void)json_object_set_new(object, "asset", asset_code_json(asset, a->asset));
+    set_exponent(object, asset, flags);
+    const char *kind = ledger_account_kind_name(a->kind);
+    (void)json_object_set_new(object, "kind", json_string(kind != NULL ? kind : "unknown"));
+    (void)json_object_set_new(
+        object, "owner", a->owner == 0 ? json_null() : api_id_json(a->owner, API_OWNER_PREFIX));
+    (void)json_object_set_new(object, "flags", flags_json(a->flags, false));
+    set_amount(object, "overdraft_limit", a->overdraft_limit, asset, flags);
+    set_amount(object, "debits_pending", a->debits_pending, asset, flags);
+    set_amount(object, "debits_posted", a->debits_posted, asset, flags);
+    set_amount(object, "credits_pending", a->credits_pending, asset, flags);
+    set_amount(object, "credits_posted", a->credits_posted, asset, flags);
+    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)a->timestamp));
+    return object;
+}
+
+json_t *api_transfer_json(const struct ledger_transfer *t, const struct ledger_asset *asset,
+                          enum ledger_pending_state state, unsigned flags)
+{
+    json_t *object = json_object();
+    if (object == NULL) {
+        return NULL;
+    }
+    (void)json_object_set_new(object, "id", api_id_json(t->id, API_TRANSFER_PREFIX));
+    (void)json_object_set_new(object, "debit_account_id",
+                              api_id_json(t->debit_account_id, API_ACCOUNT_PREFIX));
+    (void)json_object_set_new(object, "credit_account_id",
+                              api_id_json(t->credit_account_id, API_ACCOUNT_PREFIX));
+    set_amount(object, "amount", t->amount, asset, flags);
+    (void)json_object_set_new(object, "asset", asset_code_json(asset, t->asset));
+    set_exponent(object, asset, flags);
+    (void)json_object_set_new(object, "code", json_integer(t->code));
+    (void)json_object_set_new(object, "flags", flags_json(t->flags, true));
+    if (t->pending_id != 0) {
+        (void)json_object_set_new(object, "pending_id",
+                                  api_id_json(t->pending_id, API_TRANSFER_PREFIX));
+    }
+    (void)json_object_set_new(object, "timeout_s", json_integer(t->timeout_s));
+    (void)json_object_set_new(object, "user_data", api_u128_json(t->user_data));
+    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)t->timestamp));
+    if (state != LEDGER_PENDING_NONE) {
+        (void)json_object_set_new(object, "state", json_string(ledger_pending_state_name(state)));
+    }
+    return object;
+}
+
+json_t *api_balance_json(tpw_u128 account_id, const struct ledger_balance *b,
+                         const struct ledger_asset *asset, unsigned flags)
+{
+    json_t *object = json_object();
+    if (object == NULL) {
+        return NULL;
+    }
+    (void)json_object_set_new(object, "account_id", api_id_json(account_id, API_ACCOUNT_PREFIX));
+    (void)json_object_set_new(object, "asset", json_string(asset != NULL ? asset->code : ""));
+    set_exponent(object, asset, flags);
+    set_amount(object, "debits_pending", b->debits_pending, asset, flags);
+    set_amount(object, "debits_posted", b->debits_posted, asset, flags);
+    set_amount(object, "credits_pending", b->credits_pending, asset, flags);
+    set_amount(object, "credits_posted", b->credits_posted, asset, flags);
+    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)b->timestamp));
+    return object;
+}
