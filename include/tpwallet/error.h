@@ -203,7 +203,22 @@
     X(OPT_NO_EXCESS_RETURN, -206, 422, 65, "invalid_request_error", "no_excess_return",            \
       "no asset's expected return exceeds the risk-free rate")                                     \
     X(OPT_METHOD_UNKNOWN, -207, 400, 64, "invalid_request_error", "method_unknown",                \
-      "unknown optimisation or volatility method")
+      "unknown optimisation or volatility method")                                                 \
+    /* The HTTP API (src/api). */                                                                  \
+    X(API_LISTEN, -300, 500, 69, "api_error", "listen_failed", "cannot listen on the address")     \
+    X(API_ROUTE_UNKNOWN, -301, 404, 65, "invalid_request_error", "route_unknown",                  \
+      "unrecognized request URL")                                                                  \
+    X(API_METHOD_NOT_ALLOWED, -302, 405, 65, "invalid_request_error", "method_not_allowed",        \
+      "method not allowed on this URL")                                                            \
+    X(API_BODY_TOO_LARGE, -303, 413, 65, "invalid_request_error", "body_too_large",                \
+      "request body too large")                                                                    \
+    X(API_MEDIA_TYPE, -304, 415, 65, "invalid_request_error", "unsupported_media_type",            \
+      "request body must be application/json")                                                     \
+    X(API_JSON_INVALID, -305, 400, 65, "invalid_request_error", "json_invalid",                    \
+      "request body is not valid JSON")                                                            \
+    X(API_SHUTTING_DOWN, -306, 503, 69, "api_error", "shutting_down", "the server is stopping")    \
+    X(API_TIME_INVALID, -308, 400, 65, "invalid_request_error", "time_invalid",                    \
+      "a time is nanoseconds since the epoch or YYYY-MM-DDTHH:MM:SS[.fff]Z")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

@@ -1,0 +1,49 @@
+/*
+ * The HTTP API server behind `tpwallet serve`: Stripe-style resources under /v1 over
+ * one open ledger, with group commit (concurrent requests share one journal append;
+ * every response goes out only after the fdatasync covering it). docs/api.md is the
+ * user's guide: routes, fields, errors, idempotency, authentication.
+ *
+ * Threading: the functions below are called by one thread (the one that owns the
+ * server); the server runs its own threads.
+ */
+#ifndef TPWALLET_API_H
+#define TPWALLET_API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tpwallet/error.h"
+
+struct api_server_options {
+    const char *data_dir;    /* an initialised ledger (tpwallet init) */
+    const char *listen_host; /* a numeric IPv4 address; NULL = "127.0.0.1" */
+    uint16_t port;           /* 0 = any free port (api_server_port tells which) */
+    unsigned threads;        /* HTTP worker threads; 0 = 2 */
+    /* Largest request body; 0 = the default (4 MiB: a batch of 8189 transfers). */
+    uint64_t body_limit_bytes;
+    /* A connection idle (or sending this slowly) this long is closed; 0 = 30 s. */
+    unsigned connection_timeout_s;
+    const char *assets_path; /* extra asset definitions (CSV) besides ISO 4217; NULL */
+    bool access_log;         /* one JSON line per request on stderr */
+};
+
+struct api_server;
+
+/* Opens the ledger and starts listening. Errors: the ledger's open errors,
+ * TPW_ERR_API_LISTEN (the address is taken or invalid), TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err api_server_start(const struct api_server_options *options,
+                                             struct api_server **out /* out */,
+                                             struct tpw_error_detail *detail);
+
+/* The port it listens on (the chosen one when options->port was 0). */
+uint16_t api_server_port(const struct api_server *server);
+
+/*
+ * Graceful stop: stops accepting connections, lets the requests in flight finish
+ * (their writes are committed and answered), then closes the ledger, which syncs
+ * what it holds, and frees the server. Returns the first storage error, if any.
+ */
+enum tpw_err api_server_stop(struct api_server *server, struct tpw_error_detail *detail);
+
+#endif /* TPWALLET_API_H */

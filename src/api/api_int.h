@@ -1,0 +1,215 @@
+/*
+ * The HTTP API's internals, shared by its files:
+ *   server.c          libmicrohttpd glue: start/stop, the request state machine,
+ *                     suspend while a write is committed, resume to answer
+ *   reply.c           JSON replies and error objects, Request-Id, query parameters
+ *   router.c          method + path → route, path parameters
+ *   assets.c          the server's copy of the ledger's asset table (read without the
+ *                     ledger lock) and the registry for new accounts
+ *   commit.c          the group committer: one thread, one ledger batch per group
+ *   routes_accounts.c, routes_transfers.c, routes_ops.c: the resources
+ */
+#ifndef TPW_API_INT_H
+#define TPW_API_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "tpwallet/api.h"
+#include "tpwallet/api_json.h"
+#include "tpwallet/ledger.h"
+#include "tpwallet/money.h"
+
+/* Defaults of struct api_server_options. */
+#define API_BODY_LIMIT_DEFAULT_BYTES (4u << 20)
+#define API_TIMEOUT_DEFAULT_S 30u
+#define API_THREADS_DEFAULT 2u
+/* Per connection: headers beyond this are refused (a header flood gets 431). */
+#define API_CONNECTION_MEMORY_BYTES (64u << 10)
+/* List endpoints: `limit` 1..100, default 10 (Stripe's). */
+#define API_LIST_LIMIT_DEFAULT 10u
+#define API_LIST_LIMIT_MAX 100u
+#define API_REQUEST_ID_SIZE 32
+
+/* ---- assets.c ------------------------------------------------------------------- */
+
+struct api_assets {
+    pthread_rwlock_t lock;
+    struct ledger_asset *table; /* by number - 1 */
+    size_t count;
+    size_t capacity;
+    money_registry *registry; /* immutable after start: read without the lock */
+};
+
+TPW_MUST_CHECK enum tpw_err api_assets_init(struct api_assets *assets, const char *assets_path,
+                                            struct tpw_error_detail *detail);
+void api_assets_deinit(struct api_assets *assets);
+/* Copies the ledger's table (the caller holds the ledger lock). */
+TPW_MUST_CHECK enum tpw_err api_assets_refresh(struct api_assets *assets,
+                                               const struct ledger *ledger);
+bool api_assets_by_number(struct api_assets *assets, uint32_t number,
+                          struct ledger_asset *out /* out */);
+bool api_assets_by_code(struct api_assets *assets, const char *code,
+                        struct ledger_asset *out /* out */);
+/* A transfer's asset: one the ledger has (TPW_ERR_LEDGER_ASSET_NOT_FOUND, or the
+ * registry's unknown-asset error for codes nobody defined). */
+TPW_MUST_CHECK enum tpw_err api_assets_resolve(struct api_assets *assets, const char *code,
+                                               uint32_t *number /* out */,
+                                               struct tpw_error_detail *detail);
+
+/* ---- commit.c ------------------------------------------------------------------- */
+
+enum api_write_kind { API_WRITE_TRANSFERS, API_WRITE_ACCOUNT };
+
+/* One request's write. The committer fills the results, calls `complete` on its own
+ * thread (build the reply), makes everything durable, then calls `release` (resume
+ * the connection). */
+struct api_write {
+    enum api_write_kind kind;
+    size_t count;
+    struct ledger_transfer *transfers;
+    enum ledger_transfer_result *transfer_results;
+    struct ledger_account account;
+    char asset_code[API_ASSET_CODE_SIZE]; /* the account's */
+    enum ledger_account_result account_result;
+    /* Non-zero: the owner of every account the write debits (user keys). */
+    tpw_u128 owner;
+    /* A single command: the stored record, read back under the ledger lock. */
+    bool fetch;
+    struct ledger_transfer stored_transfer;
+    enum ledger_pending_state stored_state;
+    /* The whole write failed: storage, memory, or the owner check. */
+    enum tpw_err err;
+    struct tpw_error_detail detail;
+    void (*complete)(struct api_write *write);
+    void (*release)(struct api_write *write);
+    struct api_write *next;
+};
+
+struct api_committer;
+
+TPW_MUST_CHECK enum tpw_err api_committer_start(struct api_server *server,
+                                                struct api_committer **out /* out */);
+void api_committer_submit(struct api_committer *committer, struct api_write *write);
+/* Drains what was submitted, then stops the thread. */
+void api_committer_stop(struct api_committer *committer);
+
+/* ---- the server ------------------------------------------------------------------- */
+
+struct api_server {
+    struct api_server_options options;
+    struct ledger *ledger;
+    pthread_mutex_t ledger_lock; /* a ledger handle is used by one thread at a time */
+    struct api_assets assets;
+    struct api_committer *committer;
+    struct MHD_Daemon *daemon;
+    uint16_t port;
+    atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
+    atomic_uint_fast64_t request_seq; /* request ids */
+    uint64_t request_id_salt;
+    atomic_int storage_err; /* the first storage failure: the server then refuses writes */
+    atomic_bool stopping;
+};
+
+enum api_request_state { API_REQ_RECEIVING, API_REQ_WAITING, API_REQ_READY };
+
+struct api_reply {
+    unsigned status;
+    char *body; /* malloc'd JSON text */
+    size_t length;
+    char allow[64];         /* Allow header for 405 */
+    unsigned retry_after_s; /* Retry-After for 429/503 */
+};
+
+struct api_request {
+    struct api_server *server;
+    struct MHD_Connection *connection;
+    const char *method;
+    const char *path;
+    char request_id[API_REQUEST_ID_SIZE];
+    uint64_t start_ns;
+    enum api_request_state state;
+    char *body;
+    size_t body_length;
+    size_t body_capacity;
+    bool body_too_large;
+    struct api_reply reply;
+    /* The write in flight and its buffers (owned by the request). */
+    struct api_write write;
+    struct ledger_transfer single_transfer;
+    enum ledger_transfer_result single_result;
+    const char *route_name; /* for logs and metrics */
+};
+
+/* ---- reply.c ---------------------------------------------------------------------- */
+
+/* Takes `body`; sets the reply (a failure to dump becomes a 500). */
+void api_reply_json(struct api_request *request, unsigned status, json_t *body);
+/* {"error":{"type","code","message","param","request_id"}} with the table's status. */
+void api_reply_error(struct api_request *request, enum tpw_err err,
+                     const struct tpw_error_detail *detail);
+/* The same with an explicit status, type and code (results, routing, HTTP-level). */
+void api_reply_error_as(struct api_request *request, unsigned status, const char *type,
+                        const char *code, const char *param, const char *message);
+/* Sends request->reply on the connection. */
+enum MHD_Result api_reply_send(struct api_request *request);
+
+/* The request body as a JSON object: malformed JSON or another type is a 400 reply
+ * (and NULL). */
+json_t *api_body_object(struct api_request *request);
+/* Query parameter `name` or NULL. */
+const char *api_query(struct api_request *request, const char *name);
+/* `limit` (1..100, default 10); false after replying 400. */
+bool api_query_limit(struct api_request *request, size_t *limit /* out */);
+/* A path or query id (text form or decimal); false after replying 400/404. */
+bool api_parse_id(struct api_request *request, const char *text, const char *param,
+                  tpw_u128 *id /* out */);
+
+/* ---- router.c --------------------------------------------------------------------- */
+
+/* Routes the request; every handler either sets request->reply or submits a write
+ * (request->state becomes API_REQ_WAITING). */
+void api_route(struct api_request *request);
+
+/* ---- resources -------------------------------------------------------------------- */
+
+/* Every handler takes the path's one parameter (an id), NULL on routes without one. */
+typedef void api_handler(struct api_request *request, const char *id_text);
+api_handler api_accounts_create, api_accounts_list, api_account_get, api_account_balances,
+    api_account_transfers;
+api_handler api_transfers_create, api_transfers_batch, api_transfer_get, api_transfer_post,
+    api_transfer_void;
+api_handler api_livez, api_readyz;
+
+/* Shared by the resources (routes_accounts.c). */
+/* Whether the caller may see an account of `owner`. */
+bool api_visible(const struct api_request *request, tpw_u128 owner);
+/* Reads one visible account under the ledger lock; false after replying 404 (`param`
+ * names the input that held the id). */
+bool api_account_read(struct api_request *request, tpw_u128 id, const char *param,
+                      struct ledger_account *out /* out */);
+/* The error table's reply for `err` with `param` set. */
+void api_reply_error_param(struct api_request *request, enum tpw_err err, const char *param);
+/* The list envelope {"object":"list","url","has_more","data"}; takes `data`. */
+json_t *api_list_json(const char *url, json_t *data, bool has_more);
+
+/* The request a write belongs to, and the release every write uses: mark the reply
+ * ready and resume the connection (server.c). */
+struct api_request *api_request_of(struct api_write *write);
+void api_request_release(struct api_write *write);
+
+/* Submits request->write and suspends the connection until the committer releases it. */
+void api_request_submit(struct api_request *request);
+
+/* The result of a single command as an HTTP reply (routes_transfers.c). */
+void api_reply_transfer_result(struct api_request *request, enum ledger_transfer_result result,
+                               const struct ledger_transfer *stored,
+                               enum ledger_pending_state state);
+
+#endif /* TPW_API_INT_H */

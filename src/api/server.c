@@ -1,0 +1,361 @@
+/*
+ * libmicrohttpd glue: the daemon's life and each request's state machine.
+ *
+ * A request is RECEIVING while its body arrives, then routed. Reads answer at once.
+ * A write is handed to the group committer and the connection is suspended
+ * (WAITING): the worker thread is free for other connections, which is what lets
+ * many concurrent requests share one journal append. The committer builds the reply
+ * (READY) and resumes the connection; libmicrohttpd then calls the handler once more
+ * and the reply is sent — after the fdatasync that covers it.
+ */
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "api_int.h"
+#include "log.h"
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+static void request_id_make(struct api_server *server, char out[API_REQUEST_ID_SIZE])
+{
+    uint64_t seq = atomic_fetch_add(&server->request_seq, 1);
+    (void)snprintf(out, API_REQUEST_ID_SIZE, "req_%016llx%08llx",
+                   (unsigned long long)server->request_id_salt, (unsigned long long)seq);
+}
+
+static struct api_request *request_create(struct api_server *server,
+                                          struct MHD_Connection *connection, const char *method,
+                                          const char *url)
+{
+    struct api_request *request = calloc(1, sizeof *request);
+    if (request == NULL) {
+        return NULL;
+    }
+    request->server = server;
+    request->connection = connection;
+    request->method = method;
+    request->path = url;
+    request->start_ns = tpw_clock_monotonic_ns();
+    request->route_name = "unknown";
+    request_id_make(server, request->request_id);
+    atomic_fetch_add(&server->in_flight, 1);
+    return request;
+}
+
+static void request_free(struct api_request *request)
+{
+    atomic_fetch_sub(&request->server->in_flight, 1);
+    free(request->reply.body);
+    free(request->body);
+    free(request->write.transfers == &request->single_transfer ? NULL : request->write.transfers);
+    free(request->write.transfer_results == &request->single_result
+             ? NULL
+             : request->write.transfer_results);
+    free(request);
+}
+
+static bool body_append(struct api_request *request, const char *data, size_t size)
+{
+    uint64_t limit = request->server->options.body_limit_bytes;
+    if (request->body_too_large || request->body_length + size > limit) {
+        request->body_too_large = true;
+        return true;
+    }
+    if (request->body_length + size + 1 > request->body_capacity) {
+        size_t capacity = request->body_capacity == 0 ? 4096 : request->body_capacity;
+        while (capacity < request->body_length + size + 1) {
+            capacity *= 2;
+        }
+        char *grown = realloc(request->body, capacity);
+        if (grown == NULL) {
+            return false;
+        }
+        request->body = grown;
+        request->body_capacity = capacity;
+    }
+    memcpy(request->body + request->body_length, data, size);
+    request->body_length += size;
+    request->body[request->body_length] = '\0';
+    return true;
+}
+
+/* POST bodies are JSON: other content types get 415 before the body is read. */
+static bool media_type_ok(struct MHD_Connection *connection)
+{
+    const char *type = MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Type");
+    static const char json[] = "application/json";
+    if (type == NULL || strncasecmp(type, json, sizeof json - 1) != 0) {
+        return false;
+    }
+    char next = type[sizeof json - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+static bool declared_too_large(struct api_request *request)
+{
+    const char *length =
+        MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, "Content-Length");
+    if (length == NULL) {
+        return false;
+    }
+    char *end = NULL;
+    unsigned long long bytes = strtoull(length, &end, 10);
+    return end != length && bytes > request->server->options.body_limit_bytes;
+}
+
+/* First call for a request: checks that need only the headers. True = reply now. */
+static bool precheck(struct api_request *request)
+{
+    bool post = strcmp(request->method, "POST") == 0;
+    if (post && !media_type_ok(request->connection)) {
+        api_reply_error(request, TPW_ERR_API_MEDIA_TYPE, NULL);
+        return true;
+    }
+    if (declared_too_large(request)) {
+        api_reply_error(request, TPW_ERR_API_BODY_TOO_LARGE, NULL);
+        return true;
+    }
+    return false;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **request_cls)
+{
+    (void)version;
+    struct api_server *server = cls;
+    struct api_request *request = *request_cls;
+    if (request == NULL) {
+        request = request_create(server, connection, method, url);
+        if (request == NULL) {
+            return MHD_NO;
+        }
+        *request_cls = request;
+        if (precheck(request)) {
+            request->state = API_REQ_READY;
+            return api_reply_send(request);
+        }
+        return MHD_YES;
+    }
+    if (request->state == API_REQ_READY) {
+        return api_reply_send(request);
+    }
+    if (*upload_data_size > 0) {
+        bool stored = body_append(request, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return stored ? MHD_YES : MHD_NO;
+    }
+    if (request->body_too_large) {
+        api_reply_error(request, TPW_ERR_API_BODY_TOO_LARGE, NULL);
+    } else if (atomic_load(&server->stopping)) {
+        api_reply_error(request, TPW_ERR_API_SHUTTING_DOWN, NULL);
+    } else {
+        api_route(request);
+    }
+    if (request->state == API_REQ_WAITING) {
+        return MHD_YES; /* suspended; the committer resumes it */
+    }
+    request->state = API_REQ_READY;
+    return api_reply_send(request);
+}
+
+static void access_log(const struct api_request *request, unsigned status, uint64_t duration_ns)
+{
+    TPW_LOGF(TPW_LOG_INFO, "http.request", TPW_LOG_STR("request_id", request->request_id),
+             TPW_LOG_STR("method", request->method), TPW_LOG_STR("path", request->path),
+             TPW_LOG_STR("route", request->route_name), TPW_LOG_U64("status", status),
+             TPW_LOG_U64("duration_us", duration_ns / 1000u),
+             TPW_LOG_U64("body_bytes", request->body_length));
+}
+
+static void on_completed(void *cls, struct MHD_Connection *connection, void **request_cls,
+                         enum MHD_RequestTerminationCode code)
+{
+    (void)cls;
+    (void)connection;
+    (void)code;
+    struct api_request *request = *request_cls;
+    if (request == NULL) {
+        return;
+    }
+    if (request->server->options.access_log) {
+        access_log(request, request->reply.status, tpw_clock_monotonic_ns() - request->start_ns);
+    }
+    request_free(request);
+    *request_cls = NULL;
+}
+
+struct api_request *api_request_of(struct api_write *write)
+{
+    return (struct api_request *)(void *)((char *)write - offsetof(struct api_request, write));
+}
+
+void api_request_release(struct api_write *write)
+{
+    struct api_request *request = api_request_of(write);
+    request->state = API_REQ_READY;
+    MHD_resume_connection(request->connection);
+}
+
+void api_request_submit(struct api_request *request)
+{
+    request->state = API_REQ_WAITING;
+    MHD_suspend_connection(request->connection);
+    api_committer_submit(request->server->committer, &request->write);
+}
+
+static enum tpw_err listen_address(const struct api_server_options *options,
+                                   struct sockaddr_in *address, struct tpw_error_detail *detail)
+{
+    memset(address, 0, sizeof *address);
+    address->sin_family = AF_INET;
+    address->sin_port = htons(options->port);
+    const char *host = options->listen_host != NULL ? options->listen_host : "127.0.0.1";
+    if (inet_pton(AF_INET, host, &address->sin_addr) != 1) {
+        tpw_error_set_param(detail, "listen");
+        return tpw_error_set(detail, TPW_ERR_API_LISTEN, 0, "\"%s\" is not a numeric IPv4 address",
+                             host);
+    }
+    return TPW_OK;
+}
+
+static enum tpw_err daemon_start(struct api_server *server, struct tpw_error_detail *detail)
+{
+    struct sockaddr_in address;
+    enum tpw_err err = listen_address(&server->options, &address, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    server->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+        MHD_OPTION_THREAD_POOL_SIZE, server->options.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        server->options.connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)API_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
+        MHD_OPTION_END);
+    if (server->daemon == NULL) {
+        return tpw_error_set(detail, TPW_ERR_API_LISTEN, 0, "cannot listen on %s:%u",
+                             server->options.listen_host != NULL ? server->options.listen_host
+                                                                 : "127.0.0.1",
+                             (unsigned)server->options.port);
+    }
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info != NULL ? info->port : server->options.port;
+    return TPW_OK;
+}
+
+static void options_defaults(struct api_server_options *options)
+{
+    if (options->threads == 0) {
+        options->threads = API_THREADS_DEFAULT;
+    }
+    if (options->body_limit_bytes == 0) {
+        options->body_limit_bytes = API_BODY_LIMIT_DEFAULT_BYTES;
+    }
+    if (options->connection_timeout_s == 0) {
+        options->connection_timeout_s = API_TIMEOUT_DEFAULT_S;
+    }
+}
+
+static enum tpw_err ledger_start(struct api_server *server, struct tpw_error_detail *detail)
+{
+    struct ledger_options options = {.data_dir = server->options.data_dir,
+                                     .clock = tpw_clock_system()};
+    enum tpw_err err = ledger_open(&options, &server->ledger, detail);
+    if (err == TPW_OK) {
+        err = api_assets_refresh(&server->assets, server->ledger);
+    }
+    return err;
+}
+
+static void server_free(struct api_server *server)
+{
+    if (server->ledger != NULL) {
+        ledger_close(server->ledger);
+    }
+    api_assets_deinit(&server->assets);
+    (void)pthread_mutex_destroy(&server->ledger_lock);
+    free(server);
+}
+
+enum tpw_err api_server_start(const struct api_server_options *options, struct api_server **out,
+                              struct tpw_error_detail *detail)
+{
+    *out = NULL;
+    if (sodium_init() < 0) {
+        return tpw_error_set(detail, TPW_ERR_INTERNAL, 0, "libsodium failed to initialise");
+    }
+    struct api_server *server = calloc(1, sizeof *server);
+    if (server == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory");
+    }
+    server->options = *options;
+    options_defaults(&server->options);
+    randombytes_buf(&server->request_id_salt, sizeof server->request_id_salt);
+    TPW_ASSERT(pthread_mutex_init(&server->ledger_lock, NULL) == 0);
+    enum tpw_err err = api_assets_init(&server->assets, options->assets_path, detail);
+    if (err == TPW_OK) {
+        err = ledger_start(server, detail);
+    }
+    if (err == TPW_OK) {
+        err = api_committer_start(server, &server->committer);
+    }
+    if (err == TPW_OK) {
+        err = daemon_start(server, detail);
+    }
+    if (err != TPW_OK) {
+        if (server->committer != NULL) {
+            api_committer_stop(server->committer);
+        }
+        server_free(server);
+        return err;
+    }
+    *out = server;
+    return TPW_OK;
+}
+
+uint16_t api_server_port(const struct api_server *server)
+{
+    return server->port;
+}
+
+/* Waits (bounded) for the requests in flight; a client that never finishes sending
+ * its body is cut off by the connection timeout, so the bound is that timeout. */
+static void drain(struct api_server *server)
+{
+    uint64_t deadline_ns =
+        tpw_clock_monotonic_ns() + (uint64_t)server->options.connection_timeout_s * 1000000000u;
+    while (atomic_load(&server->in_flight) > 0 && tpw_clock_monotonic_ns() < deadline_ns) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 1000000};
+        (void)nanosleep(&pause, NULL);
+    }
+}
+
+enum tpw_err api_server_stop(struct api_server *server, struct tpw_error_detail *detail)
+{
+    atomic_store(&server->stopping, true);
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET) {
+        (void)close(listener);
+    }
+    drain(server);
+    api_committer_stop(server->committer);
+    MHD_stop_daemon(server->daemon);
+    enum tpw_err err = (enum tpw_err)atomic_load(&server->storage_err);
+    if (err != TPW_OK) {
+        (void)tpw_error_set(detail, err, 0, "the ledger stopped after a storage failure");
+    }
+    server_free(server);
+    return err;
+}
