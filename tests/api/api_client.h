@@ -1,0 +1,50 @@
+/*
+ * The HTTP API suites' fixture: a real server (api_server_start on 127.0.0.1, a free
+ * port, a fresh data directory) and a real HTTP client (libcurl) to drive it.
+ */
+#ifndef TPW_TEST_API_CLIENT_H
+#define TPW_TEST_API_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "tpwallet/api.h"
+
+struct api_fixture {
+    char data_dir[128];
+    struct api_server *server;
+    char base_url[64];
+};
+
+/* Creates the ledger and starts the server with `options` (data_dir is filled in). */
+void api_fixture_start(struct api_fixture *fixture, struct api_server_options options);
+/* Stops the server (asserting a clean stop); the data directory stays. */
+void api_fixture_stop(struct api_fixture *fixture);
+/* Stops when running and removes the data directory. */
+void api_fixture_teardown(struct api_fixture *fixture);
+
+struct api_response {
+    long status;
+    json_t *body; /* parsed JSON; NULL when the body is not JSON */
+    char headers[4096];
+};
+
+/*
+ * One request: `body` (may be NULL) is sent as application/json unless
+ * `content_type` says otherwise; `extra_header` ("Name: value") may be NULL.
+ * Returns false when the request could not be made (connection refused …).
+ */
+bool api_call(const struct api_fixture *fixture, const char *method, const char *path,
+              const char *body, const char *content_type, const char *extra_header,
+              struct api_response *out);
+/* api_call that must succeed at the HTTP level; returns the status. */
+long api_json(const struct api_fixture *fixture, const char *method, const char *path,
+              const char *body, struct api_response *out);
+void api_response_free(struct api_response *response);
+
+/* The string at `key` of the body's object (or of body.error with "error.code"). */
+const char *api_field(const struct api_response *response, const char *key);
+
+#endif /* TPW_TEST_API_CLIENT_H */
