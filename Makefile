@@ -8,7 +8,7 @@
 DEBIAN_PACKAGES := build-essential cmake pkg-config \
 	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev liblmdb-dev liblapacke-dev \
 	libwebsockets-dev libcurl4-openssl-dev libmicrohttpd-dev \
-	clang-format clang-tidy cppcheck
+	curl clang-format clang-tidy cppcheck
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
