@@ -120,6 +120,7 @@ TORTURE_CRASHES ?= 10000
 torture: build
 	TPW_LEDGER_MODEL_OPS=$(TORTURE_MODEL_OPS) $(RELEASE_DIR)/tests/test_ledger_model
 	./tests/crash/run-crash $(RELEASE_DIR)/app/tpwallet/tpwallet $(TORTURE_CRASHES)
+	./tests/api/run-kill9 $(RELEASE_DIR)/app/tpwallet/tpwallet 200
 
 lint: build
 	./tools/tidy
