@@ -94,7 +94,7 @@ demo: build
 # market benchmark's ccxt peer needs Debian's node and npm, and ccxt itself from the npm
 # registry at the version bench/ccxt/package-lock.json pins (into bench/ccxt/node_modules,
 # git-ignored; never during `make check`).
-BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy wrk
+BENCH_PACKAGES := postgresql-15 postgresql-client-15 python3-numpy wrk curl
 # ccxt's side of the market bench needs node and npm: Debian's, unless the machine has
 # them already (a NodeSource nodejs carries its own npm and conflicts with Debian's).
 BENCH_NODE_PACKAGES := $(if $(shell command -v npm 2>/dev/null),,nodejs npm)
@@ -106,12 +106,16 @@ bench-deps:
 # bench_money, the ledger benchmark with its raw limit and PostgreSQL peer
 # (bench/run-ledger; a few minutes: 10M transfers), then the portfolio backtest and
 # Monte Carlo beside numpy (bench/run-portfolio), the market books beside ccxt
-# (bench/run-market). Results: bench/RESULTS.md.
+# (bench/run-market), the HTTP API under wrk against the same PostgreSQL peer's rate
+# (bench/run-api). Results: bench/RESULTS.md.
 bench: build bench-deps
 	$(RELEASE_DIR)/bench/bench_money
-	./bench/run-ledger $(RELEASE_DIR)/bench/bench_ledger
+	./bench/run-ledger $(RELEASE_DIR)/bench/bench_ledger | tee $(RELEASE_DIR)/bench/ledger.out
 	./bench/run-portfolio $(RELEASE_DIR)/bench/bench_portfolio
 	./bench/run-market $(RELEASE_DIR)/bench/bench_market
+	PG_TPS=$$(sed -n 's/^pg_peer accounts=100000 .*tps=\([0-9]*\).*/\1/p' \
+		$(RELEASE_DIR)/bench/ledger.out | head -n 1) \
+		./bench/run-api $(RELEASE_DIR)/app/tpwallet/tpwallet
 
 # Long runs kept out of `make check`: the ledger model at 20M operations and 10,000
 # crash-and-recover iterations (about an hour on 2 cores).
