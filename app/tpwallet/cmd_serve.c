@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "log.h"
 #include "ledger_cli.h"
 #include "tpwallet/api.h"
 
@@ -155,6 +156,11 @@ static bool options_from(struct settings *settings, char *listen,
 
 static int run(struct cli *cli, const struct api_server_options *options)
 {
+    /* Access lines are info-level log lines: asking for them raises the level to info
+     * (before any server thread exists, as the log requires). */
+    if (options->access_log && tpw_log_get_level() > TPW_LOG_INFO) {
+        tpw_log_set_level(TPW_LOG_INFO);
+    }
     sigset_t stop_signals;
     (void)sigemptyset(&stop_signals);
     (void)sigaddset(&stop_signals, SIGTERM);
