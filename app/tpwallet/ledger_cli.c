@@ -133,21 +133,31 @@ static const char *asset_code(const struct ledger *ledger, uint32_t number,
                               struct ledger_asset *asset)
 {
     if (ledger_asset_get(ledger, number, asset) != TPW_OK) {
-        memset(asset, 0, sizeof *asset);
-        (void)snprintf(asset->code, sizeof asset->code, "#%u", number % 10000000u);
+        lcli_asset_unknown(number, asset);
     }
     return asset->code;
+}
+
+void lcli_asset_unknown(uint32_t number, struct ledger_asset *out)
+{
+    memset(out, 0, sizeof *out);
+    (void)snprintf(out->code, sizeof out->code, "#%u", number % 10000000u);
 }
 
 json_t *lcli_account_json(const struct ledger *ledger, const struct ledger_account *a)
 {
     struct ledger_asset asset;
+    return lcli_account_json_asset(asset_code(ledger, a->asset, &asset), a);
+}
+
+json_t *lcli_account_json_asset(const char *code, const struct ledger_account *a)
+{
     json_t *object = json_object();
     if (object == NULL) {
         return NULL;
     }
     (void)json_object_set_new(object, "id", id_json(a->id, LCLI_ACCOUNT_PREFIX));
-    (void)json_object_set_new(object, "asset", json_string(asset_code(ledger, a->asset, &asset)));
+    (void)json_object_set_new(object, "asset", json_string(code));
     const char *kind = ledger_account_kind_name(a->kind);
     (void)json_object_set_new(object, "kind", json_string(kind != NULL ? kind : "unknown"));
     (void)json_object_set_new(object, "owner",
@@ -166,6 +176,12 @@ json_t *lcli_transfer_json(const struct ledger *ledger, const struct ledger_tran
                            enum ledger_pending_state state)
 {
     struct ledger_asset asset;
+    return lcli_transfer_json_asset(asset_code(ledger, t->asset, &asset), t, state);
+}
+
+json_t *lcli_transfer_json_asset(const char *code, const struct ledger_transfer *t,
+                                 enum ledger_pending_state state)
+{
     json_t *object = json_object();
     if (object == NULL) {
         return NULL;
@@ -176,7 +192,7 @@ json_t *lcli_transfer_json(const struct ledger *ledger, const struct ledger_tran
     (void)json_object_set_new(object, "credit_account_id",
                               id_json(t->credit_account_id, LCLI_ACCOUNT_PREFIX));
     (void)json_object_set_new(object, "amount", u128_json(t->amount));
-    (void)json_object_set_new(object, "asset", json_string(asset_code(ledger, t->asset, &asset)));
+    (void)json_object_set_new(object, "asset", json_string(code));
     (void)json_object_set_new(object, "code", json_integer(t->code));
     (void)json_object_set_new(object, "flags", flags_json(t->flags, true));
     if (t->pending_id != 0) {

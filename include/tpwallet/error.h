@@ -203,7 +203,16 @@
     X(OPT_NO_EXCESS_RETURN, -206, 422, 65, "invalid_request_error", "no_excess_return",            \
       "no asset's expected return exceeds the risk-free rate")                                     \
     X(OPT_METHOD_UNKNOWN, -207, 400, 64, "invalid_request_error", "method_unknown",                \
-      "unknown optimisation or volatility method")
+      "unknown optimisation or volatility method")                                                 \
+    /* Ledger events. */                                                                           \
+    X(LEDGER_EVENT_ID_INVALID, -340, 400, 65, "invalid_request_error", "event_id_invalid",         \
+      "malformed event id (the form is <sequence>-<index>, in decimal)")                           \
+    X(LEDGER_EVENT_ID_FUTURE, -341, 400, 65, "invalid_request_error", "event_id_future",           \
+      "the event id is beyond the end of the journal")                                             \
+    X(LEDGER_EVENT_ID_UNKNOWN, -342, 400, 65, "invalid_request_error", "event_id_unknown",         \
+      "the event id names no event position in its journal record")                                \
+    X(LEDGER_EVENTS_RETRACTED, -343, 500, 74, "api_error", "events_retracted",                     \
+      "the journal was cut back below events already returned; reopen the cursor")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),
