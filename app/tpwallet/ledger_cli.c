@@ -120,12 +120,17 @@ json_t *lcli_transfer_json(const struct ledger *ledger, const struct ledger_tran
     return api_transfer_json(t, asset_of(ledger, t->asset, &asset), state, 0);
 }
 
+void lcli_asset_unknown(uint32_t number, struct ledger_asset *out)
+{
+    memset(out, 0, sizeof *out);
+    (void)snprintf(out->code, sizeof out->code, "#%u", number % 10000000u);
+}
+
 /* The asset for the text form: an unknown number prints as "#<number>". */
 static void asset_code(const struct ledger *ledger, uint32_t number, struct ledger_asset *asset)
 {
     if (asset_of(ledger, number, asset) == NULL) {
-        memset(asset, 0, sizeof *asset);
-        (void)snprintf(asset->code, sizeof asset->code, "#%u", number % 10000000u);
+        lcli_asset_unknown(number, asset);
     }
 }
 

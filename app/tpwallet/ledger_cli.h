@@ -51,6 +51,8 @@ const char *lcli_amount_text(const struct ledger_asset *asset, tpw_u128 amount,
 json_t *lcli_account_json(const struct ledger *ledger, const struct ledger_account *account);
 json_t *lcli_transfer_json(const struct ledger *ledger, const struct ledger_transfer *transfer,
                            enum ledger_pending_state state);
+/* What records show for an asset number the ledger does not know: code "#<number>". */
+void lcli_asset_unknown(uint32_t number, struct ledger_asset *out /* out */);
 void lcli_account_print(const struct ledger *ledger, const struct ledger_account *account);
 void lcli_transfer_print(const struct ledger *ledger, const struct ledger_transfer *transfer,
                          enum ledger_pending_state state);
@@ -76,11 +78,13 @@ int cmd_transfer(struct cli *cli, int argc, char **argv);
 int cmd_history(struct cli *cli, int argc, char **argv);
 int cmd_journal(struct cli *cli, int argc, char **argv);
 int cmd_replay(struct cli *cli, int argc, char **argv);
+int cmd_events(struct cli *cli, int argc, char **argv); /* cmd_events.c */
 extern const char cmd_init_usage[];
 extern const char cmd_account_usage[];
 extern const char cmd_transfer_usage[];
 extern const char cmd_history_usage[];
 extern const char cmd_journal_usage[];
 extern const char cmd_replay_usage[];
+extern const char cmd_events_usage[];
 
 #endif /* TPWALLET_LEDGER_CLI_H */

@@ -218,7 +218,16 @@
       "request body is not valid JSON")                                                            \
     X(API_SHUTTING_DOWN, -306, 503, 69, "api_error", "shutting_down", "the server is stopping")    \
     X(API_TIME_INVALID, -308, 400, 65, "invalid_request_error", "time_invalid",                    \
-      "a time is nanoseconds since the epoch or YYYY-MM-DDTHH:MM:SS[.fff]Z")
+      "a time is nanoseconds since the epoch or YYYY-MM-DDTHH:MM:SS[.fff]Z")                       \
+    /* Ledger events. */                                                                           \
+    X(LEDGER_EVENT_ID_INVALID, -340, 400, 65, "invalid_request_error", "event_id_invalid",         \
+      "malformed event id (the form is <sequence>-<index>, in decimal)")                           \
+    X(LEDGER_EVENT_ID_FUTURE, -341, 400, 65, "invalid_request_error", "event_id_future",           \
+      "the event id is beyond the end of the journal")                                             \
+    X(LEDGER_EVENT_ID_UNKNOWN, -342, 400, 65, "invalid_request_error", "event_id_unknown",         \
+      "the event id names no event position in its journal record")                                \
+    X(LEDGER_EVENTS_RETRACTED, -343, 500, 74, "api_error", "events_retracted",                     \
+      "the journal was cut back below events already returned; reopen the cursor")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

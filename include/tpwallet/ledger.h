@@ -468,4 +468,123 @@ TPW_MUST_CHECK enum tpw_err ledger_journal_verify(const char *data_dir,
                                                   struct ledger_journal_report *report /* out */,
                                                   struct tpw_error_detail *detail);
 
+/* ------------------------------------------------------------------------------------
+ * Events
+ *
+ * The ledger's history as a stream of state changes, read from the journal: assets
+ * defined, accounts created, transfers applied, pending transfers expired. A cursor
+ * opens on a data directory, not on a handle: it reads the segment files directly and
+ * read-only, takes no lock and never opens DATA/index, so it runs beside a writer in this
+ * process or another without disturbing it, and it can be polled for what the writer
+ * appends. docs/ledger.md ("Events") has the semantics and the costs.
+ *
+ * The journal holds commands, not results, so the cursor replays every record from the
+ * first through the same deterministic state machine as recovery, in a private state in
+ * memory, and reports what that replay did: only commands whose result was `ok` are
+ * events (rejected commands, `exists`, and every command of a linked chain that rolled
+ * back are not). Opening costs a replay of the history up to the id resumed after, and
+ * the cursor's memory grows with the ledger's accounts and transfers, as a read-only
+ * ledger_open without a checkpoint does.
+ * ------------------------------------------------------------------------------------ */
+
+/*
+ * An event's id: the journal record (one batch) and the event's position in it.
+ * Positions count the pending transfers the record's expiry sweep released first
+ * (0 … e−1, in release order), then the record's commands (command i at e + i); a
+ * rejected command leaves its position unused. Ids are therefore strictly increasing
+ * in (sequence, index) order across the whole history, though not contiguous, and the
+ * same journal always gives the same ids. {0, 0} is the start: every event is after it.
+ */
+struct ledger_event_id {
+    uint64_t sequence; /* 1.. (the record); 0 only in the start id */
+    uint64_t index;
+};
+
+/* The text form "<sequence>-<index>" in decimal ("17-3", the start "0-0"): at most 20
+ * digits, a hyphen, 20 digits and the NUL. */
+#define LEDGER_EVENT_ID_TEXT_SIZE 42
+
+/* Parses the text form: decimal digits without signs, spaces or leading zeros, each
+ * part at most 2^64−1. TPW_ERR_LEDGER_EVENT_ID_INVALID (detail->offset_bytes: where). */
+TPW_MUST_CHECK enum tpw_err ledger_event_id_parse(const char *text, size_t length,
+                                                  struct ledger_event_id *out /* out */,
+                                                  struct tpw_error_detail *detail);
+/* Writes the text form and its NUL; returns its length (without the NUL). */
+size_t ledger_event_id_format(struct ledger_event_id id, char out[LEDGER_EVENT_ID_TEXT_SIZE]);
+/* −1, 0 or 1 as `a` comes before, equals or follows `b`. */
+int ledger_event_id_compare(struct ledger_event_id a, struct ledger_event_id b);
+
+enum ledger_event_kind {
+    LEDGER_EVENT_ASSET_DEFINED = 1,    /* `asset` */
+    LEDGER_EVENT_ACCOUNT_CREATED = 2,  /* `account`: the record as stored (balances 0) */
+    LEDGER_EVENT_TRANSFER_APPLIED = 3, /* `transfer`: the record as stored, balances after */
+    LEDGER_EVENT_PENDING_EXPIRED = 4,  /* `transfer`: the pending transfer released */
+};
+/* "asset_defined", "account_created", "transfer_applied", "pending_expired"; NULL for
+ * values outside the list. */
+const char *ledger_event_kind_name(enum ledger_event_kind kind);
+
+struct ledger_event {
+    struct ledger_event_id id;
+    /* When it happened (ns): the command's timestamp; for an expiry, the time of the
+     * release (the first timestamp of the batch before which the sweep ran). */
+    uint64_t timestamp;
+    enum ledger_event_kind kind;
+    union {
+        struct ledger_asset asset;
+        struct ledger_account account;
+        /* The stored record: a post's or void's inherited fields filled in, a balancing
+         * transfer's amount as moved, the ledger's timestamp. */
+        struct ledger_transfer transfer;
+    };
+    /* Transfers and expiries: the balances of the transfer's debit and credit accounts
+     * right after this event (their timestamp is the event's). Zero otherwise. */
+    struct ledger_balance debit_balance;
+    struct ledger_balance credit_balance;
+};
+
+/* A cursor over the events of one data directory. Opaque; used by one thread at a time. */
+struct ledger_events;
+
+/*
+ * Opens a cursor that returns the events after `after` (NULL or {0, 0}: all of them),
+ * replaying the journal up to `after`'s record first. Errors: TPW_ERR_LEDGER_NOT_FOUND
+ * (no ledger in `data_dir`), TPW_ERR_LEDGER_EVENT_ID_FUTURE (its record is beyond the
+ * journal's complete end), TPW_ERR_LEDGER_EVENT_ID_UNKNOWN (its index is past the last
+ * position of its record, or {0, k > 0}), TPW_ERR_JOURNAL_CORRUPT and
+ * TPW_ERR_JOURNAL_VERSION as for ledger_journal_verify(), TPW_ERR_NOMEM, TPW_ERR_IO.
+ * The caller owns *out and closes it with ledger_events_close().
+ */
+TPW_MUST_CHECK enum tpw_err ledger_events_open(const char *data_dir,
+                                               const struct ledger_event_id *after,
+                                               struct ledger_events **out /* out */,
+                                               struct tpw_error_detail *detail);
+
+/*
+ * The next event in `*event` with *found = true, or *found = false when the cursor is
+ * at the end of the complete records for now: call again later (polling) to get what
+ * has been appended since, across segment rolls. A last record still being written (or
+ * torn by a crash, which the writer's next open cuts off) is "not yet", never an error.
+ * Errors: TPW_ERR_JOURNAL_CORRUPT, TPW_ERR_JOURNAL_VERSION, TPW_ERR_NOMEM, TPW_ERR_IO,
+ * and TPW_ERR_LEDGER_EVENTS_RETRACTED when the writer cut off a record whose events were
+ * already returned (its write or fdatasync failed, so it was never acknowledged). An
+ * error stops the cursor: every later call returns it again; open a new cursor.
+ */
+TPW_MUST_CHECK enum tpw_err ledger_events_next(struct ledger_events *cursor,
+                                               struct ledger_event *event /* out */,
+                                               bool *found /* out */,
+                                               struct tpw_error_detail *detail);
+
+/* An asset as the cursor's replay knows it (every asset defined up to the last event
+ * returned), to show amounts and codes: TPW_ERR_LEDGER_ASSET_NOT_FOUND. */
+TPW_MUST_CHECK enum tpw_err ledger_events_asset_get(const struct ledger_events *cursor,
+                                                    uint32_t number,
+                                                    struct ledger_asset *out /* out */);
+
+/* The last journal record the cursor has read (0 before the first). */
+uint64_t ledger_events_sequence(const struct ledger_events *cursor);
+
+/* Frees the cursor and its replayed state; NULL is ignored. */
+void ledger_events_close(struct ledger_events *cursor);
+
 #endif /* TPWALLET_LEDGER_H */

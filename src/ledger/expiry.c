@@ -98,6 +98,9 @@ static void release(struct ledger__state *state, uint32_t position, uint64_t tim
     window->metas[position].resolved_at = timestamp;
     TPW_ASSERT(state->pending_count > 0);
     state->pending_count--;
+    if (state->observer != NULL) {
+        state->observer->expired(state->observer->ctx, state, position);
+    }
 }
 
 void ledger__expiry_sweep(struct ledger__state *state, uint64_t timestamp)

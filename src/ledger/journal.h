@@ -185,4 +185,40 @@ TPW_MUST_CHECK enum tpw_err journal_verify(const char *dir,
                                            struct journal_verify_report *report /* out */,
                                            struct tpw_error_detail *detail);
 
+/*
+ * Following a journal that a writer — a handle in this process or another — may be
+ * appending to. A tail reads the segment files directly, read-only, and takes no lock,
+ * so it never disturbs the writer: it changes nothing (no truncation, no removal of a
+ * roll's leftover), logs nothing, and reads through the page cache.
+ *
+ * Records come in order from sequence 1 with every check journal_open() makes (segment
+ * headers, framing, CRC32C, sequence, the hash chain across segments). At the end of
+ * what is complete, journal_tail_next() reports no record (*found = false); calling it
+ * again later continues with whatever has been appended since, across segment rolls.
+ * An incomplete or unreadable last record is an append in progress (or a torn tail that
+ * the writer's next open cuts off): "not yet", never an error, unless a valid record
+ * follows it or a later segment exists (TPW_ERR_JOURNAL_CORRUPT, as for journal_open()).
+ * A segment cut back below a record already returned — the writer's recovery after a
+ * failed write or fdatasync, so that record was never acknowledged — is
+ * TPW_ERR_LEDGER_EVENTS_RETRACTED. A tail belongs to one thread at a time.
+ */
+struct journal_tail;
+
+/* Opens the journal in `dir` for following: lists its segments (TPW_ERR_NOT_FOUND when
+ * there are none) and checks the first one's header; reads no record yet. */
+TPW_MUST_CHECK enum tpw_err journal_tail_open(const char *dir, struct journal_tail **out /* out */,
+                                              struct tpw_error_detail *detail);
+
+/* The next complete record in `*record`, valid (payload and hash) until the next call or
+ * journal_tail_close(); or *found = false at the end for now. After an error the tail
+ * must only be closed. */
+TPW_MUST_CHECK enum tpw_err journal_tail_next(struct journal_tail *tail,
+                                              struct journal_record *record /* out */,
+                                              bool *found /* out */,
+                                              struct tpw_error_detail *detail);
+
+/* The sequence of the last record returned (0 before the first). */
+uint64_t journal_tail_sequence(const struct journal_tail *tail);
+void journal_tail_close(struct journal_tail *tail);
+
 #endif /* LEDGER_JOURNAL_H */

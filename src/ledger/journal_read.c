@@ -960,3 +960,274 @@ enum tpw_err journal_verify(const char *dir, struct journal_verify_report *repor
     walk_end(&walk);
     return err;
 }
+
+/* ------------------------------------------------------------------------------------
+ * Following a growing journal (journal_tail_*)
+ *
+ * A tail is the walker kept between calls, with the same segment and record checks and
+ * three differences. It reads what is complete now and comes back later for more: at
+ * the end of the buffered bytes it looks up the segment's size again (a refresh) before
+ * it concludes anything. A damaged last record is "not yet" rather than a torn tail to
+ * cut off, since the writer may be writing it at this moment. And every refresh checks
+ * that the last record returned is still there, its header byte for byte: the writer
+ * cuts a segment back only after a failed write or fdatasync, so a record that vanished
+ * was never acknowledged, and whatever the caller built on it is wrong.
+ * ------------------------------------------------------------------------------------ */
+
+struct journal_tail {
+    struct walk walk;
+    struct journal_record record; /* the last one returned; its payload is in walk.buf */
+    uint8_t hash[JOURNAL_HASH_BYTES];
+    /* The last returned record's header as read, and its offset in the current segment
+     * (0: none returned from this segment yet; records start at 512 or later). */
+    uint8_t last_header[JOURNAL_RECORD_HEADER_BYTES];
+    uint64_t last_offset;
+    bool captured; /* the walker handed over the record it just accepted */
+};
+
+/* The walker's apply callback: keeps the record for journal_tail_next()'s caller. The
+ * hash is the walker's local copy, so it is copied too. */
+static enum tpw_err tail_capture(void *ctx, const struct journal_record *record,
+                                 struct tpw_error_detail *detail)
+{
+    (void)detail;
+    struct journal_tail *tail = ctx;
+    TPW_ASSERT(!tail->captured);
+    TPW_ASSERT(record->sequence == tail->walk.last_sequence + 1);
+    tail->record = *record;
+    memcpy(tail->hash, record->hash, JOURNAL_HASH_BYTES);
+    tail->record.hash = tail->hash;
+    tail->captured = true;
+    return TPW_OK;
+}
+
+static enum tpw_err tail_retracted(const struct walk *walk, uint64_t offset_bytes,
+                                   struct tpw_error_detail *detail)
+{
+    return journal__error(detail, TPW_ERR_LEDGER_EVENTS_RETRACTED, walk->segment_first_sequence,
+                          offset_bytes, walk->last_sequence,
+                          "record %" PRIu64 " was read, then cut off by the writer (its write "
+                          "or fdatasync failed: it was never acknowledged)",
+                          walk->last_sequence);
+}
+
+/* Whether the last record returned from this segment still has the header it had. */
+static enum tpw_err tail_last_check(const struct journal_tail *tail,
+                                    struct tpw_error_detail *detail)
+{
+    const struct walk *walk = &tail->walk;
+    uint8_t header[JOURNAL_RECORD_HEADER_BYTES];
+    ssize_t n = -1;
+    do {
+        n = pread(walk->fd, header, sizeof header, (off_t)tail->last_offset);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        int error_number = errno;
+        return WALK_ERROR(walk, detail, TPW_ERR_IO, tail->last_offset, "read failed: %s",
+                          strerror(error_number));
+    }
+    if ((size_t)n != sizeof header || memcmp(header, tail->last_header, sizeof header) != 0) {
+        return tail_retracted(walk, tail->last_offset, detail);
+    }
+    return TPW_OK;
+}
+
+/* Looks up the segment's size again and forgets the buffered bytes after the last good
+ * record: they may have been read while the writer was writing them. */
+static enum tpw_err tail_refresh(struct journal_tail *tail, struct tpw_error_detail *detail)
+{
+    struct walk *walk = &tail->walk;
+    struct stat st = {0};
+    if (fstat(walk->fd, &st) != 0) {
+        int error_number = errno;
+        return WALK_ERROR(walk, detail, TPW_ERR_IO, walk->segment_end_bytes,
+                          "cannot stat the segment: %s", strerror(error_number));
+    }
+    uint64_t size = (uint64_t)st.st_size;
+    if (size < walk->segment_end_bytes) {
+        return tail_retracted(walk, size, detail);
+    }
+    if (tail->last_offset != 0) {
+        enum tpw_err err = tail_last_check(tail, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+    }
+    walk->file_bytes = size;
+    walk->buf_offset = walk->segment_end_bytes;
+    walk->buf_len = 0;
+    return TPW_OK;
+}
+
+/* Whether the segment that would start with the next record exists: the writer rolled. */
+static enum tpw_err tail_next_segment(const struct walk *walk, bool *exists,
+                                      struct tpw_error_detail *detail)
+{
+    char name[JOURNAL_SEGMENT_NAME_SIZE] = {0};
+    journal__segment_name(name, walk->last_sequence + 1);
+    struct stat st = {0};
+    *exists = fstatat(walk->dir_fd, name, &st, 0) == 0;
+    if (!*exists && errno != ENOENT) {
+        int error_number = errno;
+        return WALK_ERROR(walk, detail, TPW_ERR_IO, 0, "cannot stat the next segment: %s",
+                          strerror(error_number));
+    }
+    return TPW_OK;
+}
+
+/* Moves on to the next segment, checking its header against the chain. */
+static enum tpw_err tail_roll(struct journal_tail *tail, struct tpw_error_detail *detail)
+{
+    struct walk *walk = &tail->walk;
+    TPW_ASSERT(walk->fd >= 0);
+    TPW_ASSERT(walk->segment_first_sequence <= walk->last_sequence);
+    (void)close(walk->fd);
+    walk->fd = -1;
+    walk->closed_bytes += walk->segment_end_bytes;
+    tail->last_offset = 0;
+    enum tpw_err err = segment_open(walk, walk->last_sequence + 1, false, detail);
+    if (err == TPW_OK) {
+        err = segment_header_read(walk, false, detail);
+    }
+    if (err == TPW_OK) {
+        walk->segments++;
+    }
+    return err;
+}
+
+/* At the end of what the current segment holds now (`frame` is FRAME_END or
+ * FRAME_DAMAGED): a roll to the next segment (*rolled), damage, or the end for now. */
+static enum tpw_err tail_end(struct journal_tail *tail, const struct frame *frame, bool *rolled,
+                             struct tpw_error_detail *detail)
+{
+    struct walk *walk = &tail->walk;
+    *rolled = false;
+    bool exists = false;
+    /* The writer rolls only away from a segment that holds a record, so an empty segment
+     * is the last one (and the next one's name would be its own). */
+    if (walk->segment_first_sequence <= walk->last_sequence) {
+        enum tpw_err err = tail_next_segment(walk, &exists, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+    }
+    if (exists && frame->status == FRAME_DAMAGED) {
+        return WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, walk->segment_end_bytes, "%s",
+                          frame->reason);
+    }
+    if (exists) {
+        *rolled = true;
+        return tail_roll(tail, detail);
+    }
+    if (frame->status == FRAME_END) {
+        return TPW_OK;
+    }
+    bool found = false;
+    uint64_t found_offset = 0;
+    enum tpw_err err =
+        scan_for_record(walk, walk->segment_end_bytes, &found, &found_offset, detail);
+    if (err == TPW_OK && found) {
+        err = WALK_ERROR(walk, detail, TPW_ERR_JOURNAL_CORRUPT, walk->segment_end_bytes,
+                         "%s; a valid record follows at offset %" PRIu64, frame->reason,
+                         found_offset);
+    }
+    return err; /* TPW_OK: an append in progress, or a torn tail: not yet */
+}
+
+static enum tpw_err tail_accept(struct journal_tail *tail, const struct frame *frame,
+                                struct journal_record *record, struct tpw_error_detail *detail)
+{
+    struct walk *walk = &tail->walk;
+    uint64_t offset = walk->segment_end_bytes;
+    tail->captured = false;
+    enum tpw_err err = record_accept(walk, frame, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    TPW_ASSERT(tail->captured);
+    TPW_ASSERT(tail->record.sequence == walk->last_sequence);
+    memcpy(tail->last_header, frame->bytes, JOURNAL_RECORD_HEADER_BYTES);
+    tail->last_offset = offset;
+    *record = tail->record;
+    return TPW_OK;
+}
+
+enum tpw_err journal_tail_next(struct journal_tail *tail, struct journal_record *record,
+                               bool *found, struct tpw_error_detail *detail)
+{
+    *found = false;
+    struct walk *walk = &tail->walk;
+    bool refreshed = false;
+    for (;;) {
+        struct frame frame = {.status = FRAME_END};
+        enum tpw_err err = record_frame(walk, walk->segment_end_bytes, &frame, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+        if (frame.status == FRAME_GOOD) {
+            err = tail_accept(tail, &frame, record, detail);
+            *found = err == TPW_OK;
+            return err;
+        }
+        if (!refreshed) {
+            err = tail_refresh(tail, detail);
+            if (err != TPW_OK) {
+                return err;
+            }
+            refreshed = true;
+            continue;
+        }
+        bool rolled = false;
+        err = tail_end(tail, &frame, &rolled, detail);
+        if (err != TPW_OK || !rolled) {
+            return err;
+        }
+        refreshed = false; /* a new segment: its size was just read */
+    }
+}
+
+enum tpw_err journal_tail_open(const char *dir, struct journal_tail **out,
+                               struct tpw_error_detail *detail)
+{
+    *out = NULL;
+    struct journal_tail *tail = calloc(1, sizeof *tail);
+    if (tail == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory following the journal");
+    }
+    struct walk *walk = &tail->walk;
+    walk_init(walk, true, NULL, NULL, tail_capture, tail);
+    uint64_t *sequences = NULL;
+    size_t count = 0;
+    enum tpw_err err = walk_start(walk, dir, &sequences, &count, detail);
+    if (err == TPW_OK) {
+        /* Segments are never deleted, so the journal starts at sequence 1; a first
+         * file with another name is a missing segment (the header check says so). */
+        TPW_ASSERT(count > 0 && sequences != NULL); /* walk_start refuses an empty list */
+        err = segment_open(walk, sequences[0], true, detail);
+    }
+    if (err == TPW_OK) {
+        err = segment_header_read(walk, true, detail);
+    }
+    free(sequences);
+    if (err != TPW_OK) {
+        journal_tail_close(tail);
+        return err;
+    }
+    walk->segments++;
+    *out = tail;
+    return TPW_OK;
+}
+
+uint64_t journal_tail_sequence(const struct journal_tail *tail)
+{
+    return tail->walk.last_sequence;
+}
+
+void journal_tail_close(struct journal_tail *tail)
+{
+    if (tail == NULL) {
+        return;
+    }
+    walk_end(&tail->walk);
+    free(tail);
+}

@@ -36,8 +36,6 @@
 
 #include "banned.h"
 
-#define LEDGER_PATH_MAX 4096
-
 struct ledger {
     struct ledger__state state;
     /* Replay copies each record's payload here: records hold 128-bit fields, and a
@@ -117,9 +115,8 @@ static enum tpw_err lock_data_dir(struct ledger *ledger, const char *data_dir,
 static enum tpw_err replay_record(void *ctx, const struct journal_record *record,
                                   struct tpw_error_detail *detail);
 
-/* DATA/journal, which must exist: without it the directory holds no ledger. */
-static enum tpw_err journal_dir_of(const char *data_dir, char journal_dir[LEDGER_PATH_MAX],
-                                   struct tpw_error_detail *detail)
+enum tpw_err ledger__journal_dir(const char *data_dir, char journal_dir[LEDGER_PATH_MAX],
+                                 struct tpw_error_detail *detail)
 {
     enum tpw_err err = data_path(data_dir, "journal", journal_dir, detail);
     if (err == TPW_OK && !path_exists(journal_dir)) {
@@ -252,7 +249,7 @@ enum tpw_err ledger_open(const struct ledger_options *options, struct ledger **o
                              "ignore_checkpoint is for read-only opens");
     }
     char journal_dir[LEDGER_PATH_MAX];
-    enum tpw_err err = journal_dir_of(options->data_dir, journal_dir, detail);
+    enum tpw_err err = ledger__journal_dir(options->data_dir, journal_dir, detail);
     if (err != TPW_OK) {
         return err;
     }
@@ -389,32 +386,41 @@ static enum tpw_err replay_assets(struct ledger__state *state, const struct jour
     return TPW_OK;
 }
 
-static enum tpw_err replay_record(void *ctx, const struct journal_record *record,
+enum tpw_err ledger__record_apply(struct ledger__state *state, const struct journal_record *record,
+                                  struct ledger_transfer *scratch,
+                                  enum ledger_transfer_result *results,
                                   struct tpw_error_detail *detail)
 {
-    struct ledger *ledger = ctx;
-    struct ledger__state *state = &ledger->state;
+    _Static_assert(sizeof(enum ledger_account_result) == sizeof(enum ledger_transfer_result),
+                   "one results buffer serves both kinds of batch");
     enum tpw_err err = replay_check(state, record, detail);
     if (err != TPW_OK) {
         return err;
     }
-    memcpy(ledger->scratch, record->payload, record->payload_bytes);
+    memcpy(scratch, record->payload, record->payload_bytes);
     size_t count = record->item_count;
     if (ledger__state_reserve(state, count, count) != TPW_OK) {
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory replaying the journal");
     }
     switch (record->type) {
     case JOURNAL_RECORD_ASSETS:
-        return replay_assets(state, record, (const void *)ledger->scratch, detail);
+        return replay_assets(state, record, (const void *)scratch, detail);
     case JOURNAL_RECORD_ACCOUNTS:
-        ledger__state_create_accounts(state, (const void *)ledger->scratch, count,
-                                      record->timestamp, (void *)ledger->scratch_results);
+        ledger__state_create_accounts(state, (const void *)scratch, count, record->timestamp,
+                                      (void *)results);
         return TPW_OK;
     default:
-        ledger__state_create_transfers(state, ledger->scratch, count, record->timestamp,
-                                       ledger->scratch_results);
+        ledger__state_create_transfers(state, scratch, count, record->timestamp, results);
         return TPW_OK;
     }
+}
+
+static enum tpw_err replay_record(void *ctx, const struct journal_record *record,
+                                  struct tpw_error_detail *detail)
+{
+    struct ledger *ledger = ctx;
+    return ledger__record_apply(&ledger->state, record, ledger->scratch, ledger->scratch_results,
+                                detail);
 }
 
 /* ---- the write path -------------------------------------------------------------------- */
@@ -600,7 +606,7 @@ enum tpw_err ledger_journal_verify(const char *data_dir, struct ledger_journal_r
                                    struct tpw_error_detail *detail)
 {
     char journal_dir[LEDGER_PATH_MAX];
-    enum tpw_err err = journal_dir_of(data_dir, journal_dir, detail);
+    enum tpw_err err = ledger__journal_dir(data_dir, journal_dir, detail);
     if (err != TPW_OK) {
         return err;
     }

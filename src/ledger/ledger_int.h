@@ -153,6 +153,23 @@ struct ledger__window {
 /* ---- the state ----------------------------------------------------------------------- */
 
 struct store_reader;
+struct ledger__state;
+
+/*
+ * Hooks for readers of the history (the event cursor, events.c), called as the state
+ * machine changes the state; they only look. The writer and recovery set none, and the
+ * hot path then pays one predictable branch per transfer.
+ */
+struct ledger__observer {
+    /* A transfer was committed at `position` of the active window, its accounts already
+     * updated. A linked chain may still roll it back; the position is then reused by
+     * the next commit, so the last call for a position is the one that stands. */
+    void (*committed)(void *ctx, const struct ledger__state *state, uint32_t position);
+    /* An expiry released the pending transfer at `position` of the active window (its
+     * meta's resolved_at is the release time). Never rolled back. */
+    void (*expired)(void *ctx, const struct ledger__state *state, uint32_t position);
+    void *ctx;
+};
 
 struct ledger__state {
     struct ledger_asset assets[LEDGER_ASSETS_MAX];
@@ -182,6 +199,7 @@ struct ledger__state {
     uint32_t undo_capacity;
 
     uint64_t last_timestamp;
+    const struct ledger__observer *observer; /* NULL but in an event cursor */
 };
 
 /* A transfer id looked up across the active window, the frozen one and the store. */
@@ -296,6 +314,29 @@ const struct ledger__state *ledger__state_of(const struct ledger *ledger);
 /* TPW_ERR_LEDGER_FAILED once the handle has stopped (ledger.c): memory may then hold a
  * batch that never became durable, so queries must not show it. */
 TPW_MUST_CHECK enum tpw_err ledger__read_check(const struct ledger *ledger);
+
+/* Paths of a data directory's parts, and the journal's (ledger.c). */
+#define LEDGER_PATH_MAX 4096
+/* DATA/journal, which must exist: without it the directory holds no ledger
+ * (TPW_ERR_LEDGER_NOT_FOUND). */
+TPW_MUST_CHECK enum tpw_err ledger__journal_dir(const char *data_dir,
+                                                char journal_dir[LEDGER_PATH_MAX] /* out */,
+                                                struct tpw_error_detail *detail);
+
+/*
+ * Applies one journal record to the state, exactly as recovery does (ledger.c): checks
+ * that it is a ledger batch whose timestamp follows the state's (TPW_ERR_JOURNAL_CORRUPT
+ * otherwise), copies its payload into `scratch` (LEDGER_BATCH_MAX records, 16-byte
+ * aligned: a payload in the journal's read buffer need not be) and runs it. `results`
+ * (LEDGER_BATCH_MAX) receives the transfer results of a transfers record and, cast, the
+ * account results of an accounts record; an assets record has none (all succeed).
+ */
+struct journal_record;
+TPW_MUST_CHECK enum tpw_err ledger__record_apply(struct ledger__state *state,
+                                                 const struct journal_record *record,
+                                                 struct ledger_transfer *scratch,
+                                                 enum ledger_transfer_result *results,
+                                                 struct tpw_error_detail *detail);
 
 /* The whole state's digest (state_hash.c). */
 TPW_MUST_CHECK enum tpw_err ledger__state_hash(const struct ledger__state *state,

@@ -500,6 +500,9 @@ static void commit(struct ledger__state *state, const struct ledger_transfer *t,
     if (meta.expires_at != 0) {
         ledger__expiry_push_reserved(state, t->id, meta.expires_at, position);
     }
+    if (state->observer != NULL) {
+        state->observer->committed(state->observer->ctx, state, position);
+    }
 }
 
 enum ledger_transfer_result ledger__transfer_apply(struct ledger__state *state,
