@@ -207,9 +207,4 @@ void api_request_release(struct api_write *write);
 /* Submits request->write and suspends the connection until the committer releases it. */
 void api_request_submit(struct api_request *request);
 
-/* The result of a single command as an HTTP reply (routes_transfers.c). */
-void api_reply_transfer_result(struct api_request *request, enum ledger_transfer_result result,
-                               const struct ledger_transfer *stored,
-                               enum ledger_pending_state state);
-
 #endif /* TPW_API_INT_H */

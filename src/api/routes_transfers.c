@@ -36,9 +36,9 @@ static json_t *transfer_json(struct api_request *request, const struct ledger_tr
     return api_transfer_json(t, known ? &asset : NULL, state, API_JSON_DECIMALS);
 }
 
-void api_reply_transfer_result(struct api_request *request, enum ledger_transfer_result result,
-                               const struct ledger_transfer *stored,
-                               enum ledger_pending_state state)
+static void reply_transfer_result(struct api_request *request, enum ledger_transfer_result result,
+                                  const struct ledger_transfer *stored,
+                                  enum ledger_pending_state state)
 {
     if (result == LEDGER_TRANSFER_OK || result == LEDGER_TRANSFER_EXISTS) {
         api_reply_json(request, result == LEDGER_TRANSFER_OK ? 201 : 200,
@@ -57,8 +57,8 @@ static void single_complete(struct api_write *write)
         api_reply_error(request, write->err, &write->detail);
         return;
     }
-    api_reply_transfer_result(request, write->transfer_results[0], &write->stored_transfer,
-                              write->stored_state);
+    reply_transfer_result(request, write->transfer_results[0], &write->stored_transfer,
+                          write->stored_state);
 }
 
 /* A body → one transfer with its asset number; false after replying 400. */
