@@ -108,6 +108,7 @@ int cmd_simulate(struct cli *cli, int argc, char **argv);
 int cmd_optimize(struct cli *cli, int argc, char **argv);
 int cmd_vol(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
+int cmd_apikey(struct cli *cli, int argc, char **argv);
 
 /* Usage text of each command, shown by `tpwallet help <command>` and on usage errors. */
 extern const char cmd_help_usage[];
@@ -121,6 +122,7 @@ extern const char cmd_simulate_usage[];
 extern const char cmd_optimize_usage[];
 extern const char cmd_vol_usage[];
 extern const char cmd_serve_usage[];
+extern const char cmd_apikey_usage[];
 
 /* The command table (main.c), listed by `tpwallet help`. */
 struct cli_command {

@@ -46,6 +46,7 @@ const struct cli_command cli_commands[] = {
      cmd_optimize_usage},
     {"vol", cmd_vol, "volatility of a return series: EWMA, GARCH(1,1)", cmd_vol_usage},
     {"serve", cmd_serve, "the HTTP API on a data directory (docs/api.md)", cmd_serve_usage},
+    {"apikey", cmd_apikey, "the HTTP API's keys: create, list, revoke", cmd_apikey_usage},
 };
 const size_t cli_commands_count = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

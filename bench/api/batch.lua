@@ -9,6 +9,7 @@ function init(args)
   n = 0
   size = tonumber(os.getenv("BENCH_API_BATCH") or "8189")
   accounts = tonumber(os.getenv("BENCH_API_ACCOUNTS") or "100")
+  auth = "Bearer " .. os.getenv("BENCH_API_KEY")
 end
 function request()
   local items = {}
@@ -19,5 +20,5 @@ function request()
       base + n, 2 + (n % accounts))
   end
   local body = '{"transfers":[' .. table.concat(items, ",") .. ']}'
-  return wrk.format("POST", "/v1/transfers/batch", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/v1/transfers/batch", {["Content-Type"] = "application/json", ["Authorization"] = auth}, body)
 end

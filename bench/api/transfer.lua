@@ -8,13 +8,14 @@ end
 function init(args)
   n = 0
   accounts = tonumber(os.getenv("BENCH_API_ACCOUNTS") or "100")
+  auth = "Bearer " .. os.getenv("BENCH_API_KEY")
 end
 function request()
   n = n + 1
   local body = string.format(
     '{"id":"%d","debit_account_id":"1","credit_account_id":"%d","amount":"1","asset":"USD","code":1}',
     base + n, 2 + (n % accounts))
-  return wrk.format("POST", "/v1/transfers", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/v1/transfers", {["Content-Type"] = "application/json", ["Authorization"] = auth}, body)
 end
 function response(status, headers, body)
   if status ~= 201 then

@@ -22,7 +22,7 @@
  * caller can fix by changing the request, "api_error" for our side.
  * exit_status values are sysexits.h numbers: 64 usage, 65 data error, 66 no input,
  * 69 service unavailable, 70 internal software error, 71 OS error, 74 I/O error,
- * 78 configuration error.
+ * 75 temporary failure, 77 permission denied, 78 configuration error.
  */
 #define TPW_ERROR_TABLE(X)                                                                         \
     X(OK, 0, 200, 0, "", "ok", "success")                                                          \
@@ -219,6 +219,19 @@
     X(API_SHUTTING_DOWN, -306, 503, 69, "api_error", "shutting_down", "the server is stopping")    \
     X(API_TIME_INVALID, -308, 400, 65, "invalid_request_error", "time_invalid",                    \
       "a time is nanoseconds since the epoch or YYYY-MM-DDTHH:MM:SS[.fff]Z")                       \
+    /* API keys and access (src/api/apikey.c, keystore.c). */                                      \
+    X(API_UNAUTHENTICATED, -320, 401, 77, "invalid_request_error", "unauthenticated",              \
+      "a valid API key is required (Authorization: Bearer <key>)")                                 \
+    X(API_PERMISSION_DENIED, -321, 403, 77, "invalid_request_error", "permission_denied",          \
+      "this API key's role may not do this")                                                       \
+    X(API_RATE_LIMITED, -322, 429, 75, "invalid_request_error", "rate_limited",                    \
+      "too many requests for this API key; retry after the Retry-After seconds")                   \
+    X(API_KEY_INVALID, -323, 400, 64, "invalid_request_error", "api_key_invalid",                  \
+      "invalid API key settings")                                                                  \
+    X(API_KEY_NOT_FOUND, -324, 404, 66, "invalid_request_error", "api_key_not_found",              \
+      "no such API key")                                                                           \
+    X(API_KEYFILE_CORRUPT, -325, 500, 78, "api_error", "keyfile_corrupt",                          \
+      "the API key file is malformed")                                                             \
     /* Ledger events. */                                                                           \
     X(LEDGER_EVENT_ID_INVALID, -340, 400, 65, "invalid_request_error", "event_id_invalid",         \
       "malformed event id (the form is <sequence>-<index>, in decimal)")                           \

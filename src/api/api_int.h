@@ -7,6 +7,8 @@
  *   assets.c          the server's copy of the ledger's asset table (read without the
  *                     ledger lock) and the registry for new accounts
  *   commit.c          the group committer: one thread, one ledger batch per group
+ *   apikey.c          the API key file: create, revoke, list, read its lines
+ *   keystore.c        the server's keys: authentication, per-key rate limits
  *   routes_accounts.c, routes_transfers.c, routes_ops.c: the resources
  */
 #ifndef TPW_API_INT_H
@@ -23,6 +25,7 @@
 
 #include "tpwallet/api.h"
 #include "tpwallet/api_json.h"
+#include "tpwallet/apikey.h"
 #include "tpwallet/ledger.h"
 #include "tpwallet/money.h"
 
@@ -62,6 +65,69 @@ bool api_assets_by_code(struct api_assets *assets, const char *code,
 TPW_MUST_CHECK enum tpw_err api_assets_resolve(struct api_assets *assets, const char *code,
                                                uint32_t *number /* out */,
                                                struct tpw_error_detail *detail);
+
+/* ---- apikey.c ------------------------------------------------------------------- */
+
+#define API_KEY_ID_TEXT_SIZE 17 /* 16 hex digits and the NUL */
+#define API_KEY_HASH_SIZE 32    /* BLAKE2b-256 of the secret */
+#define API_KEYFILE_PATH_SIZE 4096
+
+struct api_key_record {
+    struct api_key_info info;
+    uint8_t secret_hash[API_KEY_HASH_SIZE];
+};
+
+/* One line of the key file. */
+struct api_keyfile_line {
+    enum { API_KEYFILE_CREATE = 1, API_KEYFILE_REVOKE = 2 } op;
+    uint64_t id;
+    uint64_t revoked_ns;          /* REVOKE */
+    struct api_key_record record; /* CREATE */
+};
+
+typedef enum tpw_err api_keyfile_apply(void *context, const struct api_keyfile_line *line,
+                                       struct tpw_error_detail *detail);
+
+/* Hands every complete line from *offset on to `apply` in order and advances *offset
+ * past them (a torn last line is left for later). No file reads as empty.
+ * TPW_ERR_API_KEYFILE_CORRUPT, TPW_ERR_IO, TPW_ERR_NOMEM, or `apply`'s error. */
+TPW_MUST_CHECK enum tpw_err api_keyfile_read(const char *data_dir, uint64_t *offset /* in/out */,
+                                             api_keyfile_apply *apply, void *context,
+                                             struct tpw_error_detail *detail);
+void api_key_id_format(uint64_t id, char out[API_KEY_ID_TEXT_SIZE]);
+/* Splits a key's text into its id and secret; false when it is not a key's form. */
+bool api_key_text_split(const char *text, size_t length, uint64_t *id /* out */,
+                        uint8_t secret[32] /* out */);
+void api_key_secret_hash(const uint8_t secret[32], uint8_t hash[API_KEY_HASH_SIZE] /* out */);
+
+/* ---- keystore.c ------------------------------------------------------------------ */
+
+/* Who is calling: the key a request authenticated with. */
+struct api_principal {
+    uint64_t key_id;
+    enum api_role role;
+    tpw_u128 owner; /* user keys */
+};
+
+struct api_keystore;
+
+/* Loads the key file (TPW_ERR_API_KEYFILE_CORRUPT stops the server from starting). */
+TPW_MUST_CHECK enum tpw_err api_keystore_open(const char *data_dir,
+                                              struct api_keystore **out /* out */,
+                                              struct tpw_error_detail *detail);
+void api_keystore_close(struct api_keystore *store);
+/* Keys that work now (for the start-up hint). */
+size_t api_keystore_live_count(struct api_keystore *store);
+/*
+ * Checks an Authorization header value ("Bearer <key>") and takes a token from the
+ * key's bucket. TPW_OK fills *principal; TPW_ERR_API_UNAUTHENTICATED (missing,
+ * malformed, unknown or revoked key); TPW_ERR_API_RATE_LIMITED with *retry_after_s.
+ * Re-reads the key file at most once a second, so new and revoked keys take effect.
+ */
+TPW_MUST_CHECK enum tpw_err api_keystore_authenticate(struct api_keystore *store,
+                                                      const char *authorization, uint64_t now_ns,
+                                                      struct api_principal *principal /* out */,
+                                                      unsigned *retry_after_s /* out */);
 
 /* ---- commit.c ------------------------------------------------------------------- */
 
@@ -108,6 +174,7 @@ struct api_server {
     pthread_mutex_t ledger_lock; /* a ledger handle is used by one thread at a time */
     struct api_assets assets;
     struct api_committer *committer;
+    struct api_keystore *keys;
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -117,6 +184,17 @@ struct api_server {
     atomic_bool stopping;
 };
 
+/* Who may call a route (docs/api.md has the matrix). */
+enum api_access {
+    API_ACCESS_PUBLIC, /* no key: probes */
+    API_ACCESS_READ,   /* every role; a user key sees only its owner's records */
+    API_ACCESS_WRITE,  /* admin, operator; a user key only from its owner's accounts */
+    API_ACCESS_OPS,    /* admin, operator, auditor: the server's own state */
+};
+
+struct api_route;
+#define API_ROUTE_PARAM_SIZE 128
+
 enum api_request_state { API_REQ_RECEIVING, API_REQ_WAITING, API_REQ_READY };
 
 struct api_reply {
@@ -125,6 +203,7 @@ struct api_reply {
     size_t length;
     char allow[64];         /* Allow header for 405 */
     unsigned retry_after_s; /* Retry-After for 429/503 */
+    bool challenge;         /* WWW-Authenticate for 401 */
 };
 
 struct api_request {
@@ -145,6 +224,9 @@ struct api_request {
     struct ledger_transfer single_transfer;
     enum ledger_transfer_result single_result;
     const char *route_name; /* for logs and metrics */
+    const struct api_route *route;
+    char route_param[API_ROUTE_PARAM_SIZE]; /* the path's "*" segment, "" without one */
+    struct api_principal principal;         /* who is calling (not on public routes) */
 };
 
 /* ---- reply.c ---------------------------------------------------------------------- */
@@ -173,7 +255,11 @@ bool api_parse_id(struct api_request *request, const char *text, const char *par
 
 /* ---- router.c --------------------------------------------------------------------- */
 
-/* Routes the request; every handler either sets request->reply or submits a write
+/* Finds the request's route from its method and path, then authenticates and
+ * authorizes the caller for it: false after replying 404/405/401/403/429. Runs when
+ * the headers are in, so a caller without a key never gets to send a body. */
+bool api_route_find(struct api_request *request);
+/* Runs the route found; every handler either sets request->reply or submits a write
  * (request->state becomes API_REQ_WAITING). */
 void api_route(struct api_request *request);
 

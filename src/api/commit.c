@@ -49,11 +49,11 @@ void api_committer_submit(struct api_committer *committer, struct api_write *wri
     TPW_ASSERT(pthread_mutex_unlock(&committer->lock) == 0);
 }
 
-static enum tpw_err owner_error(struct api_write *write, size_t index, const char *param)
+static enum tpw_err owner_error(struct api_write *write, size_t index, enum tpw_err err,
+                                const char *param)
 {
     tpw_error_set_param(&write->detail, param);
-    return tpw_error_set(&write->detail, TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND, index,
-                         "transfer %zu: no such account", index);
+    return tpw_error_set(&write->detail, err, index, "transfer %zu: %s", index, tpw_strerror(err));
 }
 
 /* A user key may only move money out of its own owner's accounts. Another owner's
@@ -66,15 +66,17 @@ static enum tpw_err owner_check(const struct ledger *ledger, struct api_write *w
         if ((t->flags & (LEDGER_TRANSFER_POST_PENDING | LEDGER_TRANSFER_VOID_PENDING)) != 0) {
             struct ledger_transfer pending;
             enum ledger_pending_state state;
+            /* Not yet committed (perhaps earlier in this very group): whose it is cannot
+             * be known here, so it is as missing as another owner's. */
             if (ledger_transfer_get(ledger, t->pending_id, &pending, &state) != TPW_OK) {
-                continue; /* the ledger answers pending_transfer_not_found itself */
+                return owner_error(write, i, TPW_ERR_LEDGER_TRANSFER_NOT_FOUND, "pending_id");
             }
             debit = pending.debit_account_id;
         }
         struct ledger_account account;
         if (ledger_account_get(ledger, debit, &account) == TPW_OK &&
             account.owner != write->owner) {
-            return owner_error(write, i, "debit_account_id");
+            return owner_error(write, i, TPW_ERR_LEDGER_ACCOUNT_NOT_FOUND, "debit_account_id");
         }
     }
     return TPW_OK;

@@ -1,6 +1,8 @@
 /*
- * Routing: method + path → handler, from one table. A path that matches a route with
- * another method is a 405 with Allow; no match at all is a 404.
+ * Routing: method + path → handler and who may call it, from one table. A path that
+ * matches a route with another method is a 405 with Allow; no match at all is a 404.
+ * Access is checked here, once, from the route's access level and the key's role;
+ * what a user key may see inside a route is the route's business (api_visible).
  */
 #include <string.h>
 
@@ -9,39 +11,39 @@
 
 #include "banned.h"
 
-struct route {
+struct api_route {
     const char *method;
     const char *pattern; /* segments; "*" takes the path parameter */
     const char *name;    /* for logs and metrics */
+    enum api_access access;
     api_handler *handler;
 };
 
 /* Literal segments before "*" where both could match ("/v1/transfers/batch"). */
-static const struct route routes[] = {
-    {"POST", "/v1/accounts", "accounts.create", api_accounts_create},
-    {"GET", "/v1/accounts", "accounts.list", api_accounts_list},
-    {"GET", "/v1/accounts/*", "accounts.get", api_account_get},
-    {"GET", "/v1/accounts/*/balances", "accounts.balances", api_account_balances},
-    {"GET", "/v1/accounts/*/transfers", "accounts.transfers", api_account_transfers},
-    {"POST", "/v1/transfers", "transfers.create", api_transfers_create},
-    {"POST", "/v1/transfers/batch", "transfers.batch", api_transfers_batch},
-    {"GET", "/v1/transfers/*", "transfers.get", api_transfer_get},
-    {"POST", "/v1/transfers/*/post", "transfers.post", api_transfer_post},
-    {"POST", "/v1/transfers/*/void", "transfers.void", api_transfer_void},
-    {"GET", "/livez", "livez", api_livez},
-    {"GET", "/readyz", "readyz", api_readyz},
+static const struct api_route routes[] = {
+    {"POST", "/v1/accounts", "accounts.create", API_ACCESS_WRITE, api_accounts_create},
+    {"GET", "/v1/accounts", "accounts.list", API_ACCESS_READ, api_accounts_list},
+    {"GET", "/v1/accounts/*", "accounts.get", API_ACCESS_READ, api_account_get},
+    {"GET", "/v1/accounts/*/balances", "accounts.balances", API_ACCESS_READ, api_account_balances},
+    {"GET", "/v1/accounts/*/transfers", "accounts.transfers", API_ACCESS_READ,
+     api_account_transfers},
+    {"POST", "/v1/transfers", "transfers.create", API_ACCESS_WRITE, api_transfers_create},
+    {"POST", "/v1/transfers/batch", "transfers.batch", API_ACCESS_WRITE, api_transfers_batch},
+    {"GET", "/v1/transfers/*", "transfers.get", API_ACCESS_READ, api_transfer_get},
+    {"POST", "/v1/transfers/*/post", "transfers.post", API_ACCESS_WRITE, api_transfer_post},
+    {"POST", "/v1/transfers/*/void", "transfers.void", API_ACCESS_WRITE, api_transfer_void},
+    {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
+    {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
 };
 
-#define PARAM_SIZE 128
-
 /* Matches `path` against `pattern`; the "*" segment is copied to `param`. */
-static bool path_matches(const char *pattern, const char *path, char param[PARAM_SIZE])
+static bool path_matches(const char *pattern, const char *path, char param[API_ROUTE_PARAM_SIZE])
 {
     param[0] = '\0';
     while (*pattern != '\0' && *path != '\0') {
         if (*pattern == '*') {
             size_t length = strcspn(path, "/");
-            if (length == 0 || length >= PARAM_SIZE) {
+            if (length == 0 || length >= API_ROUTE_PARAM_SIZE) {
                 return false;
             }
             memcpy(param, path, length);
@@ -56,12 +58,12 @@ static bool path_matches(const char *pattern, const char *path, char param[PARAM
 }
 
 /* A literal route wins over a parameter route for the same path. */
-static const struct route *find(const char *method, const char *path, char param[PARAM_SIZE],
-                                char allow[64])
+static const struct api_route *find(const char *method, const char *path,
+                                    char param[API_ROUTE_PARAM_SIZE], char allow[64])
 {
-    const struct route *found = NULL;
+    const struct api_route *found = NULL;
     allow[0] = '\0';
-    char candidate[PARAM_SIZE];
+    char candidate[API_ROUTE_PARAM_SIZE];
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (!path_matches(routes[i].pattern, path, candidate)) {
             continue;
@@ -70,7 +72,7 @@ static const struct route *find(const char *method, const char *path, char param
         if (strcmp(routes[i].method, method) == 0 &&
             (found == NULL || (literal && strchr(found->pattern, '*') != NULL))) {
             found = &routes[i];
-            memcpy(param, candidate, PARAM_SIZE);
+            memcpy(param, candidate, API_ROUTE_PARAM_SIZE);
         }
         if (strstr(allow, routes[i].method) == NULL) {
             size_t used = strlen(allow);
@@ -80,21 +82,64 @@ static const struct route *find(const char *method, const char *path, char param
     return found;
 }
 
-void api_route(struct api_request *request)
+static bool role_allows(enum api_access access, enum api_role role)
 {
-    char param[PARAM_SIZE];
+    switch (access) {
+    case API_ACCESS_PUBLIC:
+    case API_ACCESS_READ:
+        return true;
+    case API_ACCESS_WRITE:
+        return role != API_ROLE_AUDITOR;
+    case API_ACCESS_OPS:
+        return role != API_ROLE_USER;
+    }
+    return false;
+}
+
+/* 401 (with the Bearer challenge), 429 (with Retry-After) or 403; true when allowed. */
+static bool authorize(struct api_request *request)
+{
+    if (request->route->access == API_ACCESS_PUBLIC) {
+        return true;
+    }
+    const char *authorization =
+        MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, "Authorization");
+    unsigned retry_after_s = 0;
+    enum tpw_err err =
+        api_keystore_authenticate(request->server->keys, authorization, tpw_clock_monotonic_ns(),
+                                  &request->principal, &retry_after_s);
+    if (err == TPW_OK && !role_allows(request->route->access, request->principal.role)) {
+        err = TPW_ERR_API_PERMISSION_DENIED;
+    }
+    if (err != TPW_OK) {
+        api_reply_error(request, err, NULL);
+        request->reply.retry_after_s = err == TPW_ERR_API_RATE_LIMITED ? retry_after_s : 0;
+        request->reply.challenge = err == TPW_ERR_API_UNAUTHENTICATED;
+        return false;
+    }
+    return true;
+}
+
+bool api_route_find(struct api_request *request)
+{
     char allow[64];
-    const struct route *route = find(request->method, request->path, param, allow);
-    if (route != NULL) {
-        request->route_name = route->name;
-        route->handler(request, param[0] != '\0' ? param : NULL);
-        return;
+    request->route = find(request->method, request->path, request->route_param, allow);
+    if (request->route != NULL) {
+        request->route_name = request->route->name;
+        return authorize(request);
     }
     if (allow[0] != '\0') {
         api_reply_error(request, TPW_ERR_API_METHOD_NOT_ALLOWED, NULL);
         TPW_ASSERT(strlen(allow) < sizeof request->reply.allow);
         memcpy(request->reply.allow, allow, strlen(allow) + 1);
-        return;
+        return false;
     }
     api_reply_error(request, TPW_ERR_API_ROUTE_UNKNOWN, NULL);
+    return false;
+}
+
+void api_route(struct api_request *request)
+{
+    TPW_ASSERT(request->route != NULL);
+    request->route->handler(request, request->route_param[0] != '\0' ? request->route_param : NULL);
 }

@@ -15,9 +15,7 @@
 
 bool api_visible(const struct api_request *request, tpw_u128 owner)
 {
-    (void)request;
-    (void)owner;
-    return true;
+    return request->principal.role != API_ROLE_USER || request->principal.owner == owner;
 }
 
 static json_t *account_json(struct api_request *request, const struct ledger_account *account)
@@ -46,6 +44,21 @@ static void account_complete(struct api_write *write)
                        "the ledger refused the account");
 }
 
+/* A user key opens accounts for its own owner only: no owner means its own. */
+static enum tpw_err owner_claim(const struct api_request *request, struct ledger_account *account,
+                                struct tpw_error_detail *detail)
+{
+    if (account->owner == 0) {
+        account->owner = request->principal.owner;
+    }
+    if (account->owner == request->principal.owner) {
+        return TPW_OK;
+    }
+    tpw_error_set_param(detail, "owner");
+    return tpw_error_set(detail, TPW_ERR_API_PERMISSION_DENIED, 0,
+                         "a user key opens accounts for its own owner only");
+}
+
 void api_accounts_create(struct api_request *request, const char *id_text)
 {
     (void)id_text;
@@ -63,6 +76,9 @@ void api_accounts_create(struct api_request *request, const char *id_text)
         tpw_error_set_param(&detail, "asset");
         err = money_registry_find(request->server->assets.registry, write->asset_code, &known,
                                   &detail);
+    }
+    if (err == TPW_OK && request->principal.role == API_ROLE_USER) {
+        err = owner_claim(request, &write->account, &detail);
     }
     if (err != TPW_OK) {
         api_reply_error(request, err, &detail);

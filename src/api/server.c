@@ -115,6 +115,9 @@ static bool declared_too_large(struct api_request *request)
 /* First call for a request: checks that need only the headers. True = reply now. */
 static bool precheck(struct api_request *request)
 {
+    if (!api_route_find(request)) {
+        return true;
+    }
     bool post = strcmp(request->method, "POST") == 0;
     if (post && !media_type_ok(request->connection)) {
         api_reply_error(request, TPW_ERR_API_MEDIA_TYPE, NULL);
@@ -208,6 +211,9 @@ void api_request_release(struct api_write *write)
 
 void api_request_submit(struct api_request *request)
 {
+    /* A user key writes only from its owner's accounts (checked by the committer). */
+    bool user = request->principal.role == API_ROLE_USER;
+    request->write.owner = user ? request->principal.owner : 0;
     request->state = API_REQ_WAITING;
     MHD_suspend_connection(request->connection);
     api_committer_submit(request->server->committer, &request->write);
@@ -276,6 +282,13 @@ static enum tpw_err ledger_start(struct api_server *server, struct tpw_error_det
     if (err == TPW_OK) {
         err = api_assets_refresh(&server->assets, server->ledger);
     }
+    if (err == TPW_OK) {
+        err = api_keystore_open(server->options.data_dir, &server->keys, detail);
+    }
+    if (err == TPW_OK && api_keystore_live_count(server->keys) == 0) {
+        TPW_LOGF(TPW_LOG_WARN, "api.no_keys",
+                 TPW_LOG_STR("hint", "every /v1 request needs a key: tpwallet apikey create"));
+    }
     return err;
 }
 
@@ -284,6 +297,7 @@ static void server_free(struct api_server *server)
     if (server->ledger != NULL) {
         ledger_close(server->ledger);
     }
+    api_keystore_close(server->keys);
     api_assets_deinit(&server->assets);
     (void)pthread_mutex_destroy(&server->ledger_lock);
     free(server);

@@ -21,6 +21,9 @@ void api_fixture_start(struct api_fixture *fixture, struct api_server_options op
                        (long)getpid());
         assert_non_null(mkdtemp(fixture->data_dir));
         assert_err(ledger_init(fixture->data_dir, NULL), TPW_OK);
+        api_fixture_key(fixture, &(struct api_key_spec){.role = API_ROLE_ADMIN},
+                        fixture->admin_key);
+        fixture->key = fixture->admin_key;
     }
     options.data_dir = fixture->data_dir;
     options.listen_host = "127.0.0.1";
@@ -32,6 +35,17 @@ void api_fixture_start(struct api_fixture *fixture, struct api_server_options op
     }
     (void)snprintf(fixture->base_url, sizeof fixture->base_url, "http://127.0.0.1:%u",
                    (unsigned)api_server_port(fixture->server));
+}
+
+void api_fixture_key(struct api_fixture *fixture, const struct api_key_spec *spec,
+                     char key[API_KEY_TEXT_SIZE])
+{
+    struct api_key_info info;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    if (api_key_create(fixture->data_dir, spec, &info, key, &detail) != TPW_OK) {
+        fail_msg("api_key_create: %s", detail.message);
+    }
 }
 
 void api_fixture_stop(struct api_fixture *fixture)
@@ -96,6 +110,12 @@ bool api_call(const struct api_fixture *fixture, const char *method, const char 
     struct curl_slist *headers = curl_slist_append(NULL, type);
     if (extra_header != NULL) {
         headers = curl_slist_append(headers, extra_header);
+    }
+    char authorization[API_KEY_TEXT_SIZE + 32];
+    if (fixture->key != NULL) {
+        (void)snprintf(authorization, sizeof authorization, "Authorization: Bearer %s",
+                       fixture->key);
+        headers = curl_slist_append(headers, authorization);
     }
     struct buffer buffer = {0};
     (void)curl_easy_setopt(curl, CURLOPT_URL, url);

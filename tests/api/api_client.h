@@ -11,15 +11,23 @@
 #include <jansson.h>
 
 #include "tpwallet/api.h"
+#include "tpwallet/apikey.h"
 
 struct api_fixture {
     char data_dir[128];
     struct api_server *server;
     char base_url[64];
+    char admin_key[API_KEY_TEXT_SIZE]; /* created with the ledger */
+    const char *key;                   /* sent as the Bearer token; NULL: none */
 };
 
-/* Creates the ledger and starts the server with `options` (data_dir is filled in). */
+/* Creates the ledger and an admin key (the one api_call sends) and starts the server
+ * with `options` (data_dir is filled in). */
 void api_fixture_start(struct api_fixture *fixture, struct api_server_options options);
+/* Creates a key in the fixture's data directory (the server sees it within a second,
+ * or at once when created before api_fixture_start). */
+void api_fixture_key(struct api_fixture *fixture, const struct api_key_spec *spec,
+                     char key[API_KEY_TEXT_SIZE] /* out */);
 /* Stops the server (asserting a clean stop); the data directory stays. */
 void api_fixture_stop(struct api_fixture *fixture);
 /* Stops when running and removes the data directory. */
@@ -32,8 +40,8 @@ struct api_response {
 };
 
 /*
- * One request: `body` (may be NULL) is sent as application/json unless
- * `content_type` says otherwise; `extra_header` ("Name: value") may be NULL.
+ * One request with fixture->key: `body` (may be NULL) is sent as application/json
+ * unless `content_type` says otherwise; `extra_header` ("Name: value") may be NULL.
  * Returns false when the request could not be made (connection refused …).
  */
 bool api_call(const struct api_fixture *fixture, const char *method, const char *path,
