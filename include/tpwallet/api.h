@@ -26,6 +26,8 @@ struct api_server_options {
     unsigned connection_timeout_s;
     const char *assets_path; /* extra asset definitions (CSV) besides ISO 4217; NULL */
     bool access_log;         /* one JSON line per request on stderr */
+    /* How long a POST's Idempotency-Key reply is kept; 0 = 24 h. */
+    unsigned idempotency_window_s;
 };
 
 struct api_server;

@@ -232,6 +232,13 @@
       "no such API key")                                                                           \
     X(API_KEYFILE_CORRUPT, -325, 500, 78, "api_error", "keyfile_corrupt",                          \
       "the API key file is malformed")                                                             \
+    /* Idempotency-Key (src/api/idempotency.c). */                                                 \
+    X(API_IDEMPOTENCY_KEY_INVALID, -330, 400, 64, "invalid_request_error",                         \
+      "idempotency_key_invalid", "an Idempotency-Key is 1 to 255 visible ASCII characters")        \
+    X(API_IDEMPOTENCY_MISMATCH, -331, 422, 65, "idempotency_error", "idempotency_key_reused",      \
+      "this Idempotency-Key was used with other parameters")                                       \
+    X(API_IDEMPOTENCY_IN_USE, -332, 409, 75, "idempotency_error", "idempotency_key_in_use",        \
+      "a request with this Idempotency-Key is still running; retry later")                         \
     /* Ledger events. */                                                                           \
     X(LEDGER_EVENT_ID_INVALID, -340, 400, 65, "invalid_request_error", "event_id_invalid",         \
       "malformed event id (the form is <sequence>-<index>, in decimal)")                           \

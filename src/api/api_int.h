@@ -9,6 +9,7 @@
  *   commit.c          the group committer: one thread, one ledger batch per group
  *   apikey.c          the API key file: create, revoke, list, read its lines
  *   keystore.c        the server's keys: authentication, per-key rate limits
+ *   idempotency.c     Idempotency-Key: kept replies, their durable log, replay
  *   routes_accounts.c, routes_transfers.c, routes_ops.c: the resources
  */
 #ifndef TPW_API_INT_H
@@ -129,6 +130,47 @@ TPW_MUST_CHECK enum tpw_err api_keystore_authenticate(struct api_keystore *store
                                                       struct api_principal *principal /* out */,
                                                       unsigned *retry_after_s /* out */);
 
+/* ---- idempotency.c --------------------------------------------------------------- */
+
+#define API_IDEM_KEY_MAX 255
+#define API_IDEM_FINGERPRINT_SIZE 32
+#define API_IDEM_WINDOW_NS (UINT64_C(24) * 3600u * 1000000000u)
+#define API_IDEM_MAX_ENTRIES 1000000u
+
+struct api_idempotency;
+struct api_idem_entry;
+struct api_reply;
+struct api_write;
+
+/* Loads DATA/idempotency.jsonl (records younger than `window_ns`, at most
+ * `max_entries`), rewrites it with them and opens it for appending. */
+TPW_MUST_CHECK enum tpw_err api_idem_open(const char *data_dir, size_t max_entries,
+                                          uint64_t window_ns,
+                                          struct api_idempotency **out /* out */,
+                                          struct tpw_error_detail *detail);
+void api_idem_close(struct api_idempotency *idem);
+bool api_idem_key_valid(const char *key);
+/* BLAKE2b-256 of what makes two requests the same: method, path, body. */
+void api_idem_fingerprint(const char *method, const char *path, const char *body,
+                          size_t body_length, uint8_t out[API_IDEM_FINGERPRINT_SIZE] /* out */);
+
+enum api_idem_begin {
+    API_IDEM_NEW,      /* *entry reserved: run the request */
+    API_IDEM_REPLAY,   /* *replay holds the kept status and body (malloc'd) */
+    API_IDEM_MISMATCH, /* kept for other parameters: 422 */
+    API_IDEM_IN_USE,   /* the first request is still running: 409 */
+    API_IDEM_NOMEM,
+};
+enum api_idem_begin api_idem_begin(struct api_idempotency *idem, uint64_t scope, const char *key,
+                                   const uint8_t fingerprint[API_IDEM_FINGERPRINT_SIZE],
+                                   struct api_idem_entry **entry /* out */,
+                                   struct api_reply *replay /* out */);
+/* The request ended without reaching the ledger: nothing is kept. */
+void api_idem_abandon(struct api_idempotency *idem, struct api_idem_entry *entry);
+/* The committer, after building a group's replies and before releasing them: keeps
+ * each idempotent write's reply (not 5xx), durable with one append and fdatasync. */
+void api_idem_record_writes(struct api_idempotency *idem, struct api_write **writes, size_t count);
+
 /* ---- commit.c ------------------------------------------------------------------- */
 
 enum api_write_kind { API_WRITE_TRANSFERS, API_WRITE_ACCOUNT };
@@ -175,6 +217,7 @@ struct api_server {
     struct api_assets assets;
     struct api_committer *committer;
     struct api_keystore *keys;
+    struct api_idempotency *idem;
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -227,6 +270,8 @@ struct api_request {
     const struct api_route *route;
     char route_param[API_ROUTE_PARAM_SIZE]; /* the path's "*" segment, "" without one */
     struct api_principal principal;         /* who is calling (not on public routes) */
+    struct api_idem_entry *idem;            /* its Idempotency-Key, while it runs */
+    bool replayed;                          /* the reply is a kept one */
 };
 
 /* ---- reply.c ---------------------------------------------------------------------- */

@@ -147,11 +147,12 @@ static void run_group(struct api_committer *committer)
     }
 }
 
-static void finish(struct api_write **writes, size_t count)
+static void finish(struct api_server *server, struct api_write **writes, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         writes[i]->complete(writes[i]);
     }
+    api_idem_record_writes(server->idem, writes, count);
     for (size_t i = 0; i < count; i++) {
         writes[i]->release(writes[i]);
     }
@@ -166,7 +167,7 @@ static void flush_group(struct api_committer *committer)
     TPW_ASSERT(pthread_mutex_lock(&server->ledger_lock) == 0);
     run_group(committer);
     TPW_ASSERT(pthread_mutex_unlock(&server->ledger_lock) == 0);
-    finish(committer->group, committer->group_writes);
+    finish(server, committer->group, committer->group_writes);
     committer->group_writes = 0;
     committer->group_transfers = 0;
 }
@@ -213,7 +214,7 @@ static void run_account(struct api_committer *committer, struct api_write *write
         (void)atomic_compare_exchange_strong(&server->storage_err, &none, (int)write->err);
     }
     TPW_ASSERT(pthread_mutex_unlock(&server->ledger_lock) == 0);
-    finish(&write, 1);
+    finish(server, &write, 1);
 }
 
 static void add_transfers(struct api_committer *committer, struct api_write *write)

@@ -83,6 +83,9 @@ enum MHD_Result api_reply_send(struct api_request *request)
     if (reply->allow[0] != '\0') {
         (void)MHD_add_response_header(response, "Allow", reply->allow);
     }
+    if (request->replayed) {
+        (void)MHD_add_response_header(response, "Idempotent-Replayed", "true");
+    }
     if (reply->challenge) {
         (void)MHD_add_response_header(response, "WWW-Authenticate", "Bearer realm=\"tpwallet\"");
     }

@@ -130,6 +130,42 @@ static bool precheck(struct api_request *request)
     return false;
 }
 
+/* A POST's Idempotency-Key: reserve it, or answer from what it already holds. True
+ * when the reply is set (a replay, 400, 409, 422). */
+static bool idempotency_begin(struct api_request *request)
+{
+    const char *key =
+        MHD_lookup_connection_value(request->connection, MHD_HEADER_KIND, "Idempotency-Key");
+    if (key == NULL || strcmp(request->method, "POST") != 0) {
+        return false;
+    }
+    if (!api_idem_key_valid(key)) {
+        api_reply_error_param(request, TPW_ERR_API_IDEMPOTENCY_KEY_INVALID, "Idempotency-Key");
+        return true;
+    }
+    uint8_t fingerprint[API_IDEM_FINGERPRINT_SIZE];
+    api_idem_fingerprint(request->method, request->path, request->body, request->body_length,
+                         fingerprint);
+    switch (api_idem_begin(request->server->idem, request->principal.key_id, key, fingerprint,
+                           &request->idem, &request->reply)) {
+    case API_IDEM_NEW:
+        return false;
+    case API_IDEM_REPLAY:
+        request->replayed = true;
+        return true;
+    case API_IDEM_MISMATCH:
+        api_reply_error_param(request, TPW_ERR_API_IDEMPOTENCY_MISMATCH, "Idempotency-Key");
+        return true;
+    case API_IDEM_IN_USE:
+        api_reply_error_param(request, TPW_ERR_API_IDEMPOTENCY_IN_USE, "Idempotency-Key");
+        return true;
+    case API_IDEM_NOMEM:
+        break;
+    }
+    api_reply_error(request, TPW_ERR_NOMEM, NULL);
+    return true;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **request_cls)
@@ -161,11 +197,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         api_reply_error(request, TPW_ERR_API_BODY_TOO_LARGE, NULL);
     } else if (atomic_load(&server->stopping)) {
         api_reply_error(request, TPW_ERR_API_SHUTTING_DOWN, NULL);
-    } else {
+    } else if (!idempotency_begin(request)) {
         api_route(request);
     }
     if (request->state == API_REQ_WAITING) {
         return MHD_YES; /* suspended; the committer resumes it */
+    }
+    if (request->idem != NULL) {
+        /* Refused before it reached the ledger: keep nothing, so a fixed retry runs. */
+        api_idem_abandon(server->idem, request->idem);
+        request->idem = NULL;
     }
     request->state = API_REQ_READY;
     return api_reply_send(request);
@@ -285,6 +326,13 @@ static enum tpw_err ledger_start(struct api_server *server, struct tpw_error_det
     if (err == TPW_OK) {
         err = api_keystore_open(server->options.data_dir, &server->keys, detail);
     }
+    if (err == TPW_OK) {
+        uint64_t window_ns = server->options.idempotency_window_s != 0
+                                 ? (uint64_t)server->options.idempotency_window_s * 1000000000u
+                                 : API_IDEM_WINDOW_NS;
+        err = api_idem_open(server->options.data_dir, API_IDEM_MAX_ENTRIES, window_ns,
+                            &server->idem, detail);
+    }
     if (err == TPW_OK && api_keystore_live_count(server->keys) == 0) {
         TPW_LOGF(TPW_LOG_WARN, "api.no_keys",
                  TPW_LOG_STR("hint", "every /v1 request needs a key: tpwallet apikey create"));
@@ -297,6 +345,7 @@ static void server_free(struct api_server *server)
     if (server->ledger != NULL) {
         ledger_close(server->ledger);
     }
+    api_idem_close(server->idem);
     api_keystore_close(server->keys);
     api_assets_deinit(&server->assets);
     (void)pthread_mutex_destroy(&server->ledger_lock);
