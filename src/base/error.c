@@ -122,5 +122,10 @@ void tpw_error_set_param(struct tpw_error_detail *detail, const char *param)
     if (detail == NULL) {
         return;
     }
-    (void)snprintf(detail->param, sizeof(detail->param), "%s", param != NULL ? param : "");
+    /* No printf: parsers name the field before every check, on the hot path too. */
+    size_t length = param != NULL ? strnlen(param, sizeof(detail->param) - 1) : 0;
+    if (length > 0) {
+        memcpy(detail->param, param, length);
+    }
+    detail->param[length] = '\0';
 }

@@ -214,6 +214,51 @@ static void test_batch(void **state)
     api_response_free(&r);
 }
 
+/* Bodies of unusual shape take the whole-tree parse and mean the same; broken ones are
+ * refused whichever parse sees them first, nothing applied. */
+static void test_batch_shapes(void **state)
+{
+    struct api_fixture *fixture = *state;
+    struct api_response r;
+    static const char *const accepted[] = {
+        /* whitespace everywhere, an escaped key, braces and quotes inside strings */
+        " \n{ \"transfers\" :\t[ {\"id\":\"400\",\"debit_account_id\":\"1\",\"credit_"
+        "account_id\":\"2\",\"amount\":\"1\",\"asset\":\"USD\",\"code\":1} ] } \r\n",
+        "{\"\\u0074ransfers\":[{\"id\":\"401\",\"debit_account_id\":\"1\",\"credit_account_"
+        "id\":\"2\",\"amount\":\"1\",\"asset\":\"USD\",\"code\":1}]}",
+        "{\"transfers\":[{\"id\":\"402\",\"debit_account_id\":\"1\",\"credit_account_id\":"
+        "\"2\",\"amount\":\"1\",\"asset\":\"USD\",\"code\":1,\"user_data\":\"7\"}]}",
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof accepted[0]; i++) {
+        assert_int_equal(api_json(fixture, "POST", "/v1/transfers/batch", accepted[i], &r), 200);
+        assert_string_equal(json_string_value(json_object_get(
+                                json_array_get(json_object_get(r.body, "results"), 0), "result")),
+                            "ok");
+        api_response_free(&r);
+    }
+    expect_balance(fixture, 2, "credits_posted", "3");
+    static const struct {
+        const char *body;
+        const char *code;
+    } refused[] = {
+        {"{\"transfers\":[{\"id\":\"410\"}, ]}", "json_invalid"},
+        {"{\"transfers\":[{\"id\":\"411\",\"id\":\"412\"}]}", "json_invalid"},
+        {"{\"transfers\":[{\"id\":\"413\"}]} x", "json_invalid"},
+        {"{\"transfers\":[{\"id\":\"414\"}],\"more\":1}", "invalid_argument"},
+        {"{\"transfers\":[{\"id\":\"415\",\"amount\":\"}{\"}]}", "invalid_argument"},
+        {"{\"transfers\":[{\"id\":\"416\",\"debit_account_id\":\"1\",\"credit_account_id\":"
+         "\"2\",\"amount\":\"1\",\"asset\":\"USD\",\"code\":1},7]}",
+         "invalid_argument"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert_int_equal(api_json(fixture, "POST", "/v1/transfers/batch", refused[i].body, &r),
+                         400);
+        assert_string_equal(api_field(&r, "error.code"), refused[i].code);
+        api_response_free(&r);
+    }
+    expect_balance(fixture, 2, "credits_posted", "3");
+}
+
 static void test_history_and_as_of(void **state)
 {
     struct api_fixture *fixture = *state;
@@ -437,6 +482,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_transfer_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pending_post_and_void, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_and_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_refusals, setup, teardown),
