@@ -34,8 +34,9 @@
 #define API_BODY_LIMIT_DEFAULT_BYTES (4u << 20)
 #define API_TIMEOUT_DEFAULT_S 30u
 #define API_THREADS_DEFAULT 2u
-/* Per connection: headers beyond this are refused (a header flood gets 431). */
-#define API_CONNECTION_MEMORY_BYTES (64u << 10)
+/* Per connection: headers beyond this are refused (a header flood gets 431). libmicrohttpd
+ * clears the pool between requests, so its size is paid on every request. */
+#define API_CONNECTION_MEMORY_BYTES (16u << 10)
 /* List endpoints: `limit` 1..100, default 10 (Stripe's). */
 #define API_LIST_LIMIT_DEFAULT 10u
 #define API_LIST_LIMIT_MAX 100u
