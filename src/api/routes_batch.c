@@ -10,6 +10,7 @@
 #include "api_int.h"
 #include "tpwallet/id.h"
 #include "tpw_assert.h"
+#include "transfer_input.h"
 
 #include "banned.h"
 
@@ -194,17 +195,35 @@ static bool items_split(const char *text, size_t length, struct span *spans, siz
     return skip_space(text, length, at + 1) == length;
 }
 
+/* One item: the scanner's plain form without allocating, else jansson on the item
+ * alone; false when it fails either way. */
+static bool item_parse_span(struct api_request *request, const struct span *span,
+                            struct ledger_transfer *t)
+{
+    const char *text = request->body + span->start;
+    struct tpw_error_detail detail;
+    struct api_transfer_input input;
+    if (api_batch_scan_item(text, span->length, &input)) {
+        tpw_error_detail_reset(&detail);
+        char code[API_ASSET_CODE_SIZE];
+        enum tpw_err err = api_transfer_from_input(&input, t, code, &detail);
+        if (err == TPW_OK && code[0] != '\0') {
+            err = api_assets_resolve(&request->server->assets, code, &t->asset, &detail);
+        }
+        return err == TPW_OK;
+    }
+    json_t *item = json_loadb(text, span->length, JSON_REJECT_DUPLICATES, NULL);
+    bool parsed = item != NULL && item_parse(request, item, t, &detail);
+    json_decref(item);
+    return parsed;
+}
+
 /* Parses each item on its own; false (nothing replied) when any item fails. */
 static bool items_parse_split(struct api_request *request, const struct span *spans,
                               struct api_write *write)
 {
     for (size_t i = 0; i < write->count; i++) {
-        json_t *item = json_loadb(request->body + spans[i].start, spans[i].length,
-                                  JSON_REJECT_DUPLICATES, NULL);
-        struct tpw_error_detail detail;
-        bool parsed = item != NULL && item_parse(request, item, &write->transfers[i], &detail);
-        json_decref(item);
-        if (!parsed) {
+        if (!item_parse_span(request, &spans[i], &write->transfers[i])) {
             return false;
         }
     }
