@@ -30,47 +30,17 @@ static struct ledger_asset event_asset(const struct ledger_events *cursor, uint3
     return asset;
 }
 
-static json_t *balance_json(const struct ledger_balance *balance)
-{
-    char text[4][TPW_U128_DEC_SIZE];
-    return json_pack("{s:s,s:s,s:s,s:s}", "debits_pending",
-                     cli_u128_text(balance->debits_pending, text[0]), "debits_posted",
-                     cli_u128_text(balance->debits_posted, text[1]), "credits_pending",
-                     cli_u128_text(balance->credits_pending, text[2]), "credits_posted",
-                     cli_u128_text(balance->credits_posted, text[3]));
-}
-
-/* {"id":"17-3","kind":…,"timestamp":…, and the record under its kind's name}. */
+/* The event's JSON (api_json.h's printer, the one /v1/events uses). */
 static json_t *event_json(const struct ledger_events *cursor, const struct ledger_event *event)
 {
-    char id[LEDGER_EVENT_ID_TEXT_SIZE];
-    (void)ledger_event_id_format(event->id, id);
-    json_t *object =
-        json_pack("{s:s,s:s,s:I}", "id", id, "kind", ledger_event_kind_name(event->kind),
-                  "timestamp", (json_int_t)event->timestamp);
-    if (object == NULL) {
-        return NULL;
-    }
     if (event->kind == LEDGER_EVENT_ASSET_DEFINED) {
-        (void)json_object_set_new(object, "asset",
-                                  json_pack("{s:i,s:s,s:i}", "number", (int)event->asset.number,
-                                            "code", event->asset.code, "exponent",
-                                            (int)event->asset.exponent));
-        return object;
+        return api_event_json(event, NULL, 0);
     }
-    if (event->kind == LEDGER_EVENT_ACCOUNT_CREATED) {
-        struct ledger_asset asset = event_asset(cursor, event->account.asset);
-        (void)json_object_set_new(object, "account", api_account_json(&event->account, &asset, 0));
-        return object;
-    }
-    struct ledger_asset asset = event_asset(cursor, event->transfer.asset);
-    enum ledger_pending_state state =
-        event->kind == LEDGER_EVENT_PENDING_EXPIRED ? LEDGER_PENDING_EXPIRED : LEDGER_PENDING_NONE;
-    (void)json_object_set_new(object, "transfer",
-                              api_transfer_json(&event->transfer, &asset, state, 0));
-    (void)json_object_set_new(object, "debit_balance", balance_json(&event->debit_balance));
-    (void)json_object_set_new(object, "credit_balance", balance_json(&event->credit_balance));
-    return object;
+    uint32_t number =
+        event->kind == LEDGER_EVENT_ACCOUNT_CREATED ? event->account.asset : event->transfer.asset;
+    struct ledger_asset asset;
+    bool known = ledger_events_asset_get(cursor, number, &asset) == TPW_OK;
+    return api_event_json(event, known ? &asset : NULL, 0);
 }
 
 static void event_print(const struct ledger_events *cursor, const struct ledger_event *event)

@@ -22,11 +22,14 @@
 const char cmd_serve_usage[] =
     "usage: tpwallet serve --data DIR [--listen HOST:PORT] [--threads N]\n"
     "                      [--body-limit-bytes N] [--timeout-s N] [--access-log]\n"
+    "                      [--events-ring-capacity N] [--events-streams-max N]\n"
+    "                      [--events-catchups-max N] [--events-keepalive-s N]\n"
     "                      [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
     "gracefully. Settings: FILE (key = value lines: data, listen, threads,\n"
-    "body_limit_bytes, timeout_s, access_log, assets) < TPWALLET_<KEY> < flags.\n";
+    "body_limit_bytes, timeout_s, access_log, assets, events_ring_capacity,\n"
+    "events_streams_max, events_catchups_max, events_keepalive_s) < TPWALLET_<KEY> < flags.\n";
 
 enum setting {
     S_DATA,
@@ -36,14 +39,35 @@ enum setting {
     S_TIMEOUT,
     S_ACCESS_LOG,
     S_ASSETS,
+    S_EVENTS_RING,
+    S_EVENTS_STREAMS,
+    S_EVENTS_CATCHUPS,
+    S_EVENTS_KEEPALIVE,
     S_COUNT
 };
 
-static const char *const setting_keys[S_COUNT] = {
-    "data", "listen", "threads", "body_limit_bytes", "timeout_s", "access_log", "assets"};
-static const char *const setting_env[S_COUNT] = {
-    "TPWALLET_DATA",      "TPWALLET_LISTEN",     "TPWALLET_THREADS", "TPWALLET_BODY_LIMIT_BYTES",
-    "TPWALLET_TIMEOUT_S", "TPWALLET_ACCESS_LOG", "TPWALLET_ASSETS"};
+static const char *const setting_keys[S_COUNT] = {"data",
+                                                  "listen",
+                                                  "threads",
+                                                  "body_limit_bytes",
+                                                  "timeout_s",
+                                                  "access_log",
+                                                  "assets",
+                                                  "events_ring_capacity",
+                                                  "events_streams_max",
+                                                  "events_catchups_max",
+                                                  "events_keepalive_s"};
+static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
+                                                 "TPWALLET_LISTEN",
+                                                 "TPWALLET_THREADS",
+                                                 "TPWALLET_BODY_LIMIT_BYTES",
+                                                 "TPWALLET_TIMEOUT_S",
+                                                 "TPWALLET_ACCESS_LOG",
+                                                 "TPWALLET_ASSETS",
+                                                 "TPWALLET_EVENTS_RING_CAPACITY",
+                                                 "TPWALLET_EVENTS_STREAMS_MAX",
+                                                 "TPWALLET_EVENTS_CATCHUPS_MAX",
+                                                 "TPWALLET_EVENTS_KEEPALIVE_S"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -136,6 +160,21 @@ static bool listen_setting(char *text, struct api_server_options *options)
     return true;
 }
 
+/* /v1/events's limits (docs/api.md, "Events"); 0 or absent = the server's default. */
+static bool events_settings(const struct settings *settings, struct api_server_options *options)
+{
+    uint64_t ring = 0, streams = 0, catchups = 0, keepalive = 0;
+    bool ok = number_setting(settings->value[S_EVENTS_RING], UINT64_C(1) << 24, &ring) &&
+              number_setting(settings->value[S_EVENTS_STREAMS], 65536, &streams) &&
+              number_setting(settings->value[S_EVENTS_CATCHUPS], 64, &catchups) &&
+              number_setting(settings->value[S_EVENTS_KEEPALIVE], 3600, &keepalive);
+    options->events_ring_capacity = (unsigned)ring;
+    options->events_streams_max = (unsigned)streams;
+    options->events_catchups_max = (unsigned)catchups;
+    options->events_keepalive_s = (unsigned)keepalive;
+    return ok;
+}
+
 static bool options_from(struct settings *settings, char *listen,
                          struct api_server_options *options)
 {
@@ -151,7 +190,8 @@ static bool options_from(struct settings *settings, char *listen,
     options->body_limit_bytes = body;
     options->connection_timeout_s = (unsigned)timeout;
     options->port = 8080;
-    return ok && (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
+    return ok && events_settings(settings, options) &&
+           (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
 }
 
 static int run(struct cli *cli, const struct api_server_options *options)
@@ -198,6 +238,10 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"threads", &flags[S_THREADS], NULL},
                                          {"body-limit-bytes", &flags[S_BODY_LIMIT], NULL},
                                          {"timeout-s", &flags[S_TIMEOUT], NULL},
+                                         {"events-ring-capacity", &flags[S_EVENTS_RING], NULL},
+                                         {"events-streams-max", &flags[S_EVENTS_STREAMS], NULL},
+                                         {"events-catchups-max", &flags[S_EVENTS_CATCHUPS], NULL},
+                                         {"events-keepalive-s", &flags[S_EVENTS_KEEPALIVE], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

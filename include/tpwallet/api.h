@@ -28,6 +28,15 @@ struct api_server_options {
     bool access_log;         /* one JSON line per request on stderr */
     /* How long a POST's Idempotency-Key reply is kept; 0 = 24 h. */
     unsigned idempotency_window_s;
+    /* GET /v1/events (docs/api.md, "Events"): the recent events kept in memory for the
+     * streams (0 = 65536), the streams open at once (0 = 256) and, among them, those
+     * resuming from an id older than what is kept, each with a private journal cursor
+     * (0 = 2). */
+    unsigned events_ring_capacity;
+    unsigned events_streams_max;
+    unsigned events_catchups_max;
+    /* A stream silent this long gets a `: keep-alive` comment; 0 = 15 s. */
+    unsigned events_keepalive_s;
 };
 
 struct api_server;
@@ -42,8 +51,9 @@ TPW_MUST_CHECK enum tpw_err api_server_start(const struct api_server_options *op
 uint16_t api_server_port(const struct api_server *server);
 
 /*
- * Graceful stop: stops accepting connections, lets the requests in flight finish
- * (their writes are committed and answered), then closes the ledger, which syncs
+ * Graceful stop: stops accepting connections, ends the event streams (GET /v1/events)
+ * at once, lets the requests in flight finish (their writes are committed and
+ * answered), then closes the ledger, which syncs
  * what it holds, and frees the server. Returns the first storage error, if any.
  */
 enum tpw_err api_server_stop(struct api_server *server, struct tpw_error_detail *detail);

@@ -59,6 +59,15 @@ json_t *api_transfer_json(const struct ledger_transfer *transfer, const struct l
 json_t *api_balance_json(tpw_u128 account_id, const struct ledger_balance *balance,
                          const struct ledger_asset *asset, unsigned flags);
 
+/* An event (ledger.h, "Events") as `{"id":"17-3","kind","timestamp"}` with its record
+ * under the kind's name: `asset` {number, code, exponent}, `account`, or `transfer` with
+ * `debit_balance` and `credit_balance` (the four amounts after the event). `asset` is the
+ * account's or transfer's asset (NULL: unknown, printed "#<number>"). The CLI's
+ * `tpwallet events --json` (flags 0) and the HTTP API's /v1/events stream
+ * (API_JSON_DECIMALS) print events through this one function. NULL on OOM. */
+json_t *api_event_json(const struct ledger_event *event, const struct ledger_asset *asset,
+                       unsigned flags);
+
 /* A tpw_u128 as a JSON string of decimal digits; an id in its text form. NULL on OOM. */
 json_t *api_u128_json(tpw_u128 value);
 json_t *api_id_json(tpw_u128 id, const char *prefix);

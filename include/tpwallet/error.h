@@ -239,6 +239,10 @@
       "this Idempotency-Key was used with other parameters")                                       \
     X(API_IDEMPOTENCY_IN_USE, -332, 409, 75, "idempotency_error", "idempotency_key_in_use",        \
       "a request with this Idempotency-Key is still running; retry later")                         \
+    X(API_STREAMS_FULL, -344, 503, 69, "api_error", "streams_full",                                \
+      "too many event streams are open; retry later")                                              \
+    X(API_CATCHUPS_FULL, -345, 503, 69, "api_error", "catchups_full",                              \
+      "too many event streams are catching up from old ids; retry later")                          \
     /* Ledger events. */                                                                           \
     X(LEDGER_EVENT_ID_INVALID, -340, 400, 65, "invalid_request_error", "event_id_invalid",         \
       "malformed event id (the form is <sequence>-<index>, in decimal)")                           \

@@ -10,7 +10,9 @@
  *   apikey.c          the API key file: create, revoke, list, read its lines
  *   keystore.c        the server's keys: authentication, per-key rate limits
  *   idempotency.c     Idempotency-Key: kept replies, their durable log, replay
- *   routes_accounts.c, routes_transfers.c, routes_ops.c: the resources
+ *   events.c          the event pump (one journal cursor per server, a ring of recent
+ *                     events as SSE text) and the streams reading it
+ *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c: the resources
  */
 #ifndef TPW_API_INT_H
 #define TPW_API_INT_H
@@ -20,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -41,6 +44,28 @@
 #define API_LIST_LIMIT_DEFAULT 10u
 #define API_LIST_LIMIT_MAX 100u
 #define API_REQUEST_ID_SIZE 32
+/* GET /v1/events. The ring: recent events (a record each, ~400 bytes, allocated at
+ * start) bounded in count (the option, default below) and their SSE texts, made when
+ * first sent, in bytes (a transfer event is ~1.5 KiB with its decimals). */
+#define API_EVENTS_RING_CAPACITY_DEFAULT 65536u
+#define API_EVENTS_RING_BYTES_MAX (64u << 20)
+#define API_EVENTS_STREAMS_DEFAULT 256u
+#define API_EVENTS_CATCHUPS_DEFAULT 2u
+/* The pump polls the journal this often when no commit woke it (another process may
+ * write: `tpwallet` commands beside the server). */
+#define API_EVENTS_POLL_MS 50u
+/* A stream silent this long gets a `: keep-alive` comment (proxies and clients keep it). */
+#define API_EVENTS_KEEPALIVE_DEFAULT_S 15u
+/* Events the pump reads before publishing them, so a backlog reaches streams in steps. */
+#define API_EVENTS_ROUND_MAX 4096u
+/* Events a catch-up stream reads from its cursor per call (its worker serves others). */
+#define API_EVENTS_CATCHUP_READ_MAX 1024u
+/* A resume id past what the pump has read: how long to let the pump look for it. */
+#define API_EVENTS_FUTURE_WAIT_MS 250u
+/* The block size asked of libmicrohttpd for a stream's body. */
+#define API_EVENTS_BLOCK_BYTES (16u << 10)
+/* Sent first on every stream: the client's reconnection delay (ms). */
+#define API_EVENTS_PREAMBLE "retry: 2000\n\n"
 
 /* ---- assets.c ------------------------------------------------------------------- */
 
@@ -209,6 +234,44 @@ void api_committer_submit(struct api_committer *committer, struct api_write *wri
 /* Drains what was submitted, then stops the thread. */
 void api_committer_stop(struct api_committer *committer);
 
+/* ---- events.c -------------------------------------------------------------------- */
+
+/* What a caller may see, copied out of the request for work that outlives it (an event
+ * stream reads long after its request's handler returned). Today every caller sees
+ * everything; API keys add the principal here. */
+struct api_visibility {
+    bool all;
+    tpw_u128 owner; /* when !all: the accounts of this owner */
+};
+
+struct api_events;
+struct api_stream;
+
+/* Opens the pump's cursor, reads the whole journal into the ring (the start-up replay)
+ * and starts the pump thread. Errors: ledger_events_open()'s, TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err api_events_start(struct api_server *server,
+                                             struct api_events **out /* out */,
+                                             struct tpw_error_detail *detail);
+/* A commit happened: the pump reads the journal now (cheap; any thread). */
+void api_events_notify(struct api_events *events);
+/* Stops the pump and ends every stream (nothing more is sent); new streams get 503. */
+void api_events_shutdown(struct api_events *events);
+/* After the daemon stopped (every stream closed). NULL is ignored. */
+void api_events_free(struct api_events *events);
+
+/* A stream for `connection` resuming after `after`: from the ring, or through a private
+ * cursor when `after` is older than the ring's oldest event. Errors:
+ * TPW_ERR_API_SHUTTING_DOWN, TPW_ERR_API_STREAMS_FULL, TPW_ERR_API_CATCHUPS_FULL,
+ * TPW_ERR_LEDGER_EVENT_ID_FUTURE, the cursor's errors (ledger_events_open), the pump's
+ * error when it stopped. Owned by the response it is given to (api_stream_close). */
+TPW_MUST_CHECK enum tpw_err
+api_stream_open(struct api_events *events, struct MHD_Connection *connection,
+                struct ledger_event_id after, const struct api_visibility *view,
+                struct api_stream **out /* out */, struct tpw_error_detail *detail);
+/* libmicrohttpd's content reader and free callback for a stream's response. */
+ssize_t api_stream_read(void *stream, uint64_t position, char *buf, size_t max);
+void api_stream_close(void *stream);
+
 /* ---- the server ------------------------------------------------------------------- */
 
 struct api_server {
@@ -219,6 +282,7 @@ struct api_server {
     struct api_committer *committer;
     struct api_keystore *keys;
     struct api_idempotency *idem;
+    struct api_events *events;
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -242,37 +306,42 @@ struct api_route;
 enum api_request_state { API_REQ_RECEIVING, API_REQ_WAITING, API_REQ_READY };
 
 struct api_reply {
-    unsigned status;
     char *body; /* malloc'd JSON text */
     size_t length;
-    char allow[64];         /* Allow header for 405 */
+    /* A streamed body (GET /v1/events) sent with `status` instead of `body`. */
+    struct MHD_Response *stream;
+    unsigned status;
     unsigned retry_after_s; /* Retry-After for 429/503 */
+    char allow[64];         /* Allow header for 405 */
     bool challenge;         /* WWW-Authenticate for 401 */
 };
 
 struct api_request {
+    /* The write in flight and its buffers (owned by the request). */
+    struct api_write write;
+    struct ledger_transfer single_transfer;
+    struct api_reply reply;
+    struct api_principal principal; /* who is calling (not on public routes) */
     struct api_server *server;
     struct MHD_Connection *connection;
     const char *method;
     const char *path;
-    char request_id[API_REQUEST_ID_SIZE];
     uint64_t start_ns;
-    enum api_request_state state;
     char *body;
     size_t body_length;
     size_t body_capacity;
-    bool body_too_large;
-    struct api_reply reply;
-    /* The write in flight and its buffers (owned by the request). */
-    struct api_write write;
-    struct ledger_transfer single_transfer;
-    enum ledger_transfer_result single_result;
     const char *route_name; /* for logs and metrics */
     const struct api_route *route;
+    struct api_idem_entry *idem; /* its Idempotency-Key, while it runs */
+    enum ledger_transfer_result single_result;
+    enum api_request_state state;
+    char request_id[API_REQUEST_ID_SIZE];
     char route_param[API_ROUTE_PARAM_SIZE]; /* the path's "*" segment, "" without one */
-    struct api_principal principal;         /* who is calling (not on public routes) */
-    struct api_idem_entry *idem;            /* its Idempotency-Key, while it runs */
-    bool replayed;                          /* the reply is a kept one */
+    /* A write was handed to the committer (set and read by the request's own thread:
+     * `state` is the committer's to set once it is submitted). */
+    bool submitted;
+    bool body_too_large;
+    bool replayed; /* the reply is a kept one */
 };
 
 /* ---- reply.c ---------------------------------------------------------------------- */
@@ -318,10 +387,14 @@ api_handler api_accounts_create, api_accounts_list, api_account_get, api_account
 api_handler api_transfers_create, api_transfers_batch, api_transfer_get, api_transfer_post,
     api_transfer_void;
 api_handler api_livez, api_readyz;
+api_handler api_events_stream;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */
 bool api_visible(const struct api_request *request, tpw_u128 owner);
+/* The request's visibility, to keep beyond the request; and the test on a copy. */
+void api_visibility_of(const struct api_request *request, struct api_visibility *out /* out */);
+bool api_visibility_allows(const struct api_visibility *view, tpw_u128 owner);
 /* Reads one visible account under the ledger lock; false after replying 404 (`param`
  * names the input that held the id). */
 bool api_account_read(struct api_request *request, tpw_u128 id, const char *param,

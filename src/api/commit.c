@@ -167,6 +167,7 @@ static void flush_group(struct api_committer *committer)
     TPW_ASSERT(pthread_mutex_lock(&server->ledger_lock) == 0);
     run_group(committer);
     TPW_ASSERT(pthread_mutex_unlock(&server->ledger_lock) == 0);
+    api_events_notify(server->events);
     finish(server, committer->group, committer->group_writes);
     committer->group_writes = 0;
     committer->group_transfers = 0;
@@ -214,6 +215,7 @@ static void run_account(struct api_committer *committer, struct api_write *write
         (void)atomic_compare_exchange_strong(&server->storage_err, &none, (int)write->err);
     }
     TPW_ASSERT(pthread_mutex_unlock(&server->ledger_lock) == 0);
+    api_events_notify(server->events);
     finish(server, &write, 1);
 }
 

@@ -443,3 +443,53 @@ json_t *api_balance_json(tpw_u128 account_id, const struct ledger_balance *b,
     (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)b->timestamp));
     return object;
 }
+
+/* An event's balance: the four amounts (and their decimals with API_JSON_DECIMALS). */
+static json_t *event_balance_json(const struct ledger_balance *b, const struct ledger_asset *asset,
+                                  unsigned flags)
+{
+    json_t *object = json_object();
+    if (object == NULL) {
+        return NULL;
+    }
+    set_amount(object, "debits_pending", b->debits_pending, asset, flags);
+    set_amount(object, "debits_posted", b->debits_posted, asset, flags);
+    set_amount(object, "credits_pending", b->credits_pending, asset, flags);
+    set_amount(object, "credits_posted", b->credits_posted, asset, flags);
+    return object;
+}
+
+json_t *api_event_json(const struct ledger_event *event, const struct ledger_asset *asset,
+                       unsigned flags)
+{
+    char id[LEDGER_EVENT_ID_TEXT_SIZE];
+    size_t length = ledger_event_id_format(event->id, id);
+    TPW_ASSERT(length > 0 && length < sizeof id);
+    const char *kind = ledger_event_kind_name(event->kind);
+    json_t *object = json_pack("{s:s,s:s,s:I}", "id", id, "kind", kind != NULL ? kind : "unknown",
+                               "timestamp", (json_int_t)event->timestamp);
+    if (object == NULL) {
+        return NULL;
+    }
+    if (event->kind == LEDGER_EVENT_ASSET_DEFINED) {
+        (void)json_object_set_new(object, "asset",
+                                  json_pack("{s:i,s:s,s:i}", "number", (int)event->asset.number,
+                                            "code", event->asset.code, "exponent",
+                                            (int)event->asset.exponent));
+        return object;
+    }
+    if (event->kind == LEDGER_EVENT_ACCOUNT_CREATED) {
+        (void)json_object_set_new(object, "account",
+                                  api_account_json(&event->account, asset, flags));
+        return object;
+    }
+    enum ledger_pending_state state =
+        event->kind == LEDGER_EVENT_PENDING_EXPIRED ? LEDGER_PENDING_EXPIRED : LEDGER_PENDING_NONE;
+    (void)json_object_set_new(object, "transfer",
+                              api_transfer_json(&event->transfer, asset, state, flags));
+    (void)json_object_set_new(object, "debit_balance",
+                              event_balance_json(&event->debit_balance, asset, flags));
+    (void)json_object_set_new(object, "credit_balance",
+                              event_balance_json(&event->credit_balance, asset, flags));
+    return object;
+}

@@ -72,6 +72,14 @@ enum MHD_Result api_reply_send(struct api_request *request)
 {
     struct api_reply *reply = &request->reply;
     TPW_ASSERT(reply->status != 0);
+    if (reply->stream != NULL) {
+        struct MHD_Response *stream = reply->stream;
+        reply->stream = NULL; /* queued: the connection owns it */
+        (void)MHD_add_response_header(stream, "Request-Id", request->request_id);
+        enum MHD_Result queued = MHD_queue_response(request->connection, reply->status, stream);
+        MHD_destroy_response(stream);
+        return queued;
+    }
     struct MHD_Response *response =
         MHD_create_response_from_buffer(reply->length, reply->body, MHD_RESPMEM_MUST_FREE);
     if (response == NULL) {

@@ -32,6 +32,7 @@ static const struct api_route routes[] = {
     {"GET", "/v1/transfers/*", "transfers.get", API_ACCESS_READ, api_transfer_get},
     {"POST", "/v1/transfers/*/post", "transfers.post", API_ACCESS_WRITE, api_transfer_post},
     {"POST", "/v1/transfers/*/void", "transfers.void", API_ACCESS_WRITE, api_transfer_void},
+    {"GET", "/v1/events", "events", API_ACCESS_READ, api_events_stream},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
 };

@@ -13,9 +13,22 @@
 
 #define LIST_SCAN_PAGE 256u
 
+void api_visibility_of(const struct api_request *request, struct api_visibility *out)
+{
+    out->all = request->principal.role != API_ROLE_USER;
+    out->owner = request->principal.owner;
+}
+
+bool api_visibility_allows(const struct api_visibility *view, tpw_u128 owner)
+{
+    return view->all || owner == view->owner;
+}
+
 bool api_visible(const struct api_request *request, tpw_u128 owner)
 {
-    return request->principal.role != API_ROLE_USER || request->principal.owner == owner;
+    struct api_visibility view;
+    api_visibility_of(request, &view);
+    return api_visibility_allows(&view, owner);
 }
 
 static json_t *account_json(struct api_request *request, const struct ledger_account *account)

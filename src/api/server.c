@@ -9,11 +9,14 @@
  * and the reply is sent — after the fdatasync that covers it.
  */
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +58,9 @@ static void request_free(struct api_request *request)
 {
     atomic_fetch_sub(&request->server->in_flight, 1);
     free(request->reply.body);
+    if (request->reply.stream != NULL) {
+        MHD_destroy_response(request->reply.stream); /* never queued: closes the stream */
+    }
     free(request->body);
     free(request->write.transfers == &request->single_transfer ? NULL : request->write.transfers);
     free(request->write.transfer_results == &request->single_result
@@ -200,8 +206,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
     } else if (!idempotency_begin(request)) {
         api_route(request);
     }
-    if (request->state == API_REQ_WAITING) {
-        return MHD_YES; /* suspended; the committer resumes it */
+    if (request->submitted) {
+        /* Suspended; the committer resumes it. `state` is not read here: the committer
+         * may already have set it, and the reply is sent on the call after the resume. */
+        return MHD_YES;
     }
     if (request->idem != NULL) {
         /* Refused before it reached the ledger: keep nothing, so a fixed retry runs. */
@@ -256,6 +264,7 @@ void api_request_submit(struct api_request *request)
     bool user = request->principal.role == API_ROLE_USER;
     request->write.owner = user ? request->principal.owner : 0;
     request->state = API_REQ_WAITING;
+    request->submitted = true;
     MHD_suspend_connection(request->connection);
     api_committer_submit(request->server->committer, &request->write);
 }
@@ -275,6 +284,24 @@ static enum tpw_err listen_address(const struct api_server_options *options,
     return TPW_OK;
 }
 
+/* libmicrohttpd's own messages become log lines (stderr carries JSON lines only). Most
+ * are about one connection — a client gone mid-response is routine for event streams —
+ * so they are info, seen with --access-log. */
+static void mhd_log(void *cls, const char *format, va_list args)
+{
+    (void)cls;
+    char message[512];
+    int length = vsnprintf(message, sizeof message, format, args);
+    size_t end = length < 0                        ? 0
+                 : (size_t)length < sizeof message ? (size_t)length
+                                                   : sizeof message - 1;
+    while (end > 0 && (message[end - 1] == '\n' || message[end - 1] == '\r')) {
+        end--;
+    }
+    message[end] = '\0';
+    TPW_LOGF(TPW_LOG_INFO, "http.daemon", TPW_LOG_STR("message", message));
+}
+
 static enum tpw_err daemon_start(struct api_server *server, struct tpw_error_detail *detail)
 {
     struct sockaddr_in address;
@@ -289,7 +316,7 @@ static enum tpw_err daemon_start(struct api_server *server, struct tpw_error_det
         MHD_OPTION_THREAD_POOL_SIZE, server->options.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         server->options.connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)API_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, server, MHD_OPTION_END);
     if (server->daemon == NULL) {
         return tpw_error_set(detail, TPW_ERR_API_LISTEN, 0, "cannot listen on %s:%u",
                              server->options.listen_host != NULL ? server->options.listen_host
@@ -372,6 +399,9 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
         err = ledger_start(server, detail);
     }
     if (err == TPW_OK) {
+        err = api_events_start(server, &server->events, detail);
+    }
+    if (err == TPW_OK) {
         err = api_committer_start(server, &server->committer);
     }
     if (err == TPW_OK) {
@@ -380,6 +410,10 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     if (err != TPW_OK) {
         if (server->committer != NULL) {
             api_committer_stop(server->committer);
+        }
+        if (server->events != NULL) {
+            api_events_shutdown(server->events);
+            api_events_free(server->events);
         }
         server_free(server);
         return err;
@@ -409,12 +443,21 @@ enum tpw_err api_server_stop(struct api_server *server, struct tpw_error_detail 
 {
     atomic_store(&server->stopping, true);
     MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    /* New connections are refused from now on, but the descriptor stays open until
+     * the daemon stopped: the pool's threads take it out of their epoll sets later,
+     * and a closed one makes that fail (libmicrohttpd then aborts). */
     if (listener != MHD_INVALID_SOCKET) {
-        (void)close(listener);
+        (void)shutdown(listener, SHUT_RDWR);
     }
+    /* Event streams end now (they would otherwise hold the drain for its timeout). */
+    api_events_shutdown(server->events);
     drain(server);
     api_committer_stop(server->committer);
     MHD_stop_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET) {
+        (void)close(listener);
+    }
+    api_events_free(server->events);
     enum tpw_err err = (enum tpw_err)atomic_load(&server->storage_err);
     if (err != TPW_OK) {
         (void)tpw_error_set(detail, err, 0, "the ledger stopped after a storage failure");
