@@ -21,15 +21,17 @@
 
 const char cmd_serve_usage[] =
     "usage: tpwallet serve --data DIR [--listen HOST:PORT] [--threads N]\n"
-    "                      [--body-limit-bytes N] [--timeout-s N] [--access-log]\n"
+    "                      [--body-limit-bytes N] [--timeout-s N] [--request-timeout-s N]\n"
+    "                      [--access-log]\n"
     "                      [--events-ring-capacity N] [--events-streams-max N]\n"
     "                      [--events-catchups-max N] [--events-keepalive-s N]\n"
     "                      [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
     "gracefully. Settings: FILE (key = value lines: data, listen, threads,\n"
-    "body_limit_bytes, timeout_s, access_log, assets, events_ring_capacity,\n"
-    "events_streams_max, events_catchups_max, events_keepalive_s) < TPWALLET_<KEY> < flags.\n";
+    "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
+    "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s)\n"
+    "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
     S_DATA,
@@ -37,6 +39,7 @@ enum setting {
     S_THREADS,
     S_BODY_LIMIT,
     S_TIMEOUT,
+    S_REQUEST_TIMEOUT,
     S_ACCESS_LOG,
     S_ASSETS,
     S_EVENTS_RING,
@@ -51,6 +54,7 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "threads",
                                                   "body_limit_bytes",
                                                   "timeout_s",
+                                                  "request_timeout_s",
                                                   "access_log",
                                                   "assets",
                                                   "events_ring_capacity",
@@ -62,6 +66,7 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_THREADS",
                                                  "TPWALLET_BODY_LIMIT_BYTES",
                                                  "TPWALLET_TIMEOUT_S",
+                                                 "TPWALLET_REQUEST_TIMEOUT_S",
                                                  "TPWALLET_ACCESS_LOG",
                                                  "TPWALLET_ASSETS",
                                                  "TPWALLET_EVENTS_RING_CAPACITY",
@@ -178,17 +183,19 @@ static bool events_settings(const struct settings *settings, struct api_server_o
 static bool options_from(struct settings *settings, char *listen,
                          struct api_server_options *options)
 {
-    uint64_t threads = 0, body = 0, timeout = 0;
+    uint64_t threads = 0, body = 0, timeout = 0, request_timeout = 0;
     options->data_dir = settings->value[S_DATA];
     options->assets_path = settings->value[S_ASSETS];
     const char *log = settings->value[S_ACCESS_LOG];
     options->access_log = log != NULL && strcmp(log, "0") != 0 && strcmp(log, "false") != 0;
     bool ok = number_setting(settings->value[S_THREADS], 64, &threads) &&
               number_setting(settings->value[S_BODY_LIMIT], UINT32_MAX, &body) &&
-              number_setting(settings->value[S_TIMEOUT], 86400, &timeout);
+              number_setting(settings->value[S_TIMEOUT], 86400, &timeout) &&
+              number_setting(settings->value[S_REQUEST_TIMEOUT], 86400, &request_timeout);
     options->threads = (unsigned)threads;
     options->body_limit_bytes = body;
     options->connection_timeout_s = (unsigned)timeout;
+    options->request_timeout_s = (unsigned)request_timeout;
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -238,6 +245,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"threads", &flags[S_THREADS], NULL},
                                          {"body-limit-bytes", &flags[S_BODY_LIMIT], NULL},
                                          {"timeout-s", &flags[S_TIMEOUT], NULL},
+                                         {"request-timeout-s", &flags[S_REQUEST_TIMEOUT], NULL},
                                          {"events-ring-capacity", &flags[S_EVENTS_RING], NULL},
                                          {"events-streams-max", &flags[S_EVENTS_STREAMS], NULL},
                                          {"events-catchups-max", &flags[S_EVENTS_CATCHUPS], NULL},

@@ -22,8 +22,12 @@ struct api_server_options {
     unsigned threads;        /* HTTP worker threads; 0 = 2 */
     /* Largest request body; 0 = the default (4 MiB: a batch of 8189 transfers). */
     uint64_t body_limit_bytes;
-    /* A connection idle (or sending this slowly) this long is closed; 0 = 30 s. */
+    /* A connection idle this long is closed; 0 = 30 s. */
     unsigned connection_timeout_s;
+    /* Each request (headers and body) must be in within this long, however steadily it
+     * trickles in; the connection is cut otherwise. Counted from the connection's
+     * start or the previous request's completion. 0 = 60 s. */
+    unsigned request_timeout_s;
     const char *assets_path; /* extra asset definitions (CSV) besides ISO 4217; NULL */
     bool access_log;         /* one JSON line per request on stderr */
     /* How long a POST's Idempotency-Key reply is kept; 0 = 24 h. */

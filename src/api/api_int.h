@@ -36,6 +36,7 @@
 /* Defaults of struct api_server_options. */
 #define API_BODY_LIMIT_DEFAULT_BYTES (4u << 20)
 #define API_TIMEOUT_DEFAULT_S 30u
+#define API_REQUEST_TIMEOUT_DEFAULT_S 60u
 #define API_THREADS_DEFAULT 2u
 /* Per connection: headers beyond this are refused (a header flood gets 431). libmicrohttpd
  * clears the pool between requests, so its size is paid on every request. */
@@ -226,6 +227,25 @@ struct api_write {
     struct api_write *next;
 };
 
+/* ---- deadline.c: each request must be in (headers and body) within a timeout ----- */
+
+struct api_deadlines;
+struct api_conn; /* one per TCP connection */
+
+TPW_MUST_CHECK enum tpw_err api_deadlines_start(unsigned timeout_s,
+                                                struct api_deadlines **out /* out */);
+/* After the daemon stopped (every connection closed). */
+void api_deadlines_stop(struct api_deadlines *deadlines);
+/* From the daemon's connection notifications; NULL (out of memory) is never cut. */
+struct api_conn *api_conn_open(struct api_deadlines *deadlines, int fd);
+void api_conn_close(struct api_deadlines *deadlines, struct api_conn *conn);
+/* The request is in: the server's time from here (handling, committing, streaming). */
+void api_conn_busy(struct api_conn *conn);
+/* The request completed: the next one's deadline starts now. */
+void api_conn_receiving(struct api_deadlines *deadlines, struct api_conn *conn);
+/* Connections cut for missing their deadline, since the start. */
+uint64_t api_deadlines_cut_total(const struct api_deadlines *deadlines);
+
 struct api_committer;
 
 TPW_MUST_CHECK enum tpw_err api_committer_start(struct api_server *server,
@@ -283,6 +303,7 @@ struct api_server {
     struct api_keystore *keys;
     struct api_idempotency *idem;
     struct api_events *events;
+    struct api_deadlines *deadlines;
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -333,6 +354,7 @@ struct api_request {
     const char *route_name; /* for logs and metrics */
     const struct api_route *route;
     struct api_idem_entry *idem; /* its Idempotency-Key, while it runs */
+    struct api_conn *conn;       /* its connection's deadline; NULL: untracked */
     enum ledger_transfer_result single_result;
     enum api_request_state state;
     char request_id[API_REQUEST_ID_SIZE];

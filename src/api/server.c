@@ -49,6 +49,9 @@ static struct api_request *request_create(struct api_server *server,
     request->path = url;
     request->start_ns = tpw_clock_monotonic_ns();
     request->route_name = "unknown";
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    request->conn = info != NULL ? info->socket_context : NULL;
     request_id_make(server, request->request_id);
     atomic_fetch_add(&server->in_flight, 1);
     return request;
@@ -186,6 +189,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         }
         *request_cls = request;
         if (precheck(request)) {
+            api_conn_busy(request->conn);
             request->state = API_REQ_READY;
             return api_reply_send(request);
         }
@@ -199,6 +203,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         *upload_data_size = 0;
         return stored ? MHD_YES : MHD_NO;
     }
+    api_conn_busy(request->conn); /* the whole request is in */
     if (request->body_too_large) {
         api_reply_error(request, TPW_ERR_API_BODY_TOO_LARGE, NULL);
     } else if (atomic_load(&server->stopping)) {
@@ -242,6 +247,7 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     if (request->server->options.access_log) {
         access_log(request, request->reply.status, tpw_clock_monotonic_ns() - request->start_ns);
     }
+    api_conn_receiving(request->server->deadlines, request->conn);
     request_free(request);
     *request_cls = NULL;
 }
@@ -302,6 +308,21 @@ static void mhd_log(void *cls, const char *format, va_list args)
     TPW_LOGF(TPW_LOG_INFO, "http.daemon", TPW_LOG_STR("message", message));
 }
 
+/* Every connection gets a request deadline (deadline.c) for as long as it is open. */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct api_server *server = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info != NULL ? api_conn_open(server->deadlines, info->connect_fd) : NULL;
+    } else {
+        api_conn_close(server->deadlines, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
 static enum tpw_err daemon_start(struct api_server *server, struct tpw_error_detail *detail)
 {
     struct sockaddr_in address;
@@ -316,7 +337,8 @@ static enum tpw_err daemon_start(struct api_server *server, struct tpw_error_det
         MHD_OPTION_THREAD_POOL_SIZE, server->options.threads, MHD_OPTION_CONNECTION_TIMEOUT,
         server->options.connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)API_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, server, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        server, MHD_OPTION_END);
     if (server->daemon == NULL) {
         return tpw_error_set(detail, TPW_ERR_API_LISTEN, 0, "cannot listen on %s:%u",
                              server->options.listen_host != NULL ? server->options.listen_host
@@ -339,6 +361,9 @@ static void options_defaults(struct api_server_options *options)
     }
     if (options->connection_timeout_s == 0) {
         options->connection_timeout_s = API_TIMEOUT_DEFAULT_S;
+    }
+    if (options->request_timeout_s == 0) {
+        options->request_timeout_s = API_REQUEST_TIMEOUT_DEFAULT_S;
     }
 }
 
@@ -405,9 +430,16 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
         err = api_committer_start(server, &server->committer);
     }
     if (err == TPW_OK) {
+        err = api_deadlines_start(server->options.request_timeout_s, &server->deadlines);
+        if (err != TPW_OK) {
+            (void)tpw_error_set(detail, err, 0, "cannot start the request deadline thread");
+        }
+    }
+    if (err == TPW_OK) {
         err = daemon_start(server, detail);
     }
     if (err != TPW_OK) {
+        api_deadlines_stop(server->deadlines);
         if (server->committer != NULL) {
             api_committer_stop(server->committer);
         }
@@ -427,8 +459,9 @@ uint16_t api_server_port(const struct api_server *server)
     return server->port;
 }
 
-/* Waits (bounded) for the requests in flight; a client that never finishes sending
- * its body is cut off by the connection timeout, so the bound is that timeout. */
+/* Waits (bounded) for the requests in flight. A client that stops sending is cut off
+ * by the connection timeout, which is the bound; one still trickling its request when
+ * the bound passes is cut by the daemon's stop. */
 static void drain(struct api_server *server)
 {
     uint64_t deadline_ns =
@@ -454,6 +487,7 @@ enum tpw_err api_server_stop(struct api_server *server, struct tpw_error_detail 
     drain(server);
     api_committer_stop(server->committer);
     MHD_stop_daemon(server->daemon);
+    api_deadlines_stop(server->deadlines);
     if (listener != MHD_INVALID_SOCKET) {
         (void)close(listener);
     }
