@@ -225,6 +225,40 @@ static void fill(char *out, size_t size, const char *template, int role)
     }
 }
 
+static size_t stop_at_first_byte(char *data, size_t size, size_t count, void *user)
+{
+    (void)data;
+    (void)size;
+    (void)count;
+    *(bool *)user = true;
+    return 0; /* the stream is open and sending: that is all the matrix asks */
+}
+
+/* GET /v1/events never ends by itself: its status, read as the history starts. */
+static long events_status(const struct api_fixture *api, const char *key)
+{
+    CURL *curl = curl_easy_init();
+    assert_non_null(curl);
+    char url[256];
+    (void)snprintf(url, sizeof url, "%s/v1/events", api->base_url);
+    char authorization[API_KEY_TEXT_SIZE + 32];
+    (void)snprintf(authorization, sizeof authorization, "Authorization: Bearer %s", key);
+    struct curl_slist *headers = key != NULL ? curl_slist_append(NULL, authorization) : NULL;
+    bool streamed = false;
+    (void)curl_easy_setopt(curl, CURLOPT_URL, url);
+    (void)curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    (void)curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, stop_at_first_byte);
+    (void)curl_easy_setopt(curl, CURLOPT_WRITEDATA, &streamed);
+    (void)curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    (void)curl_easy_perform(curl);
+    long status = 0;
+    (void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    assert_true(streamed);
+    return status;
+}
+
 static void test_authorization_matrix(void **state)
 {
     struct auth_fixture *fixture = *state;
@@ -253,7 +287,10 @@ static void test_authorization_matrix(void **state)
             }
             api_response_free(&r);
         }
+        /* Every role may stream events (a user's filtered: test_api_events). */
+        assert_int_equal(events_status(api, fixture->keys[role]), 200);
     }
+    assert_int_equal(events_status(api, NULL), 401);
 }
 
 /* A user's lists hold only its owner's records. */
