@@ -12,7 +12,10 @@
  *   idempotency.c     Idempotency-Key: kept replies, their durable log, replay
  *   events.c          the event pump (one journal cursor per server, a ring of recent
  *                     events as SSE text) and the streams reading it
- *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c: the resources
+ *   metrics.c         counters and histograms, the Prometheus text (its own header,
+ *                     metrics.h, so unit tests can use it alone)
+ *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c,
+ *   routes_metrics.c: the resources
  */
 #ifndef TPW_API_INT_H
 #define TPW_API_INT_H
@@ -32,6 +35,8 @@
 #include "tpwallet/apikey.h"
 #include "tpwallet/ledger.h"
 #include "tpwallet/money.h"
+
+#include "metrics.h"
 
 /* Defaults of struct api_server_options. */
 #define API_BODY_LIMIT_DEFAULT_BYTES (4u << 20)
@@ -176,6 +181,8 @@ TPW_MUST_CHECK enum tpw_err api_idem_open(const char *data_dir, size_t max_entri
                                           struct api_idempotency **out /* out */,
                                           struct tpw_error_detail *detail);
 void api_idem_close(struct api_idempotency *idem);
+/* Replies kept in memory, reserved ones included (for the metrics). */
+size_t api_idem_entries_count(struct api_idempotency *idem);
 bool api_idem_key_valid(const char *key);
 /* BLAKE2b-256 of what makes two requests the same: method, path, body. */
 void api_idem_fingerprint(const char *method, const char *path, const char *body,
@@ -276,6 +283,8 @@ TPW_MUST_CHECK enum tpw_err api_events_start(struct api_server *server,
 void api_events_notify(struct api_events *events);
 /* Stops the pump and ends every stream (nothing more is sent); new streams get 503. */
 void api_events_shutdown(struct api_events *events);
+/* Streams open now (for the metrics). */
+size_t api_events_streams_count(struct api_events *events);
 /* After the daemon stopped (every stream closed). NULL is ignored. */
 void api_events_free(struct api_events *events);
 
@@ -311,6 +320,7 @@ struct api_server {
     uint64_t request_id_salt;
     atomic_int storage_err; /* the first storage failure: the server then refuses writes */
     atomic_bool stopping;
+    struct api_metrics metrics;
 };
 
 /* Who may call a route (docs/api.md has the matrix). */
@@ -327,8 +337,9 @@ struct api_route;
 enum api_request_state { API_REQ_RECEIVING, API_REQ_WAITING, API_REQ_READY };
 
 struct api_reply {
-    char *body; /* malloc'd JSON text */
+    char *body; /* malloc'd JSON text, or text of `content_type` */
     size_t length;
+    const char *content_type; /* a constant; NULL: application/json */
     /* A streamed body (GET /v1/events) sent with `status` instead of `body`. */
     struct MHD_Response *stream;
     unsigned status;
@@ -376,6 +387,10 @@ void api_reply_error(struct api_request *request, enum tpw_err err,
 /* The same with an explicit status, type and code (results, routing, HTTP-level). */
 void api_reply_error_as(struct api_request *request, unsigned status, const char *type,
                         const char *code, const char *param, const char *message);
+/* Takes `body` (malloc'd, `length` bytes) as a reply of another type than JSON;
+ * `content_type` is a constant. */
+void api_reply_text_take(struct api_request *request, unsigned status, char *body, size_t length,
+                         const char *content_type);
 /* Sends request->reply on the connection. */
 enum MHD_Result api_reply_send(struct api_request *request);
 
@@ -396,6 +411,9 @@ bool api_parse_id(struct api_request *request, const char *text, const char *par
  * authorizes the caller for it: false after replying 404/405/401/403/429. Runs when
  * the headers are in, so a caller without a key never gets to send a body. */
 bool api_route_find(struct api_request *request);
+/* The route's index for the metrics: its place in the table, API_ROUTES_COUNT for none
+ * (404 route_unknown, 405). */
+size_t api_route_index(const struct api_route *route);
 /* Runs the route found; every handler either sets request->reply or submits a write
  * (request->state becomes API_REQ_WAITING). */
 void api_route(struct api_request *request);
@@ -409,6 +427,7 @@ api_handler api_accounts_create, api_accounts_list, api_account_get, api_account
 api_handler api_transfers_create, api_transfers_batch, api_transfer_get, api_transfer_post,
     api_transfer_void;
 api_handler api_livez, api_readyz;
+api_handler api_metrics_scrape;
 api_handler api_events_stream;
 
 /* Shared by the resources (routes_accounts.c). */

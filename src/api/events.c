@@ -437,6 +437,15 @@ void api_events_shutdown(struct api_events *events)
     streams_wake(events, true);
 }
 
+size_t api_events_streams_count(struct api_events *events)
+{
+    TPW_ASSERT(pthread_mutex_lock(&events->lock) == 0);
+    size_t count = events->streams_count;
+    TPW_ASSERT(count <= events->streams_max);
+    TPW_ASSERT(pthread_mutex_unlock(&events->lock) == 0);
+    return count;
+}
+
 void api_events_free(struct api_events *events)
 {
     if (events == NULL) {

@@ -540,6 +540,14 @@ enum tpw_err api_idem_open(const char *data_dir, size_t max_entries, uint64_t wi
     return TPW_OK;
 }
 
+size_t api_idem_entries_count(struct api_idempotency *idem)
+{
+    TPW_ASSERT(pthread_mutex_lock(&idem->lock) == 0);
+    size_t count = idem->count;
+    TPW_ASSERT(pthread_mutex_unlock(&idem->lock) == 0);
+    return count;
+}
+
 void api_idem_close(struct api_idempotency *idem)
 {
     if (idem == NULL) {

@@ -18,6 +18,19 @@ static void reply_set(struct api_request *request, unsigned status, char *body)
     request->reply.status = status;
     request->reply.body = body;
     request->reply.length = body != NULL ? strlen(body) : 0;
+    request->reply.content_type = NULL;
+}
+
+void api_reply_text_take(struct api_request *request, unsigned status, char *body, size_t length,
+                         const char *content_type)
+{
+    TPW_ASSERT(body != NULL);
+    TPW_ASSERT(content_type != NULL);
+    free(request->reply.body);
+    request->reply.status = status;
+    request->reply.body = body;
+    request->reply.length = length;
+    request->reply.content_type = content_type;
 }
 
 void api_reply_json(struct api_request *request, unsigned status, json_t *body)
@@ -86,7 +99,9 @@ enum MHD_Result api_reply_send(struct api_request *request)
         return MHD_NO;
     }
     reply->body = NULL; /* the response owns it now */
-    (void)MHD_add_response_header(response, "Content-Type", "application/json");
+    (void)MHD_add_response_header(response, "Content-Type",
+                                  reply->content_type != NULL ? reply->content_type
+                                                              : "application/json");
     (void)MHD_add_response_header(response, "Request-Id", request->request_id);
     if (reply->allow[0] != '\0') {
         (void)MHD_add_response_header(response, "Allow", reply->allow);

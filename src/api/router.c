@@ -4,6 +4,7 @@
  * Access is checked here, once, from the route's access level and the key's role;
  * what a user key may see inside a route is the route's business (api_visible).
  */
+#include <assert.h>
 #include <string.h>
 
 #include "api_int.h"
@@ -35,7 +36,10 @@ static const struct api_route routes[] = {
     {"GET", "/v1/events", "events", API_ACCESS_READ, api_events_stream},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
+    {"GET", "/metrics", "metrics", API_ACCESS_OPS, api_metrics_scrape},
 };
+static_assert(sizeof routes / sizeof routes[0] == API_ROUTES_COUNT,
+              "the metrics keep a series per route (metrics.h)");
 
 /* Matches `path` against `pattern`; the "*" segment is copied to `param`. */
 static bool path_matches(const char *pattern, const char *path, char param[API_ROUTE_PARAM_SIZE])
@@ -112,6 +116,9 @@ static bool authorize(struct api_request *request)
     if (err == TPW_OK && !role_allows(request->route->access, request->principal.role)) {
         err = TPW_ERR_API_PERMISSION_DENIED;
     }
+    if (err == TPW_ERR_API_RATE_LIMITED) {
+        api_metrics_rate_limited(&request->server->metrics);
+    }
     if (err != TPW_OK) {
         api_reply_error(request, err, NULL);
         request->reply.retry_after_s = err == TPW_ERR_API_RATE_LIMITED ? retry_after_s : 0;
@@ -137,6 +144,21 @@ bool api_route_find(struct api_request *request)
     }
     api_reply_error(request, TPW_ERR_API_ROUTE_UNKNOWN, NULL);
     return false;
+}
+
+size_t api_route_index(const struct api_route *route)
+{
+    if (route == NULL) {
+        return API_ROUTES_COUNT;
+    }
+    TPW_ASSERT(route >= routes && route < routes + API_ROUTES_COUNT);
+    return (size_t)(route - routes);
+}
+
+const char *api_route_name_at(size_t route_index)
+{
+    TPW_ASSERT(route_index <= API_ROUTES_COUNT);
+    return route_index < API_ROUTES_COUNT ? routes[route_index].name : "unknown";
 }
 
 void api_route(struct api_request *request)

@@ -48,7 +48,7 @@ static struct api_request *request_create(struct api_server *server,
     request->method = method;
     request->path = url;
     request->start_ns = tpw_clock_monotonic_ns();
-    request->route_name = "unknown";
+    request->route_name = api_route_name_at(API_ROUTES_COUNT);
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     request->conn = info != NULL ? info->socket_context : NULL;
@@ -244,8 +244,11 @@ static void on_completed(void *cls, struct MHD_Connection *connection, void **re
     if (request == NULL) {
         return;
     }
+    uint64_t duration_ns = tpw_clock_monotonic_ns() - request->start_ns;
+    api_metrics_http_observe(&request->server->metrics, api_route_index(request->route),
+                             request->reply.status, duration_ns);
     if (request->server->options.access_log) {
-        access_log(request, request->reply.status, tpw_clock_monotonic_ns() - request->start_ns);
+        access_log(request, request->reply.status, duration_ns);
     }
     api_conn_receiving(request->server->deadlines, request->conn);
     request_free(request);
@@ -417,6 +420,8 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     }
     server->options = *options;
     options_defaults(&server->options);
+    struct tpw_clock wall = tpw_clock_system();
+    api_metrics_init(&server->metrics, tpw_clock_now_ns(&wall) / 1000000000u);
     randombytes_buf(&server->request_id_salt, sizeof server->request_id_salt);
     TPW_ASSERT(pthread_mutex_init(&server->ledger_lock, NULL) == 0);
     enum tpw_err err = api_assets_init(&server->assets, options->assets_path, detail);

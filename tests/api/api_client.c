@@ -136,7 +136,7 @@ bool api_call(const struct api_fixture *fixture, const char *method, const char 
     if (buffer.data != NULL) {
         out->body = json_loads(buffer.data, 0, NULL);
     }
-    free(buffer.data);
+    out->text = buffer.data;
     return code == CURLE_OK;
 }
 
@@ -151,6 +151,8 @@ void api_response_free(struct api_response *response)
 {
     json_decref(response->body);
     response->body = NULL;
+    free(response->text);
+    response->text = NULL;
 }
 
 const char *api_field(const struct api_response *response, const char *key)

@@ -36,6 +36,7 @@ void api_fixture_teardown(struct api_fixture *fixture);
 struct api_response {
     long status;
     json_t *body; /* parsed JSON; NULL when the body is not JSON */
+    char *text;   /* the body as received (NUL-terminated); NULL when empty */
     char headers[4096];
 };
 

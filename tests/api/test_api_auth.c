@@ -198,6 +198,8 @@ static const struct matrix_row matrix[] = {
     {"POST", "/v1/transfers/22#/void", "{\"id\":\"23#\"}", {201, 201, 403, 404}},
     {"GET", "/livez", NULL, {200, 200, 200, 200}},
     {"GET", "/readyz", NULL, {200, 200, 200, 200}},
+    /* The server's own state: ops roles only. */
+    {"GET", "/metrics", NULL, {200, 200, 200, 403}},
 };
 
 /* A pending transfer from U (20<role>) and one from V (22<role>) for the rows above. */

@@ -143,6 +143,10 @@ static void test_slow_headers_cut(void **state)
     assert_true(took_ms >= REQUEST_TIMEOUT_S * 1000 - 100);
     assert_true(took_ms < IDLE_TIMEOUT_S * 1000); /* the deadline, not the idle timeout */
     expect_serving(fixture);
+    struct api_response r;
+    assert_int_equal(api_json(fixture, "GET", "/metrics", NULL, &r), 200);
+    assert_non_null(strstr(r.text, "\ntpwallet_http_request_timeouts_total 1\n"));
+    api_response_free(&r);
 }
 
 static void test_slow_body_cut(void **state)
