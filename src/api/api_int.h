@@ -308,6 +308,9 @@ enum api_request_state { API_REQ_RECEIVING, API_REQ_WAITING, API_REQ_READY };
 struct api_reply {
     char *body; /* malloc'd JSON text */
     size_t length;
+    /* A JSON body in static storage (GET /v1/openapi.json), sent without a copy, with
+     * `length`; `body` is then NULL. */
+    const unsigned char *static_body;
     /* A streamed body (GET /v1/events) sent with `status` instead of `body`. */
     struct MHD_Response *stream;
     unsigned status;
@@ -354,6 +357,10 @@ void api_reply_error(struct api_request *request, enum tpw_err err,
 /* The same with an explicit status, type and code (results, routing, HTTP-level). */
 void api_reply_error_as(struct api_request *request, unsigned status, const char *type,
                         const char *code, const char *param, const char *message);
+/* Replies `status` with the `length` bytes of JSON at `body`, which must outlive every
+ * response (static storage): they are sent without a copy. */
+void api_reply_static(struct api_request *request, unsigned status, const unsigned char *body,
+                      size_t length);
 /* Sends request->reply on the connection. */
 enum MHD_Result api_reply_send(struct api_request *request);
 
@@ -386,7 +393,7 @@ api_handler api_accounts_create, api_accounts_list, api_account_get, api_account
     api_account_transfers;
 api_handler api_transfers_create, api_transfers_batch, api_transfer_get, api_transfer_post,
     api_transfer_void;
-api_handler api_livez, api_readyz;
+api_handler api_livez, api_readyz, api_openapi_get;
 api_handler api_events_stream;
 
 /* Shared by the resources (routes_accounts.c). */

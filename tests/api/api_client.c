@@ -136,7 +136,8 @@ bool api_call(const struct api_fixture *fixture, const char *method, const char 
     if (buffer.data != NULL) {
         out->body = json_loads(buffer.data, 0, NULL);
     }
-    free(buffer.data);
+    out->raw = buffer.data; /* freed by api_response_free */
+    out->raw_length = buffer.length;
     return code == CURLE_OK;
 }
 
@@ -151,6 +152,9 @@ void api_response_free(struct api_response *response)
 {
     json_decref(response->body);
     response->body = NULL;
+    free(response->raw);
+    response->raw = NULL;
+    response->raw_length = 0;
 }
 
 const char *api_field(const struct api_response *response, const char *key)

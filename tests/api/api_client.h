@@ -36,6 +36,8 @@ void api_fixture_teardown(struct api_fixture *fixture);
 struct api_response {
     long status;
     json_t *body; /* parsed JSON; NULL when the body is not JSON */
+    char *raw;    /* the body's bytes as received (NUL-terminated; NULL when empty) */
+    size_t raw_length;
     char headers[4096];
 };
 
