@@ -340,6 +340,9 @@ struct api_reply {
     char *body; /* malloc'd JSON text, or text of `content_type` */
     size_t length;
     const char *content_type; /* a constant; NULL: application/json */
+    /* A JSON body in static storage (GET /v1/openapi.json), sent without a copy, with
+     * `length`; `body` is then NULL. */
+    const unsigned char *static_body;
     /* A streamed body (GET /v1/events) sent with `status` instead of `body`. */
     struct MHD_Response *stream;
     unsigned status;
@@ -391,6 +394,10 @@ void api_reply_error_as(struct api_request *request, unsigned status, const char
  * `content_type` is a constant. */
 void api_reply_text_take(struct api_request *request, unsigned status, char *body, size_t length,
                          const char *content_type);
+/* Replies `status` with the `length` bytes of JSON at `body`, which must outlive every
+ * response (static storage): they are sent without a copy. */
+void api_reply_static(struct api_request *request, unsigned status, const unsigned char *body,
+                      size_t length);
 /* Sends request->reply on the connection. */
 enum MHD_Result api_reply_send(struct api_request *request);
 
@@ -426,7 +433,7 @@ api_handler api_accounts_create, api_accounts_list, api_account_get, api_account
     api_account_transfers;
 api_handler api_transfers_create, api_transfers_batch, api_transfer_get, api_transfer_post,
     api_transfer_void;
-api_handler api_livez, api_readyz;
+api_handler api_livez, api_readyz, api_openapi_get;
 api_handler api_metrics_scrape;
 api_handler api_events_stream;
 

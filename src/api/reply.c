@@ -19,6 +19,7 @@ static void reply_set(struct api_request *request, unsigned status, char *body)
     request->reply.body = body;
     request->reply.length = body != NULL ? strlen(body) : 0;
     request->reply.content_type = NULL;
+    request->reply.static_body = NULL;
 }
 
 void api_reply_text_take(struct api_request *request, unsigned status, char *body, size_t length,
@@ -26,11 +27,19 @@ void api_reply_text_take(struct api_request *request, unsigned status, char *bod
 {
     TPW_ASSERT(body != NULL);
     TPW_ASSERT(content_type != NULL);
-    free(request->reply.body);
-    request->reply.status = status;
+    reply_set(request, status, NULL);
     request->reply.body = body;
     request->reply.length = length;
     request->reply.content_type = content_type;
+}
+
+void api_reply_static(struct api_request *request, unsigned status, const unsigned char *body,
+                      size_t length)
+{
+    TPW_ASSERT(body != NULL);
+    reply_set(request, status, NULL);
+    request->reply.static_body = body;
+    request->reply.length = length;
 }
 
 void api_reply_json(struct api_request *request, unsigned status, json_t *body)
@@ -93,12 +102,21 @@ enum MHD_Result api_reply_send(struct api_request *request)
         MHD_destroy_response(stream);
         return queued;
     }
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(reply->length, reply->body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *response = NULL;
+    if (reply->static_body != NULL) {
+        /* libmicrohttpd takes a non-const pointer in every mode; PERSISTENT only reads it
+         * (the pointer is copied to drop the qualifier without a cast). */
+        void *buffer = NULL;
+        memcpy(&buffer, &reply->static_body, sizeof buffer);
+        response = MHD_create_response_from_buffer(reply->length, buffer, MHD_RESPMEM_PERSISTENT);
+    } else {
+        response =
+            MHD_create_response_from_buffer(reply->length, reply->body, MHD_RESPMEM_MUST_FREE);
+    }
     if (response == NULL) {
         return MHD_NO;
     }
-    reply->body = NULL; /* the response owns it now */
+    reply->body = NULL; /* the response owns it now (a static body needs no owner) */
     (void)MHD_add_response_header(response, "Content-Type",
                                   reply->content_type != NULL ? reply->content_type
                                                               : "application/json");

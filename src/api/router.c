@@ -20,7 +20,9 @@ struct api_route {
     api_handler *handler;
 };
 
-/* Literal segments before "*" where both could match ("/v1/transfers/batch"). */
+/* Literal segments before "*" where both could match ("/v1/transfers/batch").
+ * docs/openapi.json describes each route; tests/api/check-openapi holds the two equal
+ * (method, pattern, name and access level), so a change here needs one there. */
 static const struct api_route routes[] = {
     {"POST", "/v1/accounts", "accounts.create", API_ACCESS_WRITE, api_accounts_create},
     {"GET", "/v1/accounts", "accounts.list", API_ACCESS_READ, api_accounts_list},
@@ -34,6 +36,7 @@ static const struct api_route routes[] = {
     {"POST", "/v1/transfers/*/post", "transfers.post", API_ACCESS_WRITE, api_transfer_post},
     {"POST", "/v1/transfers/*/void", "transfers.void", API_ACCESS_WRITE, api_transfer_void},
     {"GET", "/v1/events", "events", API_ACCESS_READ, api_events_stream},
+    {"GET", "/v1/openapi.json", "openapi", API_ACCESS_PUBLIC, api_openapi_get},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
     {"GET", "/metrics", "metrics", API_ACCESS_OPS, api_metrics_scrape},

@@ -136,7 +136,8 @@ bool api_call(const struct api_fixture *fixture, const char *method, const char 
     if (buffer.data != NULL) {
         out->body = json_loads(buffer.data, 0, NULL);
     }
-    out->text = buffer.data;
+    out->text = buffer.data; /* freed by api_response_free */
+    out->text_length = buffer.length;
     return code == CURLE_OK;
 }
 
@@ -153,6 +154,7 @@ void api_response_free(struct api_response *response)
     response->body = NULL;
     free(response->text);
     response->text = NULL;
+    response->text_length = 0;
 }
 
 const char *api_field(const struct api_response *response, const char *key)

@@ -36,7 +36,8 @@ void api_fixture_teardown(struct api_fixture *fixture);
 struct api_response {
     long status;
     json_t *body; /* parsed JSON; NULL when the body is not JSON */
-    char *text;   /* the body as received (NUL-terminated); NULL when empty */
+    char *text;   /* the body's bytes as received (NUL-terminated); NULL when empty */
+    size_t text_length;
     char headers[4096];
 };
 
