@@ -14,6 +14,7 @@
  * daemon reports a connection closed (api_conn_close, which takes the lock the reaper
  * holds) before it closes the descriptor.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -109,6 +110,7 @@ enum tpw_err api_deadlines_start(unsigned timeout_s, struct api_deadlines **out)
         free(deadlines);
         return TPW_ERR_NOMEM;
     }
+    (void)pthread_setname_np(deadlines->thread, "tpw-deadline"); /* for top, perf, gdb */
     *out = deadlines;
     return TPW_OK;
 }

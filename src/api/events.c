@@ -26,6 +26,8 @@
  * resume are called without it. A suspended connection is never processed (nor freed)
  * until resumed, so the pump may resume it after letting the lock go.
  */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include <pthread.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,6 +416,8 @@ enum tpw_err api_events_start(struct api_server *server, struct api_events **out
     }
     if (err == TPW_OK && pthread_create(&events->thread, NULL, pump_main, events) != 0) {
         err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "cannot start the event pump");
+    } else if (err == TPW_OK) {
+        (void)pthread_setname_np(events->thread, "tpw-events"); /* for top, perf, gdb */
     }
     if (err != TPW_OK) {
         api_events_free(events);
