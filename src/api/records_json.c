@@ -1,8 +1,8 @@
 /*
  * Ledger records ↔ JSON with the shared field names (include/tpwallet/api_json.h):
- * the one parser and printer behind the HTTP API, the CLI and import files.
+ * the one parser behind the HTTP API, the CLI and import files, and the records as
+ * jansson trees, parsed from the one printer's text (records_text.c).
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "tpwallet/api_json.h"
@@ -325,171 +325,38 @@ json_t *api_u128_json(tpw_u128 value)
     return json_string(text);
 }
 
-static json_t *flags_json(uint16_t flags, bool transfer)
+/* A record's text (records_text.c) as a tree: one printer, so the two never differ.
+ * NULL on OOM. */
+static json_t *text_json(const char *text, size_t length)
 {
-    json_t *array = json_array();
-    for (unsigned bit = 0; array != NULL && bit < 16; bit++) {
-        unsigned flag = 1u << bit;
-        if ((flags & flag) != 0) {
-            const char *name =
-                transfer ? ledger_transfer_flag_name(flag) : ledger_account_flag_name(flag);
-            (void)json_array_append_new(array, json_string(name != NULL ? name : "reserved"));
-        }
-    }
-    return array;
-}
-
-static json_t *asset_code_json(const struct ledger_asset *asset, uint32_t number)
-{
-    if (asset != NULL) {
-        return json_string(asset->code);
-    }
-    char code[16];
-    (void)snprintf(code, sizeof code, "#%u", number % 10000000u);
-    return json_string(code);
-}
-
-/* `name` as minor units and, with API_JSON_DECIMALS and a known asset, `name_decimal`. */
-static void set_amount(json_t *object, const char *name, tpw_u128 value,
-                       const struct ledger_asset *asset, unsigned flags)
-{
-    (void)json_object_set_new(object, name, api_u128_json(value));
-    if ((flags & API_JSON_DECIMALS) == 0 || asset == NULL) {
-        return;
-    }
-    char text[MONEY_DECIMAL_TEXT_SIZE];
-    size_t length = money_decimal_format(value, asset->exponent, text, sizeof text);
     TPW_ASSERT(length > 0);
-    char key[64];
-    (void)snprintf(key, sizeof key, "%s_decimal", name);
-    (void)json_object_set_new(object, key, json_string(text));
-}
-
-static void set_exponent(json_t *object, const struct ledger_asset *asset, unsigned flags)
-{
-    if ((flags & API_JSON_DECIMALS) != 0 && asset != NULL) {
-        (void)json_object_set_new(object, "exponent", json_integer(asset->exponent));
-    }
+    return json_loadb(text, length, 0, NULL);
 }
 
 json_t *api_account_json(const struct ledger_account *a, const struct ledger_asset *asset,
                          unsigned flags)
 {
-    json_t *object = json_object();
-    if (object == NULL) {
-        return NULL;
-    }
-    (void)json_object_set_new(object, "id", api_id_json(a->id, API_ACCOUNT_PREFIX));
-    (void)json_object_set_new(object, "asset", asset_code_json(asset, a->asset));
-    set_exponent(object, asset, flags);
-    const char *kind = ledger_account_kind_name(a->kind);
-    (void)json_object_set_new(object, "kind", json_string(kind != NULL ? kind : "unknown"));
-    (void)json_object_set_new(
-        object, "owner", a->owner == 0 ? json_null() : api_id_json(a->owner, API_OWNER_PREFIX));
-    (void)json_object_set_new(object, "flags", flags_json(a->flags, false));
-    set_amount(object, "overdraft_limit", a->overdraft_limit, asset, flags);
-    set_amount(object, "debits_pending", a->debits_pending, asset, flags);
-    set_amount(object, "debits_posted", a->debits_posted, asset, flags);
-    set_amount(object, "credits_pending", a->credits_pending, asset, flags);
-    set_amount(object, "credits_posted", a->credits_posted, asset, flags);
-    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)a->timestamp));
-    return object;
+    char text[API_ACCOUNT_TEXT_SIZE];
+    return text_json(text, api_account_format(a, asset, flags, text, sizeof text));
 }
 
 json_t *api_transfer_json(const struct ledger_transfer *t, const struct ledger_asset *asset,
                           enum ledger_pending_state state, unsigned flags)
 {
-    json_t *object = json_object();
-    if (object == NULL) {
-        return NULL;
-    }
-    (void)json_object_set_new(object, "id", api_id_json(t->id, API_TRANSFER_PREFIX));
-    (void)json_object_set_new(object, "debit_account_id",
-                              api_id_json(t->debit_account_id, API_ACCOUNT_PREFIX));
-    (void)json_object_set_new(object, "credit_account_id",
-                              api_id_json(t->credit_account_id, API_ACCOUNT_PREFIX));
-    set_amount(object, "amount", t->amount, asset, flags);
-    (void)json_object_set_new(object, "asset", asset_code_json(asset, t->asset));
-    set_exponent(object, asset, flags);
-    (void)json_object_set_new(object, "code", json_integer(t->code));
-    (void)json_object_set_new(object, "flags", flags_json(t->flags, true));
-    if (t->pending_id != 0) {
-        (void)json_object_set_new(object, "pending_id",
-                                  api_id_json(t->pending_id, API_TRANSFER_PREFIX));
-    }
-    (void)json_object_set_new(object, "timeout_s", json_integer(t->timeout_s));
-    (void)json_object_set_new(object, "user_data", api_u128_json(t->user_data));
-    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)t->timestamp));
-    if (state != LEDGER_PENDING_NONE) {
-        (void)json_object_set_new(object, "state", json_string(ledger_pending_state_name(state)));
-    }
-    return object;
+    char text[API_TRANSFER_TEXT_SIZE];
+    return text_json(text, api_transfer_format(t, asset, state, flags, text, sizeof text));
 }
 
 json_t *api_balance_json(tpw_u128 account_id, const struct ledger_balance *b,
                          const struct ledger_asset *asset, unsigned flags)
 {
-    json_t *object = json_object();
-    if (object == NULL) {
-        return NULL;
-    }
-    (void)json_object_set_new(object, "account_id", api_id_json(account_id, API_ACCOUNT_PREFIX));
-    (void)json_object_set_new(object, "asset", json_string(asset != NULL ? asset->code : ""));
-    set_exponent(object, asset, flags);
-    set_amount(object, "debits_pending", b->debits_pending, asset, flags);
-    set_amount(object, "debits_posted", b->debits_posted, asset, flags);
-    set_amount(object, "credits_pending", b->credits_pending, asset, flags);
-    set_amount(object, "credits_posted", b->credits_posted, asset, flags);
-    (void)json_object_set_new(object, "timestamp", json_integer((json_int_t)b->timestamp));
-    return object;
-}
-
-/* An event's balance: the four amounts (and their decimals with API_JSON_DECIMALS). */
-static json_t *event_balance_json(const struct ledger_balance *b, const struct ledger_asset *asset,
-                                  unsigned flags)
-{
-    json_t *object = json_object();
-    if (object == NULL) {
-        return NULL;
-    }
-    set_amount(object, "debits_pending", b->debits_pending, asset, flags);
-    set_amount(object, "debits_posted", b->debits_posted, asset, flags);
-    set_amount(object, "credits_pending", b->credits_pending, asset, flags);
-    set_amount(object, "credits_posted", b->credits_posted, asset, flags);
-    return object;
+    char text[API_BALANCE_TEXT_SIZE];
+    return text_json(text, api_balance_format(account_id, b, asset, flags, text, sizeof text));
 }
 
 json_t *api_event_json(const struct ledger_event *event, const struct ledger_asset *asset,
                        unsigned flags)
 {
-    char id[LEDGER_EVENT_ID_TEXT_SIZE];
-    size_t length = ledger_event_id_format(event->id, id);
-    TPW_ASSERT(length > 0 && length < sizeof id);
-    const char *kind = ledger_event_kind_name(event->kind);
-    json_t *object = json_pack("{s:s,s:s,s:I}", "id", id, "kind", kind != NULL ? kind : "unknown",
-                               "timestamp", (json_int_t)event->timestamp);
-    if (object == NULL) {
-        return NULL;
-    }
-    if (event->kind == LEDGER_EVENT_ASSET_DEFINED) {
-        (void)json_object_set_new(object, "asset",
-                                  json_pack("{s:i,s:s,s:i}", "number", (int)event->asset.number,
-                                            "code", event->asset.code, "exponent",
-                                            (int)event->asset.exponent));
-        return object;
-    }
-    if (event->kind == LEDGER_EVENT_ACCOUNT_CREATED) {
-        (void)json_object_set_new(object, "account",
-                                  api_account_json(&event->account, asset, flags));
-        return object;
-    }
-    enum ledger_pending_state state =
-        event->kind == LEDGER_EVENT_PENDING_EXPIRED ? LEDGER_PENDING_EXPIRED : LEDGER_PENDING_NONE;
-    (void)json_object_set_new(object, "transfer",
-                              api_transfer_json(&event->transfer, asset, state, flags));
-    (void)json_object_set_new(object, "debit_balance",
-                              event_balance_json(&event->debit_balance, asset, flags));
-    (void)json_object_set_new(object, "credit_balance",
-                              event_balance_json(&event->credit_balance, asset, flags));
-    return object;
+    char text[API_EVENT_TEXT_SIZE];
+    return text_json(text, api_event_format(event, asset, flags, text, sizeof text));
 }
