@@ -50,12 +50,13 @@ enum api_json_flag {
 };
 
 /* ---- Printers ------------------------------------------------------------------------
- * Each record's JSON text is written by api_*_format into the caller's buffer, without
- * allocating (the single-transfer reply and the event streams send it as it is); the
- * api_*_json trees are that text parsed, for callers that build larger documents. Both
- * print exactly the same bytes for the same record, so a reply never depends on which
- * one made it. `asset` may be NULL when the ledger does not know the number (printed
- * as "#<number>"). */
+ * Each record is described once (src/api/records_print.c) and printed two ways: as
+ * JSON text by api_*_format, into the caller's buffer without allocating (the
+ * single-transfer reply and the event streams send it as it is), and as a jansson tree
+ * by api_*_json, for callers that build larger documents (lists, the CLI). The text is
+ * exactly json_dumps(tree, JSON_COMPACT), so a reply never depends on which made it.
+ * `asset` may be NULL when the ledger does not know the number (printed as
+ * "#<number>"). */
 
 /* The longest text of each record (every flag bit set, every amount at 2^128-1 with
  * its decimal at exponent 18, the widest integers), NUL included, with room to spare:
@@ -83,7 +84,7 @@ size_t api_balance_format(tpw_u128 account_id, const struct ledger_balance *bala
 size_t api_event_format(const struct ledger_event *event, const struct ledger_asset *asset,
                         unsigned flags, char *buf /* out */, size_t size);
 
-/* Records as JSON objects (the text above, parsed). NULL on OOM. */
+/* Records as JSON objects. NULL on OOM. */
 json_t *api_account_json(const struct ledger_account *account, const struct ledger_asset *asset,
                          unsigned flags);
 json_t *api_transfer_json(const struct ledger_transfer *transfer, const struct ledger_asset *asset,

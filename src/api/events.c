@@ -9,9 +9,10 @@
  * recent events, with the owners of the accounts involved so that filtering by what
  * the caller may see needs no ledger lookup. An event's SSE text
  * (`id: 17-3\nevent: transfer_applied\ndata: {…}\n\n`) is made once, by the first
- * stream that sends it, and kept in the ring for the others: building the JSON is most
- * of the cost (~25 µs an event), and on a busy ledger with few streams most events are
- * never sent from the ring at all.
+ * stream that sends it, and kept in the ring for the others: on a busy ledger with few
+ * streams most events are never sent from the ring at all (the text itself is cheap,
+ * ~2 µs a transfer_applied event from the records' text writer; a jansson tree and
+ * json_dumps took ~23 µs).
  *
  * A stream is a libmicrohttpd response whose content reader copies the events after
  * its position out of the ring. When there is nothing to send it suspends its

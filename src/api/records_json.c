@@ -1,7 +1,7 @@
 /*
  * Ledger records ↔ JSON with the shared field names (include/tpwallet/api_json.h):
- * the one parser behind the HTTP API, the CLI and import files, and the records as
- * jansson trees, parsed from the one printer's text (records_text.c).
+ * the one parser behind the HTTP API, the CLI and import files (the printer is
+ * records_print.c).
  */
 #include <string.h>
 
@@ -323,40 +323,4 @@ json_t *api_u128_json(tpw_u128 value)
     size_t length = tpw_u128_to_dec(value, text, sizeof text);
     TPW_ASSERT(length > 0);
     return json_string(text);
-}
-
-/* A record's text (records_text.c) as a tree: one printer, so the two never differ.
- * NULL on OOM. */
-static json_t *text_json(const char *text, size_t length)
-{
-    TPW_ASSERT(length > 0);
-    return json_loadb(text, length, 0, NULL);
-}
-
-json_t *api_account_json(const struct ledger_account *a, const struct ledger_asset *asset,
-                         unsigned flags)
-{
-    char text[API_ACCOUNT_TEXT_SIZE];
-    return text_json(text, api_account_format(a, asset, flags, text, sizeof text));
-}
-
-json_t *api_transfer_json(const struct ledger_transfer *t, const struct ledger_asset *asset,
-                          enum ledger_pending_state state, unsigned flags)
-{
-    char text[API_TRANSFER_TEXT_SIZE];
-    return text_json(text, api_transfer_format(t, asset, state, flags, text, sizeof text));
-}
-
-json_t *api_balance_json(tpw_u128 account_id, const struct ledger_balance *b,
-                         const struct ledger_asset *asset, unsigned flags)
-{
-    char text[API_BALANCE_TEXT_SIZE];
-    return text_json(text, api_balance_format(account_id, b, asset, flags, text, sizeof text));
-}
-
-json_t *api_event_json(const struct ledger_event *event, const struct ledger_asset *asset,
-                       unsigned flags)
-{
-    char text[API_EVENT_TEXT_SIZE];
-    return text_json(text, api_event_format(event, asset, flags, text, sizeof text));
 }
