@@ -49,8 +49,42 @@ enum api_json_flag {
     API_JSON_DECIMALS = 1u << 0,
 };
 
-/* Records as JSON objects; `asset` may be NULL when the ledger does not know the
- * number (printed as "#<number>"). NULL on OOM. */
+/* ---- Printers ------------------------------------------------------------------------
+ * Each record is described once (src/api/records_print.c) and printed two ways: as
+ * JSON text by api_*_format, into the caller's buffer without allocating (the
+ * single-transfer reply and the event streams send it as it is), and as a jansson tree
+ * by api_*_json, for callers that build larger documents (lists, the CLI). The text is
+ * exactly json_dumps(tree, JSON_COMPACT), so a reply never depends on which made it.
+ * `asset` may be NULL when the ledger does not know the number (printed as
+ * "#<number>"). */
+
+/* The longest text of each record (every flag bit set, every amount at 2^128-1 with
+ * its decimal at exponent 18, the widest integers), NUL included, with room to spare:
+ * tests/prop/test_api_records_text.c checks that the longest ones fit. */
+#define API_TRANSFER_TEXT_SIZE 1024
+#define API_ACCOUNT_TEXT_SIZE 1536
+#define API_BALANCE_TEXT_SIZE 1024
+/* An event's header and keys, then its largest record: a transfer and two balances. */
+#define API_EVENT_TEXT_SIZE (256 + API_TRANSFER_TEXT_SIZE + 2 * API_BALANCE_TEXT_SIZE)
+_Static_assert(API_EVENT_TEXT_SIZE >= 256 + API_ACCOUNT_TEXT_SIZE,
+               "an account_created event fits too");
+
+/* Write the record's JSON text (compact, as json_dumps(api_*_json(…), JSON_COMPACT))
+ * into `buf` and return its length, NUL excluded; 0 when `size` is too small (`buf`
+ * then holds "" when size > 0). A buffer of API_*_TEXT_SIZE always suffices. */
+size_t api_transfer_format(const struct ledger_transfer *transfer, const struct ledger_asset *asset,
+                           enum ledger_pending_state state, unsigned flags, char *buf /* out */,
+                           size_t size);
+size_t api_account_format(const struct ledger_account *account, const struct ledger_asset *asset,
+                          unsigned flags, char *buf /* out */, size_t size);
+size_t api_balance_format(tpw_u128 account_id, const struct ledger_balance *balance,
+                          const struct ledger_asset *asset, unsigned flags, char *buf /* out */,
+                          size_t size);
+/* The event as api_event_json below describes it. */
+size_t api_event_format(const struct ledger_event *event, const struct ledger_asset *asset,
+                        unsigned flags, char *buf /* out */, size_t size);
+
+/* Records as JSON objects. NULL on OOM. */
 json_t *api_account_json(const struct ledger_account *account, const struct ledger_asset *asset,
                          unsigned flags);
 json_t *api_transfer_json(const struct ledger_transfer *transfer, const struct ledger_asset *asset,

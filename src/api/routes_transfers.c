@@ -36,13 +36,32 @@ static json_t *transfer_json(struct api_request *request, const struct ledger_tr
     return api_transfer_json(t, known ? &asset : NULL, state, API_JSON_DECIMALS);
 }
 
+/* One transfer as the reply, its text written without a jansson tree: this is the
+ * committer's work for every single-transfer POST (and GET /v1/transfers/{id}). */
+static void reply_transfer(struct api_request *request, unsigned status,
+                           const struct ledger_transfer *t, enum ledger_pending_state state)
+{
+    struct ledger_asset asset;
+    bool known = api_assets_by_number(&request->server->assets, t->asset, &asset);
+    char text[API_TRANSFER_TEXT_SIZE];
+    size_t length =
+        api_transfer_format(t, known ? &asset : NULL, state, API_JSON_DECIMALS, text, sizeof text);
+    TPW_ASSERT(length > 0);
+    char *body = malloc(length + 1);
+    if (body == NULL) {
+        api_reply_error(request, TPW_ERR_NOMEM, NULL);
+        return;
+    }
+    memcpy(body, text, length + 1);
+    api_reply_text_take(request, status, body, length, "application/json");
+}
+
 static void reply_transfer_result(struct api_request *request, enum ledger_transfer_result result,
                                   const struct ledger_transfer *stored,
                                   enum ledger_pending_state state)
 {
     if (result == LEDGER_TRANSFER_OK || result == LEDGER_TRANSFER_EXISTS) {
-        api_reply_json(request, result == LEDGER_TRANSFER_OK ? 201 : 200,
-                       transfer_json(request, stored, state));
+        reply_transfer(request, result == LEDGER_TRANSFER_OK ? 201 : 200, stored, state);
         return;
     }
     api_reply_error_as(request, result_status(result), "invalid_request_error",
@@ -186,7 +205,7 @@ void api_transfer_get(struct api_request *request, const char *id_text)
     enum ledger_pending_state state = LEDGER_PENDING_NONE;
     if (api_parse_id(request, id_text, "id", &id) &&
         transfer_read(request, id, "id", &transfer, &state)) {
-        api_reply_json(request, 200, transfer_json(request, &transfer, state));
+        reply_transfer(request, 200, &transfer, state);
     }
 }
 
