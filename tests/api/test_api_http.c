@@ -355,6 +355,63 @@ static void test_bad_input(void **state)
     expect_balance(fixture, 2, "credits_posted", "0");
 }
 
+/* The reply to a body without its request id (each request has its own). */
+static json_t *reply_of(struct api_fixture *fixture, const char *body, long *status)
+{
+    struct api_response r;
+    *status = api_json(fixture, "POST", "/v1/transfers", body, &r);
+    assert_non_null(r.body);
+    json_t *reply = json_incref(r.body);
+    (void)json_object_del(json_object_get(reply, "error"), "request_id");
+    api_response_free(&r);
+    return reply;
+}
+
+/* A plain body is read in place, the same body with an escape through jansson: both
+ * readers give the same reply, refusals and the stored transfer alike. */
+static void test_single_readers_agree(void **state)
+{
+    struct api_fixture *fixture = *state;
+    static const struct {
+        const char *plain;
+        const char *escaped;
+    } pairs[] = {
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"-5\",\"asset\":\"USD\",\"code\":1}",
+         "{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"\\u002d5\",\"asset\":\"USD\",\"code\":1}"},
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"ZZZ\",\"code\":1}",
+         "{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"Z\\u005aZ\",\"code\":1}"},
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"amount\":\"5\",\"asset\":\"USD\"}",
+         "{\"id\":\"6\\u00300\",\"debit_account_id\":\"1\",\"amount\":\"5\",\"asset\":\"USD\"}"},
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"USD\",\"code\":65536}",
+         "{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"\\u0055SD\",\"code\":65536}"},
+        /* Created by the first, found by the second: the same stored transfer. */
+        {"{\"id\":\"601\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"USD\",\"code\":1,\"flags\":[\"pending\"]}",
+         "{\"id\":\"601\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"USD\",\"code\":1,\"flags\":[\"p\\u0065nding\"]}"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        long plain_status = 0;
+        long escaped_status = 0;
+        json_t *plain = reply_of(fixture, pairs[i].plain, &plain_status);
+        json_t *escaped = reply_of(fixture, pairs[i].escaped, &escaped_status);
+        bool created = plain_status == 201;
+        assert_int_equal(escaped_status, created ? 200 : plain_status);
+        if (!json_equal(plain, escaped)) {
+            fail_msg("the readers differ on pair %zu", i);
+        }
+        json_decref(plain);
+        json_decref(escaped);
+    }
+    expect_balance(fixture, 2, "credits_pending", "5");
+}
+
 static void test_http_refusals(void **state)
 {
     struct api_fixture *fixture = *state;
@@ -485,6 +542,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_and_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_readers_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop_keeps_acknowledged, setup, teardown),
