@@ -138,6 +138,14 @@ static void test_transfer_results(void **state)
     assert_int_equal(api_json(fixture, "GET", "/v1/transfers/100", NULL, &r), 200);
     assert_string_equal(api_field(&r, "amount"), "1000");
     api_response_free(&r);
+    /* A body without Content-Length (chunked) reads as well as a declared one. */
+    assert_true(api_call(fixture, "POST", "/v1/transfers",
+                         "{\"id\":\"103\",\"debit_account_id\":\"1\",\"credit_account_id\":\"3\","
+                         "\"amount\":\"7\",\"asset\":\"USD\",\"code\":1}",
+                         NULL, "Transfer-Encoding: chunked", &r));
+    assert_int_equal(r.status, 201);
+    api_response_free(&r);
+    expect_balance(fixture, 3, "credits_posted", "7");
     expect_balance(fixture, 2, "credits_posted", "1000");
 }
 
@@ -412,6 +420,39 @@ static void test_single_readers_agree(void **state)
     expect_balance(fixture, 2, "credits_pending", "5");
 }
 
+/* The Request-Id header's value ("" when missing). */
+static void request_id_of(const struct api_response *r, char id[64])
+{
+    const char *at = strstr(r->headers, "Request-Id: ");
+    id[0] = '\0';
+    if (at != NULL) {
+        at += strlen("Request-Id: ");
+        size_t length = strcspn(at, "\r\n");
+        assert_true(length < 64);
+        memcpy(id, at, length);
+        id[length] = '\0';
+    }
+}
+
+/* Request ids: "req_", the server's 16 hex digits, then 8 that count requests; the
+ * error object carries the header's value. */
+static void expect_request_ids(struct api_fixture *fixture)
+{
+    char ids[2][64];
+    for (int i = 0; i < 2; i++) {
+        struct api_response r;
+        assert_int_equal(api_json(fixture, "GET", "/v1/nothing", NULL, &r), 404);
+        request_id_of(&r, ids[i]);
+        assert_int_equal(strlen(ids[i]), 4 + 16 + 8);
+        assert_memory_equal(ids[i], "req_", 4);
+        assert_int_equal(strspn(ids[i] + 4, "0123456789abcdef"), 24);
+        assert_string_equal(api_field(&r, "error.request_id"), ids[i]);
+        api_response_free(&r);
+    }
+    assert_memory_equal(ids[0], ids[1], 4 + 16);
+    assert_string_not_equal(ids[0] + 20, ids[1] + 20);
+}
+
 static void test_http_refusals(void **state)
 {
     struct api_fixture *fixture = *state;
@@ -426,9 +467,10 @@ static void test_http_refusals(void **state)
     assert_int_equal(api_json(fixture, "DELETE", "/v1/accounts/1", NULL, &r), 405);
     assert_non_null(strstr(r.headers, "Allow: GET"));
     api_response_free(&r);
-    assert_int_equal(api_json(fixture, "GET", "/livez", NULL, &r), 200);
-    assert_non_null(strstr(r.headers, "Request-Id: req_"));
+    assert_int_equal(api_json(fixture, "DELETE", "/v1/accounts", NULL, &r), 405);
+    assert_non_null(strstr(r.headers, "Allow: POST, GET\r\n"));
     api_response_free(&r);
+    expect_request_ids(fixture);
     assert_int_equal(api_json(fixture, "GET", "/readyz", NULL, &r), 200);
     api_response_free(&r);
     /* A body over the limit (4 MiB): 413, whether declared or sent. */
