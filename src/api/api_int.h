@@ -49,6 +49,8 @@
 /* List endpoints: `limit` 1..100, default 10 (Stripe's). */
 #define API_LIST_LIMIT_DEFAULT 10u
 #define API_LIST_LIMIT_MAX 100u
+/* "req_", 16 hex digits of the server's salt, 8 of the request's sequence, NUL. */
+#define API_REQUEST_ID_PREFIX_LENGTH 20
 #define API_REQUEST_ID_SIZE 32
 /* GET /v1/events. The ring: recent events (a record each, ~400 bytes, allocated at
  * start) bounded in count (the option, default below) and their SSE texts, made when
@@ -317,7 +319,8 @@ struct api_server {
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
     atomic_uint_fast64_t request_seq; /* request ids */
-    uint64_t request_id_salt;
+    /* "req_" and the random salt in hex: the first part of every request id. */
+    char request_id_prefix[API_REQUEST_ID_PREFIX_LENGTH + 1];
     atomic_int storage_err; /* the first storage failure: the server then refuses writes */
     atomic_bool stopping;
     struct api_metrics metrics;
@@ -365,7 +368,8 @@ struct api_request {
     char *body;
     size_t body_length;
     size_t body_capacity;
-    const char *route_name; /* for logs and metrics */
+    uint64_t body_declared_bytes; /* Content-Length (0 when absent) */
+    const char *route_name;       /* for logs and metrics */
     const struct api_route *route;
     struct api_idem_entry *idem; /* its Idempotency-Key, while it runs */
     struct api_conn *conn;       /* its connection's deadline; NULL: untracked */

@@ -1,6 +1,7 @@
 /*
- * The batch endpoint's fast reader: one transfer object of a batch body, read in place
- * into a struct api_transfer_input without building a tree or allocating.
+ * The transfer endpoints' fast reader: one transfer object (an item of a batch body, or
+ * the whole body of POST /v1/transfers), read in place into a struct
+ * api_transfer_input without building a tree or allocating.
  *
  * It reads only the plain form clients send — the known field names, each once;
  * strings without escapes and in ASCII; non-negative integers; null; a flags array of

@@ -3,6 +3,8 @@
  * and kept current by re-reading what was appended (at most once a second, by
  * whichever request thread notices first). Authenticating a request costs one table
  * probe, one BLAKE2b of the 32-byte secret and a constant-time compare; no slow hash.
+ * Each thread remembers the last key text it decoded (key_memo), so a client repeating
+ * its key skips the base64 decoding and the hash.
  *
  * Rate limits are token buckets per key, in integer micro-tokens: a request takes
  * 1,000,000; the bucket refills at rate_per_s tokens a second up to `burst` tokens.
@@ -253,6 +255,45 @@ static const char *bearer_token(const char *authorization)
     return token;
 }
 
+/* A key text and what it decodes to. Decoding and hashing are functions of the text
+ * alone, so an exact repeat may reuse them; whether the key exists, is revoked or has
+ * tokens left is still decided on every request. The text is as secret as the header
+ * it came from, and is compared in constant time like the hash. */
+struct key_memo {
+    char text[API_KEY_TEXT_SIZE];
+    uint64_t id;
+    uint8_t hash[API_KEY_HASH_SIZE];
+    bool valid;
+};
+
+static _Thread_local struct key_memo key_memo;
+
+/* The key id and the secret's hash of a key text; false when it is not a key's form. */
+static bool token_digest(const char *token, uint64_t *id, uint8_t hash[API_KEY_HASH_SIZE])
+{
+    size_t length = strnlen(token, API_KEY_TEXT_SIZE);
+    struct key_memo *memo = &key_memo;
+    if (memo->valid && length == API_KEY_TEXT_SIZE - 1 &&
+        sodium_memcmp(memo->text, token, length) == 0) {
+        *id = memo->id;
+        memcpy(hash, memo->hash, API_KEY_HASH_SIZE);
+        return true;
+    }
+    uint8_t secret[32];
+    if (!api_key_text_split(token, length, id, secret)) {
+        return false;
+    }
+    api_key_secret_hash(secret, hash);
+    sodium_memzero(secret, sizeof secret);
+    TPW_ASSERT(length == API_KEY_TEXT_SIZE - 1); /* the only length that splits */
+    memcpy(memo->text, token, length);
+    memo->text[length] = '\0';
+    memo->id = *id;
+    memcpy(memo->hash, hash, API_KEY_HASH_SIZE);
+    memo->valid = true;
+    return true;
+}
+
 enum tpw_err api_keystore_authenticate(struct api_keystore *store, const char *authorization,
                                        uint64_t now_ns, struct api_principal *principal,
                                        unsigned *retry_after_s)
@@ -260,13 +301,10 @@ enum tpw_err api_keystore_authenticate(struct api_keystore *store, const char *a
     maybe_refresh(store, now_ns);
     const char *token = bearer_token(authorization);
     uint64_t id = 0;
-    uint8_t secret[32];
-    if (token == NULL || !api_key_text_split(token, strlen(token), &id, secret)) {
+    uint8_t hash[API_KEY_HASH_SIZE];
+    if (token == NULL || !token_digest(token, &id, hash)) {
         return TPW_ERR_API_UNAUTHENTICATED;
     }
-    uint8_t hash[API_KEY_HASH_SIZE];
-    api_key_secret_hash(secret, hash);
-    sodium_memzero(secret, sizeof secret);
     enum tpw_err err = TPW_ERR_API_UNAUTHENTICATED;
     TPW_ASSERT(pthread_rwlock_rdlock(&store->lock) == 0);
     struct key_entry *entry = find(store, id);

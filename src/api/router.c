@@ -67,27 +67,37 @@ static bool path_matches(const char *pattern, const char *path, char param[API_R
 
 /* A literal route wins over a parameter route for the same path. */
 static const struct api_route *find(const char *method, const char *path,
-                                    char param[API_ROUTE_PARAM_SIZE], char allow[64])
+                                    char param[API_ROUTE_PARAM_SIZE])
 {
     const struct api_route *found = NULL;
-    allow[0] = '\0';
     char candidate[API_ROUTE_PARAM_SIZE];
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (!path_matches(routes[i].pattern, path, candidate)) {
+        if (strcmp(routes[i].method, method) != 0 ||
+            !path_matches(routes[i].pattern, path, candidate)) {
             continue;
         }
         bool literal = strchr(routes[i].pattern, '*') == NULL;
-        if (strcmp(routes[i].method, method) == 0 &&
-            (found == NULL || (literal && strchr(found->pattern, '*') != NULL))) {
+        if (found == NULL || (literal && strchr(found->pattern, '*') != NULL)) {
             found = &routes[i];
             memcpy(param, candidate, API_ROUTE_PARAM_SIZE);
         }
-        if (strstr(allow, routes[i].method) == NULL) {
+    }
+    return found;
+}
+
+/* The methods of the routes matching `path`, for a 405's Allow ("" for none). Only
+ * when `find` found nothing: a request that routes never pays for it. */
+static void allowed_methods(const char *path, char allow[64])
+{
+    allow[0] = '\0';
+    char candidate[API_ROUTE_PARAM_SIZE];
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (path_matches(routes[i].pattern, path, candidate) &&
+            strstr(allow, routes[i].method) == NULL) {
             size_t used = strlen(allow);
             (void)snprintf(allow + used, 64 - used, "%s%s", used > 0 ? ", " : "", routes[i].method);
         }
     }
-    return found;
 }
 
 static bool role_allows(enum api_access access, enum api_role role)
@@ -133,12 +143,14 @@ static bool authorize(struct api_request *request)
 
 bool api_route_find(struct api_request *request)
 {
-    char allow[64];
-    request->route = find(request->method, request->path, request->route_param, allow);
+    request->route_param[0] = '\0';
+    request->route = find(request->method, request->path, request->route_param);
     if (request->route != NULL) {
         request->route_name = request->route->name;
         return authorize(request);
     }
+    char allow[64];
+    allowed_methods(request->path, allow);
     if (allow[0] != '\0') {
         api_reply_error(request, TPW_ERR_API_METHOD_NOT_ALLOWED, NULL);
         TPW_ASSERT(strlen(allow) < sizeof request->reply.allow);

@@ -1,8 +1,9 @@
 /*
  * A transfer's fields as read from JSON, before they mean anything: the seam between
- * the JSON readers (jansson's tree in records_json.c, the batch scanner in
- * batch_scan.c) and the one place that turns fields into a ledger_transfer
- * (api_transfer_from_input), so both readers give the same record and the same errors.
+ * the JSON readers (jansson's tree in records_json.c; the scanner in batch_scan.c, for
+ * batch items and single-transfer bodies) and the one place that turns fields into a
+ * ledger_transfer (api_transfer_from_input), so both readers give the same record and
+ * the same errors.
  */
 #ifndef TPW_API_TRANSFER_INPUT_H
 #define TPW_API_TRANSFER_INPUT_H
@@ -44,8 +45,9 @@ TPW_MUST_CHECK enum tpw_err api_transfer_from_input(const struct api_transfer_in
                                                     char asset_code[API_ASSET_CODE_SIZE],
                                                     struct tpw_error_detail *detail);
 
-/* batch_scan.c: reads one batch item of the plain form in place; false when it is
- * anything else, for jansson's path to read (never an error by itself). */
+/* batch_scan.c: reads one batch item, or the body of POST /v1/transfers (one transfer
+ * object, the same shape), of the plain form in place; false when it is anything else,
+ * for jansson's path to read (never an error by itself). */
 bool api_batch_scan_item(const char *text, size_t length, struct api_transfer_input *out /* out */);
 
 #endif /* TPW_API_TRANSFER_INPUT_H */

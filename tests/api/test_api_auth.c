@@ -125,6 +125,14 @@ static void test_authentication(void **state)
     size_t last = strlen(forged) - 1;
     forged[last] = forged[last] == 'A' ? 'B' : 'A';
     expect_unauthenticated(api, forged);
+    /* Each worker thread remembers the last key it decoded: a forgery right after the
+     * real key (and the key right after a forgery) is judged on its own bytes. */
+    for (int i = 0; i < 4; i++) {
+        struct api_response ok;
+        assert_int_equal(api_json(api, "GET", "/v1/accounts", NULL, &ok), 200);
+        api_response_free(&ok);
+        expect_unauthenticated(api, forged);
+    }
     /* The scheme is case-insensitive; probes need no key. */
     char lower[API_KEY_TEXT_SIZE + 32];
     (void)snprintf(lower, sizeof lower, "Authorization: bearer %s", fixture->keys[AUDITOR]);

@@ -138,6 +138,14 @@ static void test_transfer_results(void **state)
     assert_int_equal(api_json(fixture, "GET", "/v1/transfers/100", NULL, &r), 200);
     assert_string_equal(api_field(&r, "amount"), "1000");
     api_response_free(&r);
+    /* A body without Content-Length (chunked) reads as well as a declared one. */
+    assert_true(api_call(fixture, "POST", "/v1/transfers",
+                         "{\"id\":\"103\",\"debit_account_id\":\"1\",\"credit_account_id\":\"3\","
+                         "\"amount\":\"7\",\"asset\":\"USD\",\"code\":1}",
+                         NULL, "Transfer-Encoding: chunked", &r));
+    assert_int_equal(r.status, 201);
+    api_response_free(&r);
+    expect_balance(fixture, 3, "credits_posted", "7");
     expect_balance(fixture, 2, "credits_posted", "1000");
 }
 
@@ -355,6 +363,96 @@ static void test_bad_input(void **state)
     expect_balance(fixture, 2, "credits_posted", "0");
 }
 
+/* The reply to a body without its request id (each request has its own). */
+static json_t *reply_of(struct api_fixture *fixture, const char *body, long *status)
+{
+    struct api_response r;
+    *status = api_json(fixture, "POST", "/v1/transfers", body, &r);
+    assert_non_null(r.body);
+    json_t *reply = json_incref(r.body);
+    (void)json_object_del(json_object_get(reply, "error"), "request_id");
+    api_response_free(&r);
+    return reply;
+}
+
+/* A plain body is read in place, the same body with an escape through jansson: both
+ * readers give the same reply, refusals and the stored transfer alike. */
+static void test_single_readers_agree(void **state)
+{
+    struct api_fixture *fixture = *state;
+    static const struct {
+        const char *plain;
+        const char *escaped;
+    } pairs[] = {
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"-5\",\"asset\":\"USD\",\"code\":1}",
+         "{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"\\u002d5\",\"asset\":\"USD\",\"code\":1}"},
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"ZZZ\",\"code\":1}",
+         "{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"Z\\u005aZ\",\"code\":1}"},
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"amount\":\"5\",\"asset\":\"USD\"}",
+         "{\"id\":\"6\\u00300\",\"debit_account_id\":\"1\",\"amount\":\"5\",\"asset\":\"USD\"}"},
+        {"{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"USD\",\"code\":65536}",
+         "{\"id\":\"600\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"\\u0055SD\",\"code\":65536}"},
+        /* Created by the first, found by the second: the same stored transfer. */
+        {"{\"id\":\"601\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"USD\",\"code\":1,\"flags\":[\"pending\"]}",
+         "{\"id\":\"601\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+         "\"amount\":\"5\",\"asset\":\"USD\",\"code\":1,\"flags\":[\"p\\u0065nding\"]}"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        long plain_status = 0;
+        long escaped_status = 0;
+        json_t *plain = reply_of(fixture, pairs[i].plain, &plain_status);
+        json_t *escaped = reply_of(fixture, pairs[i].escaped, &escaped_status);
+        bool created = plain_status == 201;
+        assert_int_equal(escaped_status, created ? 200 : plain_status);
+        if (!json_equal(plain, escaped)) {
+            fail_msg("the readers differ on pair %zu", i);
+        }
+        json_decref(plain);
+        json_decref(escaped);
+    }
+    expect_balance(fixture, 2, "credits_pending", "5");
+}
+
+/* The Request-Id header's value ("" when missing). */
+static void request_id_of(const struct api_response *r, char id[64])
+{
+    const char *at = strstr(r->headers, "Request-Id: ");
+    id[0] = '\0';
+    if (at != NULL) {
+        at += strlen("Request-Id: ");
+        size_t length = strcspn(at, "\r\n");
+        assert_true(length < 64);
+        memcpy(id, at, length);
+        id[length] = '\0';
+    }
+}
+
+/* Request ids: "req_", the server's 16 hex digits, then 8 that count requests; the
+ * error object carries the header's value. */
+static void expect_request_ids(struct api_fixture *fixture)
+{
+    char ids[2][64];
+    for (int i = 0; i < 2; i++) {
+        struct api_response r;
+        assert_int_equal(api_json(fixture, "GET", "/v1/nothing", NULL, &r), 404);
+        request_id_of(&r, ids[i]);
+        assert_int_equal(strlen(ids[i]), 4 + 16 + 8);
+        assert_memory_equal(ids[i], "req_", 4);
+        assert_int_equal(strspn(ids[i] + 4, "0123456789abcdef"), 24);
+        assert_string_equal(api_field(&r, "error.request_id"), ids[i]);
+        api_response_free(&r);
+    }
+    assert_memory_equal(ids[0], ids[1], 4 + 16);
+    assert_string_not_equal(ids[0] + 20, ids[1] + 20);
+}
+
 static void test_http_refusals(void **state)
 {
     struct api_fixture *fixture = *state;
@@ -369,9 +467,10 @@ static void test_http_refusals(void **state)
     assert_int_equal(api_json(fixture, "DELETE", "/v1/accounts/1", NULL, &r), 405);
     assert_non_null(strstr(r.headers, "Allow: GET"));
     api_response_free(&r);
-    assert_int_equal(api_json(fixture, "GET", "/livez", NULL, &r), 200);
-    assert_non_null(strstr(r.headers, "Request-Id: req_"));
+    assert_int_equal(api_json(fixture, "DELETE", "/v1/accounts", NULL, &r), 405);
+    assert_non_null(strstr(r.headers, "Allow: POST, GET\r\n"));
     api_response_free(&r);
+    expect_request_ids(fixture);
     assert_int_equal(api_json(fixture, "GET", "/readyz", NULL, &r), 200);
     api_response_free(&r);
     /* A body over the limit (4 MiB): 413, whether declared or sent. */
@@ -485,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_shapes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_and_as_of, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_readers_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop_keeps_acknowledged, setup, teardown),
