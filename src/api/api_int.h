@@ -45,7 +45,7 @@
 #define API_THREADS_DEFAULT 2u
 /* Per connection: headers beyond this are refused (a header flood gets 431). libmicrohttpd
  * clears the pool between requests, so its size is paid on every request. */
-#define API_CONNECTION_MEMORY_BYTES (16u << 10)
+#define API_CONNECTION_MEMORY_BYTES (8u << 10)
 /* List endpoints: `limit` 1..100, default 10 (Stripe's). */
 #define API_LIST_LIMIT_DEFAULT 10u
 #define API_LIST_LIMIT_MAX 100u
