@@ -66,6 +66,14 @@ void api_fixture_teardown(struct api_fixture *fixture)
     }
 }
 
+int api_fixture_free_state(void **state)
+{
+    api_fixture_teardown(*state);
+    free(*state);
+    *state = NULL;
+    return 0;
+}
+
 struct buffer {
     char *data;
     size_t length;

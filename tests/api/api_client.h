@@ -32,6 +32,9 @@ void api_fixture_key(struct api_fixture *fixture, const struct api_key_spec *spe
 void api_fixture_stop(struct api_fixture *fixture);
 /* Stops when running and removes the data directory. */
 void api_fixture_teardown(struct api_fixture *fixture);
+/* A cmocka teardown for a fixture calloc'd into *state: api_fixture_teardown, then
+ * free. */
+int api_fixture_free_state(void **state);
 
 struct api_response {
     long status;

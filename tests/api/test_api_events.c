@@ -246,13 +246,6 @@ static int setup_tiny_ring(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    api_fixture_teardown(*state);
-    free(*state);
-    return 0;
-}
-
 static void expect_increasing(const struct sse_reader *reader)
 {
     for (size_t i = 0; i < atomic_load(&reader->count); i++) {
@@ -647,16 +640,19 @@ int main(void)
 {
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_history, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_live, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resume_older_than_ring, setup_tiny_ring, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_ids, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_limits, setup_tiny_ring, teardown),
-        cmocka_unit_test_setup_teardown(test_keepalive, setup_keepalive, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_exact, setup_concurrent, teardown),
-        cmocka_unit_test_setup_teardown(test_stop_with_open_streams, setup_long_timeout, teardown),
-        cmocka_unit_test_setup_teardown(test_user_sees_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_live, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_resume, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_resume_older_than_ring, setup_tiny_ring,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_bad_ids, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_limits, setup_tiny_ring, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_keepalive, setup_keepalive, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_concurrent_exact, setup_concurrent,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_stop_with_open_streams, setup_long_timeout,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_user_sees_own, setup, api_fixture_free_state),
     };
     int failed = cmocka_run_group_tests_name("api_events", tests, NULL, NULL);
     curl_global_cleanup();

@@ -38,13 +38,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    api_fixture_teardown(*state);
-    free(*state);
-    return 0;
-}
-
 static long transfer(struct api_fixture *fixture, int id, int debit, int credit, const char *amount,
                      const char *extra, struct api_response *out)
 {
@@ -576,18 +569,20 @@ int main(void)
 {
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_account_resources, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_account_pagination, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_transfer_results, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pending_post_and_void, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_batch_shapes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_history_and_as_of, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_single_readers_agree, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_http_refusals, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_graceful_stop_keeps_acknowledged, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_account_resources, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_account_pagination, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_transfer_results, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_pending_post_and_void, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_batch, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_batch_shapes, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_history_and_as_of, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_bad_input, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_single_readers_agree, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_http_refusals, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_graceful_stop_keeps_acknowledged, setup,
+                                        api_fixture_free_state),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -36,13 +36,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    api_fixture_teardown(*state);
-    free(*state);
-    return 0;
-}
-
 static long post_keyed(struct api_fixture *fixture, const char *path, const char *body,
                        const char *key, struct api_response *out)
 {
@@ -278,12 +271,13 @@ int main(void)
 {
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_replay_and_mismatch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_scoped_by_api_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_what_is_kept, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_replay_survives_restart, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_window_expires, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_same_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_and_mismatch, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_scoped_by_api_key, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_what_is_kept, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_replay_survives_restart, setup,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_window_expires, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_concurrent_same_key, setup, api_fixture_free_state),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -39,13 +39,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    api_fixture_teardown(*state);
-    free(*state);
-    return 0;
-}
-
 static void test_document_served_without_a_key(void **state)
 {
     struct api_fixture *fixture = *state;
@@ -104,9 +97,11 @@ int main(void)
 {
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_document_served_without_a_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_document_repeated_and_with_a_key, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_other_methods_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_document_served_without_a_key, setup,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_document_repeated_and_with_a_key, setup,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_other_methods_refused, setup, api_fixture_free_state),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -49,13 +49,6 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
-    api_fixture_teardown(*state);
-    free(*state);
-    return 0;
-}
-
 static int connect_to(const struct api_fixture *fixture)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -256,11 +249,12 @@ int main(void)
 {
     assert_int_equal(curl_global_init(CURL_GLOBAL_DEFAULT), 0);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_idle_connection_closed, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slow_headers_cut, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_slow_body_cut, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_steady_client_kept, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stream_outlives_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idle_connection_closed, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_slow_headers_cut, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_slow_body_cut, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_steady_client_kept, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_stream_outlives_deadline, setup,
+                                        api_fixture_free_state),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
