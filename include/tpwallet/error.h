@@ -290,7 +290,7 @@ struct tpw_error_detail {
     char message[TPW_ERROR_MESSAGE_SIZE];
 };
 
-/* Clears `detail` (may be NULL). */
+/* Clears `detail` (may be NULL): no code, no offset, empty param and message. */
 void tpw_error_detail_reset(struct tpw_error_detail *detail);
 
 /*

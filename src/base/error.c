@@ -98,7 +98,11 @@ void tpw_error_detail_reset(struct tpw_error_detail *detail)
     if (detail == NULL) {
         return;
     }
-    memset(detail, 0, sizeof(*detail));
+    /* The fields, not all ~270 bytes: parsers reset a detail per batch item. */
+    detail->code = TPW_OK;
+    detail->offset_bytes = 0;
+    detail->param[0] = '\0';
+    detail->message[0] = '\0';
 }
 
 enum tpw_err tpw_error_set(struct tpw_error_detail *detail, enum tpw_err code, size_t offset_bytes,
