@@ -32,6 +32,8 @@ struct api_server_options {
     bool access_log;         /* one JSON line per request on stderr */
     /* How long a POST's Idempotency-Key reply is kept; 0 = 24 h. */
     unsigned idempotency_window_s;
+    /* The kept replies' log is compacted when it doubles past this; 0 = 64 MiB. */
+    uint64_t idempotency_compact_bytes;
     /* GET /v1/events (docs/api.md, "Events"): the recent events kept in memory for the
      * streams (0 = 65536), the streams open at once (0 = 256) and, among them, those
      * resuming from an id older than what is kept, each with a private journal cursor

@@ -170,6 +170,7 @@ TPW_MUST_CHECK enum tpw_err api_keystore_authenticate(struct api_keystore *store
 #define API_IDEM_FINGERPRINT_SIZE 32
 #define API_IDEM_WINDOW_NS (UINT64_C(24) * 3600u * 1000000000u)
 #define API_IDEM_MAX_ENTRIES 1000000u
+#define API_IDEM_COMPACT_DEFAULT_BYTES (UINT64_C(64) << 20)
 
 struct api_idempotency;
 struct api_idem_entry;
@@ -177,9 +178,10 @@ struct api_reply;
 struct api_write;
 
 /* Loads DATA/idempotency.jsonl (records younger than `window_ns`, at most
- * `max_entries`), rewrites it with them and opens it for appending. */
+ * `max_entries`), rewrites it with them and opens it for appending; the log is
+ * compacted again whenever it doubles past `compact_min_bytes`. */
 TPW_MUST_CHECK enum tpw_err api_idem_open(const char *data_dir, size_t max_entries,
-                                          uint64_t window_ns,
+                                          uint64_t window_ns, uint64_t compact_min_bytes,
                                           struct api_idempotency **out /* out */,
                                           struct tpw_error_detail *detail);
 void api_idem_close(struct api_idempotency *idem);

@@ -16,6 +16,14 @@
  * and the ledger answers from its ids (exists → 200). At start-up the log is read,
  * records older than the window dropped, and the file rewritten with the rest.
  *
+ * The log is compacted the same way while the server runs: when it has grown to twice
+ * what the last rewrite wrote (and at least the compaction threshold), the committer
+ * writes the live records to DATA/idempotency.jsonl.tmp, syncs it, renames it over the
+ * log and appends to it from then on. Only the committer appends, so nothing is written
+ * to the old file meanwhile; a crash leaves the old log or the new one, both whole.
+ * Request threads wait on the lock while the records are serialised (about a
+ * microsecond each).
+ *
  * Memory is bounded: at most `max_entries` records; past that the oldest finished ones
  * are dropped first (docs/api.md states the guarantee: 24 h or the newest
  * API_IDEM_MAX_ENTRIES keys, whichever is fewer).
@@ -67,6 +75,10 @@ struct api_idempotency {
     struct api_idem_entry *newest;
     int log_fd;
     char path[API_KEYFILE_PATH_SIZE];
+    char dir[API_KEYFILE_PATH_SIZE];
+    uint64_t log_bytes;        /* the log's size */
+    uint64_t compact_at_bytes; /* the next compaction's trigger */
+    uint64_t compact_min_bytes;
     /* The committer's pending log lines (only its thread touches them). */
     char *pending;
     size_t pending_length;
@@ -315,6 +327,89 @@ static void entry_finish(struct api_idempotency *idem, struct api_idem_entry *en
     TPW_ASSERT(pthread_mutex_unlock(&idem->lock) == 0);
 }
 
+/* ---- the log: its rewrite (at start-up and when it has grown) ----------------------- */
+
+static enum tpw_err io_error(struct tpw_error_detail *detail, const char *path, const char *what)
+{
+    int error_number = errno;
+    return tpw_error_set(detail, TPW_ERR_IO, 0, "%s: %s: %s", path, what, strerror(error_number));
+}
+
+/* Serialises the live records (finished, within the window) into `pending`. */
+static bool live_records(struct api_idempotency *idem)
+{
+    uint64_t now_ns = wall_now_ns();
+    idem->pending_length = 0;
+    bool ok = true;
+    TPW_ASSERT(pthread_mutex_lock(&idem->lock) == 0);
+    for (struct api_idem_entry *e = idem->oldest; ok && e != NULL; e = e->newer) {
+        if (e->state == ENTRY_DONE && e->created_ns + idem->window_ns > now_ns) {
+            struct api_reply reply = {.status = e->status, .body = e->body, .length = e->length};
+            ok = record_queue(idem, e, &reply);
+        }
+    }
+    TPW_ASSERT(pthread_mutex_unlock(&idem->lock) == 0);
+    return ok;
+}
+
+/* Writes the live records to LOG.tmp, syncs it and renames it over the log (the
+ * directory synced after), then appends to it: the log holds one window's records. On
+ * failure the log and log_fd are as they were. */
+static enum tpw_err rewrite(struct api_idempotency *idem, struct tpw_error_detail *detail)
+{
+    char tmp[API_KEYFILE_PATH_SIZE + 8];
+    (void)snprintf(tmp, sizeof tmp, "%s.tmp", idem->path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        return io_error(detail, tmp, "open failed");
+    }
+    int saved_fd = idem->log_fd;
+    idem->log_fd = fd;
+    bool ok = live_records(idem) && pending_flush(idem) && fsync(fd) == 0;
+    uint64_t written_bytes = idem->pending_length;
+    idem->log_fd = saved_fd;
+    idem->pending_length = 0;
+    if (!ok || rename(tmp, idem->path) != 0) {
+        enum tpw_err err = io_error(detail, tmp, "rewrite failed");
+        (void)close(fd);
+        (void)unlink(tmp);
+        return err;
+    }
+    /* Renamed: the file is the log now, whatever follows. */
+    if (idem->log_fd >= 0) {
+        (void)close(idem->log_fd);
+    }
+    idem->log_fd = fd;
+    idem->log_bytes = written_bytes;
+    idem->compact_at_bytes =
+        2 * written_bytes > idem->compact_min_bytes ? 2 * written_bytes : idem->compact_min_bytes;
+    int dir_fd = open(idem->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    bool synced = dir_fd >= 0 && fsync(dir_fd) == 0;
+    if (dir_fd >= 0) {
+        (void)close(dir_fd);
+    }
+    return synced ? TPW_OK : io_error(detail, idem->dir, "directory fsync failed");
+}
+
+/* After a group's records: compacts the log once it has grown enough. A failure is
+ * logged and leaves the log growing; the next attempt waits for it to double again. */
+static void maybe_compact(struct api_idempotency *idem)
+{
+    if (idem->log_bytes < idem->compact_at_bytes) {
+        return;
+    }
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    uint64_t before_bytes = idem->log_bytes;
+    if (rewrite(idem, &detail) != TPW_OK) {
+        TPW_LOGF(TPW_LOG_ERROR, "idempotency.compact_failed", TPW_LOG_STR("error", detail.message));
+        idem->compact_at_bytes = 2 * before_bytes;
+        return;
+    }
+    TPW_LOGF(TPW_LOG_INFO, "idempotency.compacted", TPW_LOG_U64("before_bytes", before_bytes),
+             TPW_LOG_U64("after_bytes", idem->log_bytes));
+}
+
 void api_idem_record_writes(struct api_idempotency *idem, struct api_write **writes, size_t count)
 {
     idem->pending_length = 0;
@@ -333,6 +428,9 @@ void api_idem_record_writes(struct api_idempotency *idem, struct api_write **wri
         any = true;
     }
     bool durable = !any || pending_flush(idem);
+    if (durable) {
+        idem->log_bytes += idem->pending_length;
+    }
     if (!durable) {
         TPW_LOGF(TPW_LOG_ERROR, "idempotency.log_failed", TPW_LOG_STR("path", idem->path),
                  TPW_LOG_STR("error", strerror(errno)));
@@ -350,6 +448,9 @@ void api_idem_record_writes(struct api_idempotency *idem, struct api_write **wri
             api_idem_abandon(idem, request->idem);
         }
         request->idem = NULL;
+    }
+    if (any && durable) {
+        maybe_compact(idem);
     }
 }
 
@@ -415,12 +516,6 @@ static void load_line(struct api_idempotency *idem, const char *text, size_t len
     entry_link(idem, entry);
 }
 
-static enum tpw_err io_error(struct tpw_error_detail *detail, const char *path, const char *what)
-{
-    int error_number = errno;
-    return tpw_error_set(detail, TPW_ERR_IO, 0, "%s: %s: %s", path, what, strerror(error_number));
-}
-
 /* Reads the log's complete lines (a torn last line, never acknowledged, is dropped). */
 static enum tpw_err load(struct api_idempotency *idem, struct tpw_error_detail *detail)
 {
@@ -463,43 +558,9 @@ static enum tpw_err load(struct api_idempotency *idem, struct tpw_error_detail *
     return err == TPW_ERR_NOMEM ? tpw_error_set(detail, err, 0, "out of memory") : err;
 }
 
-/* Writes the live records to a new file and renames it over the log, so the log holds
- * one window's records after every start. */
-static enum tpw_err rewrite(struct api_idempotency *idem, const char *data_dir,
-                            struct tpw_error_detail *detail)
-{
-    char tmp[API_KEYFILE_PATH_SIZE + 8];
-    (void)snprintf(tmp, sizeof tmp, "%s.tmp", idem->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return io_error(detail, tmp, "open failed");
-    }
-    int saved_fd = idem->log_fd;
-    idem->log_fd = fd;
-    idem->pending_length = 0;
-    bool ok = true;
-    for (struct api_idem_entry *e = idem->oldest; ok && e != NULL; e = e->newer) {
-        struct api_reply reply = {.status = e->status, .body = e->body, .length = e->length};
-        ok = record_queue(idem, e, &reply);
-    }
-    ok = ok && pending_flush(idem) && fsync(fd) == 0;
-    idem->log_fd = saved_fd;
-    idem->pending_length = 0;
-    if (close(fd) != 0 || !ok || rename(tmp, idem->path) != 0) {
-        enum tpw_err err = io_error(detail, tmp, "rewrite failed");
-        (void)unlink(tmp);
-        return err;
-    }
-    int dir_fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    bool synced = dir_fd >= 0 && fsync(dir_fd) == 0;
-    if (dir_fd >= 0) {
-        (void)close(dir_fd);
-    }
-    return synced ? TPW_OK : io_error(detail, data_dir, "directory fsync failed");
-}
-
 enum tpw_err api_idem_open(const char *data_dir, size_t max_entries, uint64_t window_ns,
-                           struct api_idempotency **out, struct tpw_error_detail *detail)
+                           uint64_t compact_min_bytes, struct api_idempotency **out,
+                           struct tpw_error_detail *detail)
 {
     *out = NULL;
     struct api_idempotency *idem = calloc(1, sizeof *idem);
@@ -509,6 +570,7 @@ enum tpw_err api_idem_open(const char *data_dir, size_t max_entries, uint64_t wi
     idem->log_fd = -1;
     idem->max_entries = max_entries;
     idem->window_ns = window_ns;
+    idem->compact_min_bytes = compact_min_bytes;
     idem->bucket_count = IDEM_BUCKETS_MIN;
     while (idem->bucket_count < max_entries) {
         idem->bucket_count *= 2;
@@ -516,21 +578,19 @@ enum tpw_err api_idem_open(const char *data_dir, size_t max_entries, uint64_t wi
     idem->buckets = calloc(idem->bucket_count, sizeof(struct api_idem_entry *));
     TPW_ASSERT(pthread_mutex_init(&idem->lock, NULL) == 0);
     int length = snprintf(idem->path, sizeof idem->path, "%s/" IDEM_FILE, data_dir);
+    int dir_length = snprintf(idem->dir, sizeof idem->dir, "%s", data_dir);
     enum tpw_err err = TPW_OK;
     if (idem->buckets == NULL) {
         err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory");
-    } else if (length < 0 || (size_t)length >= sizeof idem->path) {
+    } else if (length < 0 || (size_t)length >= sizeof idem->path || dir_length < 0 ||
+               (size_t)dir_length >= sizeof idem->dir) {
         err = tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "data directory path too long");
     }
     if (err == TPW_OK) {
         err = load(idem, detail);
     }
     if (err == TPW_OK) {
-        err = rewrite(idem, data_dir, detail);
-    }
-    if (err == TPW_OK) {
-        idem->log_fd = open(idem->path, O_WRONLY | O_APPEND | O_CLOEXEC);
-        err = idem->log_fd >= 0 ? TPW_OK : io_error(detail, idem->path, "open failed");
+        err = rewrite(idem, detail);
     }
     if (err != TPW_OK) {
         api_idem_close(idem);

@@ -428,8 +428,11 @@ static enum tpw_err ledger_start(struct api_server *server, struct tpw_error_det
         uint64_t window_ns = server->options.idempotency_window_s != 0
                                  ? (uint64_t)server->options.idempotency_window_s * 1000000000u
                                  : API_IDEM_WINDOW_NS;
+        uint64_t compact_bytes = server->options.idempotency_compact_bytes != 0
+                                     ? server->options.idempotency_compact_bytes
+                                     : API_IDEM_COMPACT_DEFAULT_BYTES;
         err = api_idem_open(server->options.data_dir, API_IDEM_MAX_ENTRIES, window_ns,
-                            &server->idem, detail);
+                            compact_bytes, &server->idem, detail);
     }
     if (err == TPW_OK && api_keystore_live_count(server->keys) == 0) {
         TPW_LOGF(TPW_LOG_WARN, "api.no_keys",

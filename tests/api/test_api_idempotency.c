@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -192,6 +194,93 @@ static void test_window_expires(void **state)
     api_response_free(&r);
 }
 
+/* ---- the log's compaction while the server runs --------------------------------- */
+
+static long log_size(const struct api_fixture *fixture)
+{
+    char path[512];
+    (void)snprintf(path, sizeof path, "%s/idempotency.jsonl", fixture->data_dir);
+    struct stat info;
+    assert_int_equal(stat(path, &info), 0);
+    return (long)info.st_size;
+}
+
+/* `count` keyed transfers "k-<first + i>" (ids first + i), each 201. */
+static void keyed_transfers(struct api_fixture *fixture, int first, int count)
+{
+    for (int i = first; i < first + count; i++) {
+        char body[256];
+        char key[32];
+        (void)snprintf(body, sizeof body,
+                       "{\"id\":\"%d\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+                       "\"amount\":\"1\",\"asset\":\"USD\",\"code\":1}",
+                       i);
+        (void)snprintf(key, sizeof key, "k-%d", i);
+        struct api_response r;
+        assert_int_equal(post_keyed(fixture, "/v1/transfers", body, key, &r), 201);
+        api_response_free(&r);
+    }
+}
+
+static void expect_replays(struct api_fixture *fixture, int id)
+{
+    char body[256];
+    char key[32];
+    (void)snprintf(body, sizeof body,
+                   "{\"id\":\"%d\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
+                   "\"amount\":\"1\",\"asset\":\"USD\",\"code\":1}",
+                   id);
+    (void)snprintf(key, sizeof key, "k-%d", id);
+    struct api_response r;
+    assert_int_equal(post_keyed(fixture, "/v1/transfers", body, key, &r), 201);
+    assert_true(replayed(&r));
+    api_response_free(&r);
+}
+
+/* Records past the window leave the log while the server runs (not only at a start),
+ * the live ones still replay, after a restart too. */
+static void test_log_compacted_while_running(void **state)
+{
+    struct api_fixture *fixture = *state;
+    struct api_server_options options = {.idempotency_window_s = 1,
+                                         .idempotency_compact_bytes = 16 << 10};
+    api_fixture_stop(fixture);
+    api_fixture_start(fixture, options);
+    keyed_transfers(fixture, 1000, 40); /* ~700 bytes a record: past 16 KiB */
+    long grown = log_size(fixture);
+    struct timespec pause = {.tv_sec = 1, .tv_nsec = 200000000};
+    (void)nanosleep(&pause, NULL); /* those 40 expire */
+    keyed_transfers(fixture, 2000, 30);
+    long compacted = log_size(fixture);
+    /* One compaction at least since the expiry: fewer than the 70 records appended. */
+    assert_true(compacted < grown + 30 * (grown / 40) - grown / 2);
+    expect_replays(fixture, 2029);
+    api_fixture_stop(fixture);
+    api_fixture_start(fixture, options);
+    expect_replays(fixture, 2029);
+    expect_credits(fixture, "70");
+}
+
+/* A compaction that cannot write its file leaves the log as it was and the server
+ * keeping replies. */
+static void test_log_compaction_failure(void **state)
+{
+    struct api_fixture *fixture = *state;
+    api_fixture_stop(fixture);
+    char obstacle[512];
+    (void)snprintf(obstacle, sizeof obstacle, "%s/idempotency.jsonl.tmp", fixture->data_dir);
+    api_fixture_start(fixture, (struct api_server_options){.idempotency_compact_bytes = 4 << 10});
+    assert_int_equal(mkdir(obstacle, 0700), 0); /* open(O_TRUNC) on a directory fails */
+    keyed_transfers(fixture, 3000, 30);
+    assert_true(log_size(fixture) > 30 * 500); /* every record still there */
+    expect_replays(fixture, 3000);
+    expect_replays(fixture, 3029);
+    api_fixture_stop(fixture);
+    assert_int_equal(rmdir(obstacle), 0);
+    api_fixture_start(fixture, (struct api_server_options){0});
+    expect_replays(fixture, 3000);
+}
+
 /* ---- concurrency: the second request while the first one runs ---------------------- */
 
 enum { BIG_BATCH = 8000 };
@@ -277,6 +366,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay_survives_restart, setup,
                                         api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_window_expires, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_log_compacted_while_running, setup,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_log_compaction_failure, setup, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_concurrent_same_key, setup, api_fixture_free_state),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
