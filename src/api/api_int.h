@@ -49,8 +49,6 @@
 /* List endpoints: `limit` 1..100, default 10 (Stripe's). */
 #define API_LIST_LIMIT_DEFAULT 10u
 #define API_LIST_LIMIT_MAX 100u
-/* "req_", 16 hex digits of the server's salt, 8 of the request's sequence, NUL. */
-#define API_REQUEST_ID_PREFIX_LENGTH 20
 #define API_REQUEST_ID_SIZE 32
 /* GET /v1/events. The ring: recent events (a record each, ~400 bytes, allocated at
  * start) bounded in count (the option, default below) and their SSE texts, made when
@@ -321,8 +319,7 @@ struct api_server {
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
     atomic_uint_fast64_t request_seq; /* request ids */
-    /* "req_" and the random salt in hex: the first part of every request id. */
-    char request_id_prefix[API_REQUEST_ID_PREFIX_LENGTH + 1];
+    uint64_t request_id_salt;         /* random, per start */
     atomic_int storage_err; /* the first storage failure: the server then refuses writes */
     atomic_bool stopping;
     struct api_metrics metrics;

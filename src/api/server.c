@@ -41,23 +41,17 @@ static void hex_put(uint64_t value, size_t digits, char *out)
     }
 }
 
-static void request_id_prefix_make(uint64_t salt, char out[API_REQUEST_ID_PREFIX_LENGTH + 1])
-{
-    memcpy(out, "req_", 4);
-    hex_put(salt, 16, out + 4);
-    out[API_REQUEST_ID_PREFIX_LENGTH] = '\0';
-}
-
-/* The prefix and the sequence's low 32 bits: unique for 2^32 requests of one server
- * (another start has another salt). Written by hand: snprintf was a visible part of a
- * request's cost. */
+/* "req_", 16 hex digits of the salt plus the sequence's high half, 8 of its low half:
+ * the same form as ever, and unique for the server's life (another start has another
+ * salt). Written by hand: snprintf was a visible part of a request's cost. */
 static void request_id_make(struct api_server *server, char out[API_REQUEST_ID_SIZE])
 {
-    static_assert(API_REQUEST_ID_PREFIX_LENGTH + 8 < API_REQUEST_ID_SIZE, "room for the NUL");
+    static_assert(4 + 16 + 8 < API_REQUEST_ID_SIZE, "room for the NUL");
     uint64_t seq = atomic_fetch_add(&server->request_seq, 1);
-    memcpy(out, server->request_id_prefix, API_REQUEST_ID_PREFIX_LENGTH);
-    hex_put(seq, 8, out + API_REQUEST_ID_PREFIX_LENGTH);
-    out[API_REQUEST_ID_PREFIX_LENGTH + 8] = '\0';
+    memcpy(out, "req_", 4);
+    hex_put(server->request_id_salt + (seq >> 32), 16, out + 4);
+    hex_put(seq, 8, out + 4 + 16);
+    out[4 + 16 + 8] = '\0';
 }
 
 static struct api_request *request_create(struct api_server *server,
@@ -468,9 +462,7 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     options_defaults(&server->options);
     struct tpw_clock wall = tpw_clock_system();
     api_metrics_init(&server->metrics, tpw_clock_now_ns(&wall) / 1000000000u);
-    uint64_t salt = 0;
-    randombytes_buf(&salt, sizeof salt);
-    request_id_prefix_make(salt, server->request_id_prefix);
+    randombytes_buf(&server->request_id_salt, sizeof server->request_id_salt);
     TPW_ASSERT(pthread_mutex_init(&server->ledger_lock, NULL) == 0);
     enum tpw_err err = api_assets_init(&server->assets, options->assets_path, detail);
     if (err == TPW_OK) {

@@ -205,24 +205,9 @@ static long log_size(const struct api_fixture *fixture)
     return (long)info.st_size;
 }
 
-/* `count` keyed transfers "k-<first + i>" (ids first + i), each 201. */
-static void keyed_transfers(struct api_fixture *fixture, int first, int count)
-{
-    for (int i = first; i < first + count; i++) {
-        char body[256];
-        char key[32];
-        (void)snprintf(body, sizeof body,
-                       "{\"id\":\"%d\",\"debit_account_id\":\"1\",\"credit_account_id\":\"2\","
-                       "\"amount\":\"1\",\"asset\":\"USD\",\"code\":1}",
-                       i);
-        (void)snprintf(key, sizeof key, "k-%d", i);
-        struct api_response r;
-        assert_int_equal(post_keyed(fixture, "/v1/transfers", body, key, &r), 201);
-        api_response_free(&r);
-    }
-}
-
-static void expect_replays(struct api_fixture *fixture, int id)
+/* Transfer `id` of 1 from account 1 to 2 under the key "k-<id>"; its reply's status
+ * and whether it was a replay. */
+static long keyed_transfer(struct api_fixture *fixture, int id, bool *was_replayed)
 {
     char body[256];
     char key[32];
@@ -232,9 +217,27 @@ static void expect_replays(struct api_fixture *fixture, int id)
                    id);
     (void)snprintf(key, sizeof key, "k-%d", id);
     struct api_response r;
-    assert_int_equal(post_keyed(fixture, "/v1/transfers", body, key, &r), 201);
-    assert_true(replayed(&r));
+    long status = post_keyed(fixture, "/v1/transfers", body, key, &r);
+    *was_replayed = replayed(&r);
     api_response_free(&r);
+    return status;
+}
+
+/* `count` keyed transfers from id `first`, each run (201, not a replay). */
+static void keyed_transfers(struct api_fixture *fixture, int first, int count)
+{
+    for (int id = first; id < first + count; id++) {
+        bool was_replayed = true;
+        assert_int_equal(keyed_transfer(fixture, id, &was_replayed), 201);
+        assert_false(was_replayed);
+    }
+}
+
+static void expect_replays(struct api_fixture *fixture, int id)
+{
+    bool was_replayed = false;
+    assert_int_equal(keyed_transfer(fixture, id, &was_replayed), 201);
+    assert_true(was_replayed);
 }
 
 /* Records past the window leave the log while the server runs (not only at a start),
