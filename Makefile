@@ -7,7 +7,7 @@
 # One list of Debian packages, one place. Later modules append to it.
 DEBIAN_PACKAGES := build-essential cmake pkg-config \
 	libcmocka-dev libgmp-dev libjansson-dev libsodium-dev liblmdb-dev liblapacke-dev \
-	libwebsockets-dev libcurl4-openssl-dev libmicrohttpd-dev \
+	libwebsockets-dev libcurl4-openssl-dev libmicrohttpd-dev libxml2-dev libzip-dev \
 	curl clang-format clang-tidy cppcheck
 
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
