@@ -251,7 +251,29 @@
     X(LEDGER_EVENT_ID_UNKNOWN, -342, 400, 65, "invalid_request_error", "event_id_unknown",         \
       "the event id names no event position in its journal record")                                \
     X(LEDGER_EVENTS_RETRACTED, -343, 500, 74, "api_error", "events_retracted",                     \
-      "the journal was cut back below events already returned; reopen the cursor")
+      "the journal was cut back below events already returned; reopen the cursor")                 \
+    /* FX aggregation (src/fx/aggregate.c). */                                                     \
+    X(FX_POLICY_INVALID, -440, 400, 78, "invalid_request_error", "fx_policy_invalid",              \
+      "invalid FX aggregation policy or provider configuration")                                   \
+    X(FX_PROVIDER_UNKNOWN, -441, 400, 64, "invalid_request_error", "fx_provider_unknown",          \
+      "unknown rate provider")                                                                     \
+    X(FX_PROVIDERS_FULL, -442, 400, 78, "invalid_request_error", "fx_providers_full",              \
+      "too many rate providers")                                                                   \
+    X(FX_PROVIDER_NAME_TAKEN, -443, 409, 65, "invalid_request_error", "fx_provider_name_taken",    \
+      "a rate provider with this name is already registered")                                      \
+    X(FX_QUOTE_INVALID, -444, 400, 65, "invalid_request_error", "fx_quote_invalid",                \
+      "invalid quote (asset codes, zero rate or bid above ask)")                                   \
+    X(FX_QUOTE_FUTURE, -445, 400, 65, "invalid_request_error", "fx_quote_future",                  \
+      "the quote is dated in the future")                                                          \
+    X(FX_QUOTE_OUT_OF_ORDER, -446, 409, 65, "invalid_request_error", "fx_quote_out_of_order",      \
+      "the quote is older than the one the provider already gave for the pair")                    \
+    X(FX_PAIRS_FULL, -447, 503, 69, "api_error", "fx_pairs_full", "too many currency pairs")       \
+    X(FX_PAIR_UNKNOWN, -448, 404, 69, "invalid_request_error", "rate_unavailable",                 \
+      "no provider quotes this pair, its inverse or a cross through a pivot")                      \
+    X(FX_PAIR_STALE, -449, 503, 69, "api_error", "rate_stale",                                     \
+      "the rate is stale: no provider has quoted it recently enough to convert")                   \
+    X(FX_PAIR_DEGRADED, -450, 503, 69, "api_error", "rate_degraded",                               \
+      "the rate is degraded and the policy does not allow converting on it")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),
