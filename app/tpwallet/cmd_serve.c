@@ -25,12 +25,13 @@ const char cmd_serve_usage[] =
     "                      [--access-log]\n"
     "                      [--events-ring-capacity N] [--events-streams-max N]\n"
     "                      [--events-catchups-max N] [--events-keepalive-s N]\n"
-    "                      [--config FILE]\n"
+    "                      [--fx-manual-ttl-s N] [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
     "gracefully. Settings: FILE (key = value lines: data, listen, threads,\n"
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
-    "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s)\n"
+    "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
+    "fx_manual_ttl_s)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -46,6 +47,7 @@ enum setting {
     S_EVENTS_STREAMS,
     S_EVENTS_CATCHUPS,
     S_EVENTS_KEEPALIVE,
+    S_FX_MANUAL_TTL,
     S_COUNT
 };
 
@@ -60,7 +62,8 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "events_ring_capacity",
                                                   "events_streams_max",
                                                   "events_catchups_max",
-                                                  "events_keepalive_s"};
+                                                  "events_keepalive_s",
+                                                  "fx_manual_ttl_s"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_LISTEN",
                                                  "TPWALLET_THREADS",
@@ -72,7 +75,8 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_EVENTS_RING_CAPACITY",
                                                  "TPWALLET_EVENTS_STREAMS_MAX",
                                                  "TPWALLET_EVENTS_CATCHUPS_MAX",
-                                                 "TPWALLET_EVENTS_KEEPALIVE_S"};
+                                                 "TPWALLET_EVENTS_KEEPALIVE_S",
+                                                 "TPWALLET_FX_MANUAL_TTL_S"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -183,19 +187,22 @@ static bool events_settings(const struct settings *settings, struct api_server_o
 static bool options_from(struct settings *settings, char *listen,
                          struct api_server_options *options)
 {
-    uint64_t threads = 0, body = 0, timeout = 0, request_timeout = 0;
+    uint64_t threads = 0, body = 0, timeout = 0, request_timeout = 0, fx_manual_ttl = 0;
     options->data_dir = settings->value[S_DATA];
     options->assets_path = settings->value[S_ASSETS];
     const char *log = settings->value[S_ACCESS_LOG];
     options->access_log = log != NULL && strcmp(log, "0") != 0 && strcmp(log, "false") != 0;
-    bool ok = number_setting(settings->value[S_THREADS], 64, &threads) &&
-              number_setting(settings->value[S_BODY_LIMIT], UINT32_MAX, &body) &&
-              number_setting(settings->value[S_TIMEOUT], 86400, &timeout) &&
-              number_setting(settings->value[S_REQUEST_TIMEOUT], 86400, &request_timeout);
+    bool ok =
+        number_setting(settings->value[S_THREADS], 64, &threads) &&
+        number_setting(settings->value[S_BODY_LIMIT], UINT32_MAX, &body) &&
+        number_setting(settings->value[S_TIMEOUT], 86400, &timeout) &&
+        number_setting(settings->value[S_REQUEST_TIMEOUT], 86400, &request_timeout) &&
+        number_setting(settings->value[S_FX_MANUAL_TTL], UINT64_C(31) * 86400u, &fx_manual_ttl);
     options->threads = (unsigned)threads;
     options->body_limit_bytes = body;
     options->connection_timeout_s = (unsigned)timeout;
     options->request_timeout_s = (unsigned)request_timeout;
+    options->fx_manual_ttl_s = (unsigned)fx_manual_ttl;
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -250,6 +257,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"events-streams-max", &flags[S_EVENTS_STREAMS], NULL},
                                          {"events-catchups-max", &flags[S_EVENTS_CATCHUPS], NULL},
                                          {"events-keepalive-s", &flags[S_EVENTS_KEEPALIVE], NULL},
+                                         {"fx-manual-ttl-s", &flags[S_FX_MANUAL_TTL], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

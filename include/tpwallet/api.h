@@ -43,6 +43,8 @@ struct api_server_options {
     unsigned events_catchups_max;
     /* A stream silent this long gets a `: keep-alive` comment; 0 = 15 s. */
     unsigned events_keepalive_s;
+    /* How long a rate set through POST /v1/rates stays fresh (docs/fx.md); 0 = 1 h. */
+    unsigned fx_manual_ttl_s;
 };
 
 struct api_server;

@@ -33,6 +33,7 @@
 #include "tpwallet/api.h"
 #include "tpwallet/api_json.h"
 #include "tpwallet/apikey.h"
+#include "tpwallet/fx.h"
 #include "tpwallet/ledger.h"
 #include "tpwallet/money.h"
 
@@ -42,6 +43,7 @@
 #define API_BODY_LIMIT_DEFAULT_BYTES (4u << 20)
 #define API_TIMEOUT_DEFAULT_S 30u
 #define API_REQUEST_TIMEOUT_DEFAULT_S 60u
+#define API_FX_MANUAL_TTL_DEFAULT_S 3600u
 #define API_THREADS_DEFAULT 2u
 /* Per connection: headers beyond this are refused (a header flood gets 431). libmicrohttpd
  * clears the pool between requests, so its size is paid on every request. */
@@ -207,6 +209,33 @@ void api_idem_abandon(struct api_idempotency *idem, struct api_idem_entry *entry
  * each idempotent write's reply (not 5xx), durable with one append and fdatasync. */
 void api_idem_record_writes(struct api_idempotency *idem, struct api_write **writes, size_t count);
 
+/* ---- rates.c -------------------------------------------------------------------- */
+
+/* The server's FX aggregator (docs/fx.md) behind a read-write lock, with the "manual"
+ * provider (POST /v1/rates) and a ticker thread re-evaluating statuses each second. */
+struct api_rates;
+TPW_MUST_CHECK enum tpw_err api_rates_start(unsigned manual_ttl_s, struct api_rates **out,
+                                            struct tpw_error_detail *detail);
+void api_rates_stop(struct api_rates *rates); /* NULL is ignored */
+/* Stores an operator's quote, dated now (quote->time_ns is set), and returns the pair's
+ * rate after it; the aggregator's refusals change nothing. */
+TPW_MUST_CHECK enum tpw_err api_rates_set_manual(struct api_rates *rates, struct fx_quote *quote,
+                                                 struct fx_rate *out /* out */,
+                                                 struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err api_rates_get(struct api_rates *rates, const char *base,
+                                          const char *quote, struct fx_rate *out /* out */,
+                                          struct tpw_error_detail *detail);
+/* Every quoted pair's rate, in order of first appearance: *out is malloc'd (free it). */
+TPW_MUST_CHECK enum tpw_err api_rates_list(struct api_rates *rates, struct fx_rate **out,
+                                           size_t *count /* out */);
+struct api_rates_stats {
+    uint64_t now_ns;
+    uint64_t status_changes;
+    size_t providers_count;
+    struct fx_provider_stats providers[FX_PROVIDERS_MAX];
+};
+void api_rates_stats(struct api_rates *rates, struct api_rates_stats *out /* out */);
+
 /* ---- commit.c ------------------------------------------------------------------- */
 
 enum api_write_kind { API_WRITE_TRANSFERS, API_WRITE_ACCOUNT };
@@ -315,6 +344,7 @@ struct api_server {
     struct api_idempotency *idem;
     struct api_events *events;
     struct api_deadlines *deadlines;
+    struct api_rates *rates;
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -327,10 +357,11 @@ struct api_server {
 
 /* Who may call a route (docs/api.md has the matrix). */
 enum api_access {
-    API_ACCESS_PUBLIC, /* no key: probes */
-    API_ACCESS_READ,   /* every role; a user key sees only its owner's records */
-    API_ACCESS_WRITE,  /* admin, operator; a user key only from its owner's accounts */
-    API_ACCESS_OPS,    /* admin, operator, auditor: the server's own state */
+    API_ACCESS_PUBLIC,  /* no key: probes */
+    API_ACCESS_READ,    /* every role; a user key sees only its owner's records */
+    API_ACCESS_WRITE,   /* admin, operator; a user key only from its owner's accounts */
+    API_ACCESS_OPS,     /* admin, operator, auditor: the server's own state */
+    API_ACCESS_OPERATE, /* admin, operator: the server's own settings (manual rates) */
 };
 
 struct api_route;
@@ -382,6 +413,13 @@ struct api_request {
     bool body_too_large;
     bool replayed; /* the reply is a kept one */
 };
+
+/* ---- records_json.c --------------------------------------------------------------- */
+
+/* Every key of `object` must be one of `known`: else TPW_ERR_INVALID_ARGUMENT naming
+ * the first unknown one as the param. */
+TPW_MUST_CHECK enum tpw_err api_check_fields(json_t *object, const char *const *known, size_t count,
+                                             struct tpw_error_detail *detail);
 
 /* ---- reply.c ---------------------------------------------------------------------- */
 
@@ -439,6 +477,7 @@ api_handler api_transfers_create, api_transfers_batch, api_transfer_get, api_tra
 api_handler api_livez, api_readyz, api_openapi_get;
 api_handler api_metrics_scrape;
 api_handler api_events_stream;
+api_handler api_rates_index, api_rate_get, api_rates_create;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

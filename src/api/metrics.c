@@ -44,8 +44,14 @@ static const uint64_t batch_bounds[API_METRICS_BATCH_BOUNDS] = {
 
 static_assert(LEDGER_BATCH_MAX <= 8192, "the batch buckets end at 8192");
 static_assert(API_METRICS_BATCH_BOUNDS <= API_METRICS_BOUNDS_MAX, "a histogram holds its bounds");
+/* Lines per FX pair (age, status) and per provider (up, two quote counts, failures). */
+#define FX_PAIR_LINES 2u
+#define FX_PROVIDER_LINES 4u
 static_assert((size_t)(API_ROUTES_COUNT + 1) * API_METRICS_STATUSES_MAX *
                           (API_METRICS_BOUNDS_MAX + 4) * TEXT_LINE_MAX_BYTES +
+                      ((size_t)FX_PAIRS_MAX * FX_PAIR_LINES +
+                       (size_t)FX_PROVIDERS_MAX * FX_PROVIDER_LINES) *
+                          TEXT_LINE_MAX_BYTES +
                       TEXT_INITIAL_BYTES <=
                   API_METRICS_TEXT_MAX_BYTES,
               "every series fits the text's bound");
@@ -323,6 +329,72 @@ static void gauges_text(struct text *text, const struct api_metrics *metrics,
            "Start time of the server since the Unix epoch, in seconds.", metrics->start_unix_s);
 }
 
+/* Provider names come from the server's configuration; quoted per the exposition
+ * format all the same (backslash, quote and newline escaped). */
+static void label_escape(const char *value, char *out, size_t size)
+{
+    size_t used = 0;
+    for (const char *c = value; *c != '\0' && used + 3 < size; c++) {
+        if (*c == '\n') {
+            out[used++] = '\\';
+            out[used++] = 'n';
+        } else if (*c == '\\' || *c == '"') {
+            out[used++] = '\\';
+            out[used++] = *c;
+        } else {
+            out[used++] = *c;
+        }
+    }
+    out[used] = '\0';
+}
+
+static void fx_pairs_text(struct text *text, const struct api_metrics_gauges *gauges)
+{
+    family_header(text, "tpwallet_fx_quote_age_seconds", "gauge",
+                  "Age of the oldest quote in each pair's aggregated rate.");
+    for (size_t i = 0; i < gauges->fx_pairs_count; i++) {
+        const struct fx_rate *rate = &gauges->fx_pairs[i];
+        char age[API_METRICS_SECONDS_TEXT_SIZE];
+        uint64_t now_ns = gauges->fx_now_ns;
+        (void)api_metrics_seconds_format(now_ns > rate->time_ns ? now_ns - rate->time_ns : 0, age);
+        text_printf(text, "tpwallet_fx_quote_age_seconds{pair=\"%s/%s\"} %s\n", rate->base,
+                    rate->quote, age);
+    }
+    family_header(text, "tpwallet_fx_pair_status", "gauge",
+                  "Each pair's status: 1 fresh, 2 degraded, 3 stale (docs/fx.md).");
+    for (size_t i = 0; i < gauges->fx_pairs_count; i++) {
+        const struct fx_rate *rate = &gauges->fx_pairs[i];
+        text_printf(text, "tpwallet_fx_pair_status{pair=\"%s/%s\"} %u\n", rate->base, rate->quote,
+                    (unsigned)rate->status);
+    }
+}
+
+static void fx_providers_text(struct text *text, const struct api_metrics_gauges *gauges)
+{
+    static const char *const families[FX_PROVIDER_LINES][3] = {
+        {"tpwallet_fx_provider_up", "gauge", "1 while the provider delivers, 0 after a failure."},
+        {"tpwallet_fx_provider_quotes_accepted_total", "counter", "Quotes the aggregator stored."},
+        {"tpwallet_fx_provider_quotes_refused_total", "counter",
+         "Quotes refused: invalid, dated in the future or older than the one held."},
+        {"tpwallet_fx_provider_failures_total", "counter", "Failed fetches or parses."},
+    };
+    for (size_t f = 0; f < FX_PROVIDER_LINES; f++) {
+        family_header(text, families[f][0], families[f][1], families[f][2]);
+        for (size_t i = 0; i < gauges->fx_providers_count; i++) {
+            const struct fx_provider_stats *stats = &gauges->fx_providers[i];
+            uint64_t values[FX_PROVIDER_LINES] = {stats->up ? 1u : 0u, stats->quotes_accepted,
+                                                  stats->quotes_refused, stats->failures};
+            char name[2 * FX_PROVIDER_NAME_SIZE];
+            label_escape(stats->name, name, sizeof name);
+            text_printf(text, "%s{provider=\"%s\"} %llu\n", families[f][0], name,
+                        (unsigned long long)values[f]);
+        }
+    }
+    scalar(text, "tpwallet_fx_status_changes_total", "counter",
+           "Changes of a pair's status (fresh, degraded, stale), first appearances included.",
+           gauges->fx_status_changes);
+}
+
 enum tpw_err api_metrics_render(const struct api_metrics *metrics,
                                 const struct api_metrics_gauges *gauges, char **text_out,
                                 size_t *length)
@@ -333,6 +405,8 @@ enum tpw_err api_metrics_render(const struct api_metrics *metrics,
     http_histogram(&text, metrics);
     ledger_histograms(&text, metrics);
     gauges_text(&text, metrics, gauges);
+    fx_pairs_text(&text, gauges);
+    fx_providers_text(&text, gauges);
     if (text.failed) {
         free(text.data);
         return TPW_ERR_NOMEM;

@@ -13,10 +13,11 @@
 #include <stdint.h>
 
 #include "tpwallet/error.h"
+#include "tpwallet/fx.h"
 
 /* The routes of router.c's table (checked there); index API_ROUTES_COUNT is "unknown":
  * no route matched (404 route_unknown, 405). */
-#define API_ROUTES_COUNT 15u
+#define API_ROUTES_COUNT 18u
 /* Statuses kept apart per route. The server sends about 18 distinct ones (the error
  * table's, 201, and 0 for a connection that ended before any reply), so a route never
  * runs out; one that did would count in tpwallet_http_requests_unrecorded_total. */
@@ -26,9 +27,9 @@
 /* Transfers per ledger batch: 1, 2, 4 … 8192 (LEDGER_BATCH_MAX is 8189). */
 #define API_METRICS_BATCH_BOUNDS 14u
 #define API_METRICS_BOUNDS_MAX API_METRICS_DURATION_BOUNDS
-/* A scrape's text stays below this (the worst case, every route with every status
- * kept, is about 1.3 MiB). */
-#define API_METRICS_TEXT_MAX_BYTES (8u << 20)
+/* A scrape's text stays below this (the worst case, every route with every status kept
+ * and 4096 FX pairs, is about 2.5 MiB; the bound also covers the room reserved per line). */
+#define API_METRICS_TEXT_MAX_BYTES (16u << 20)
 /* Seconds as text: 20 integer digits, the point, 9 fraction digits, the NUL. */
 #define API_METRICS_SECONDS_TEXT_SIZE 32u
 
@@ -65,6 +66,13 @@ struct api_metrics_gauges {
     uint64_t event_streams;
     uint64_t idempotency_entries;
     uint64_t request_timeouts; /* a counter kept by deadline.c */
+    /* FX (docs/fx.md): the quoted pairs and the providers, copied once per scrape. */
+    const struct fx_rate *fx_pairs;
+    size_t fx_pairs_count; /* ≤ FX_PAIRS_MAX */
+    const struct fx_provider_stats *fx_providers;
+    size_t fx_providers_count; /* ≤ FX_PROVIDERS_MAX */
+    uint64_t fx_now_ns;        /* the aggregator's clock, for quote ages */
+    uint64_t fx_status_changes;
 };
 
 /* Zeroes every counter (`metrics` may be uninitialised memory). */

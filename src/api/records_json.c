@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "api_int.h"
 #include "tpwallet/api_json.h"
 #include "transfer_input.h"
 #include "tpwallet/id.h"
@@ -21,8 +22,8 @@ static enum tpw_err field_error(struct tpw_error_detail *detail, const char *fie
 }
 
 /* Every key of `object` must be one of `known`. */
-static enum tpw_err check_fields(json_t *object, const char *const *known, size_t count,
-                                 struct tpw_error_detail *detail)
+enum tpw_err api_check_fields(json_t *object, const char *const *known, size_t count,
+                              struct tpw_error_detail *detail)
 {
     if (!json_is_object(object)) {
         tpw_error_set_param(detail, NULL);
@@ -196,7 +197,7 @@ enum tpw_err api_account_parse(json_t *object, struct ledger_account *out,
     static const char *const known[] = {"id", "asset", "kind", "owner", "flags", "overdraft_limit"};
     memset(out, 0, sizeof *out);
     asset_code[0] = '\0';
-    enum tpw_err err = check_fields(object, known, sizeof known / sizeof known[0], detail);
+    enum tpw_err err = api_check_fields(object, known, sizeof known / sizeof known[0], detail);
     if (err != TPW_OK) {
         return err;
     }
@@ -289,7 +290,7 @@ enum tpw_err api_transfer_parse(json_t *object, struct ledger_transfer *out,
         "flags", "pending_id",       "timeout_s",         "user_data"};
     memset(out, 0, sizeof *out);
     asset_code[0] = '\0';
-    enum tpw_err err = check_fields(object, known, sizeof known / sizeof known[0], detail);
+    enum tpw_err err = api_check_fields(object, known, sizeof known / sizeof known[0], detail);
     if (err != TPW_OK) {
         return err;
     }

@@ -36,6 +36,9 @@ static const struct api_route routes[] = {
     {"POST", "/v1/transfers/*/post", "transfers.post", API_ACCESS_WRITE, api_transfer_post},
     {"POST", "/v1/transfers/*/void", "transfers.void", API_ACCESS_WRITE, api_transfer_void},
     {"GET", "/v1/events", "events", API_ACCESS_READ, api_events_stream},
+    {"GET", "/v1/rates", "rates.list", API_ACCESS_READ, api_rates_index},
+    {"POST", "/v1/rates", "rates.create", API_ACCESS_OPERATE, api_rates_create},
+    {"GET", "/v1/rates/*", "rates.get", API_ACCESS_READ, api_rate_get},
     {"GET", "/v1/openapi.json", "openapi", API_ACCESS_PUBLIC, api_openapi_get},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
@@ -110,6 +113,8 @@ static bool role_allows(enum api_access access, enum api_role role)
         return role != API_ROLE_AUDITOR;
     case API_ACCESS_OPS:
         return role != API_ROLE_USER;
+    case API_ACCESS_OPERATE:
+        return role == API_ROLE_ADMIN || role == API_ROLE_OPERATOR;
     }
     return false;
 }

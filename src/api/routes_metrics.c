@@ -4,6 +4,8 @@
  * streams and the idempotency store are read here, each under its own lock, once per
  * scrape.
  */
+#include <stdlib.h>
+
 #include "api_int.h"
 #include "tpw_assert.h"
 
@@ -33,9 +35,23 @@ void api_metrics_scrape(struct api_request *request, const char *id_text)
     TPW_ASSERT(id_text == NULL);
     struct api_metrics_gauges gauges;
     gauges_read(request->server, &gauges);
+    struct api_rates_stats fx;
+    api_rates_stats(request->server->rates, &fx);
+    struct fx_rate *pairs = NULL;
+    enum tpw_err err = api_rates_list(request->server->rates, &pairs, &gauges.fx_pairs_count);
+    if (err != TPW_OK) {
+        api_reply_error(request, err, NULL);
+        return;
+    }
+    gauges.fx_pairs = pairs;
+    gauges.fx_providers = fx.providers;
+    gauges.fx_providers_count = fx.providers_count;
+    gauges.fx_now_ns = fx.now_ns;
+    gauges.fx_status_changes = fx.status_changes;
     char *text = NULL;
     size_t length = 0;
-    enum tpw_err err = api_metrics_render(&request->server->metrics, &gauges, &text, &length);
+    err = api_metrics_render(&request->server->metrics, &gauges, &text, &length);
+    free(pairs);
     if (err != TPW_OK) {
         api_reply_error(request, err, NULL);
         return;

@@ -405,6 +405,9 @@ static void options_defaults(struct api_server_options *options)
     if (options->request_timeout_s == 0) {
         options->request_timeout_s = API_REQUEST_TIMEOUT_DEFAULT_S;
     }
+    if (options->fx_manual_ttl_s == 0) {
+        options->fx_manual_ttl_s = API_FX_MANUAL_TTL_DEFAULT_S;
+    }
 }
 
 static enum tpw_err ledger_start(struct api_server *server, struct tpw_error_detail *detail)
@@ -440,6 +443,7 @@ static void server_free(struct api_server *server)
     if (server->ledger != NULL) {
         ledger_close(server->ledger);
     }
+    api_rates_stop(server->rates);
     api_idem_close(server->idem);
     api_keystore_close(server->keys);
     api_assets_deinit(&server->assets);
@@ -473,6 +477,9 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     }
     if (err == TPW_OK) {
         err = api_committer_start(server, &server->committer);
+    }
+    if (err == TPW_OK) {
+        err = api_rates_start(server->options.fx_manual_ttl_s, &server->rates, detail);
     }
     if (err == TPW_OK) {
         err = api_deadlines_start(server->options.request_timeout_s, &server->deadlines);

@@ -204,6 +204,14 @@ static const struct matrix_row matrix[] = {
     /* Pending transfers (made per role by matrix_pendings): U's and V's. */
     {"POST", "/v1/transfers/20#/post", "{\"id\":\"21#\"}", {201, 201, 403, 201}},
     {"POST", "/v1/transfers/22#/void", "{\"id\":\"23#\"}", {201, 201, 403, 404}},
+    /* Rates: every role reads; admins and operators set manual rates (the admin's row
+     * runs first, so the pair exists for every role's reads). */
+    {"POST",
+     "/v1/rates",
+     "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.1#\"}",
+     {201, 201, 403, 403}},
+    {"GET", "/v1/rates", NULL, {200, 200, 200, 200}},
+    {"GET", "/v1/rates/USD-EUR", NULL, {200, 200, 200, 200}},
     {"GET", "/livez", NULL, {200, 200, 200, 200}},
     {"GET", "/readyz", NULL, {200, 200, 200, 200}},
     /* The server's own state: ops roles only. */

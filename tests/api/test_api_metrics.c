@@ -841,6 +841,48 @@ static void test_module_alone(void **state)
     free(metrics);
 }
 
+/* The FX series: quote ages in exact seconds, statuses, and provider names escaped as
+ * label values (backslash, quote, newline), through the strict reader. */
+static void test_fx_series(void **state)
+{
+    (void)state;
+    struct api_metrics *metrics = malloc(sizeof *metrics);
+    assert_non_null(metrics);
+    api_metrics_init(metrics, 7);
+    struct fx_rate pairs[2] = {
+        {.base = "EUR", .quote = "USD", .status = FX_STATUS_FRESH, .time_ns = NS_PER_S},
+        {.base = "BTC", .quote = "USD", .status = FX_STATUS_STALE, .time_ns = 9 * NS_PER_S},
+    };
+    struct fx_provider_stats providers[2] = {
+        {.name = "manual", .up = true, .quotes_accepted = 4, .quotes_refused = 1},
+        {.name = "odd\"na\\me\n", .up = false, .failures = 3},
+    };
+    struct api_metrics_gauges gauges = {.fx_pairs = pairs,
+                                        .fx_pairs_count = 2,
+                                        .fx_providers = providers,
+                                        .fx_providers_count = 2,
+                                        .fx_now_ns = 3 * NS_PER_S + 500000000u,
+                                        .fx_status_changes = 6};
+    char *text = NULL;
+    size_t length = 0;
+    assert_err(api_metrics_render(metrics, &gauges, &text, &length), TPW_OK);
+    struct exposition *e = malloc(sizeof *e);
+    assert_non_null(e);
+    parse(text, e);
+    assert_non_null(strstr(text, "tpwallet_fx_quote_age_seconds{pair=\"EUR/USD\"} 2.5\n"));
+    /* A quote dated after the clock has age 0, never a wrapped one. */
+    assert_non_null(strstr(text, "tpwallet_fx_quote_age_seconds{pair=\"BTC/USD\"} 0\n"));
+    assert_non_null(strstr(text, "tpwallet_fx_pair_status{pair=\"BTC/USD\"} 3\n"));
+    assert_non_null(
+        strstr(text, "tpwallet_fx_provider_quotes_refused_total{provider=\"manual\"} 1\n"));
+    assert_non_null(
+        strstr(text, "tpwallet_fx_provider_failures_total{provider=\"odd\\\"na\\\\me\\n\"} 3\n"));
+    assert_int_equal(scalar_of(e, "tpwallet_fx_status_changes_total"), 6);
+    free(e);
+    free(text);
+    free(metrics);
+}
+
 /* Route names are label values as they stand (metrics.c prints them unescaped). */
 static void test_route_names(void **state)
 {
@@ -862,6 +904,7 @@ int main(void)
         cmocka_unit_test(test_seconds_text),
         cmocka_unit_test(test_module_alone),
         cmocka_unit_test(test_route_names),
+        cmocka_unit_test(test_fx_series),
         cmocka_unit_test_setup_teardown(test_access, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals_labelled, setup, teardown),

@@ -1,0 +1,179 @@
+/*
+ * The server's rates: one FX aggregator (src/fx) shared by the request threads, with a
+ * read-write lock (reads are most of the traffic; an update recomputes one pair), the
+ * "manual" provider operators feed through POST /v1/rates, and a ticker thread that
+ * re-evaluates every pair each second — TTLs run out without any update, and a status
+ * change must be seen (logged, counted) when it happens, not when someone next asks.
+ */
+#define _GNU_SOURCE /* pthread_setname_np */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_int.h"
+#include "log.h"
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+#define TICK_INTERVAL_S 1
+
+struct api_rates {
+    fx_aggregator *aggregator;
+    struct tpw_clock clock; /* the aggregator's: the system's real time */
+    pthread_rwlock_t lock;
+    uint32_t manual_id;
+    atomic_uint_fast64_t status_changes;
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_wake;
+    bool stop;
+    pthread_t ticker;
+};
+
+/* Called under the write lock (update or tick). */
+static void on_status(void *ctx, const struct fx_status_event *event)
+{
+    struct api_rates *rates = ctx;
+    atomic_fetch_add_explicit(&rates->status_changes, 1, memory_order_relaxed);
+    TPW_LOGF(TPW_LOG_INFO, "fx.status", TPW_LOG_STR("base", event->base),
+             TPW_LOG_STR("quote", event->quote),
+             TPW_LOG_STR("from", fx_status_name(event->old_status)),
+             TPW_LOG_STR("to", fx_status_name(event->new_status)));
+}
+
+static void *ticker_main(void *arg)
+{
+    struct api_rates *rates = arg;
+    TPW_ASSERT(pthread_mutex_lock(&rates->stop_lock) == 0);
+    while (!rates->stop) {
+        struct timespec until;
+        (void)clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += TICK_INTERVAL_S;
+        (void)pthread_cond_timedwait(&rates->stop_wake, &rates->stop_lock, &until);
+        if (rates->stop) {
+            break;
+        }
+        TPW_ASSERT(pthread_rwlock_wrlock(&rates->lock) == 0);
+        fx_aggregator_tick(rates->aggregator);
+        TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+    }
+    TPW_ASSERT(pthread_mutex_unlock(&rates->stop_lock) == 0);
+    return NULL;
+}
+
+static enum tpw_err manual_provider(struct api_rates *rates, unsigned manual_ttl_s,
+                                    struct tpw_error_detail *detail)
+{
+    struct fx_provider_config manual = {
+        .name = "manual", .ttl_ns = (uint64_t)manual_ttl_s * 1000000000u, .priority = 0};
+    return fx_aggregator_provider_add(rates->aggregator, &manual, &rates->manual_id, detail);
+}
+
+static void rates_free(struct api_rates *rates)
+{
+    (void)pthread_cond_destroy(&rates->stop_wake);
+    (void)pthread_mutex_destroy(&rates->stop_lock);
+    (void)pthread_rwlock_destroy(&rates->lock);
+    fx_aggregator_destroy(rates->aggregator);
+    free(rates);
+}
+
+enum tpw_err api_rates_start(unsigned manual_ttl_s, struct api_rates **out,
+                             struct tpw_error_detail *detail)
+{
+    struct api_rates *rates = calloc(1, sizeof *rates);
+    if (rates == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the rates");
+    }
+    rates->clock = tpw_clock_system();
+    struct fx_policy policy = fx_policy_default();
+    enum tpw_err err = fx_aggregator_create(&policy, rates->clock, &rates->aggregator, detail);
+    pthread_condattr_t attr;
+    TPW_ASSERT(pthread_condattr_init(&attr) == 0);
+    TPW_ASSERT(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0);
+    TPW_ASSERT(pthread_rwlock_init(&rates->lock, NULL) == 0);
+    TPW_ASSERT(pthread_mutex_init(&rates->stop_lock, NULL) == 0);
+    TPW_ASSERT(pthread_cond_init(&rates->stop_wake, &attr) == 0);
+    (void)pthread_condattr_destroy(&attr);
+    if (err == TPW_OK) {
+        err = manual_provider(rates, manual_ttl_s, detail);
+    }
+    if (err == TPW_OK && pthread_create(&rates->ticker, NULL, ticker_main, rates) != 0) {
+        err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "cannot start the rates ticker");
+    }
+    if (err != TPW_OK) {
+        rates_free(rates);
+        return err;
+    }
+    fx_aggregator_listen(rates->aggregator, on_status, rates);
+    (void)pthread_setname_np(rates->ticker, "tpw-fx"); /* for top, perf, gdb */
+    *out = rates;
+    return TPW_OK;
+}
+
+void api_rates_stop(struct api_rates *rates)
+{
+    if (rates == NULL) {
+        return;
+    }
+    TPW_ASSERT(pthread_mutex_lock(&rates->stop_lock) == 0);
+    rates->stop = true;
+    TPW_ASSERT(pthread_cond_signal(&rates->stop_wake) == 0);
+    TPW_ASSERT(pthread_mutex_unlock(&rates->stop_lock) == 0);
+    TPW_ASSERT(pthread_join(rates->ticker, NULL) == 0);
+    rates_free(rates);
+}
+
+enum tpw_err api_rates_set_manual(struct api_rates *rates, struct fx_quote *quote,
+                                  struct fx_rate *out, struct tpw_error_detail *detail)
+{
+    TPW_ASSERT(pthread_rwlock_wrlock(&rates->lock) == 0);
+    quote->time_ns = tpw_clock_now_ns(&rates->clock); /* an operator's rate holds from now */
+    enum tpw_err err = fx_aggregator_update(rates->aggregator, rates->manual_id, quote, detail);
+    if (err == TPW_OK) {
+        err = fx_aggregator_rate(rates->aggregator, quote->base, quote->quote, out, detail);
+    }
+    TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+    return err;
+}
+
+enum tpw_err api_rates_get(struct api_rates *rates, const char *base, const char *quote,
+                           struct fx_rate *out, struct tpw_error_detail *detail)
+{
+    TPW_ASSERT(pthread_rwlock_rdlock(&rates->lock) == 0);
+    enum tpw_err err = fx_aggregator_rate(rates->aggregator, base, quote, out, detail);
+    TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+    return err;
+}
+
+enum tpw_err api_rates_list(struct api_rates *rates, struct fx_rate **out, size_t *count)
+{
+    TPW_ASSERT(pthread_rwlock_rdlock(&rates->lock) == 0);
+    size_t pairs = fx_aggregator_pair_count(rates->aggregator);
+    struct fx_rate *list = calloc(pairs > 0 ? pairs : 1, sizeof *list);
+    for (size_t i = 0; list != NULL && i < pairs; i++) {
+        fx_aggregator_pair_at(rates->aggregator, i, &list[i]);
+    }
+    TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+    if (list == NULL) {
+        return TPW_ERR_NOMEM;
+    }
+    *out = list;
+    *count = pairs;
+    return TPW_OK;
+}
+
+void api_rates_stats(struct api_rates *rates, struct api_rates_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->now_ns = tpw_clock_now_ns(&rates->clock);
+    out->status_changes = atomic_load_explicit(&rates->status_changes, memory_order_relaxed);
+    TPW_ASSERT(pthread_rwlock_rdlock(&rates->lock) == 0);
+    out->providers_count = fx_aggregator_provider_count(rates->aggregator);
+    for (uint32_t i = 0; i < out->providers_count; i++) {
+        fx_aggregator_provider_stats(rates->aggregator, i, &out->providers[i]);
+    }
+    TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+}

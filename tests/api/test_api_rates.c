@@ -1,0 +1,214 @@
+/*
+ * /v1/rates end to end: a real server on 127.0.0.1 driven by libcurl. Manual rates
+ * set and read back exactly, inverse and cross rates through EUR with their rounding,
+ * every kind of bad input refused with its code and nothing changed, malformed and
+ * unknown pairs, a manual rate going stale on the server's ticker (TTL 1 s), and the
+ * FX series in /metrics.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api_client.h"
+#include "tpw_test.h"
+
+#include "banned.h"
+
+static int setup_with_ttl(void **state, unsigned ttl_s)
+{
+    struct api_fixture *api = calloc(1, sizeof *api);
+    assert_non_null(api);
+    api_fixture_start(api, (struct api_server_options){.fx_manual_ttl_s = ttl_s});
+    *state = api;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with_ttl(state, 0);
+}
+
+static int setup_short_ttl(void **state)
+{
+    return setup_with_ttl(state, 1);
+}
+
+static void post_rate(struct api_fixture *api, const char *body, long expected_status,
+                      const char *expected_code)
+{
+    struct api_response r;
+    long status = api_json(api, "POST", "/v1/rates", body, &r);
+    if (status != expected_status) {
+        fail_msg("POST %s: %ld, expected %ld (%s)", body, status, expected_status,
+                 r.text != NULL ? r.text : "");
+    }
+    if (expected_code != NULL) {
+        assert_string_equal(api_field(&r, "error.code"), expected_code);
+    }
+    api_response_free(&r);
+}
+
+static void get_rate(struct api_fixture *api, const char *pair, struct api_response *r)
+{
+    char path[64];
+    (void)snprintf(path, sizeof path, "/v1/rates/%s", pair);
+    assert_int_equal(api_json(api, "GET", path, NULL, r), 200);
+}
+
+static void test_manual_and_derived(void **state)
+{
+    struct api_fixture *api = *state;
+    struct api_response r;
+    assert_int_equal(api_json(api, "POST", "/v1/rates",
+                              "{\"base\":\"EUR\",\"quote\":\"USD\",\"bid\":\"1.1680\","
+                              "\"ask\":\"1.1690\"}",
+                              &r),
+                     201);
+    assert_string_equal(api_field(&r, "object"), "rate");
+    assert_string_equal(api_field(&r, "bid"), "1.168");
+    assert_string_equal(api_field(&r, "ask"), "1.169");
+    assert_string_equal(api_field(&r, "mid"), "1.1685");
+    assert_string_equal(api_field(&r, "status"), "fresh");
+    api_response_free(&r);
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"JPY\",\"rate\":\"186.75\"}", 201, NULL);
+    /* 186.75 / 1.1690 down, 186.75 / 1.1680 up, 186.75 / 1.1685 half-even. */
+    get_rate(api, "USD-JPY", &r);
+    assert_string_equal(api_field(&r, "bid"), "159.751924721984602224");
+    assert_string_equal(api_field(&r, "ask"), "159.888698630136986302");
+    assert_string_equal(api_field(&r, "mid"), "159.820282413350449294");
+    assert_string_equal(api_field(&r, "via"), "EUR");
+    api_response_free(&r);
+    get_rate(api, "USD-EUR", &r);
+    assert_true(json_is_true(json_object_get(r.body, "inverted")));
+    assert_true(json_is_null(json_object_get(r.body, "via")));
+    assert_string_equal(api_field(&r, "bid"), "0.855431993156544054"); /* 1/1.1690 down */
+    api_response_free(&r);
+    assert_int_equal(api_json(api, "GET", "/v1/rates", NULL, &r), 200);
+    json_t *data = json_object_get(r.body, "data");
+    assert_int_equal(json_array_size(data), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(data, 1), "quote")),
+                        "JPY");
+    api_response_free(&r);
+}
+
+/* Each refusal has its code; afterwards the one stored pair is exactly as it was. */
+static void test_bad_input_changes_nothing(void **state)
+{
+    struct api_fixture *api = *state;
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.25\"}", 201, NULL);
+    static const struct {
+        const char *body;
+        const char *code;
+    } bad[] = {
+        {"{\"base\":\"EUR\",", "json_invalid"},
+        {"[1]", "json_invalid"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1\",\"x\":1}", "invalid_argument"},
+        {"{\"quote\":\"USD\",\"rate\":\"1\"}", "invalid_argument"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":1.5}", "invalid_argument"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\"}", "invalid_argument"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"bid\":\"1\"}", "invalid_argument"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1\",\"bid\":\"1\"}", "invalid_argument"},
+        {"{\"base\":\"eur\",\"quote\":\"USD\",\"rate\":\"1\"}", "asset_code_invalid"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"-1\"}", "decimal_sign"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1e3\"}", "decimal_exponent"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"0.0000000000000000001\"}",
+         "decimal_precision"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"0\"}", "fx_quote_invalid"},
+        {"{\"base\":\"EUR\",\"quote\":\"USD\",\"bid\":\"1.3\",\"ask\":\"1.2\"}",
+         "fx_quote_invalid"},
+        {"{\"base\":\"EUR\",\"quote\":\"EUR\",\"rate\":\"1\"}", "fx_quote_invalid"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        post_rate(api, bad[i].body, 400, bad[i].code);
+    }
+    struct api_response r;
+    assert_int_equal(api_json(api, "GET", "/v1/rates", NULL, &r), 200);
+    assert_int_equal(json_array_size(json_object_get(r.body, "data")), 1);
+    api_response_free(&r);
+    get_rate(api, "EUR-USD", &r);
+    assert_string_equal(api_field(&r, "mid"), "1.25");
+    api_response_free(&r);
+}
+
+static void test_pair_errors(void **state)
+{
+    struct api_fixture *api = *state;
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.25\"}", 201, NULL);
+    static const struct {
+        const char *path;
+        long status;
+        const char *code;
+    } cases[] = {
+        {"/v1/rates/EURUSD", 400, "fx_quote_invalid"},
+        {"/v1/rates/eur-usd", 400, "fx_quote_invalid"},
+        {"/v1/rates/EUR-", 400, "fx_quote_invalid"},
+        {"/v1/rates/-USD", 400, "fx_quote_invalid"},
+        {"/v1/rates/EUR-EUR", 400, "fx_quote_invalid"},
+        {"/v1/rates/EUR-TOOLONGCODE", 400, "fx_quote_invalid"},
+        {"/v1/rates/CHF-GBP", 404, "rate_unavailable"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct api_response r;
+        assert_int_equal(api_json(api, "GET", cases[i].path, NULL, &r), cases[i].status);
+        assert_string_equal(api_field(&r, "error.code"), cases[i].code);
+        assert_string_equal(api_field(&r, "error.param"), "pair");
+        api_response_free(&r);
+    }
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
+    (void)nanosleep(&pause, NULL);
+}
+
+static bool metrics_have(struct api_fixture *api, const char *line)
+{
+    struct api_response r;
+    assert_true(api_call(api, "GET", "/metrics", NULL, NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    bool found = r.text != NULL && strstr(r.text, line) != NULL;
+    api_response_free(&r);
+    return found;
+}
+
+/* TTL 1 s: the ticker marks the rate stale with no request involved (bounded wait). */
+static void test_manual_rate_goes_stale(void **state)
+{
+    struct api_fixture *api = *state;
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.25\"}", 201, NULL);
+    assert_true(metrics_have(api, "tpwallet_fx_pair_status{pair=\"EUR/USD\"} 1\n"));
+    assert_true(metrics_have(api, "tpwallet_fx_provider_up{provider=\"manual\"} 1\n"));
+    assert_true(
+        metrics_have(api, "tpwallet_fx_provider_quotes_accepted_total{provider=\"manual\"} 1\n"));
+    bool stale = false;
+    for (int i = 0; i < 50 && !stale; i++) { /* at most 5 s */
+        sleep_ms(100);
+        stale = metrics_have(api, "tpwallet_fx_pair_status{pair=\"EUR/USD\"} 3\n");
+    }
+    assert_true(stale);
+    assert_true(metrics_have(api, "tpwallet_fx_status_changes_total 2\n"));
+    struct api_response r;
+    get_rate(api, "EUR-USD", &r);
+    assert_string_equal(api_field(&r, "status"), "stale");
+    assert_string_equal(api_field(&r, "mid"), "1.25"); /* still shown */
+    api_response_free(&r);
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.26\"}", 201, NULL);
+    get_rate(api, "EUR-USD", &r);
+    assert_string_equal(api_field(&r, "status"), "fresh");
+    api_response_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_manual_and_derived, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_bad_input_changes_nothing, setup,
+                                        api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_pair_errors, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_manual_rate_goes_stale, setup_short_ttl,
+                                        api_fixture_free_state),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
