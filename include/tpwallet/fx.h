@@ -99,15 +99,17 @@ struct fx_graph_spec {
 typedef struct fx_graph fx_graph;
 
 /*
- * Builds a graph. Errors, in the order checked: TPW_ERR_FX_GRAPH_TOO_LARGE (more than
- * FX_GRAPH_CURRENCIES_MAX assets), TPW_ERR_ASSET_CODE_INVALID,
+ * Builds a graph. Errors, in the order checked: TPW_ERR_FX_GRAPH_TOO_LARGE (more quotes
+ * or corridors than FX_GRAPH_CURRENCIES_MAX currencies can have distinct, then more
+ * than FX_GRAPH_CURRENCIES_MAX assets), TPW_ERR_NOMEM; TPW_ERR_ASSET_CODE_INVALID,
  * TPW_ERR_ASSET_EXPONENT_INVALID, TPW_ERR_ASSET_DUPLICATE (assets);
  * TPW_ERR_FX_CURRENCY_UNKNOWN, TPW_ERR_FX_QUOTE_INVALID (same base and quote, a zero
  * rate, bid > ask), TPW_ERR_FX_PAIR_DUPLICATE (the same two currencies twice, in either
- * order) (quotes); TPW_ERR_FX_CURRENCY_UNKNOWN, TPW_ERR_FX_CORRIDOR_DUPLICATE,
- * TPW_ERR_FX_FEE_TIERS_INVALID (corridors, then the default). detail->param names the
- * input ("quotes[3].ask"). TPW_ERR_NOMEM. `*out` is set only on success; the caller
- * destroys it.
+ * order) (quotes); TPW_ERR_FX_CURRENCY_UNKNOWN, TPW_ERR_INVALID_ARGUMENT (from = to),
+ * TPW_ERR_FX_CORRIDOR_DUPLICATE, TPW_ERR_FX_FEE_TIERS_INVALID (corridors, then the
+ * default). detail->param names the input ("quotes[3].ask"). `*out` is set only on
+ * success; the caller destroys it with fx_graph_destroy (NULL is allowed there). The
+ * graph is read-only after creation: searches on it may run in parallel.
  */
 TPW_MUST_CHECK enum tpw_err fx_graph_create(const struct fx_graph_spec *spec,
                                             fx_graph **out /* out */,

@@ -20,7 +20,11 @@
 
 /* One direction of one quoted pair: the leg from → to. */
 struct fx__edge {
-    struct money_rate rate;          /* the bid (SELL_BASE) or the ask (BUY_BASE) */
+    struct money_rate rate; /* the bid (SELL_BASE) or the ask (BUY_BASE) */
+    /* out = floor(net × ratio_num / ratio_den): bid / 10^s (SELL_BASE) or 10^s / ask
+     * (BUY_BASE), s = 18 ± the exponent difference; for the bounds and the inverse. */
+    tpw_u128 ratio_num;
+    tpw_u128 ratio_den;
     const struct fx_fee_tiers *fees; /* the corridor's entry, or the graph's default */
     uint32_t quote_index;            /* the pair in fx_graph.quotes */
     uint8_t from;                    /* currency indices */
@@ -82,8 +86,14 @@ enum fx__state fx__leg_forward(const fx_graph *graph, const struct fx__edge *edg
                                tpw_u128 *out_minor /* out */);
 /* One leg backward: the least input whose output is at least `out_minor` (≥ 1):
  * FX__FINITE with `*in_minor`, or FX__INFINITE when it is above 2^128-1. */
-enum fx__state fx__leg_backward(const fx_graph *graph, const struct fx__edge *edge,
-                                tpw_u128 out_minor, tpw_u128 *in_minor /* out */);
+enum fx__state fx__leg_backward(const struct fx__edge *edge, tpw_u128 out_minor,
+                                tpw_u128 *in_minor /* out */);
+/* Cheap exact bounds (two 256-bit products, no division) that let the search skip legs:
+ * false only when the leg's output from `in_minor` cannot exceed `value_minor`, or its
+ * least input for `out_minor` cannot be below `value_minor` (≥ 1). */
+bool fx__leg_may_exceed(const struct fx__edge *edge, tpw_u128 in_minor, tpw_u128 value_minor);
+bool fx__leg_may_undercut(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 value_minor);
+
 /* route.c */
 
 /* Runs `amount_minor` along the currency indices `path` (2..4, validated). Errors:

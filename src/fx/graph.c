@@ -68,24 +68,73 @@ enum fx__state fx__leg_forward(const fx_graph *graph, const struct fx__edge *edg
     return *out_minor == 0 ? FX__DEAD : FX__FINITE;
 }
 
-enum fx__state fx__leg_backward(const fx_graph *graph, const struct fx__edge *edge,
-                                tpw_u128 out_minor, tpw_u128 *in_minor)
+enum fx__state fx__leg_backward(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 *in_minor)
 {
     TPW_ASSERT(out_minor >= 1);
-    tpw_u128 pow = tpw_u128_pow10(leg_scale(graph, edge));
     tpw_u128 net_minor = 0;
-    /* SELL_BASE: floor(n × bid / 10^s) ≥ out ⟺ n ≥ out × 10^s / bid;
-     * BUY_BASE:  floor(n × 10^s / ask) ≥ out ⟺ n ≥ out × ask / 10^s. Ceiling: the least n. */
+    /* floor(n × num / den) ≥ out ⟺ n ≥ out × den / num; the ceiling is the least n.
+     * SELL_BASE: num/den = bid/10^s; BUY_BASE: 10^s/ask (graph_index_edges). */
     enum tpw_err err =
-        edge->side == FX_LEG_SELL_BASE
-            ? money_muldiv(out_minor, pow, edge->rate.value_e18, MONEY_ROUND_UP, &net_minor)
-            : money_muldiv(out_minor, edge->rate.value_e18, pow, MONEY_ROUND_UP, &net_minor);
+        money_muldiv(out_minor, edge->ratio_den, edge->ratio_num, MONEY_ROUND_UP, &net_minor);
     if (err != TPW_OK) {
         TPW_ASSERT(err == TPW_ERR_OVERFLOW);
         return FX__INFINITE;
     }
     TPW_ASSERT(net_minor >= 1);
     return fx__fee_input_for_net(edge->fees, net_minor, in_minor) ? FX__FINITE : FX__INFINITE;
+}
+
+/* a × b as 256 bits, high and low halves. */
+static void mul_wide(tpw_u128 a, tpw_u128 b, tpw_u128 *high, tpw_u128 *low)
+{
+    const uint64_t mask = UINT64_MAX;
+    tpw_u128 a_lo = a & mask;
+    tpw_u128 a_hi = a >> 64;
+    tpw_u128 b_lo = b & mask;
+    tpw_u128 b_hi = b >> 64;
+    tpw_u128 lo_lo = a_lo * b_lo;
+    tpw_u128 hi_lo = a_hi * b_lo;
+    tpw_u128 lo_hi = a_lo * b_hi;
+    /* Each partial product of 64-bit halves fits 128 bits; the middle sum may carry. */
+    tpw_u128 middle = (lo_lo >> 64) + (hi_lo & mask) + (lo_hi & mask);
+    *low = (middle << 64) | (lo_lo & mask);
+    *high = a_hi * b_hi + (hi_lo >> 64) + (lo_hi >> 64) + (middle >> 64);
+}
+
+/* Whether a × b > c × d, exactly. */
+static bool product_greater(tpw_u128 a, tpw_u128 b, tpw_u128 c, tpw_u128 d)
+{
+    tpw_u128 left = 0;
+    tpw_u128 right = 0;
+    /* The common case: both products fit 128 bits. */
+    if (!__builtin_mul_overflow(a, b, &left) && !__builtin_mul_overflow(c, d, &right)) {
+        return left > right;
+    }
+    tpw_u128 left_high = 0;
+    tpw_u128 left_low = 0;
+    tpw_u128 right_high = 0;
+    tpw_u128 right_low = 0;
+    mul_wide(a, b, &left_high, &left_low);
+    mul_wide(c, d, &right_high, &right_low);
+    return left_high != right_high ? left_high > right_high : left_low > right_low;
+}
+
+bool fx__leg_may_exceed(const struct fx__edge *edge, tpw_u128 in_minor, tpw_u128 value_minor)
+{
+    if (value_minor == TPW_U128_MAX) {
+        return true; /* only an overflow exceeds it; let the leg say */
+    }
+    /* The fee only lowers the output: out ≤ floor(in × num / den), which exceeds the
+     * value only if in × num ≥ (value + 1) × den. */
+    return !product_greater(value_minor + 1, edge->ratio_den, in_minor, edge->ratio_num);
+}
+
+bool fx__leg_may_undercut(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 value_minor)
+{
+    TPW_ASSERT(value_minor >= 1);
+    /* The least input is at least the least net ceil(out × den / num) (a fee is never
+     * negative), which is below the value only if out × den ≤ (value − 1) × num. */
+    return !product_greater(out_minor, edge->ratio_den, value_minor - 1, edge->ratio_num);
 }
 
 void fx__leg_describe(const fx_graph *graph, const struct fx__edge *edge, struct fx_leg *leg)
@@ -302,6 +351,10 @@ static void graph_index_edges(fx_graph *graph, int16_t corridor_at[][FX_GRAPH_CU
         edge->fees =
             corridor == FX__NO_EDGE ? &graph->default_fees : &graph->corridor_fees[corridor];
         graph->edge_at[edge->from][edge->to] = (int16_t)index;
+        /* The conversion money_convert does, as out = floor(net × num / den). */
+        tpw_u128 pow = tpw_u128_pow10(leg_scale(graph, edge));
+        edge->ratio_num = edge->side == FX_LEG_SELL_BASE ? edge->rate.value_e18 : pow;
+        edge->ratio_den = edge->side == FX_LEG_SELL_BASE ? pow : edge->rate.value_e18;
     }
 }
 

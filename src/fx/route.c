@@ -24,7 +24,10 @@
  * somewhere fails with TPW_ERR_OVERFLOW; a BUY route that would need an input above
  * 2^128-1 at some currency is not usable. Ties: fewer legs, then the currency codes in
  * byte order (indices follow them, graph.c); the winner among three-leg routes is found
- * by a second pass over the currencies whose label reached the best value.
+ * by a second pass over the currencies whose label reached the best value. In the
+ * middle layer a leg is skipped when an exact bound without its fee (two 256-bit
+ * products, no division: fx__leg_may_exceed/undercut) shows it cannot beat the label
+ * found so far; that keeps each label's value exact and halves a dense graph's time.
  * tests/prop/test_fx_route.c holds this to a brute force over every route.
  */
 #include <string.h>
@@ -75,7 +78,7 @@ static struct label step(const struct search *search, const struct fx__edge *edg
         tpw_u128 fee_minor = 0;
         out.state = fx__leg_forward(search->graph, edge, in.minor, &fee_minor, &out.minor);
     } else {
-        out.state = fx__leg_backward(search->graph, edge, in.minor, &out.minor);
+        out.state = fx__leg_backward(edge, in.minor, &out.minor);
     }
     return out;
 }
@@ -94,6 +97,22 @@ static bool better(const struct search *search, struct label a, struct label b)
         return false;
     }
     return search->sell ? a.minor > b.minor : a.minor < b.minor;
+}
+
+/*
+ * Whether the leg over `edge` from `in` can be strictly better than `current`; false
+ * only when a bound proves it cannot (fx__leg_may_exceed/undercut), so skipping the leg
+ * keeps the best value exact. Ties need not be kept here: the second pass that picks
+ * among equal three-leg routes recomputes its candidates (the *_three_legs_first).
+ */
+static bool may_improve(const struct search *search, const struct fx__edge *edge, struct label in,
+                        struct label current)
+{
+    if (in.state != FX__FINITE || current.state != FX__FINITE) {
+        return true;
+    }
+    return search->sell ? fx__leg_may_exceed(edge, in.minor, current.minor)
+                        : fx__leg_may_undercut(edge, in.minor, current.minor);
 }
 
 static bool same(struct label a, struct label b)
@@ -181,7 +200,11 @@ static void sell_three_legs(struct search *search)
             if (a == search->from || a == search->to || search->first[a].state == FX__DEAD) {
                 continue;
             }
-            struct label got = step(search, edge_between(graph, a, b), search->first[a]);
+            const struct fx__edge *middle = edge_between(graph, a, b);
+            if (!may_improve(search, middle, search->first[a], via)) {
+                continue;
+            }
+            struct label got = step(search, middle, search->first[a]);
             if (better(search, got, via)) {
                 via = got;
             }
@@ -262,6 +285,9 @@ static void buy_three_legs(struct search *search)
         for (unsigned f = graph->out_begin[a]; f < graph->out_begin[a + 1]; f++) {
             uint8_t b = graph->edges[f].to;
             if (b == search->from || b == search->to || search->first[b].state == FX__DEAD) {
+                continue;
+            }
+            if (!may_improve(search, &graph->edges[f], search->first[b], via)) {
                 continue;
             }
             struct label got = step(search, &graph->edges[f], search->first[b]);
