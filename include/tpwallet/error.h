@@ -290,7 +290,24 @@
     X(FX_PAIR_STALE, -449, 503, 69, "api_error", "rate_stale",                                     \
       "the rate is stale: no provider has quoted it recently enough to convert")                   \
     X(FX_PAIR_DEGRADED, -450, 503, 69, "api_error", "rate_degraded",                               \
-      "the rate is degraded and the policy does not allow converting on it")
+      "the rate is degraded and the policy does not allow converting on it")                       \
+    /* Exchange: locked quotes and their execution (src/exchange). */                              \
+    X(EXCHANGE_QUOTE_UNKNOWN, -460, 404, 65, "invalid_request_error", "quote_not_found",           \
+      "no such quote (never made here, or forgotten after it expired)")                            \
+    X(EXCHANGE_QUOTE_EXPIRED, -461, 410, 65, "invalid_request_error", "quote_expired",             \
+      "the quote has expired: ask for a new one")                                                  \
+    X(EXCHANGE_QUOTE_USED, -462, 409, 65, "invalid_request_error", "quote_used",                   \
+      "the quote has been executed already")                                                       \
+    X(EXCHANGE_QUOTE_BUSY, -463, 409, 75, "invalid_request_error", "quote_busy",                   \
+      "the quote is being executed by another request")                                            \
+    X(EXCHANGE_INSUFFICIENT_FUNDS, -464, 422, 65, "invalid_request_error", "insufficient_funds",   \
+      "the account cannot pay the quote's amount")                                                 \
+    X(EXCHANGE_ACCOUNT_ASSET, -465, 400, 65, "invalid_request_error", "account_asset_mismatch",    \
+      "the account holds another asset than the quote converts from or to")                        \
+    X(EXCHANGE_REFUSED, -466, 422, 65, "invalid_request_error", "conversion_refused",              \
+      "the ledger refused the conversion")                                                         \
+    X(EXCHANGE_QUOTES_FULL, -467, 503, 69, "api_error", "quotes_full",                             \
+      "too many open quotes; retry in a few seconds")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),
