@@ -252,6 +252,25 @@
       "the event id names no event position in its journal record")                                \
     X(LEDGER_EVENTS_RETRACTED, -343, 500, 74, "api_error", "events_retracted",                     \
       "the journal was cut back below events already returned; reopen the cursor")                 \
+    /* FX fees per corridor and routing (src/fx/fees.c, graph.c, route.c). */                      \
+    X(FX_CURRENCY_UNKNOWN, -420, 400, 65, "invalid_request_error", "fx_currency_unknown",          \
+      "the currency is not in the FX graph")                                                       \
+    X(FX_QUOTE_INVALID, -421, 400, 65, "invalid_request_error", "fx_quote_invalid",                \
+      "a quote needs two different currencies and 0 < bid <= ask")                                 \
+    X(FX_PAIR_DUPLICATE, -422, 400, 65, "invalid_request_error", "fx_pair_duplicate",              \
+      "the pair is quoted twice")                                                                  \
+    X(FX_CORRIDOR_DUPLICATE, -423, 400, 65, "invalid_request_error", "fx_corridor_duplicate",      \
+      "the corridor has two fee entries")                                                          \
+    X(FX_FEE_TIERS_INVALID, -424, 400, 65, "invalid_request_error", "fx_fee_tiers_invalid",        \
+      "invalid fee tiers")                                                                         \
+    X(FX_GRAPH_TOO_LARGE, -425, 400, 65, "invalid_request_error", "fx_graph_too_large",            \
+      "too many currencies for one FX graph")                                                      \
+    X(FX_NO_ROUTE, -426, 422, 65, "invalid_request_error", "fx_no_route",                          \
+      "no conversion route of at most three legs joins the currencies")                            \
+    X(FX_AMOUNT_TOO_SMALL, -427, 422, 65, "invalid_request_error", "fx_amount_too_small",          \
+      "the amount does not cover the fees on any route")                                           \
+    X(FX_ROUTE_INVALID, -428, 400, 65, "invalid_request_error", "fx_route_invalid",                \
+      "the route repeats a currency or has a leg without a quoted pair")                           \
     /* FX aggregation (src/fx/aggregate.c). */                                                     \
     X(FX_POLICY_INVALID, -440, 400, 78, "invalid_request_error", "fx_policy_invalid",              \
       "invalid FX aggregation policy or provider configuration")                                   \
@@ -261,8 +280,6 @@
       "too many rate providers")                                                                   \
     X(FX_PROVIDER_NAME_TAKEN, -443, 409, 65, "invalid_request_error", "fx_provider_name_taken",    \
       "a rate provider with this name is already registered")                                      \
-    X(FX_QUOTE_INVALID, -444, 400, 65, "invalid_request_error", "fx_quote_invalid",                \
-      "invalid quote (asset codes, zero rate or bid above ask)")                                   \
     X(FX_QUOTE_FUTURE, -445, 400, 65, "invalid_request_error", "fx_quote_future",                  \
       "the quote is dated in the future")                                                          \
     X(FX_QUOTE_OUT_OF_ORDER, -446, 409, 65, "invalid_request_error", "fx_quote_out_of_order",      \
@@ -273,7 +290,24 @@
     X(FX_PAIR_STALE, -449, 503, 69, "api_error", "rate_stale",                                     \
       "the rate is stale: no provider has quoted it recently enough to convert")                   \
     X(FX_PAIR_DEGRADED, -450, 503, 69, "api_error", "rate_degraded",                               \
-      "the rate is degraded and the policy does not allow converting on it")
+      "the rate is degraded and the policy does not allow converting on it")                       \
+    /* Exchange: locked quotes and their execution (src/exchange). */                              \
+    X(EXCHANGE_QUOTE_UNKNOWN, -460, 404, 65, "invalid_request_error", "quote_not_found",           \
+      "no such quote (never made here, or forgotten after it expired)")                            \
+    X(EXCHANGE_QUOTE_EXPIRED, -461, 410, 65, "invalid_request_error", "quote_expired",             \
+      "the quote has expired: ask for a new one")                                                  \
+    X(EXCHANGE_QUOTE_USED, -462, 409, 65, "invalid_request_error", "quote_used",                   \
+      "the quote has been executed already")                                                       \
+    X(EXCHANGE_QUOTE_BUSY, -463, 409, 75, "invalid_request_error", "quote_busy",                   \
+      "the quote is being executed by another request")                                            \
+    X(EXCHANGE_INSUFFICIENT_FUNDS, -464, 422, 65, "invalid_request_error", "insufficient_funds",   \
+      "the account cannot pay the quote's amount")                                                 \
+    X(EXCHANGE_ACCOUNT_ASSET, -465, 400, 65, "invalid_request_error", "account_asset_mismatch",    \
+      "the account holds another asset than the quote converts from or to")                        \
+    X(EXCHANGE_REFUSED, -466, 422, 65, "invalid_request_error", "conversion_refused",              \
+      "the ledger refused the conversion")                                                         \
+    X(EXCHANGE_QUOTES_FULL, -467, 503, 69, "api_error", "quotes_full",                             \
+      "too many open quotes; retry in a few seconds")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),

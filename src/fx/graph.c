@@ -1,0 +1,430 @@
+/*
+ * The currency graph: built once from assets, pair quotes and the corridor fee table,
+ * validated as it is built (so a search never meets bad input), then read-only. Also
+ * one leg's arithmetic, forward (what an input yields) and backward (the least input
+ * for a wanted output), which the search and fx_route_evaluate share.
+ *
+ * Rounding points of a leg (docs/fx.md): the fee's proportional part rounds up
+ * (fees.c); the conversion of the net amount rounds down, once, on the exact value
+ * (money_convert). Backward, the least net for an output is the exact ceiling of the
+ * inverted conversion, so running it forward again gives at least that output.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fx_int.h"
+#include "tpw_assert.h"
+
+#include "banned.h"
+
+bool fx__currency_index(const fx_graph *graph, const char *code, uint8_t *index)
+{
+    size_t lo = 0;
+    size_t hi = graph->currency_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int order = strcmp(code, graph->assets[mid].code);
+        if (order == 0) {
+            *index = (uint8_t)mid;
+            return true;
+        }
+        if (order < 0) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    return false;
+}
+
+/* The scale of a leg's conversion: 10^(18 + exponent difference), below 10^36. */
+static unsigned leg_scale(const fx_graph *graph, const struct fx__edge *edge)
+{
+    unsigned from_exp = graph->assets[edge->from].exponent;
+    unsigned to_exp = graph->assets[edge->to].exponent;
+    return edge->side == FX_LEG_SELL_BASE ? MONEY_RATE_SCALE_DIGITS + from_exp - to_exp
+                                          : MONEY_RATE_SCALE_DIGITS + to_exp - from_exp;
+}
+
+enum fx__state fx__leg_forward(const fx_graph *graph, const struct fx__edge *edge,
+                               tpw_u128 in_minor, tpw_u128 *fee_minor, tpw_u128 *out_minor)
+{
+    *fee_minor = fx__fee(edge->fees, in_minor);
+    if (*fee_minor >= in_minor) {
+        return FX__DEAD;
+    }
+    /* SELL_BASE: out = net × bid (units of quote per base); BUY_BASE: out = net / ask. */
+    enum money_quote_side side =
+        edge->side == FX_LEG_SELL_BASE ? MONEY_RATE_TO_PER_FROM : MONEY_RATE_FROM_PER_TO;
+    enum tpw_err err =
+        money_convert(in_minor - *fee_minor, &graph->assets[edge->from], &graph->assets[edge->to],
+                      edge->rate, side, MONEY_ROUND_DOWN, out_minor);
+    if (err == TPW_ERR_OVERFLOW) {
+        return FX__INFINITE;
+    }
+    /* The graph refused zero rates; the side and rounding are constants. */
+    TPW_ASSERT(err == TPW_OK);
+    return *out_minor == 0 ? FX__DEAD : FX__FINITE;
+}
+
+enum fx__state fx__leg_backward(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 *in_minor)
+{
+    TPW_ASSERT(out_minor >= 1);
+    tpw_u128 net_minor = 0;
+    /* floor(n × num / den) ≥ out ⟺ n ≥ out × den / num; the ceiling is the least n.
+     * SELL_BASE: num/den = bid/10^s; BUY_BASE: 10^s/ask (graph_index_edges). */
+    enum tpw_err err =
+        money_muldiv(out_minor, edge->ratio_den, edge->ratio_num, MONEY_ROUND_UP, &net_minor);
+    if (err != TPW_OK) {
+        TPW_ASSERT(err == TPW_ERR_OVERFLOW);
+        return FX__INFINITE;
+    }
+    TPW_ASSERT(net_minor >= 1);
+    return fx__fee_input_for_net(edge->fees, net_minor, in_minor) ? FX__FINITE : FX__INFINITE;
+}
+
+/* a × b as 256 bits, high and low halves. */
+static void mul_wide(tpw_u128 a, tpw_u128 b, tpw_u128 *high, tpw_u128 *low)
+{
+    const uint64_t mask = UINT64_MAX;
+    tpw_u128 a_lo = a & mask;
+    tpw_u128 a_hi = a >> 64;
+    tpw_u128 b_lo = b & mask;
+    tpw_u128 b_hi = b >> 64;
+    tpw_u128 lo_lo = a_lo * b_lo;
+    tpw_u128 hi_lo = a_hi * b_lo;
+    tpw_u128 lo_hi = a_lo * b_hi;
+    /* Each partial product of 64-bit halves fits 128 bits; the middle sum may carry. */
+    tpw_u128 middle = (lo_lo >> 64) + (hi_lo & mask) + (lo_hi & mask);
+    *low = (middle << 64) | (lo_lo & mask);
+    *high = a_hi * b_hi + (hi_lo >> 64) + (lo_hi >> 64) + (middle >> 64);
+}
+
+/* Whether a × b > c × d, exactly. */
+static bool product_greater(tpw_u128 a, tpw_u128 b, tpw_u128 c, tpw_u128 d)
+{
+    tpw_u128 left = 0;
+    tpw_u128 right = 0;
+    /* The common case: both products fit 128 bits. */
+    if (!__builtin_mul_overflow(a, b, &left) && !__builtin_mul_overflow(c, d, &right)) {
+        return left > right;
+    }
+    tpw_u128 left_high = 0;
+    tpw_u128 left_low = 0;
+    tpw_u128 right_high = 0;
+    tpw_u128 right_low = 0;
+    mul_wide(a, b, &left_high, &left_low);
+    mul_wide(c, d, &right_high, &right_low);
+    return left_high != right_high ? left_high > right_high : left_low > right_low;
+}
+
+bool fx__leg_may_exceed(const struct fx__edge *edge, tpw_u128 in_minor, tpw_u128 value_minor)
+{
+    if (value_minor == TPW_U128_MAX) {
+        return true; /* only an overflow exceeds it; let the leg say */
+    }
+    /* The fee only lowers the output: out ≤ floor(in × num / den), which exceeds the
+     * value only if in × num ≥ (value + 1) × den. */
+    return !product_greater(value_minor + 1, edge->ratio_den, in_minor, edge->ratio_num);
+}
+
+bool fx__leg_may_undercut(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 value_minor)
+{
+    TPW_ASSERT(value_minor >= 1);
+    /* The least input is at least the least net ceil(out × den / num) (a fee is never
+     * negative), which is below the value only if out × den ≤ (value − 1) × num. */
+    return !product_greater(out_minor, edge->ratio_den, value_minor - 1, edge->ratio_num);
+}
+
+void fx__leg_describe(const fx_graph *graph, const struct fx__edge *edge, struct fx_leg *leg)
+{
+    const struct fx_quote *quote = &graph->quotes[edge->quote_index];
+    leg->rate_used = edge->rate;
+    leg->side = (enum fx_leg_side)edge->side;
+    memcpy(leg->from, graph->assets[edge->from].code, FX_CODE_SIZE);
+    memcpy(leg->to, graph->assets[edge->to].code, FX_CODE_SIZE);
+    memcpy(leg->pair_base, quote->base, FX_CODE_SIZE);
+    memcpy(leg->pair_quote, quote->quote, FX_CODE_SIZE);
+}
+
+/* ------------------------------------------------------------------------------------
+ * Building
+ * ------------------------------------------------------------------------------------ */
+
+static int asset_order(const void *left, const void *right)
+{
+    return strcmp(((const struct money_asset *)left)->code,
+                  ((const struct money_asset *)right)->code);
+}
+
+/* Names the input `list[index].field` ("quotes[3].ask") in detail->param. */
+static void param_set(struct tpw_error_detail *detail, const char *list, size_t index,
+                      const char *field)
+{
+    if (detail != NULL) {
+        char param[TPW_ERROR_PARAM_SIZE];
+        (void)snprintf(param, sizeof(param), "%s[%zu]%s%s", list, index, field[0] ? "." : "",
+                       field);
+        tpw_error_set_param(detail, param);
+    }
+}
+
+/* Records `code` for the input `list[index].field`; the offset is the index. */
+static enum tpw_err param_error(struct tpw_error_detail *detail, enum tpw_err code,
+                                const char *list, size_t index, const char *field,
+                                const char *message, const char *subject)
+{
+    param_set(detail, list, index, field);
+    return tpw_error_set(detail, code, index, "%s: \"%s\"", message, subject);
+}
+
+/* The index of a code inside a fixed-size field, which need not hold a NUL. */
+static bool field_index(const fx_graph *graph, const char field[FX_CODE_SIZE], uint8_t *index)
+{
+    return memchr(field, '\0', FX_CODE_SIZE) != NULL && fx__currency_index(graph, field, index);
+}
+
+static enum tpw_err graph_add_assets(fx_graph *graph, const struct fx_graph_spec *spec,
+                                     struct tpw_error_detail *detail)
+{
+    if (spec->asset_count > FX_GRAPH_CURRENCIES_MAX) {
+        tpw_error_set_param(detail, "assets");
+        return tpw_error_set(detail, TPW_ERR_FX_GRAPH_TOO_LARGE, 0,
+                             "%zu currencies; at most %d fit one graph", spec->asset_count,
+                             FX_GRAPH_CURRENCIES_MAX);
+    }
+    for (size_t index = 0; index < spec->asset_count; index++) {
+        const struct money_asset *asset = &spec->assets[index];
+        size_t len = strnlen(asset->code, sizeof(asset->code));
+        if (len == sizeof(asset->code) || !money_asset_code_valid(asset->code, len)) {
+            return param_error(detail, TPW_ERR_ASSET_CODE_INVALID, "assets", index, "code",
+                               "invalid asset code", len < sizeof(asset->code) ? asset->code : "");
+        }
+        if (asset->exponent > MONEY_ASSET_EXPONENT_MAX) {
+            return param_error(detail, TPW_ERR_ASSET_EXPONENT_INVALID, "assets", index, "exponent",
+                               "exponent above 18 for asset", asset->code);
+        }
+        graph->assets[index] = *asset;
+    }
+    graph->currency_count = spec->asset_count;
+    qsort(graph->assets, graph->currency_count, sizeof(graph->assets[0]), asset_order);
+    for (size_t index = 1; index < graph->currency_count; index++) {
+        if (strcmp(graph->assets[index - 1].code, graph->assets[index].code) == 0) {
+            tpw_error_set_param(detail, "assets");
+            return tpw_error_set(detail, TPW_ERR_ASSET_DUPLICATE, 0, "asset listed twice: \"%s\"",
+                                 graph->assets[index].code);
+        }
+    }
+    return TPW_OK;
+}
+
+/* A field's text for a message: the code, or "" when it has no NUL. */
+static const char *field_text(const char field[FX_CODE_SIZE])
+{
+    return memchr(field, '\0', FX_CODE_SIZE) != NULL ? field : "";
+}
+
+static enum tpw_err quote_check(const fx_graph *graph, const struct fx_quote *quote, size_t index,
+                                uint8_t ends[2], struct tpw_error_detail *detail)
+{
+    if (!field_index(graph, quote->base, &ends[0])) {
+        return param_error(detail, TPW_ERR_FX_CURRENCY_UNKNOWN, "quotes", index, "base",
+                           "unknown currency", field_text(quote->base));
+    }
+    if (!field_index(graph, quote->quote, &ends[1])) {
+        return param_error(detail, TPW_ERR_FX_CURRENCY_UNKNOWN, "quotes", index, "quote",
+                           "unknown currency", field_text(quote->quote));
+    }
+    if (ends[0] == ends[1]) {
+        return param_error(detail, TPW_ERR_FX_QUOTE_INVALID, "quotes", index, "quote",
+                           "a pair needs two currencies, not twice", quote->base);
+    }
+    if (quote->bid.value_e18 == 0) {
+        return param_error(detail, TPW_ERR_FX_QUOTE_INVALID, "quotes", index, "bid",
+                           "zero bid for the pair with base", quote->base);
+    }
+    if (quote->ask.value_e18 == 0) {
+        return param_error(detail, TPW_ERR_FX_QUOTE_INVALID, "quotes", index, "ask",
+                           "zero ask for the pair with base", quote->base);
+    }
+    if (quote->bid.value_e18 > quote->ask.value_e18) {
+        return param_error(detail, TPW_ERR_FX_QUOTE_INVALID, "quotes", index, "bid",
+                           "bid above ask for the pair with base", quote->base);
+    }
+    if (graph->edge_at[ends[0]][ends[1]] != FX__NO_EDGE) {
+        return param_error(detail, TPW_ERR_FX_PAIR_DUPLICATE, "quotes", index, "",
+                           "pair quoted twice, base", quote->base);
+    }
+    return TPW_OK;
+}
+
+static int edge_order(const void *left, const void *right)
+{
+    const struct fx__edge *a = left;
+    const struct fx__edge *b = right;
+    int by_from = (int)a->from - (int)b->from;
+    return by_from != 0 ? by_from : (int)a->to - (int)b->to;
+}
+
+/* Both directions of every pair; edge_at marks pairs while checking for duplicates. */
+static enum tpw_err graph_add_quotes(fx_graph *graph, const struct fx_graph_spec *spec,
+                                     struct tpw_error_detail *detail)
+{
+    for (size_t index = 0; index < spec->quote_count; index++) {
+        const struct fx_quote *quote = &spec->quotes[index];
+        uint8_t ends[2] = {0, 0};
+        enum tpw_err err = quote_check(graph, quote, index, ends, detail);
+        if (err != TPW_OK) {
+            return err;
+        }
+        graph->quotes[index] = *quote;
+        struct fx__edge *sell = &graph->edges[graph->edge_count++];
+        *sell = (struct fx__edge){.rate = quote->bid,
+                                  .quote_index = (uint32_t)index,
+                                  .from = ends[0],
+                                  .to = ends[1],
+                                  .side = FX_LEG_SELL_BASE};
+        struct fx__edge *buy = &graph->edges[graph->edge_count++];
+        *buy = (struct fx__edge){.rate = quote->ask,
+                                 .quote_index = (uint32_t)index,
+                                 .from = ends[1],
+                                 .to = ends[0],
+                                 .side = FX_LEG_BUY_BASE};
+        graph->edge_at[ends[0]][ends[1]] = 0;
+        graph->edge_at[ends[1]][ends[0]] = 0;
+    }
+    graph->quote_count = spec->quote_count;
+    return TPW_OK;
+}
+
+static enum tpw_err graph_add_corridors(fx_graph *graph, const struct fx_graph_spec *spec,
+                                        int16_t corridor_at[][FX_GRAPH_CURRENCIES_MAX],
+                                        struct tpw_error_detail *detail)
+{
+    for (size_t index = 0; index < spec->corridor_count; index++) {
+        const struct fx_corridor_fee *corridor = &spec->corridors[index];
+        uint8_t from = 0;
+        uint8_t to = 0;
+        if (!field_index(graph, corridor->from, &from)) {
+            return param_error(detail, TPW_ERR_FX_CURRENCY_UNKNOWN, "corridors", index, "from",
+                               "unknown currency", field_text(corridor->from));
+        }
+        if (!field_index(graph, corridor->to, &to)) {
+            return param_error(detail, TPW_ERR_FX_CURRENCY_UNKNOWN, "corridors", index, "to",
+                               "unknown currency", field_text(corridor->to));
+        }
+        if (from == to) {
+            return param_error(detail, TPW_ERR_INVALID_ARGUMENT, "corridors", index, "to",
+                               "a corridor joins two currencies, not", corridor->from);
+        }
+        if (corridor_at[from][to] != FX__NO_EDGE) {
+            return param_error(detail, TPW_ERR_FX_CORRIDOR_DUPLICATE, "corridors", index, "",
+                               "corridor listed twice, from", corridor->from);
+        }
+        enum tpw_err err = fx__fee_tiers_check(&corridor->tiers, detail);
+        if (err != TPW_OK) {
+            param_set(detail, "corridors", index, "tiers");
+            return err;
+        }
+        graph->corridor_fees[index] = corridor->tiers;
+        corridor_at[from][to] = (int16_t)index;
+    }
+    graph->corridor_count = spec->corridor_count;
+    return TPW_OK;
+}
+
+/* Sorts the edges, indexes them and gives each its corridor's fees. */
+static void graph_index_edges(fx_graph *graph, int16_t corridor_at[][FX_GRAPH_CURRENCIES_MAX])
+{
+    qsort(graph->edges, graph->edge_count, sizeof(graph->edges[0]), edge_order);
+    size_t next = 0;
+    for (size_t v = 0; v <= graph->currency_count; v++) {
+        while (next < graph->edge_count && graph->edges[next].from < v) {
+            next++;
+        }
+        graph->out_begin[v] = (uint16_t)next;
+    }
+    for (size_t index = 0; index < graph->edge_count; index++) {
+        struct fx__edge *edge = &graph->edges[index];
+        int16_t corridor = corridor_at[edge->from][edge->to];
+        edge->fees =
+            corridor == FX__NO_EDGE ? &graph->default_fees : &graph->corridor_fees[corridor];
+        graph->edge_at[edge->from][edge->to] = (int16_t)index;
+        /* The conversion money_convert does, as out = floor(net × num / den). */
+        tpw_u128 pow = tpw_u128_pow10(leg_scale(graph, edge));
+        edge->ratio_num = edge->side == FX_LEG_SELL_BASE ? edge->rate.value_e18 : pow;
+        edge->ratio_den = edge->side == FX_LEG_SELL_BASE ? pow : edge->rate.value_e18;
+    }
+}
+
+static enum tpw_err graph_fill(fx_graph *graph, const struct fx_graph_spec *spec,
+                               struct tpw_error_detail *detail)
+{
+    enum tpw_err err = graph_add_assets(graph, spec, detail);
+    if (err == TPW_OK) {
+        err = graph_add_quotes(graph, spec, detail);
+    }
+    int16_t corridor_at[FX_GRAPH_CURRENCIES_MAX][FX_GRAPH_CURRENCIES_MAX];
+    memset(corridor_at, 0xff, sizeof(corridor_at)); /* every entry FX__NO_EDGE (-1) */
+    if (err == TPW_OK) {
+        err = graph_add_corridors(graph, spec, corridor_at, detail);
+    }
+    if (err == TPW_OK) {
+        err = fx__fee_tiers_check(&spec->default_fees, detail);
+        if (err != TPW_OK) {
+            tpw_error_set_param(detail, "default_fees");
+        }
+    }
+    if (err == TPW_OK) {
+        graph->default_fees = spec->default_fees;
+        graph_index_edges(graph, corridor_at);
+    }
+    return err;
+}
+
+enum tpw_err fx_graph_create(const struct fx_graph_spec *spec, fx_graph **out,
+                             struct tpw_error_detail *detail)
+{
+    /* Without duplicates no more pairs or corridors than these can exist; the bound
+     * also keeps the allocations below from wrapping. */
+    if (spec->quote_count > FX__PAIRS_MAX || spec->corridor_count > 2 * FX__PAIRS_MAX) {
+        tpw_error_set_param(detail, spec->quote_count > FX__PAIRS_MAX ? "quotes" : "corridors");
+        return tpw_error_set(detail, TPW_ERR_FX_GRAPH_TOO_LARGE, 0,
+                             "more pairs or corridors than %d currencies can have",
+                             FX_GRAPH_CURRENCIES_MAX);
+    }
+    fx_graph *graph = calloc(1, sizeof(*graph));
+    if (graph == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the FX graph");
+    }
+    memset(graph->edge_at, 0xff, sizeof(graph->edge_at)); /* every entry FX__NO_EDGE (-1) */
+    /* No duplicate pairs, so at most n(n-1)/2 quotes can pass; more fail as duplicates
+     * before their edges are written, and 2 × count slots are always enough. */
+    graph->quotes = calloc(spec->quote_count + 1, sizeof(graph->quotes[0]));
+    graph->edges = calloc(2 * spec->quote_count + 1, sizeof(graph->edges[0]));
+    graph->corridor_fees = calloc(spec->corridor_count + 1, sizeof(graph->corridor_fees[0]));
+    enum tpw_err err = TPW_OK;
+    if (graph->quotes == NULL || graph->edges == NULL || graph->corridor_fees == NULL) {
+        err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the FX graph");
+    } else {
+        err = graph_fill(graph, spec, detail);
+    }
+    if (err != TPW_OK) {
+        fx_graph_destroy(graph);
+        return err;
+    }
+    *out = graph;
+    return TPW_OK;
+}
+
+void fx_graph_destroy(fx_graph *graph)
+{
+    if (graph == NULL) {
+        return;
+    }
+    free(graph->quotes);
+    free(graph->edges);
+    free(graph->corridor_fees);
+    free(graph);
+}
