@@ -137,7 +137,7 @@ const char *fx_history_currency_at(const fx_history *history, size_t index);
  * The latest observation of `currency` on or before `date_days`. EUR is 1 on every
  * date. Errors: TPW_ERR_FX_CURRENCY_INVALID; TPW_ERR_FX_RATE_UNAVAILABLE when the
  * currency has no observation on or before the date; TPW_ERR_FX_RATE_STALE when that
- * observation is more than `stale_days` calendar days older than the date.
+ * observation is more than `stale_days` (≥ 0) calendar days older than the date.
  */
 TPW_MUST_CHECK enum tpw_err fx_history_rate_as_of(const fx_history *history, const char *currency,
                                                   int32_t date_days, int32_t stale_days,
@@ -165,8 +165,8 @@ TPW_MUST_CHECK enum tpw_err fx_history_cross(const fx_history *history, const ch
 /*
  * The newest cross rate: as of the earlier of the two currencies' last observation
  * dates, so both legs come from the same publication whenever both were quoted then.
- * No staleness limit (the caller judges as_of against its own clock). Errors as
- * fx_history_cross(), less TPW_ERR_FX_RATE_STALE.
+ * EUR's last date is the history's. No staleness limit (the caller judges as_of against
+ * its own clock). Errors as fx_history_cross(), less TPW_ERR_FX_RATE_STALE.
  */
 TPW_MUST_CHECK enum tpw_err fx_history_cross_latest(const fx_history *history, const char *from,
                                                     const char *to,
@@ -252,7 +252,9 @@ uint64_t fx_ecb_fixing_time_ns(int32_t date_days);
  * followed (a 3xx is an HTTP status error), the body is capped at FX_ECB_FETCH_BODY_MAX,
  * `timeout_ms` bounds the whole transfer. Errors: TPW_ERR_FX_FETCH_FAILED (connection
  * refused, DNS, reset), TPW_ERR_FX_FETCH_TIMEOUT, TPW_ERR_FX_FETCH_HTTP_STATUS (not 200),
- * TPW_ERR_FX_TOO_LARGE, TPW_ERR_NOMEM, and fx_ecb_xml_parse_day()'s.
+ * TPW_ERR_FX_TOO_LARGE, TPW_ERR_NOMEM, TPW_ERR_INVALID_ARGUMENT (a timeout of 0), and
+ * fx_ecb_xml_parse_day()'s. libcurl initialises itself on first use; a program with
+ * several threads calls curl_global_init() before its first fetch.
  */
 #define FX_ECB_FETCH_BODY_MAX ((size_t)256 * 1024) /* the daily file is about 1.6 KB */
 TPW_MUST_CHECK enum tpw_err fx_ecb_fetch(const char *url, uint32_t timeout_ms,

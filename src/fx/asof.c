@@ -120,7 +120,8 @@ enum tpw_err fx_history_cross(const fx_history *history, const char *from, const
     return err == TPW_OK ? cross_of(from, to, &from_leg, &to_leg, out, detail) : err;
 }
 
-/* The date of a currency's last observation; EUR has one on every date. */
+/* The date of a currency's last observation. EUR has one on every date; its last is the
+ * history's last date, so EUR→EUR is as of the newest publication. */
 static enum tpw_err last_date(const fx_history *history, const char *currency, int32_t *out,
                               struct tpw_error_detail *detail)
 {
@@ -128,11 +129,17 @@ static enum tpw_err last_date(const fx_history *history, const char *currency, i
     if (err != TPW_OK) {
         return err;
     }
-    if (strcmp(currency, "EUR") == 0) {
-        *out = FX_DAYS_MAX;
+    const struct fx_series *series = fx__history_find(history, currency);
+    bool euro = strcmp(currency, "EUR") == 0;
+    if (euro && history->series_count > 0) {
+        *out = history->series[0].observations[history->series[0].count - 1].date_days;
+        for (size_t index = 1; index < history->series_count; index++) {
+            const struct fx_series *other = &history->series[index];
+            int32_t last = other->observations[other->count - 1].date_days;
+            *out = last > *out ? last : *out;
+        }
         return TPW_OK;
     }
-    const struct fx_series *series = fx__history_find(history, currency);
     if (series == NULL) {
         tpw_error_set_param(detail, currency);
         return tpw_error_set(detail, TPW_ERR_FX_RATE_UNAVAILABLE, 0, "no rate of %s at all",

@@ -100,19 +100,19 @@ static enum tpw_err read_header(const struct csv_line *line, struct csv_header *
         (void)tpw_error_set(detail, TPW_ERR_FX_CSV_SYNTAX, 0, "the header must start with Date");
         return at_cell(detail, TPW_ERR_FX_CSV_SYNTAX, line, 1, "Date");
     }
-    if (header->cells_count - 1 > FX_HISTORY_CURRENCIES_MAX + 1) {
-        (void)tpw_error_set(detail, TPW_ERR_FX_HISTORY_FULL, 0, "more than %d currencies",
-                            FX_HISTORY_CURRENCIES_MAX);
-        return at_cell(detail, TPW_ERR_FX_HISTORY_FULL, line, 1, "header");
-    }
     for (size_t column = 1; column < header->cells_count; column++) {
         next_cell(line, &at, &cell, &cell_len);
-        char *code = header->currencies[column - 1];
-        (void)snprintf(code, FX_CODE_SIZE, "%.*s", (int)(cell_len < 8 ? cell_len : 8), cell);
         if (cell_len == 0 && column == header->cells_count - 1) {
             header->trailing_empty = true;
             break;
         }
+        if (column > FX_HISTORY_CURRENCIES_MAX) {
+            (void)tpw_error_set(detail, TPW_ERR_FX_HISTORY_FULL, 0, "more than %d currencies",
+                                FX_HISTORY_CURRENCIES_MAX);
+            return at_cell(detail, TPW_ERR_FX_HISTORY_FULL, line, column + 1, "header");
+        }
+        char *code = header->currencies[column - 1];
+        (void)snprintf(code, FX_CODE_SIZE, "%.*s", (int)(cell_len < 8 ? cell_len : 8), cell);
         enum tpw_err err = TPW_OK;
         if (!fx__currency_valid(cell, cell_len)) {
             err = tpw_error_set(detail, TPW_ERR_FX_CURRENCY_INVALID, 0,

@@ -65,6 +65,10 @@ static enum tpw_err transfer_error(CURLcode code, const struct fetch_body *body,
 enum tpw_err fx_ecb_fetch(const char *url, uint32_t timeout_ms, struct fx_ecb_day *out,
                           struct tpw_error_detail *detail)
 {
+    if (timeout_ms == 0) {
+        /* libcurl reads 0 as "no timeout": every fetch must end. */
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "a fetch needs a timeout");
+    }
     struct fetch_body body = {malloc(FX_ECB_FETCH_BODY_MAX), 0, false};
     CURL *easy = body.data == NULL ? NULL : curl_easy_init();
     char error_text[CURL_ERROR_SIZE] = "";

@@ -274,6 +274,7 @@ static void test_connection_refused(void **state)
     struct tpw_error_detail detail;
     assert_err(fx_ecb_fetch(url, 300, &day, &detail), TPW_ERR_FX_FETCH_FAILED);
     assert_non_null(strstr(detail.message, "127.0.0.1"));
+    assert_err(fx_ecb_fetch(url, 0, &day, &detail), TPW_ERR_INVALID_ARGUMENT);
     /* A scheme libcurl is told not to speak. */
     assert_err(fx_ecb_fetch("file:///etc/hostname", 300, &day, &detail), TPW_ERR_FX_FETCH_FAILED);
 }

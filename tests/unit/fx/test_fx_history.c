@@ -259,10 +259,18 @@ static void test_cross_latest(void **state)
     assert_u128_equal(cross.mid.value_e18, E18(0, 600777175580325187u));
     assert_err(fx_history_cross_latest(history, "EUR", "USD", &cross, &detail), TPW_OK);
     assert_u128_equal(cross.mid.value_e18, E18(1, 168400000000000000u));
+    assert_err(fx_history_cross_latest(history, "EUR", "EUR", &cross, &detail), TPW_OK);
+    assert_int_equal(cross.as_of_days, day_of("2026-04-13"));
+    assert_u128_equal(cross.mid.value_e18, E18(1, 0));
     assert_err(fx_history_cross_latest(history, "XXX", "USD", &cross, &detail),
                TPW_ERR_FX_RATE_UNAVAILABLE);
     assert_err(fx_history_cross_latest(history, "USD", "usd", &cross, &detail),
                TPW_ERR_FX_CURRENCY_INVALID);
+    fx_history_destroy(history);
+    /* An empty history has no newest date, not even for the euro. */
+    history = fx_history_create();
+    assert_err(fx_history_cross_latest(history, "EUR", "EUR", &cross, &detail),
+               TPW_ERR_FX_RATE_UNAVAILABLE);
     fx_history_destroy(history);
 }
 

@@ -323,7 +323,11 @@ static char *make_zip(const char *const *names, const char *const *contents, siz
         zip_source_t *source =
             zip_source_buffer(archive, contents[index], strlen(contents[index]), 0);
         assert_non_null(source);
-        assert_true(zip_file_add(archive, names[index], source, ZIP_FL_OVERWRITE) >= 0);
+        zip_int64_t added = zip_file_add(archive, names[index], source, ZIP_FL_OVERWRITE);
+        assert_true(added >= 0);
+        /* Stored, not deflated, so a test can damage a member's bytes in place. */
+        assert_int_equal(zip_set_file_compression(archive, (zip_uint64_t)added, ZIP_CM_STORE, 0),
+                         0);
     }
     assert_int_equal(zip_close(archive), 0);
     char *data = slurp(path, length);
@@ -349,14 +353,14 @@ static void test_zip_refusals(void **state)
     assert_err(fx__ecb_zip_parse_limited(zip, length, 10, &history, &detail), TPW_ERR_FX_TOO_LARGE);
     assert_null(history);
     /* A damaged member: its CRC no longer matches. */
-    char *found = NULL;
-    for (size_t at = 0; found == NULL && at + 10 <= length; at++) {
-        found = memcmp(zip + at, "2026-04-13", 10) == 0 ? zip + at : NULL;
+    size_t found = 0;
+    while (found + 10 <= length && memcmp(zip + found, "2026-04-13", 10) != 0) {
+        found++;
     }
-    if (found != NULL) { /* stored, not deflated, for so short a member */
-        found[0] = '1';
-        assert_err(fx_ecb_zip_parse(zip, length, &history, &detail), TPW_ERR_FX_ZIP_INVALID);
-    }
+    assert_true(found + 10 <= length);
+    zip[found] = '1';
+    assert_err(fx_ecb_zip_parse(zip, length, &history, &detail), TPW_ERR_FX_ZIP_INVALID);
+    assert_non_null(strstr(detail.message, "damaged"));
     free(zip);
     /* Two CSVs, or none. */
     zip = make_zip(names, contents, 3, &length);
@@ -368,6 +372,42 @@ static void test_zip_refusals(void **state)
     free(zip);
     /* Not a zip at all, though it starts like one. */
     assert_err(fx_ecb_parse("PK\x03\x04garbage", 11, &history, &detail), TPW_ERR_FX_ZIP_INVALID);
+    assert_null(history);
+}
+
+/* Size limits are checked before a byte is read: the lengths below are never read. */
+static void test_size_limits(void **state)
+{
+    (void)state;
+    struct tpw_error_detail detail;
+    fx_history *history = NULL;
+    assert_err(fx_ecb_csv_parse("Date", FX_ECB_FILE_SIZE_MAX + 1, &history, &detail),
+               TPW_ERR_FX_TOO_LARGE);
+    assert_err(fx_ecb_xml_parse("<", FX_ECB_FILE_SIZE_MAX + 1, &history, &detail),
+               TPW_ERR_FX_TOO_LARGE);
+    /* A file one byte over the limit (sparse: no disk used). */
+    char path[] = "/tmp/tpw-fx-large-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)FX_ECB_FILE_SIZE_MAX + 1), 0);
+    assert_int_equal(close(fd), 0);
+    assert_err(fx_ecb_load_file(path, &history, &detail), TPW_ERR_FX_TOO_LARGE);
+    assert_int_equal(unlink(path), 0);
+    /* A header with more currencies than a history holds. */
+    char header[8 + 4 * (FX_HISTORY_CURRENCIES_MAX + 2)] = "Date";
+    size_t length = 4;
+    for (unsigned index = 0; index < FX_HISTORY_CURRENCIES_MAX + 1; index++) {
+        char code[5] = {',', (char)('A' + index / 26 % 26), (char)('A' + index % 26), 'Q', '\0'};
+        memcpy(header + length, code, 5);
+        length += 4;
+    }
+    /* 64 currencies and a trailing comma fit; a 65th does not (a regression test: the
+     * 65th was written past the header's table). */
+    size_t fits = 4 + 4 * FX_HISTORY_CURRENCIES_MAX; /* up to the 65th code's comma */
+    assert_err(fx_ecb_csv_parse(header, fits + 1, &history, &detail), TPW_OK);
+    fx_history_destroy(history);
+    assert_err(fx_ecb_csv_parse(header, length, &history, &detail), TPW_ERR_FX_HISTORY_FULL);
+    assert_non_null(strstr(detail.message, "line 1, column 66 (header): more than 64"));
     assert_null(history);
 }
 
@@ -401,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_csv_shapes),
         cmocka_unit_test(test_zip_refusals),
         cmocka_unit_test(test_format_detection),
+        cmocka_unit_test(test_size_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
