@@ -109,6 +109,7 @@ int cmd_optimize(struct cli *cli, int argc, char **argv);
 int cmd_vol(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_apikey(struct cli *cli, int argc, char **argv);
+int cmd_fx(struct cli *cli, int argc, char **argv);
 
 /* Usage text of each command, shown by `tpwallet help <command>` and on usage errors. */
 extern const char cmd_help_usage[];
@@ -123,6 +124,7 @@ extern const char cmd_optimize_usage[];
 extern const char cmd_vol_usage[];
 extern const char cmd_serve_usage[];
 extern const char cmd_apikey_usage[];
+extern const char cmd_fx_usage[];
 
 /* The command table (main.c), listed by `tpwallet help`. */
 struct cli_command {

@@ -34,6 +34,8 @@ const struct cli_command cli_commands[] = {
      cmd_replay_usage},
     {"events", cmd_events, "the ledger's history as events, resumable by event id",
      cmd_events_usage},
+    {"fx", cmd_fx, "ECB reference rates: load files into a history, cross rates as of a date",
+     cmd_fx_usage},
     {"market", cmd_market, "order books: replay recorded feeds, watch live ones with failover",
      cmd_market_usage},
     {"quant", cmd_quant, "option prices, greeks and implied volatility", cmd_quant_usage},

@@ -307,7 +307,46 @@
     X(EXCHANGE_REFUSED, -466, 422, 65, "invalid_request_error", "conversion_refused",              \
       "the ledger refused the conversion")                                                         \
     X(EXCHANGE_QUOTES_FULL, -467, 503, 69, "api_error", "quotes_full",                             \
-      "too many open quotes; retry in a few seconds")
+      "too many open quotes; retry in a few seconds")                                              \
+    /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
+    X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
+      "the ECB XML is malformed, truncated or lacks an element or attribute")                      \
+    X(FX_XML_NAMESPACE, -401, 400, 65, "invalid_request_error", "fx_xml_namespace",                \
+      "not an ECB eurofxref document (root element or namespace)")                                 \
+    X(FX_RATE_INVALID, -402, 400, 65, "invalid_request_error", "fx_rate_invalid",                  \
+      "an ECB rate is not a decimal with at most 18 fraction digits")                              \
+    X(FX_RATE_ZERO, -403, 400, 65, "invalid_request_error", "fx_rate_zero",                        \
+      "an exchange rate must be greater than zero")                                                \
+    X(FX_CURRENCY_INVALID, -404, 400, 65, "invalid_request_error", "fx_currency_invalid",          \
+      "a currency code is three letters A-Z (EUR is the base, not a quoted currency)")             \
+    X(FX_CURRENCY_DUPLICATE, -405, 400, 65, "invalid_request_error", "fx_currency_duplicate",      \
+      "a currency is given twice for one day")                                                     \
+    X(FX_DATE_INVALID, -406, 400, 65, "invalid_request_error", "fx_date_invalid",                  \
+      "a date is YYYY-MM-DD (years 1970 to 2500), or D Month YYYY in the daily CSV")               \
+    X(FX_CSV_SYNTAX, -407, 400, 65, "invalid_request_error", "fx_csv_syntax",                      \
+      "the ECB CSV has a bad header or a row with the wrong number of cells")                      \
+    X(FX_ZIP_INVALID, -408, 400, 65, "invalid_request_error", "fx_zip_invalid",                    \
+      "not a zip archive with exactly one .csv member")                                            \
+    X(FX_TOO_LARGE, -409, 413, 65, "invalid_request_error", "fx_too_large",                        \
+      "the ECB file or response is larger than allowed")                                           \
+    X(FX_FORMAT_UNKNOWN, -410, 400, 65, "invalid_request_error", "fx_format_unknown",              \
+      "not an ECB file (expected a zip, an XML or a CSV starting with Date)")                      \
+    X(FX_HISTORY_CONFLICT, -411, 409, 65, "invalid_request_error", "fx_history_conflict",          \
+      "a currency and date already has a different rate")                                          \
+    X(FX_RATE_STALE, -412, 422, 65, "invalid_request_error", "fx_rate_stale",                      \
+      "the latest observation is older than the staleness limit")                                  \
+    X(FX_RATE_UNAVAILABLE, -413, 404, 65, "invalid_request_error", "fx_rate_unavailable",          \
+      "the currency has no observation on or before the date")                                     \
+    X(FX_FETCH_FAILED, -414, 502, 69, "api_error", "fx_fetch_failed",                              \
+      "the rate provider could not be reached")                                                    \
+    X(FX_FETCH_TIMEOUT, -415, 504, 75, "api_error", "fx_fetch_timeout",                            \
+      "the rate provider did not answer in time")                                                  \
+    X(FX_FETCH_HTTP_STATUS, -416, 502, 69, "api_error", "fx_fetch_http_status",                    \
+      "the rate provider answered with an HTTP status other than 200")                             \
+    X(FX_HISTORY_FULL, -417, 400, 65, "invalid_request_error", "fx_history_full",                  \
+      "the rate history has too many currencies or days")                                          \
+    X(FX_HISTORY_CORRUPT, -418, 500, 78, "api_error", "fx_history_corrupt",                        \
+      "the stored rate history file is malformed")
 
 enum tpw_err {
 #define TPW_X_ENUM(name, number, http, exit, type, code, message) TPW_ERR_##name = (number),
