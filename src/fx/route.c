@@ -26,7 +26,7 @@
  * byte order (indices follow them, graph.c); the winner among three-leg routes is found
  * by a second pass over the currencies whose label reached the best value. In the
  * middle layer a leg is skipped when an exact bound without its fee (two 256-bit
- * products, no division: fx__leg_may_exceed/undercut) shows it cannot beat the label
+ * products, no division: leg_may_exceed, leg_may_undercut) shows it cannot beat the label
  * found so far; that keeps each label's value exact and halves a dense graph's time.
  * tests/prop/test_fx_route.c holds this to a brute force over every route.
  */
@@ -99,9 +99,67 @@ static bool better(const struct search *search, struct label a, struct label b)
     return search->sell ? a.minor > b.minor : a.minor < b.minor;
 }
 
+/* Cheap exact bounds (two 256-bit products, no division) that let the search skip a
+ * leg: leg_may_exceed is false only when the leg's output from `in_minor` cannot
+ * exceed `value_minor`; leg_may_undercut only when its least input for `out_minor`
+ * cannot be below `value_minor` (≥ 1). Static here so the middle loops inline them. */
+
+/* a × b as 256 bits, high and low halves. */
+static void mul_wide(tpw_u128 a, tpw_u128 b, tpw_u128 *high, tpw_u128 *low)
+{
+    const uint64_t mask = UINT64_MAX;
+    tpw_u128 a_lo = a & mask;
+    tpw_u128 a_hi = a >> 64;
+    tpw_u128 b_lo = b & mask;
+    tpw_u128 b_hi = b >> 64;
+    tpw_u128 lo_lo = a_lo * b_lo;
+    tpw_u128 hi_lo = a_hi * b_lo;
+    tpw_u128 lo_hi = a_lo * b_hi;
+    /* Each partial product of 64-bit halves fits 128 bits; the middle sum may carry. */
+    tpw_u128 middle = (lo_lo >> 64) + (hi_lo & mask) + (lo_hi & mask);
+    *low = (middle << 64) | (lo_lo & mask);
+    *high = a_hi * b_hi + (hi_lo >> 64) + (lo_hi >> 64) + (middle >> 64);
+}
+
+/* Whether a × b > c × d, exactly. */
+static bool product_greater(tpw_u128 a, tpw_u128 b, tpw_u128 c, tpw_u128 d)
+{
+    tpw_u128 left = 0;
+    tpw_u128 right = 0;
+    /* The common case: both products fit 128 bits. */
+    if (!__builtin_mul_overflow(a, b, &left) && !__builtin_mul_overflow(c, d, &right)) {
+        return left > right;
+    }
+    tpw_u128 left_high = 0;
+    tpw_u128 left_low = 0;
+    tpw_u128 right_high = 0;
+    tpw_u128 right_low = 0;
+    mul_wide(a, b, &left_high, &left_low);
+    mul_wide(c, d, &right_high, &right_low);
+    return left_high != right_high ? left_high > right_high : left_low > right_low;
+}
+
+static bool leg_may_exceed(const struct fx__edge *edge, tpw_u128 in_minor, tpw_u128 value_minor)
+{
+    if (value_minor == TPW_U128_MAX) {
+        return true; /* only an overflow exceeds it; let the leg say */
+    }
+    /* The fee only lowers the output: out ≤ floor(in × num / den), which exceeds the
+     * value only if in × num ≥ (value + 1) × den. */
+    return !product_greater(value_minor + 1, edge->ratio_den, in_minor, edge->ratio_num);
+}
+
+static bool leg_may_undercut(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 value_minor)
+{
+    TPW_ASSERT(value_minor >= 1);
+    /* The least input is at least the least net ceil(out × den / num) (a fee is never
+     * negative), which is below the value only if out × den ≤ (value − 1) × num. */
+    return !product_greater(out_minor, edge->ratio_den, value_minor - 1, edge->ratio_num);
+}
+
 /*
  * Whether the leg over `edge` from `in` can be strictly better than `current`; false
- * only when a bound proves it cannot (fx__leg_may_exceed/undercut), so skipping the leg
+ * only when a bound proves it cannot (leg_may_exceed, leg_may_undercut), so skipping the leg
  * keeps the best value exact. Ties need not be kept here: the second pass that picks
  * among equal three-leg routes recomputes its candidates (the *_three_legs_first).
  */
@@ -111,8 +169,8 @@ static bool may_improve(const struct search *search, const struct fx__edge *edge
     if (in.state != FX__FINITE || current.state != FX__FINITE) {
         return true;
     }
-    return search->sell ? fx__leg_may_exceed(edge, in.minor, current.minor)
-                        : fx__leg_may_undercut(edge, in.minor, current.minor);
+    return search->sell ? leg_may_exceed(edge, in.minor, current.minor)
+                        : leg_may_undercut(edge, in.minor, current.minor);
 }
 
 static bool same(struct label a, struct label b)
