@@ -96,12 +96,6 @@ enum fx__state fx__leg_forward(const fx_graph *graph, const struct fx__edge *edg
  * FX__FINITE with `*in_minor`, or FX__INFINITE when it is above 2^128-1. */
 enum fx__state fx__leg_backward(const struct fx__edge *edge, tpw_u128 out_minor,
                                 tpw_u128 *in_minor /* out */);
-/* Cheap exact bounds (two 256-bit products, no division) that let the search skip legs:
- * false only when the leg's output from `in_minor` cannot exceed `value_minor`, or its
- * least input for `out_minor` cannot be below `value_minor` (≥ 1). */
-bool fx__leg_may_exceed(const struct fx__edge *edge, tpw_u128 in_minor, tpw_u128 value_minor);
-bool fx__leg_may_undercut(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 value_minor);
-
 /* route.c */
 
 /* Runs `amount_minor` along the currency indices `path` (2..4, validated). Errors:

@@ -84,59 +84,6 @@ enum fx__state fx__leg_backward(const struct fx__edge *edge, tpw_u128 out_minor,
     return fx__fee_input_for_net(edge->fees, net_minor, in_minor) ? FX__FINITE : FX__INFINITE;
 }
 
-/* a × b as 256 bits, high and low halves. */
-static void mul_wide(tpw_u128 a, tpw_u128 b, tpw_u128 *high, tpw_u128 *low)
-{
-    const uint64_t mask = UINT64_MAX;
-    tpw_u128 a_lo = a & mask;
-    tpw_u128 a_hi = a >> 64;
-    tpw_u128 b_lo = b & mask;
-    tpw_u128 b_hi = b >> 64;
-    tpw_u128 lo_lo = a_lo * b_lo;
-    tpw_u128 hi_lo = a_hi * b_lo;
-    tpw_u128 lo_hi = a_lo * b_hi;
-    /* Each partial product of 64-bit halves fits 128 bits; the middle sum may carry. */
-    tpw_u128 middle = (lo_lo >> 64) + (hi_lo & mask) + (lo_hi & mask);
-    *low = (middle << 64) | (lo_lo & mask);
-    *high = a_hi * b_hi + (hi_lo >> 64) + (lo_hi >> 64) + (middle >> 64);
-}
-
-/* Whether a × b > c × d, exactly. */
-static bool product_greater(tpw_u128 a, tpw_u128 b, tpw_u128 c, tpw_u128 d)
-{
-    tpw_u128 left = 0;
-    tpw_u128 right = 0;
-    /* The common case: both products fit 128 bits. */
-    if (!__builtin_mul_overflow(a, b, &left) && !__builtin_mul_overflow(c, d, &right)) {
-        return left > right;
-    }
-    tpw_u128 left_high = 0;
-    tpw_u128 left_low = 0;
-    tpw_u128 right_high = 0;
-    tpw_u128 right_low = 0;
-    mul_wide(a, b, &left_high, &left_low);
-    mul_wide(c, d, &right_high, &right_low);
-    return left_high != right_high ? left_high > right_high : left_low > right_low;
-}
-
-bool fx__leg_may_exceed(const struct fx__edge *edge, tpw_u128 in_minor, tpw_u128 value_minor)
-{
-    if (value_minor == TPW_U128_MAX) {
-        return true; /* only an overflow exceeds it; let the leg say */
-    }
-    /* The fee only lowers the output: out ≤ floor(in × num / den), which exceeds the
-     * value only if in × num ≥ (value + 1) × den. */
-    return !product_greater(value_minor + 1, edge->ratio_den, in_minor, edge->ratio_num);
-}
-
-bool fx__leg_may_undercut(const struct fx__edge *edge, tpw_u128 out_minor, tpw_u128 value_minor)
-{
-    TPW_ASSERT(value_minor >= 1);
-    /* The least input is at least the least net ceil(out × den / num) (a fee is never
-     * negative), which is below the value only if out × den ≤ (value − 1) × num. */
-    return !product_greater(out_minor, edge->ratio_den, value_minor - 1, edge->ratio_num);
-}
-
 void fx__leg_describe(const fx_graph *graph, const struct fx__edge *edge, struct fx_leg *leg)
 {
     const struct fx_quote *quote = &graph->quotes[edge->quote_index];

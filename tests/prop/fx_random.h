@@ -13,7 +13,8 @@
 #include "tpwallet/fx.h"
 #include "tpwallet/prng.h"
 
-#define FX_RANDOM_CURRENCIES_MAX 8
+/* Large enough for the pruning of a search across many pivots to matter. */
+#define FX_RANDOM_CURRENCIES_MAX 16
 #define FX_RANDOM_PAIRS_MAX (FX_RANDOM_CURRENCIES_MAX * (FX_RANDOM_CURRENCIES_MAX - 1) / 2)
 #define FX_RANDOM_CORRIDORS_MAX (2 * FX_RANDOM_PAIRS_MAX)
 

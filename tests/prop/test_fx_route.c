@@ -1,7 +1,8 @@
 /*
  * Randomized property test: fx_route_find's chosen route is the best of ALL routes of
- * at most three legs, on random graphs (fx_random.c: 2..8 currencies, exponents 0..18,
- * random spreads, fee tiers per corridor, amounts of every magnitude), SELL and BUY.
+ * at most three legs, on random graphs (fx_random.c: 2..8 currencies, then fewer graphs
+ * of 9..16; exponents 0..18, random spreads, fee tiers per corridor, amounts of every
+ * magnitude), SELL and BUY.
  *
  * The brute force shares nothing with the search but fx_route_evaluate (whose legs the
  * GMP oracle checks in test_fx_gmp): it lists every path, runs each forward for SELL,
@@ -24,6 +25,7 @@
 #include "banned.h"
 
 #define GRAPHS 1500u
+#define LARGE_GRAPHS 120u
 #define QUERIES_PER_GRAPH 3u
 #define PATH_MAX_LEN (FX_ROUTE_LEGS_MAX + 1)
 
@@ -297,31 +299,36 @@ static void check_query(const struct query *q)
     }
 }
 
-static void test_route_is_best_of_all_routes(void **state)
+/* `graphs` random graphs of n_min..n_max currencies, QUERIES_PER_GRAPH queries each way. */
+static void run_graphs(struct tpw_prng *prng, uint64_t graphs, size_t n_min, size_t n_max)
 {
-    (void)state;
-    g_seed = tpw_test_seed("test_fx_route", UINT64_C(0x66787270726f7574)); /* "fxrprout" */
-    struct tpw_prng prng;
-    tpw_prng_seed(&prng, g_seed);
     static struct fx_random_graph random;
-    for (uint64_t graph_index = 0; graph_index < GRAPHS; graph_index++) {
-        size_t n = 2 + (size_t)tpw_prng_below(&prng, FX_RANDOM_CURRENCIES_MAX - 1);
-        fx_random_graph(&prng, n, 30 + (unsigned)tpw_prng_below(&prng, 71), &random);
+    for (uint64_t graph_index = 0; graph_index < graphs; graph_index++) {
+        size_t n = n_min + (size_t)tpw_prng_below(prng, n_max - n_min + 1);
+        fx_random_graph(prng, n, 30 + (unsigned)tpw_prng_below(prng, 71), &random);
         fx_graph *graph = NULL;
         assert_err(fx_graph_create(&random.spec, &graph, NULL), TPW_OK);
         for (unsigned query = 0; query < 2 * QUERIES_PER_GRAPH; query++, g_case++) {
-            size_t from = (size_t)tpw_prng_below(&prng, n);
-            size_t to = (from + 1 + (size_t)tpw_prng_below(&prng, n - 1)) % n;
+            size_t from = (size_t)tpw_prng_below(prng, n);
+            size_t to = (from + 1 + (size_t)tpw_prng_below(prng, n - 1)) % n;
             const struct query q = {.random = &random,
                                     .graph = graph,
                                     .from = random.assets[from].code,
                                     .to = random.assets[to].code,
-                                    .amount = fx_random_amount(&prng),
+                                    .amount = fx_random_amount(prng),
                                     .sell = query % 2 == 0};
             check_query(&q);
         }
         fx_graph_destroy(graph);
     }
+}
+
+static void test_route_is_best_of_all_routes(void **state)
+{
+    (void)state;
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, g_seed);
+    run_graphs(&prng, GRAPHS, 2, 8);
     static const char *const names[2] = {"sell", "buy"};
     for (int direction = 0; direction < 2; direction++) {
         print_message("test_fx_route: %s: %" PRIu64 " errors, %" PRIu64 " / %" PRIu64 " / %" PRIu64
@@ -335,10 +342,21 @@ static void test_route_is_best_of_all_routes(void **state)
     }
 }
 
+/* Fewer, larger graphs: many pivots per search, so the pivot bars and bounds prune. */
+static void test_route_is_best_on_larger_graphs(void **state)
+{
+    (void)state;
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, g_seed ^ UINT64_C(0x9e3779b97f4a7c15));
+    run_graphs(&prng, LARGE_GRAPHS, 9, FX_RANDOM_CURRENCIES_MAX);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_is_best_of_all_routes),
+        cmocka_unit_test(test_route_is_best_on_larger_graphs),
     };
+    g_seed = tpw_test_seed("test_fx_route", UINT64_C(0x66787270726f7574)); /* "fxrprout" */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
