@@ -103,8 +103,8 @@ bench-deps:
 	$(call install_missing,$(BENCH_PACKAGES) $(BENCH_NODE_PACKAGES))
 	cd bench/ccxt && npm ci --no-audit --no-fund --ignore-scripts
 
-# bench_money, bench_fx_aggregate (the FX aggregator) and bench_fx (route searches across 40
-# currencies; seconds), the ledger benchmark with its raw limit and PostgreSQL peer
+# bench_money, bench_fx_aggregate (the FX aggregator), bench_exchange (conversions through
+# the ledger) and bench_fx (route searches across 40 currencies; seconds), the ledger benchmark with its raw limit and PostgreSQL peer
 # (bench/run-ledger; a few minutes: 10M transfers), then the portfolio backtest and
 # Monte Carlo beside numpy (bench/run-portfolio), the market books beside ccxt
 # (bench/run-market), the HTTP API under wrk against the same PostgreSQL peer's rate
@@ -112,6 +112,7 @@ bench-deps:
 bench: build bench-deps
 	$(RELEASE_DIR)/bench/bench_money
 	$(RELEASE_DIR)/bench/bench_fx_aggregate
+	$(RELEASE_DIR)/bench/bench_exchange
 	$(RELEASE_DIR)/bench/bench_fx
 	./bench/run-ledger $(RELEASE_DIR)/bench/bench_ledger | tee $(RELEASE_DIR)/bench/ledger.out
 	./bench/run-portfolio $(RELEASE_DIR)/bench/bench_portfolio

@@ -403,6 +403,34 @@ size_t fx_aggregator_pair_count(const fx_aggregator *aggregator);
 void fx_aggregator_pair_at(const fx_aggregator *aggregator, size_t index,
                            struct fx_rate *out /* out */);
 
+/* ---- The ECB as a provider of the aggregator ---------------------------------------- */
+
+/*
+ * Feeds one ECB day to the aggregator as `provider_id`'s quotes (fx_ecb_day_quotes:
+ * EUR/X, no spread, at the day's fixing time); *stored counts those taken. Quotes older
+ * than the provider's held ones are skipped (an older publication), not an error; any
+ * other refusal stops with the aggregator's error.
+ */
+TPW_MUST_CHECK enum tpw_err fx_ecb_provide_day(fx_aggregator *aggregator, uint32_t provider_id,
+                                               const struct fx_ecb_day *day,
+                                               size_t *stored /* out */,
+                                               struct tpw_error_detail *detail);
+
+/* The history's newest day: the currencies quoted on its last date, at their rates.
+ * TPW_ERR_FX_RATE_UNAVAILABLE when the history is empty. */
+TPW_MUST_CHECK enum tpw_err fx_ecb_history_latest_day(const fx_history *history,
+                                                      struct fx_ecb_day *out /* out */,
+                                                      struct tpw_error_detail *detail);
+
+/*
+ * tpw_fx_live: one poll — fx_ecb_fetch(url) then fx_ecb_provide_day(). On any failure
+ * the provider is marked down (fx_aggregator_provider_failed) with the error, which is
+ * returned; its last good quotes serve on until their TTL.
+ */
+TPW_MUST_CHECK enum tpw_err fx_ecb_poll(fx_aggregator *aggregator, uint32_t provider_id,
+                                        const char *url, uint32_t timeout_ms,
+                                        size_t *stored /* out */, struct tpw_error_detail *detail);
+
 /* ---- Fees per corridor and routing ---- */
 
 /*

@@ -212,9 +212,12 @@ void api_idem_record_writes(struct api_idempotency *idem, struct api_write **wri
 /* ---- rates.c -------------------------------------------------------------------- */
 
 /* The server's FX aggregator (docs/fx.md) behind a read-write lock, with the "manual"
- * provider (POST /v1/rates) and a ticker thread re-evaluating statuses each second. */
+ * provider (POST /v1/rates), the "ecb" provider (the newest day of DATA/fx's history)
+ * and a ticker thread re-evaluating statuses each second. A stored history that does
+ * not load stops the start (TPW_ERR_FX_HISTORY_CORRUPT). */
 struct api_rates;
-TPW_MUST_CHECK enum tpw_err api_rates_start(unsigned manual_ttl_s, struct api_rates **out,
+TPW_MUST_CHECK enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s,
+                                            struct api_rates **out,
                                             struct tpw_error_detail *detail);
 void api_rates_stop(struct api_rates *rates); /* NULL is ignored */
 /* Stores an operator's quote, dated now (quote->time_ns is set), and returns the pair's

@@ -1,7 +1,9 @@
 /*
  * The server's rates: one FX aggregator (src/fx) shared by the request threads, with a
  * read-write lock (reads are most of the traffic; an update recomputes one pair), the
- * "manual" provider operators feed through POST /v1/rates, and a ticker thread that
+ * "manual" provider operators feed through POST /v1/rates, the "ecb" provider fed at
+ * start from the newest day of the history in DATA/fx (`tpwallet fx load-ecb`), and a
+ * ticker thread that
  * re-evaluates every pair each second — TTLs run out without any update, and a status
  * change must be seen (logged, counted) when it happens, not when someone next asks.
  */
@@ -19,6 +21,11 @@
 #include "banned.h"
 
 #define TICK_INTERVAL_S 1
+/* The ECB publishes on TARGET business days: the next fixing is due within a day, four
+ * over Easter; three more days of grace cover a late or missed publication. */
+#define ECB_TTL_NS (UINT64_C(4) * 86400u * 1000000000u)
+#define ECB_GRACE_NS (UINT64_C(3) * 86400u * 1000000000u)
+#define FX_DIR_SIZE 4096
 
 struct api_rates {
     fx_aggregator *aggregator;
@@ -71,6 +78,53 @@ static enum tpw_err manual_provider(struct api_rates *rates, unsigned manual_ttl
     return fx_aggregator_provider_add(rates->aggregator, &manual, &rates->manual_id, detail);
 }
 
+/* A day the aggregator refuses (dated ahead of a skewed clock, say) does not stop the
+ * server: the provider is marked down and the refusal logged. */
+static void ecb_feed(struct api_rates *rates, uint32_t ecb_id, const struct fx_ecb_day *day)
+{
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    size_t stored = 0;
+    enum tpw_err err = fx_ecb_provide_day(rates->aggregator, ecb_id, day, &stored, &detail);
+    if (err != TPW_OK) {
+        fx_aggregator_provider_failed(rates->aggregator, ecb_id, err);
+        TPW_LOGF(TPW_LOG_WARN, "fx.ecb_refused", TPW_LOG_STR("error", detail.message));
+    }
+    TPW_LOGF(TPW_LOG_INFO, "fx.ecb_loaded", TPW_LOG_U64("rates", stored));
+}
+
+/* The "ecb" provider (priority 1, behind manual rates) with the stored history's
+ * newest day, if there is a history. */
+static enum tpw_err ecb_provider(struct api_rates *rates, const char *data_dir,
+                                 struct tpw_error_detail *detail)
+{
+    struct fx_provider_config ecb = {
+        .name = "ecb", .ttl_ns = ECB_TTL_NS, .grace_ns = ECB_GRACE_NS, .priority = 1};
+    uint32_t ecb_id = 0;
+    enum tpw_err err = fx_aggregator_provider_add(rates->aggregator, &ecb, &ecb_id, detail);
+    char dir[FX_DIR_SIZE];
+    if (err == TPW_OK && (size_t)snprintf(dir, sizeof dir, "%s/fx", data_dir) >= sizeof dir) {
+        err = tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "data directory path too long");
+    }
+    fx_history *history = NULL;
+    if (err == TPW_OK) {
+        err = fx_history_load(dir, &history, detail);
+    }
+    struct fx_ecb_day *day = err == TPW_OK ? calloc(1, sizeof *day) : NULL;
+    if (err == TPW_OK && day == NULL) {
+        err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the ECB day");
+    }
+    if (err == TPW_OK && fx_history_currencies_count(history) > 0) {
+        err = fx_ecb_history_latest_day(history, day, detail);
+        if (err == TPW_OK) {
+            ecb_feed(rates, ecb_id, day);
+        }
+    }
+    free(day);
+    fx_history_destroy(history);
+    return err;
+}
+
 static void rates_free(struct api_rates *rates)
 {
     (void)pthread_cond_destroy(&rates->stop_wake);
@@ -80,7 +134,7 @@ static void rates_free(struct api_rates *rates)
     free(rates);
 }
 
-enum tpw_err api_rates_start(unsigned manual_ttl_s, struct api_rates **out,
+enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, struct api_rates **out,
                              struct tpw_error_detail *detail)
 {
     struct api_rates *rates = calloc(1, sizeof *rates);
@@ -99,6 +153,9 @@ enum tpw_err api_rates_start(unsigned manual_ttl_s, struct api_rates **out,
     (void)pthread_condattr_destroy(&attr);
     if (err == TPW_OK) {
         err = manual_provider(rates, manual_ttl_s, detail);
+    }
+    if (err == TPW_OK) {
+        err = ecb_provider(rates, data_dir, detail);
     }
     if (err == TPW_OK && pthread_create(&rates->ticker, NULL, ticker_main, rates) != 0) {
         err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "cannot start the rates ticker");

@@ -10,10 +10,20 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
+
 #include "api_client.h"
 #include "tpw_test.h"
+#include "tpwallet/fx.h"
 
 #include "banned.h"
+
+static struct money_rate rate_of(const char *text)
+{
+    struct money_rate rate = {0};
+    assert_err(money_rate_parse(text, strlen(text), &rate, NULL), TPW_OK);
+    return rate;
+}
 
 static int setup_with_ttl(void **state, unsigned ttl_s)
 {
@@ -200,6 +210,57 @@ static void test_manual_rate_goes_stale(void **state)
     api_response_free(&r);
 }
 
+/* A history in DATA/fx (what `tpwallet fx load-ecb` leaves) feeds the "ecb" provider at
+ * start: its newest day, dated yesterday here so it is fresh; a stored history that does
+ * not load stops the start. */
+static void test_ecb_history_at_start(void **state)
+{
+    struct api_fixture *api = *state;
+    api_fixture_stop(api);
+    struct tpw_clock wall = tpw_clock_system();
+    int32_t today_days = fx_date_from_time_ns(tpw_clock_now_ns(&wall));
+    fx_history *history = fx_history_create();
+    assert_non_null(history);
+    /* Yesterday's fixing is always past and within the 4-day TTL. */
+    int32_t newest_days = today_days - 1;
+    assert_err(fx_history_add(history, "USD", newest_days - 1, rate_of("1.1600"), NULL), TPW_OK);
+    assert_err(fx_history_add(history, "USD", newest_days, rate_of("1.1684"), NULL), TPW_OK);
+    assert_err(fx_history_add(history, "JPY", newest_days, rate_of("186.75"), NULL), TPW_OK);
+    char dir[256];
+    (void)snprintf(dir, sizeof dir, "%s/fx", api->data_dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_err(fx_history_save(history, dir, NULL), TPW_OK);
+    fx_history_destroy(history);
+    api_fixture_start(api, (struct api_server_options){0});
+    struct api_response r;
+    get_rate(api, "USD-JPY", &r);
+    /* 186.75 / 1.1684, as the aggregator's cross through EUR (test_fx_aggregate). */
+    assert_string_equal(api_field(&r, "mid"), "159.833960972269770626");
+    api_response_free(&r);
+    get_rate(api, "EUR-USD", &r);
+    assert_string_equal(api_field(&r, "mid"), "1.1684"); /* the newest day */
+    assert_string_equal(api_field(&r, "status"), "fresh");
+    api_response_free(&r);
+    assert_true(
+        metrics_have(api, "tpwallet_fx_provider_quotes_accepted_total{provider=\"ecb\"} 2\n"));
+    /* A damaged history: the server refuses to start, with the reason. */
+    api_fixture_stop(api);
+    char path[300];
+    (void)snprintf(path, sizeof path, "%s/history.csv", dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    assert_true(fputs("not a history\n", file) >= 0);
+    assert_int_equal(fclose(file), 0);
+    struct api_server *server = NULL;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    assert_err(api_server_start(&(struct api_server_options){.data_dir = api->data_dir,
+                                                             .listen_host = "127.0.0.1"},
+                                &server, &detail),
+               TPW_ERR_FX_HISTORY_CORRUPT);
+    assert_true(detail.message[0] != '\0');
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +270,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pair_errors, setup, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_manual_rate_goes_stale, setup_short_ttl,
                                         api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_ecb_history_at_start, setup, api_fixture_free_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

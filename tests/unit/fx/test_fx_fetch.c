@@ -4,7 +4,10 @@
  * transfer or the document can fail — truncated XML, a wrong namespace, a non-numeric
  * rate, HTTP 500, a redirect (not followed), an oversized body, a server that accepts
  * and never answers (timeout) and a closed port (connection refused). Each gives its
- * own structured error; the ASan build checks that none leaks.
+ * own structured error; the ASan build checks that none leaks. Then the provider glue:
+ * polls into an aggregator under a manual clock — a failing poll marks the provider
+ * down and the last good rate keeps serving until its TTL — and the newest day of the
+ * shipped history fed the same way.
  */
 #include "tpw_test.h"
 
@@ -279,12 +282,123 @@ static void test_connection_refused(void **state)
     assert_err(fx_ecb_fetch("file:///etc/hostname", 300, &day, &detail), TPW_ERR_FX_FETCH_FAILED);
 }
 
+#define DAY_NS (UINT64_C(86400) * 1000000000u)
+
+static enum tpw_err poll_once(fx_aggregator *aggregator, uint32_t provider, const char *status,
+                              char *body, size_t body_len, size_t *stored)
+{
+    struct server server;
+    server_start(&server, status, body, body_len, false);
+    char url[64];
+    (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/eurofxref-daily.xml",
+                   (unsigned)server.port);
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    enum tpw_err err = fx_ecb_poll(aggregator, provider, url, 300, stored, &detail);
+    server_stop(&server);
+    return err;
+}
+
+static struct fx_rate eur_usd(const fx_aggregator *aggregator)
+{
+    struct fx_rate rate;
+    assert_err(fx_aggregator_rate(aggregator, "EUR", "USD", &rate, NULL), TPW_OK);
+    return rate;
+}
+
+/* The daily file is of 2025-05-09 (EUR/USD 1.1252); the clock stands an hour after its
+ * fixing, the provider's TTL is 4 days. */
+static void test_poll_keeps_last_good(void **state)
+{
+    (void)state;
+    int32_t date_days = 0;
+    assert_err(fx_date_parse("2025-05-09", 10, &date_days, NULL), TPW_OK);
+    uint64_t now_ns = fx_ecb_fixing_time_ns(date_days) + DAY_NS / 24;
+    struct fx_policy policy = fx_policy_default();
+    fx_aggregator *aggregator = NULL;
+    assert_err(fx_aggregator_create(&policy, tpw_clock_manual(&now_ns), &aggregator, NULL), TPW_OK);
+    struct fx_provider_config config = {.name = "ecb", .ttl_ns = 4 * DAY_NS, .priority = 1};
+    uint32_t ecb = 0;
+    assert_err(fx_aggregator_provider_add(aggregator, &config, &ecb, NULL), TPW_OK);
+    size_t length = 0;
+    char *xml = daily_xml(&length);
+    size_t stored = 0;
+    assert_err(poll_once(aggregator, ecb, "200 OK", xml, length, &stored), TPW_OK);
+    assert_int_equal(stored, 30);
+    struct fx_rate before = eur_usd(aggregator);
+    assert_int_equal(before.status, FX_STATUS_FRESH);
+    assert_u128_equal(before.mid.value_e18, (tpw_u128)1125200000000000000u);
+    /* The same file again: nothing new, not a failure. */
+    assert_err(poll_once(aggregator, ecb, "200 OK", xml, length, &stored), TPW_OK);
+    /* Truncated XML, then HTTP 500: down, counted, the last good rate still served. */
+    assert_err(poll_once(aggregator, ecb, "200 OK", xml, length / 2, &stored),
+               TPW_ERR_FX_XML_INVALID);
+    assert_err(poll_once(aggregator, ecb, "500 Internal Server Error", xml, 4, &stored),
+               TPW_ERR_FX_FETCH_HTTP_STATUS);
+    struct fx_provider_stats stats;
+    fx_aggregator_provider_stats(aggregator, ecb, &stats);
+    assert_false(stats.up);
+    assert_int_equal(stats.failures, 2);
+    assert_int_equal(stats.last_error, TPW_ERR_FX_FETCH_HTTP_STATUS);
+    fx_aggregator_tick(aggregator);
+    struct fx_rate after = eur_usd(aggregator);
+    assert_memory_equal(&before, &after, sizeof before);
+    /* Past the TTL with no good poll: stale, still shown. */
+    now_ns += 4 * DAY_NS;
+    fx_aggregator_tick(aggregator);
+    assert_int_equal(eur_usd(aggregator).status, FX_STATUS_STALE);
+    assert_err(poll_once(aggregator, ecb, "200 OK", xml, length, &stored), TPW_OK);
+    fx_aggregator_provider_stats(aggregator, ecb, &stats);
+    assert_true(stats.up); /* an old day again: up, but the pair stays stale */
+    assert_int_equal(eur_usd(aggregator).status, FX_STATUS_STALE);
+    free(xml);
+    fx_aggregator_destroy(aggregator);
+}
+
+/* The shipped history's newest day, 2026-04-13, as the aggregator's quotes. */
+static void test_history_latest_day(void **state)
+{
+    (void)state;
+    fx_history *history = NULL;
+    assert_err(fx_ecb_load_file(TPW_FX_ZIP, &history, NULL), TPW_OK);
+    struct fx_ecb_day day;
+    assert_err(fx_ecb_history_latest_day(history, &day, NULL), TPW_OK);
+    char date[FX_DATE_TEXT_SIZE];
+    fx_date_format(day.date_days, date);
+    assert_string_equal(date, "2026-04-13");
+    assert_true(day.rates_count >= 29); /* BGN, RUB and the euro adopters are gone */
+    uint64_t now_ns = fx_ecb_fixing_time_ns(day.date_days);
+    struct fx_policy policy = fx_policy_default();
+    fx_aggregator *aggregator = NULL;
+    assert_err(fx_aggregator_create(&policy, tpw_clock_manual(&now_ns), &aggregator, NULL), TPW_OK);
+    struct fx_provider_config config = {.name = "ecb", .ttl_ns = 4 * DAY_NS};
+    uint32_t ecb = 0;
+    assert_err(fx_aggregator_provider_add(aggregator, &config, &ecb, NULL), TPW_OK);
+    size_t stored = 0;
+    assert_err(fx_ecb_provide_day(aggregator, ecb, &day, &stored, NULL), TPW_OK);
+    assert_int_equal(stored, day.rates_count);
+    struct fx_observation usd;
+    assert_err(fx_history_rate_as_of(history, "USD", day.date_days, 0, &usd, NULL), TPW_OK);
+    assert_u128_equal(eur_usd(aggregator).mid.value_e18, usd.per_eur.value_e18);
+    fx_history *empty = fx_history_create();
+    assert_non_null(empty);
+    assert_err(fx_ecb_history_latest_day(empty, &day, NULL), TPW_ERR_FX_RATE_UNAVAILABLE);
+    fx_history_destroy(empty);
+    fx_history_destroy(history);
+    fx_aggregator_destroy(aggregator);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good_file),   cmocka_unit_test(test_bad_documents),
-        cmocka_unit_test(test_http_status), cmocka_unit_test(test_body_cap),
-        cmocka_unit_test(test_timeout),     cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_good_file),
+        cmocka_unit_test(test_bad_documents),
+        cmocka_unit_test(test_http_status),
+        cmocka_unit_test(test_body_cap),
+        cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_connection_refused),
+        cmocka_unit_test(test_poll_keeps_last_good),
+        cmocka_unit_test(test_history_latest_day),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
