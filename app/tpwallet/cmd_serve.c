@@ -25,13 +25,13 @@ const char cmd_serve_usage[] =
     "                      [--access-log]\n"
     "                      [--events-ring-capacity N] [--events-streams-max N]\n"
     "                      [--events-catchups-max N] [--events-keepalive-s N]\n"
-    "                      [--fx-manual-ttl-s N] [--config FILE]\n"
+    "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N] [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
     "gracefully. Settings: FILE (key = value lines: data, listen, threads,\n"
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
     "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
-    "fx_manual_ttl_s)\n"
+    "fx_manual_ttl_s, fx_quote_ttl_s)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -48,6 +48,7 @@ enum setting {
     S_EVENTS_CATCHUPS,
     S_EVENTS_KEEPALIVE,
     S_FX_MANUAL_TTL,
+    S_FX_QUOTE_TTL,
     S_COUNT
 };
 
@@ -63,7 +64,8 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "events_streams_max",
                                                   "events_catchups_max",
                                                   "events_keepalive_s",
-                                                  "fx_manual_ttl_s"};
+                                                  "fx_manual_ttl_s",
+                                                  "fx_quote_ttl_s"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_LISTEN",
                                                  "TPWALLET_THREADS",
@@ -76,7 +78,8 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_EVENTS_STREAMS_MAX",
                                                  "TPWALLET_EVENTS_CATCHUPS_MAX",
                                                  "TPWALLET_EVENTS_KEEPALIVE_S",
-                                                 "TPWALLET_FX_MANUAL_TTL_S"};
+                                                 "TPWALLET_FX_MANUAL_TTL_S",
+                                                 "TPWALLET_FX_QUOTE_TTL_S"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -187,7 +190,8 @@ static bool events_settings(const struct settings *settings, struct api_server_o
 static bool options_from(struct settings *settings, char *listen,
                          struct api_server_options *options)
 {
-    uint64_t threads = 0, body = 0, timeout = 0, request_timeout = 0, fx_manual_ttl = 0;
+    uint64_t threads = 0, body = 0, timeout = 0, request_timeout = 0, fx_manual_ttl = 0,
+             fx_quote_ttl = 0;
     options->data_dir = settings->value[S_DATA];
     options->assets_path = settings->value[S_ASSETS];
     const char *log = settings->value[S_ACCESS_LOG];
@@ -197,12 +201,14 @@ static bool options_from(struct settings *settings, char *listen,
         number_setting(settings->value[S_BODY_LIMIT], UINT32_MAX, &body) &&
         number_setting(settings->value[S_TIMEOUT], 86400, &timeout) &&
         number_setting(settings->value[S_REQUEST_TIMEOUT], 86400, &request_timeout) &&
-        number_setting(settings->value[S_FX_MANUAL_TTL], UINT64_C(31) * 86400u, &fx_manual_ttl);
+        number_setting(settings->value[S_FX_MANUAL_TTL], UINT64_C(31) * 86400u, &fx_manual_ttl) &&
+        number_setting(settings->value[S_FX_QUOTE_TTL], 3600, &fx_quote_ttl);
     options->threads = (unsigned)threads;
     options->body_limit_bytes = body;
     options->connection_timeout_s = (unsigned)timeout;
     options->request_timeout_s = (unsigned)request_timeout;
     options->fx_manual_ttl_s = (unsigned)fx_manual_ttl;
+    options->fx_quote_ttl_s = (unsigned)fx_quote_ttl;
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -258,6 +264,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"events-catchups-max", &flags[S_EVENTS_CATCHUPS], NULL},
                                          {"events-keepalive-s", &flags[S_EVENTS_KEEPALIVE], NULL},
                                          {"fx-manual-ttl-s", &flags[S_FX_MANUAL_TTL], NULL},
+                                         {"fx-quote-ttl-s", &flags[S_FX_QUOTE_TTL], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

@@ -45,6 +45,8 @@ struct api_server_options {
     unsigned events_keepalive_s;
     /* How long a rate set through POST /v1/rates stays fresh (docs/fx.md); 0 = 1 h. */
     unsigned fx_manual_ttl_s;
+    /* How long a quote from POST /v1/quotes can be executed; 0 = 15 s. */
+    unsigned fx_quote_ttl_s;
 };
 
 struct api_server;

@@ -33,6 +33,7 @@
 #include "tpwallet/api.h"
 #include "tpwallet/api_json.h"
 #include "tpwallet/apikey.h"
+#include "tpwallet/exchange.h"
 #include "tpwallet/fx.h"
 #include "tpwallet/ledger.h"
 #include "tpwallet/money.h"
@@ -44,6 +45,7 @@
 #define API_TIMEOUT_DEFAULT_S 30u
 #define API_REQUEST_TIMEOUT_DEFAULT_S 60u
 #define API_FX_MANUAL_TTL_DEFAULT_S 3600u
+#define API_FX_QUOTE_TTL_DEFAULT_S 15u
 #define API_THREADS_DEFAULT 2u
 /* Per connection: headers beyond this are refused (a header flood gets 431). libmicrohttpd
  * clears the pool between requests, so its size is paid on every request. */
@@ -217,7 +219,7 @@ void api_idem_record_writes(struct api_idempotency *idem, struct api_write **wri
  * not load stops the start (TPW_ERR_FX_HISTORY_CORRUPT). */
 struct api_rates;
 TPW_MUST_CHECK enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s,
-                                            struct api_rates **out,
+                                            unsigned quote_ttl_s, struct api_rates **out,
                                             struct tpw_error_detail *detail);
 void api_rates_stop(struct api_rates *rates); /* NULL is ignored */
 /* Stores an operator's quote, dated now (quote->time_ns is set), and returns the pair's
@@ -239,33 +241,60 @@ struct api_rates_stats {
 };
 void api_rates_stats(struct api_rates *rates, struct api_rates_stats *out /* out */);
 
+/* What POST /v1/quotes asks for. */
+struct api_quote_request {
+    char from[FX_CODE_SIZE];
+    char to[FX_CODE_SIZE];
+    tpw_u128 amount_minor; /* of `from` to sell, or of `to` to receive */
+    tpw_u128 owner;        /* a user key's owner, else 0 */
+    enum fx_route_direction direction;
+};
+/* Prices the request on the fresh pairs now (no fees configured yet) and locks the
+ * quote. Errors: the pair's (rate_unavailable, rate_stale, rate_degraded), the route
+ * search's (fx_no_route, fx_amount_too_small, …), quotes_full. */
+TPW_MUST_CHECK enum tpw_err api_rates_quote(struct api_rates *rates, const money_registry *registry,
+                                            const struct api_quote_request *ask,
+                                            struct exchange_quote *quote /* out */,
+                                            struct fx_route_explanation *explanation /* out */,
+                                            struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err api_rates_quote_take(struct api_rates *rates, tpw_u128 id,
+                                                 struct exchange_quote *out /* out */,
+                                                 struct tpw_error_detail *detail);
+void api_rates_quote_release(struct api_rates *rates, tpw_u128 id, bool spent);
+
 /* ---- commit.c ------------------------------------------------------------------- */
 
-enum api_write_kind { API_WRITE_TRANSFERS, API_WRITE_ACCOUNT };
+enum api_write_kind { API_WRITE_TRANSFERS, API_WRITE_ACCOUNT, API_WRITE_CONVERSION };
 
 /* One request's write. The committer fills the results, calls `complete` on its own
  * thread (build the reply), makes everything durable, then calls `release` (resume
  * the connection). */
 struct api_write {
-    enum api_write_kind kind;
+    /* Non-zero: the owner of every account the write debits (user keys). */
+    tpw_u128 owner;
+    /* API_WRITE_CONVERSION: the customer's two accounts and the quote taken for it; the
+     * committer defines the route's assets and the house's accounts where missing, then
+     * fills `transfers` (room for EXCHANGE_TRANSFERS_MAX) with the quote's group. */
+    tpw_u128 debit_account_id;
+    tpw_u128 credit_account_id;
+    struct ledger_account account;
+    /* A single command: the stored record, read back under the ledger lock. */
+    struct ledger_transfer stored_transfer;
+    struct exchange_quote quote;
     size_t count;
     struct ledger_transfer *transfers;
     enum ledger_transfer_result *transfer_results;
-    struct ledger_account account;
-    char asset_code[API_ASSET_CODE_SIZE]; /* the account's */
-    enum ledger_account_result account_result;
-    /* Non-zero: the owner of every account the write debits (user keys). */
-    tpw_u128 owner;
-    /* A single command: the stored record, read back under the ledger lock. */
-    bool fetch;
-    struct ledger_transfer stored_transfer;
-    enum ledger_pending_state stored_state;
-    /* The whole write failed: storage, memory, or the owner check. */
-    enum tpw_err err;
-    struct tpw_error_detail detail;
     void (*complete)(struct api_write *write);
     void (*release)(struct api_write *write);
     struct api_write *next;
+    struct tpw_error_detail detail;
+    enum api_write_kind kind;
+    enum ledger_account_result account_result;
+    enum ledger_pending_state stored_state;
+    /* The whole write failed: storage, memory, or the owner check. */
+    enum tpw_err err;
+    bool fetch; /* read the stored record back (stored_transfer, stored_state) */
+    char asset_code[API_ASSET_CODE_SIZE]; /* the account's */
 };
 
 /* ---- deadline.c: each request must be in (headers and body) within a timeout ----- */
@@ -481,6 +510,7 @@ api_handler api_livez, api_readyz, api_openapi_get;
 api_handler api_metrics_scrape;
 api_handler api_events_stream;
 api_handler api_rates_index, api_rate_get, api_rates_create;
+api_handler api_quotes_create, api_conversions_create;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

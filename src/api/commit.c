@@ -130,7 +130,9 @@ static void run_group(struct api_committer *committer)
     size_t count = 0;
     for (size_t w = 0; w < committer->group_writes; w++) {
         struct api_write *write = committer->group[w];
-        if (write->owner != 0) {
+        /* A conversion's later transfers debit the house's pools: its customer debit
+         * account was checked against the key's owner when the request came in. */
+        if (write->owner != 0 && write->kind == API_WRITE_TRANSFERS) {
             write->err = owner_check(ledger, write);
         }
         if (write->err == TPW_OK) {
@@ -189,27 +191,31 @@ static void flush_group(struct api_committer *committer)
     committer->group_transfers = 0;
 }
 
-/* Defines the account's asset when the ledger does not have it yet (from the
- * registry: the request thread checked the code exists there). */
-static enum tpw_err account_asset(struct api_server *server, struct api_write *write)
+/* The ledger's number for asset `code`, defining it first when the ledger does not
+ * have it yet (from the registry: the request thread checked the code exists there). */
+static enum tpw_err asset_number(struct api_server *server, const char *code, uint32_t *number,
+                                 struct tpw_error_detail *detail)
 {
     struct ledger_asset asset;
-    if (api_assets_by_code(&server->assets, write->asset_code, &asset)) {
-        write->account.asset = asset.number;
+    if (api_assets_by_code(&server->assets, code, &asset)) {
+        *number = asset.number;
         return TPW_OK;
     }
     const struct money_asset *known = NULL;
-    tpw_error_set_param(&write->detail, "asset");
-    enum tpw_err err =
-        money_registry_find(server->assets.registry, write->asset_code, &known, &write->detail);
+    tpw_error_set_param(detail, "asset");
+    enum tpw_err err = money_registry_find(server->assets.registry, code, &known, detail);
     if (err == TPW_OK) {
-        err = ledger_asset_define(server->ledger, known->code, known->exponent,
-                                  &write->account.asset, &write->detail);
+        err = ledger_asset_define(server->ledger, known->code, known->exponent, number, detail);
     }
     if (err == TPW_OK) {
         err = api_assets_refresh(&server->assets, server->ledger);
     }
     return err;
+}
+
+static enum tpw_err account_asset(struct api_server *server, struct api_write *write)
+{
+    return asset_number(server, write->asset_code, &write->account.asset, &write->detail);
 }
 
 static void run_account(struct api_committer *committer, struct api_write *write)
@@ -235,6 +241,67 @@ static void run_account(struct api_committer *committer, struct api_write *write
     finish(server, &write, 1);
 }
 
+/* The house's pool and fee accounts of `asset`, created when missing. */
+static enum tpw_err house_accounts(struct ledger *ledger, uint32_t asset,
+                                   struct tpw_error_detail *detail)
+{
+    struct ledger_account house[2];
+    exchange_house_accounts(asset, house);
+    struct ledger_account found;
+    if (ledger_account_get(ledger, house[0].id, &found) == TPW_OK &&
+        ledger_account_get(ledger, house[1].id, &found) == TPW_OK) {
+        return TPW_OK;
+    }
+    enum ledger_account_result results[2];
+    enum tpw_err err = ledger_create_accounts(ledger, house, 2, results, detail);
+    for (size_t i = 0; err == TPW_OK && i < 2; i++) {
+        if (results[i] != LEDGER_ACCOUNT_OK && results[i] != LEDGER_ACCOUNT_EXISTS) {
+            err = tpw_error_set(detail, TPW_ERR_EXCHANGE_REFUSED, i, "house account: %s",
+                                ledger_account_result_name(results[i]));
+        }
+    }
+    return err;
+}
+
+/* A conversion's assets and house accounts, then its transfers; under the ledger lock. */
+static enum tpw_err conversion_prepare(struct api_server *server, struct api_write *write)
+{
+    struct exchange_quote *quote = &write->quote;
+    const struct fx_route *route = &quote->route;
+    TPW_ASSERT(route->leg_count >= 1 && route->leg_count <= FX_ROUTE_LEGS_MAX);
+    enum tpw_err err = TPW_OK;
+    for (size_t k = 0; err == TPW_OK && k <= route->leg_count; k++) {
+        const char *code =
+            k < route->leg_count ? route->legs[k].from : route->legs[route->leg_count - 1].to;
+        err = asset_number(server, code, &quote->assets[k], &write->detail);
+        if (err == TPW_OK) {
+            err = house_accounts(server->ledger, quote->assets[k], &write->detail);
+        }
+    }
+    if (err == TPW_OK) {
+        write->count = exchange_quote_transfers(quote, write->debit_account_id,
+                                                write->credit_account_id, write->transfers);
+    }
+    return err;
+}
+
+static bool run_conversion(struct api_committer *committer, struct api_write *write)
+{
+    struct api_server *server = committer->server;
+    TPW_ASSERT(pthread_mutex_lock(&server->ledger_lock) == 0);
+    write->err = conversion_prepare(server, write);
+    TPW_ASSERT(pthread_mutex_unlock(&server->ledger_lock) == 0);
+    if (write->err == TPW_OK) {
+        return true;
+    }
+    if (write->err == TPW_ERR_LEDGER_FAILED || write->err == TPW_ERR_IO) {
+        int none = TPW_OK;
+        (void)atomic_compare_exchange_strong(&server->storage_err, &none, (int)write->err);
+    }
+    finish(server, &write, 1);
+    return false;
+}
+
 static void add_transfers(struct api_committer *committer, struct api_write *write)
 {
     TPW_ASSERT(write->count >= 1 && write->count <= LEDGER_BATCH_MAX);
@@ -258,7 +325,7 @@ static void process(struct api_committer *committer, struct api_write *list)
         if (write->kind == API_WRITE_ACCOUNT) {
             flush_group(committer);
             run_account(committer, write);
-        } else {
+        } else if (write->kind == API_WRITE_TRANSFERS || run_conversion(committer, write)) {
             add_transfers(committer, write);
         }
     }

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "api_int.h"
 #include "log.h"
 #include "tpw_assert.h"
@@ -26,10 +28,12 @@
 #define ECB_TTL_NS (UINT64_C(4) * 86400u * 1000000000u)
 #define ECB_GRACE_NS (UINT64_C(3) * 86400u * 1000000000u)
 #define FX_DIR_SIZE 4096
+#define QUOTES_LOG2 16 /* 65,536 quotes open within one TTL */
 
 struct api_rates {
     fx_aggregator *aggregator;
-    struct tpw_clock clock; /* the aggregator's: the system's real time */
+    exchange_quote_book *quotes; /* locked quotes (POST /v1/quotes), thread-safe itself */
+    struct tpw_clock clock;      /* the aggregator's: the system's real time */
     pthread_rwlock_t lock;
     uint32_t manual_id;
     atomic_uint_fast64_t status_changes;
@@ -131,11 +135,12 @@ static void rates_free(struct api_rates *rates)
     (void)pthread_mutex_destroy(&rates->stop_lock);
     (void)pthread_rwlock_destroy(&rates->lock);
     fx_aggregator_destroy(rates->aggregator);
+    exchange_quote_book_destroy(rates->quotes);
     free(rates);
 }
 
-enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, struct api_rates **out,
-                             struct tpw_error_detail *detail)
+enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, unsigned quote_ttl_s,
+                             struct api_rates **out, struct tpw_error_detail *detail)
 {
     struct api_rates *rates = calloc(1, sizeof *rates);
     if (rates == NULL) {
@@ -156,6 +161,12 @@ enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, struct
     }
     if (err == TPW_OK) {
         err = ecb_provider(rates, data_dir, detail);
+    }
+    if (err == TPW_OK) {
+        uint64_t seed = 0;
+        randombytes_buf(&seed, sizeof seed); /* quote ids must not be guessable */
+        err = exchange_quote_book_create(QUOTES_LOG2, (uint64_t)quote_ttl_s * 1000000000u,
+                                         rates->clock, seed, &rates->quotes, detail);
     }
     if (err == TPW_OK && pthread_create(&rates->ticker, NULL, ticker_main, rates) != 0) {
         err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "cannot start the rates ticker");
@@ -233,4 +244,104 @@ void api_rates_stats(struct api_rates *rates, struct api_rates_stats *out)
         fx_aggregator_provider_stats(rates->aggregator, i, &out->providers[i]);
     }
     TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+}
+
+/* ---- quotes ------------------------------------------------------------------------- */
+
+/* Adds `asset` to the graph's assets once; false when the graph has no room. */
+static bool asset_add(struct money_asset *assets, size_t *count, const struct money_asset *asset)
+{
+    for (size_t i = 0; i < *count; i++) {
+        if (strcmp(assets[i].code, asset->code) == 0) {
+            return true;
+        }
+    }
+    if (*count == FX_GRAPH_CURRENCIES_MAX) {
+        return false;
+    }
+    assets[(*count)++] = *asset;
+    return true;
+}
+
+/* The graph of the pairs that may be converted on now (fresh), with the exponents of
+ * their assets from the registry (pairs with an asset it does not know are left out).
+ * No fees are configured yet: every corridor is free. */
+static enum tpw_err graph_now(struct api_rates *rates, const money_registry *registry,
+                              fx_graph **out, struct tpw_error_detail *detail)
+{
+    struct fx_rate *list = NULL;
+    size_t count = 0;
+    enum tpw_err err = api_rates_list(rates, &list, &count);
+    struct fx_quote *quotes = err == TPW_OK ? calloc(count + 1, sizeof *quotes) : NULL;
+    struct money_asset *assets = calloc(FX_GRAPH_CURRENCIES_MAX, sizeof *assets);
+    size_t quote_count = 0;
+    size_t asset_count = 0;
+    for (size_t i = 0; quotes != NULL && assets != NULL && i < count; i++) {
+        const struct fx_rate *rate = &list[i];
+        const struct money_asset *base = NULL;
+        const struct money_asset *quote = NULL;
+        if (rate->status != FX_STATUS_FRESH ||
+            money_registry_find(registry, rate->base, &base, NULL) != TPW_OK ||
+            money_registry_find(registry, rate->quote, &quote, NULL) != TPW_OK ||
+            !asset_add(assets, &asset_count, base) || !asset_add(assets, &asset_count, quote)) {
+            continue;
+        }
+        struct fx_quote *q = &quotes[quote_count++];
+        memcpy(q->base, rate->base, sizeof q->base);
+        memcpy(q->quote, rate->quote, sizeof q->quote);
+        q->bid = rate->bid;
+        q->ask = rate->ask;
+        q->time_ns = rate->time_ns;
+    }
+    if (err == TPW_OK && (quotes == NULL || assets == NULL)) {
+        err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the FX graph");
+    }
+    if (err == TPW_OK) {
+        struct fx_graph_spec spec = {.assets = assets,
+                                     .asset_count = asset_count,
+                                     .quotes = quotes,
+                                     .quote_count = quote_count};
+        err = fx_graph_create(&spec, out, detail);
+    }
+    free(list);
+    free(quotes);
+    free(assets);
+    return err;
+}
+
+enum tpw_err api_rates_quote(struct api_rates *rates, const money_registry *registry,
+                             const struct api_quote_request *ask, struct exchange_quote *quote,
+                             struct fx_route_explanation *explanation,
+                             struct tpw_error_detail *detail)
+{
+    struct fx_rate rate;
+    enum tpw_err err = api_rates_get(rates, ask->from, ask->to, &rate, detail);
+    if (err == TPW_OK) {
+        err = fx_rate_executable(&rate, false, detail);
+    }
+    fx_graph *graph = NULL;
+    if (err == TPW_OK) {
+        err = graph_now(rates, registry, &graph, detail);
+    }
+    if (err == TPW_OK) {
+        err = fx_route_find(graph, ask->direction, ask->from, ask->to, ask->amount_minor,
+                            explanation, detail);
+    }
+    fx_graph_destroy(graph);
+    if (err == TPW_OK) {
+        *quote = (struct exchange_quote){.owner = ask->owner, .route = explanation->best};
+        err = exchange_quote_lock(rates->quotes, quote, detail);
+    }
+    return err;
+}
+
+enum tpw_err api_rates_quote_take(struct api_rates *rates, tpw_u128 id, struct exchange_quote *out,
+                                  struct tpw_error_detail *detail)
+{
+    return exchange_quote_take(rates->quotes, id, out, detail);
+}
+
+void api_rates_quote_release(struct api_rates *rates, tpw_u128 id, bool spent)
+{
+    exchange_quote_release(rates->quotes, id, spent);
 }

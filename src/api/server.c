@@ -408,6 +408,9 @@ static void options_defaults(struct api_server_options *options)
     if (options->fx_manual_ttl_s == 0) {
         options->fx_manual_ttl_s = API_FX_MANUAL_TTL_DEFAULT_S;
     }
+    if (options->fx_quote_ttl_s == 0) {
+        options->fx_quote_ttl_s = API_FX_QUOTE_TTL_DEFAULT_S;
+    }
 }
 
 static enum tpw_err ledger_start(struct api_server *server, struct tpw_error_detail *detail)
@@ -480,7 +483,7 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     }
     if (err == TPW_OK) {
         err = api_rates_start(server->options.data_dir, server->options.fx_manual_ttl_s,
-                              &server->rates, detail);
+                              server->options.fx_quote_ttl_s, &server->rates, detail);
     }
     if (err == TPW_OK) {
         err = api_deadlines_start(server->options.request_timeout_s, &server->deadlines);

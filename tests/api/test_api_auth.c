@@ -212,6 +212,16 @@ static const struct matrix_row matrix[] = {
      {201, 201, 403, 403}},
     {"GET", "/v1/rates", NULL, {200, 200, 200, 200}},
     {"GET", "/v1/rates/USD-EUR", NULL, {200, 200, 200, 200}},
+    /* Quotes and conversions: writes (no auditor); a quote nobody made is not found. */
+    {"POST",
+     "/v1/quotes",
+     "{\"from\":\"EUR\",\"to\":\"USD\",\"sell_amount\":\"10#\"}",
+     {201, 201, 403, 201}},
+    {"POST",
+     "/v1/conversions",
+     "{\"quote_id\":\"fxq_00000000000000000000000000\",\"debit_account_id\":\"10\","
+     "\"credit_account_id\":\"11\"}",
+     {404, 404, 403, 404}},
     {"GET", "/livez", NULL, {200, 200, 200, 200}},
     {"GET", "/readyz", NULL, {200, 200, 200, 200}},
     /* The server's own state: ops roles only. */
