@@ -25,13 +25,14 @@ const char cmd_serve_usage[] =
     "                      [--access-log]\n"
     "                      [--events-ring-capacity N] [--events-streams-max N]\n"
     "                      [--events-catchups-max N] [--events-keepalive-s N]\n"
-    "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N] [--config FILE]\n"
+    "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N]\n"
+    "                      [--fx-exposure-limits CODE=MINOR,...] [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
     "gracefully. Settings: FILE (key = value lines: data, listen, threads,\n"
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
     "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
-    "fx_manual_ttl_s, fx_quote_ttl_s)\n"
+    "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -49,6 +50,7 @@ enum setting {
     S_EVENTS_KEEPALIVE,
     S_FX_MANUAL_TTL,
     S_FX_QUOTE_TTL,
+    S_FX_EXPOSURE_LIMITS,
     S_COUNT
 };
 
@@ -65,7 +67,8 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "events_catchups_max",
                                                   "events_keepalive_s",
                                                   "fx_manual_ttl_s",
-                                                  "fx_quote_ttl_s"};
+                                                  "fx_quote_ttl_s",
+                                                  "fx_exposure_limits"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_LISTEN",
                                                  "TPWALLET_THREADS",
@@ -79,7 +82,8 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_EVENTS_CATCHUPS_MAX",
                                                  "TPWALLET_EVENTS_KEEPALIVE_S",
                                                  "TPWALLET_FX_MANUAL_TTL_S",
-                                                 "TPWALLET_FX_QUOTE_TTL_S"};
+                                                 "TPWALLET_FX_QUOTE_TTL_S",
+                                                 "TPWALLET_FX_EXPOSURE_LIMITS"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -209,6 +213,7 @@ static bool options_from(struct settings *settings, char *listen,
     options->request_timeout_s = (unsigned)request_timeout;
     options->fx_manual_ttl_s = (unsigned)fx_manual_ttl;
     options->fx_quote_ttl_s = (unsigned)fx_quote_ttl;
+    options->fx_exposure_limits = settings->value[S_FX_EXPOSURE_LIMITS];
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -265,6 +270,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"events-keepalive-s", &flags[S_EVENTS_KEEPALIVE], NULL},
                                          {"fx-manual-ttl-s", &flags[S_FX_MANUAL_TTL], NULL},
                                          {"fx-quote-ttl-s", &flags[S_FX_QUOTE_TTL], NULL},
+                                         {"fx-exposure-limits", &flags[S_FX_EXPOSURE_LIMITS], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

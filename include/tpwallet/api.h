@@ -47,6 +47,9 @@ struct api_server_options {
     unsigned fx_manual_ttl_s;
     /* How long a quote from POST /v1/quotes can be executed; 0 = 15 s. */
     unsigned fx_quote_ttl_s;
+    /* House exposure limits, "USD=100000000,EUR=5000000" (minor units); NULL: none. A
+     * conversion that takes a position past its limit raises an alert (docs/fx.md). */
+    const char *fx_exposure_limits;
 };
 
 struct api_server;

@@ -138,4 +138,21 @@ TPW_MUST_CHECK enum tpw_err exchange_results_check(const enum ledger_transfer_re
                                                    size_t count, bool *spent /* out */,
                                                    struct tpw_error_detail *detail);
 
+/* ---- exposure ---------------------------------------------------------------------- */
+
+/* The house's position in one asset, from its FX pool and fee accounts. A pool that
+ * received more than it paid is long the currency; one that paid more is short. */
+struct exchange_position {
+    tpw_u128 long_minor;  /* pool credits − debits, when not negative */
+    tpw_u128 short_minor; /* pool debits − credits, when positive */
+    tpw_u128 fees_minor;  /* fee account credits − debits (fees earned) */
+};
+
+/* From the two accounts (posted balances; NULL for one not created yet: zero). */
+void exchange_position_of(const struct ledger_account *pool, const struct ledger_account *fees,
+                          struct exchange_position *out /* out */);
+
+/* True when the position's size (long or short) is above `limit_minor`. */
+bool exchange_position_over(const struct exchange_position *position, tpw_u128 limit_minor);
+
 #endif /* TPWALLET_EXCHANGE_H */

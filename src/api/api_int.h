@@ -219,7 +219,8 @@ void api_idem_record_writes(struct api_idempotency *idem, struct api_write **wri
  * not load stops the start (TPW_ERR_FX_HISTORY_CORRUPT). */
 struct api_rates;
 TPW_MUST_CHECK enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s,
-                                            unsigned quote_ttl_s, struct api_rates **out,
+                                            unsigned quote_ttl_s, const char *exposure_limits,
+                                            struct api_rates **out,
                                             struct tpw_error_detail *detail);
 void api_rates_stop(struct api_rates *rates); /* NULL is ignored */
 /* Stores an operator's quote, dated now (quote->time_ns is set), and returns the pair's
@@ -261,6 +262,16 @@ TPW_MUST_CHECK enum tpw_err api_rates_quote_take(struct api_rates *rates, tpw_u1
                                                  struct exchange_quote *out /* out */,
                                                  struct tpw_error_detail *detail);
 void api_rates_quote_release(struct api_rates *rates, tpw_u128 id, bool spent);
+/* The exposure limit configured for `code` (fx_exposure_limits), if any. */
+bool api_rates_exposure_limit(struct api_rates *rates, const char *code,
+                              tpw_u128 *limit_minor /* out */);
+/* After a conversion: the asset's position now; crossing its limit (within → over) is an
+ * alert (a log line fx.exposure_alert and a count). */
+void api_rates_exposure_note(struct api_rates *rates, const char *code,
+                             const struct exchange_position *position);
+uint64_t api_rates_exposure_alerts(struct api_rates *rates);
+/* routes_exposure.c: each route asset's position after a conversion, noted for alerts. */
+void api_exposure_after_conversion(struct api_server *server, const struct exchange_quote *quote);
 
 /* ---- commit.c ------------------------------------------------------------------- */
 
@@ -510,7 +521,7 @@ api_handler api_livez, api_readyz, api_openapi_get;
 api_handler api_metrics_scrape;
 api_handler api_events_stream;
 api_handler api_rates_index, api_rate_get, api_rates_create;
-api_handler api_quotes_create, api_conversions_create;
+api_handler api_quotes_create, api_conversions_create, api_exposure_index;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

@@ -393,6 +393,9 @@ static void fx_providers_text(struct text *text, const struct api_metrics_gauges
     scalar(text, "tpwallet_fx_status_changes_total", "counter",
            "Changes of a pair's status (fresh, degraded, stale), first appearances included.",
            gauges->fx_status_changes);
+    scalar(text, "tpwallet_fx_exposure_alerts_total", "counter",
+           "Conversions that took the house's position in an asset past its limit.",
+           gauges->fx_exposure_alerts);
 }
 
 enum tpw_err api_metrics_render(const struct api_metrics *metrics,

@@ -17,7 +17,7 @@
 
 /* The routes of router.c's table (checked there); index API_ROUTES_COUNT is "unknown":
  * no route matched (404 route_unknown, 405). */
-#define API_ROUTES_COUNT 20u
+#define API_ROUTES_COUNT 21u
 /* Statuses kept apart per route. The server sends about 18 distinct ones (the error
  * table's, 201, and 0 for a connection that ended before any reply), so a route never
  * runs out; one that did would count in tpwallet_http_requests_unrecorded_total. */
@@ -73,6 +73,7 @@ struct api_metrics_gauges {
     size_t fx_providers_count; /* ≤ FX_PROVIDERS_MAX */
     uint64_t fx_now_ns;        /* the aggregator's clock, for quote ages */
     uint64_t fx_status_changes;
+    uint64_t fx_exposure_alerts;
 };
 
 /* Zeroes every counter (`metrics` may be uninitialised memory). */

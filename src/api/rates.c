@@ -30,8 +30,19 @@
 #define FX_DIR_SIZE 4096
 #define QUOTES_LOG2 16 /* 65,536 quotes open within one TTL */
 
+/* One configured exposure limit, and whether the position is over it now. */
+struct exposure_limit {
+    char code[FX_CODE_SIZE];
+    tpw_u128 limit_minor;
+    bool over;
+};
+
 struct api_rates {
     fx_aggregator *aggregator;
+    struct exposure_limit limits[FX_GRAPH_CURRENCIES_MAX];
+    size_t limits_count;
+    pthread_mutex_t limits_lock; /* the `over` flags */
+    atomic_uint_fast64_t exposure_alerts;
     exchange_quote_book *quotes; /* locked quotes (POST /v1/quotes), thread-safe itself */
     struct tpw_clock clock;      /* the aggregator's: the system's real time */
     pthread_rwlock_t lock;
@@ -134,13 +145,40 @@ static void rates_free(struct api_rates *rates)
     (void)pthread_cond_destroy(&rates->stop_wake);
     (void)pthread_mutex_destroy(&rates->stop_lock);
     (void)pthread_rwlock_destroy(&rates->lock);
+    (void)pthread_mutex_destroy(&rates->limits_lock);
     fx_aggregator_destroy(rates->aggregator);
     exchange_quote_book_destroy(rates->quotes);
     free(rates);
 }
 
+/* "USD=100000000,EUR=5000000": codes and limits in minor units, comma-separated. */
+static enum tpw_err limits_parse(struct api_rates *rates, const char *text,
+                                 struct tpw_error_detail *detail)
+{
+    while (text != NULL && *text != '\0') {
+        size_t item_len = strcspn(text, ",");
+        const char *equals = memchr(text, '=', item_len);
+        size_t code_len = equals != NULL ? (size_t)(equals - text) : 0;
+        struct exposure_limit *limit = &rates->limits[rates->limits_count];
+        if (equals == NULL || code_len >= FX_CODE_SIZE || !money_asset_code_valid(text, code_len) ||
+            rates->limits_count == FX_GRAPH_CURRENCIES_MAX ||
+            tpw_u128_from_dec(equals + 1, item_len - code_len - 1, &limit->limit_minor) != TPW_OK) {
+            tpw_error_set_param(detail, "fx_exposure_limits");
+            return tpw_error_set(detail, TPW_ERR_USAGE, 0,
+                                 "fx_exposure_limits: \"%.*s\" is not CODE=MINOR_UNITS",
+                                 (int)item_len, text);
+        }
+        memcpy(limit->code, text, code_len);
+        limit->code[code_len] = '\0';
+        rates->limits_count++;
+        text += item_len + (text[item_len] == ',' ? 1 : 0);
+    }
+    return TPW_OK;
+}
+
 enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, unsigned quote_ttl_s,
-                             struct api_rates **out, struct tpw_error_detail *detail)
+                             const char *exposure_limits, struct api_rates **out,
+                             struct tpw_error_detail *detail)
 {
     struct api_rates *rates = calloc(1, sizeof *rates);
     if (rates == NULL) {
@@ -153,11 +191,15 @@ enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, unsign
     TPW_ASSERT(pthread_condattr_init(&attr) == 0);
     TPW_ASSERT(pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0);
     TPW_ASSERT(pthread_rwlock_init(&rates->lock, NULL) == 0);
+    TPW_ASSERT(pthread_mutex_init(&rates->limits_lock, NULL) == 0);
     TPW_ASSERT(pthread_mutex_init(&rates->stop_lock, NULL) == 0);
     TPW_ASSERT(pthread_cond_init(&rates->stop_wake, &attr) == 0);
     (void)pthread_condattr_destroy(&attr);
     if (err == TPW_OK) {
         err = manual_provider(rates, manual_ttl_s, detail);
+    }
+    if (err == TPW_OK) {
+        err = limits_parse(rates, exposure_limits, detail);
     }
     if (err == TPW_OK) {
         err = ecb_provider(rates, data_dir, detail);
@@ -344,4 +386,47 @@ enum tpw_err api_rates_quote_take(struct api_rates *rates, tpw_u128 id, struct e
 void api_rates_quote_release(struct api_rates *rates, tpw_u128 id, bool spent)
 {
     exchange_quote_release(rates->quotes, id, spent);
+}
+
+/* ---- exposure ------------------------------------------------------------------------ */
+
+bool api_rates_exposure_limit(struct api_rates *rates, const char *code, tpw_u128 *limit_minor)
+{
+    for (size_t i = 0; i < rates->limits_count; i++) {
+        if (strcmp(rates->limits[i].code, code) == 0) {
+            *limit_minor = rates->limits[i].limit_minor;
+            return true;
+        }
+    }
+    return false;
+}
+
+void api_rates_exposure_note(struct api_rates *rates, const char *code,
+                             const struct exchange_position *position)
+{
+    TPW_ASSERT(pthread_mutex_lock(&rates->limits_lock) == 0);
+    for (size_t i = 0; i < rates->limits_count; i++) {
+        struct exposure_limit *limit = &rates->limits[i];
+        if (strcmp(limit->code, code) != 0) {
+            continue;
+        }
+        bool over = exchange_position_over(position, limit->limit_minor);
+        if (over && !limit->over) {
+            atomic_fetch_add_explicit(&rates->exposure_alerts, 1, memory_order_relaxed);
+            char size[TPW_U128_DEC_SIZE];
+            (void)tpw_u128_to_dec(position->long_minor > 0 ? position->long_minor
+                                                           : position->short_minor,
+                                  size, sizeof size);
+            TPW_LOGF(TPW_LOG_WARN, "fx.exposure_alert", TPW_LOG_STR("asset", code),
+                     TPW_LOG_STR("side", position->long_minor > 0 ? "long" : "short"),
+                     TPW_LOG_STR("position_minor", size));
+        }
+        limit->over = over;
+    }
+    TPW_ASSERT(pthread_mutex_unlock(&rates->limits_lock) == 0);
+}
+
+uint64_t api_rates_exposure_alerts(struct api_rates *rates)
+{
+    return atomic_load_explicit(&rates->exposure_alerts, memory_order_relaxed);
 }

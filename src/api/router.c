@@ -41,6 +41,7 @@ static const struct api_route routes[] = {
     {"GET", "/v1/rates/*", "rates.get", API_ACCESS_READ, api_rate_get},
     {"POST", "/v1/quotes", "quotes.create", API_ACCESS_WRITE, api_quotes_create},
     {"POST", "/v1/conversions", "conversions.create", API_ACCESS_WRITE, api_conversions_create},
+    {"GET", "/v1/exposure", "exposure", API_ACCESS_OPS, api_exposure_index},
     {"GET", "/v1/openapi.json", "openapi", API_ACCESS_PUBLIC, api_openapi_get},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},

@@ -48,6 +48,7 @@ void api_metrics_scrape(struct api_request *request, const char *id_text)
     gauges.fx_providers_count = fx.providers_count;
     gauges.fx_now_ns = fx.now_ns;
     gauges.fx_status_changes = fx.status_changes;
+    gauges.fx_exposure_alerts = api_rates_exposure_alerts(request->server->rates);
     char *text = NULL;
     size_t length = 0;
     err = api_metrics_render(&request->server->metrics, &gauges, &text, &length);

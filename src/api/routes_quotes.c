@@ -201,6 +201,7 @@ static void conversion_complete(struct api_write *write)
         api_reply_error(request, err, &detail);
         return;
     }
+    api_exposure_after_conversion(request->server, &write->quote);
     const struct fx_route *route = &write->quote.route;
     char quote_id[TPW_ID_TEXT_SIZE];
     (void)tpw_id_format(write->quote.id, QUOTE_ID_PREFIX, quote_id, sizeof quote_id);

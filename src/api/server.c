@@ -483,7 +483,8 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     }
     if (err == TPW_OK) {
         err = api_rates_start(server->options.data_dir, server->options.fx_manual_ttl_s,
-                              server->options.fx_quote_ttl_s, &server->rates, detail);
+                              server->options.fx_quote_ttl_s, server->options.fx_exposure_limits,
+                              &server->rates, detail);
     }
     if (err == TPW_OK) {
         err = api_deadlines_start(server->options.request_timeout_s, &server->deadlines);

@@ -226,6 +226,7 @@ static const struct matrix_row matrix[] = {
     {"GET", "/readyz", NULL, {200, 200, 200, 200}},
     /* The server's own state: ops roles only. */
     {"GET", "/metrics", NULL, {200, 200, 200, 403}},
+    {"GET", "/v1/exposure", NULL, {200, 200, 200, 403}},
 };
 
 /* A pending transfer from U (20<role>) and one from V (22<role>) for the rows above. */

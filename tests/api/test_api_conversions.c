@@ -247,6 +247,71 @@ static void test_stale_pair(void **state)
     assert_int_equal(status, 503);
 }
 
+static int setup_limits(void **state)
+{
+    return setup_with(state,
+                      (struct api_server_options){.fx_exposure_limits = "EUR=50000,TWD=100000000"});
+}
+
+/* A conversion that takes the EUR pool past its limit raises one alert (and not again
+ * while it stays over); GET /v1/exposure shows each position and its limit. */
+static void test_exposure(void **state)
+{
+    struct api_fixture *api = *state;
+    market(api);
+    char id[64];
+    quote(api, "{\"from\":\"EUR\",\"to\":\"TWD\",\"sell_amount\":\"40000\"}", id);
+    struct api_response r;
+    assert_int_equal(convert(api, id, "2", "3", &r), 201);
+    api_response_free(&r);
+    assert_int_equal(api_json(api, "GET", "/metrics", NULL, &r), 200);
+    assert_non_null(strstr(r.text, "tpwallet_fx_exposure_alerts_total 0\n"));
+    api_response_free(&r);
+    for (int i = 0; i < 2; i++) { /* 40,000 + 20,000 > 50,000; then still over */
+        quote(api, "{\"from\":\"EUR\",\"to\":\"TWD\",\"sell_amount\":\"20000\"}", id);
+        assert_int_equal(convert(api, id, "2", "3", &r), 201);
+        api_response_free(&r);
+    }
+    assert_int_equal(api_json(api, "GET", "/metrics", NULL, &r), 200);
+    assert_non_null(strstr(r.text, "tpwallet_fx_exposure_alerts_total 1\n"));
+    api_response_free(&r);
+    assert_int_equal(api_json(api, "GET", "/v1/exposure", NULL, &r), 200);
+    json_t *data = json_object_get(r.body, "data");
+    bool seen_eur = false;
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        json_t *row = json_array_get(data, i);
+        const char *asset = json_string_value(json_object_get(row, "asset"));
+        if (strcmp(asset, "EUR") == 0) {
+            seen_eur = true;
+            assert_string_equal(json_string_value(json_object_get(row, "long")), "80000");
+            assert_string_equal(json_string_value(json_object_get(row, "limit")), "50000");
+            assert_true(json_is_true(json_object_get(row, "over")));
+        } else if (strcmp(asset, "TWD") == 0) {
+            assert_string_equal(json_string_value(json_object_get(row, "long")), "0");
+            assert_false(json_is_true(json_object_get(row, "over")));
+        }
+    }
+    assert_true(seen_eur);
+    api_response_free(&r);
+}
+
+/* A malformed limits setting stops the start with the setting named. */
+static void test_exposure_limits_bad(void **state)
+{
+    struct api_fixture *api = *state;
+    api_fixture_stop(api);
+    static const char *const bad[] = {"EUR", "EUR=", "EUR=-1", "eur=5", "EUR=5,,", "EUR=5x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct api_server *server = NULL;
+        struct tpw_error_detail detail;
+        tpw_error_detail_reset(&detail);
+        struct api_server_options options = {
+            .data_dir = api->data_dir, .listen_host = "127.0.0.1", .fx_exposure_limits = bad[i]};
+        assert_err(api_server_start(&options, &server, &detail), TPW_ERR_USAGE);
+        assert_non_null(strstr(detail.message, "fx_exposure_limits"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +319,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conversion_refusals, setup, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_quote_refusals, setup, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_stale_pair, setup_stale, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_exposure, setup_limits, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_exposure_limits_bad, setup, api_fixture_free_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

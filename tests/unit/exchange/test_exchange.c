@@ -169,6 +169,26 @@ static void test_conversion_moves_the_quoted_amounts(void **state)
         assert_int_equal(t.code, EXCHANGE_TRANSFER_CODE);
     }
     assert_false(lf_transfer_exists(f->lf, quote.id | 4u));
+    /* The house's positions: long the EUR it took in, short the TWD it paid out; the USD
+     * pool paid the USD fee it earned. */
+    struct exchange_position eur;
+    struct ledger_account pool = lf_get_account(f->lf, exchange_pool_account_id(LF_EUR));
+    struct ledger_account fees = lf_get_account(f->lf, exchange_fee_account_id(LF_EUR));
+    exchange_position_of(&pool, &fees, &eur);
+    assert_u128_equal(eur.long_minor, 99850);
+    assert_u128_equal(eur.short_minor, 0);
+    assert_u128_equal(eur.fees_minor, 150);
+    assert_false(exchange_position_over(&eur, 99850));
+    assert_true(exchange_position_over(&eur, 99849));
+    struct exchange_position twd;
+    pool = lf_get_account(f->lf, exchange_pool_account_id(f->twd));
+    exchange_position_of(&pool, NULL, &twd);
+    assert_u128_equal(twd.short_minor, 37410);
+    assert_u128_equal(twd.fees_minor, 0);
+    assert_true(exchange_position_over(&twd, 37409));
+    struct exchange_position none;
+    exchange_position_of(NULL, NULL, &none);
+    assert_false(exchange_position_over(&none, 0));
     /* Used: a second execution is refused and changes nothing. */
     struct ledger_account before[16];
     size_t count = lf_snapshot(f->lf, before, 16);
