@@ -26,13 +26,14 @@ const char cmd_serve_usage[] =
     "                      [--events-ring-capacity N] [--events-streams-max N]\n"
     "                      [--events-catchups-max N] [--events-keepalive-s N]\n"
     "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N]\n"
-    "                      [--fx-exposure-limits CODE=MINOR,...] [--config FILE]\n"
+    "                      [--fx-exposure-limits CODE=MINOR,...] [--fx-fees FILE]\n"
+    "                      [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
     "gracefully. Settings: FILE (key = value lines: data, listen, threads,\n"
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
     "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
-    "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits)\n"
+    "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits, fx_fees)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -51,6 +52,7 @@ enum setting {
     S_FX_MANUAL_TTL,
     S_FX_QUOTE_TTL,
     S_FX_EXPOSURE_LIMITS,
+    S_FX_FEES,
     S_COUNT
 };
 
@@ -68,7 +70,8 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "events_keepalive_s",
                                                   "fx_manual_ttl_s",
                                                   "fx_quote_ttl_s",
-                                                  "fx_exposure_limits"};
+                                                  "fx_exposure_limits",
+                                                  "fx_fees"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_LISTEN",
                                                  "TPWALLET_THREADS",
@@ -83,7 +86,8 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_EVENTS_KEEPALIVE_S",
                                                  "TPWALLET_FX_MANUAL_TTL_S",
                                                  "TPWALLET_FX_QUOTE_TTL_S",
-                                                 "TPWALLET_FX_EXPOSURE_LIMITS"};
+                                                 "TPWALLET_FX_EXPOSURE_LIMITS",
+                                                 "TPWALLET_FX_FEES"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -214,6 +218,7 @@ static bool options_from(struct settings *settings, char *listen,
     options->fx_manual_ttl_s = (unsigned)fx_manual_ttl;
     options->fx_quote_ttl_s = (unsigned)fx_quote_ttl;
     options->fx_exposure_limits = settings->value[S_FX_EXPOSURE_LIMITS];
+    options->fx_fees_path = settings->value[S_FX_FEES];
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -271,6 +276,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"fx-manual-ttl-s", &flags[S_FX_MANUAL_TTL], NULL},
                                          {"fx-quote-ttl-s", &flags[S_FX_QUOTE_TTL], NULL},
                                          {"fx-exposure-limits", &flags[S_FX_EXPOSURE_LIMITS], NULL},
+                                         {"fx-fees", &flags[S_FX_FEES], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

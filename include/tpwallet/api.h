@@ -50,6 +50,9 @@ struct api_server_options {
     /* House exposure limits, "USD=100000000,EUR=5000000" (minor units); NULL: none. A
      * conversion that takes a position past its limit raises an alert (docs/fx.md). */
     const char *fx_exposure_limits;
+    /* Conversion fees per corridor and tier, a CSV file (docs/formats/fx-fees.md); NULL:
+     * none. A file that does not read stops the start. */
+    const char *fx_fees_path;
 };
 
 struct api_server;

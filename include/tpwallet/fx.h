@@ -564,6 +564,31 @@ struct fx_route_explanation {
     bool saving_known;
 };
 
+/* Corridors one fee table holds (each with up to FX_FEE_TIERS_MAX tiers). */
+#define FX_FEE_CORRIDORS_MAX 256
+
+/* A fee table as configured: corridors with their own tiers, the default for the rest. */
+struct fx_fee_table {
+    struct fx_corridor_fee corridors[FX_FEE_CORRIDORS_MAX];
+    size_t corridor_count;
+    struct fx_fee_tiers default_fees;
+};
+
+/*
+ * Reads a fee table from CSV (docs/formats/fx-fees.md): lines
+ * `from,to,threshold_minor,fixed_minor,bps,min_minor,max_minor` (max empty: none; `*,*`
+ * the default), `#` comments. Errors name the line: TPW_ERR_FX_CSV_SYNTAX,
+ * TPW_ERR_FX_FEE_TIERS_INVALID (too many corridors or tiers, thresholds not ascending
+ * from 0, a tier rule broken — the same rules as fx_graph_create). `_load` adds
+ * TPW_ERR_NOT_FOUND, TPW_ERR_IO and TPW_ERR_FX_TOO_LARGE (over 4 MiB). An empty table
+ * charges nothing.
+ */
+TPW_MUST_CHECK enum tpw_err fx_fee_table_parse(const char *text, size_t text_len,
+                                               struct fx_fee_table *out /* out */,
+                                               struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err fx_fee_table_load(const char *path, struct fx_fee_table *out /* out */,
+                                              struct tpw_error_detail *detail);
+
 /*
  * SELL: the route of at most FX_ROUTE_LEGS_MAX legs, no currency twice, that gives the
  * most of `to` for `amount_minor` of `from`; BUY: the one that needs the least of

@@ -218,8 +218,14 @@ void api_idem_record_writes(struct api_idempotency *idem, struct api_write **wri
  * and a ticker thread re-evaluating statuses each second. A stored history that does
  * not load stops the start (TPW_ERR_FX_HISTORY_CORRUPT). */
 struct api_rates;
-TPW_MUST_CHECK enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s,
-                                            unsigned quote_ttl_s, const char *exposure_limits,
+struct api_rates_options {
+    const char *data_dir;        /* DATA/fx holds the ECB history */
+    const char *fees_path;       /* fx_fees: a fee table (CSV), NULL for none */
+    const char *exposure_limits; /* fx_exposure_limits, NULL for none */
+    unsigned manual_ttl_s;
+    unsigned quote_ttl_s;
+};
+TPW_MUST_CHECK enum tpw_err api_rates_start(const struct api_rates_options *options,
                                             struct api_rates **out,
                                             struct tpw_error_detail *detail);
 void api_rates_stop(struct api_rates *rates); /* NULL is ignored */
@@ -250,7 +256,7 @@ struct api_quote_request {
     tpw_u128 owner;        /* a user key's owner, else 0 */
     enum fx_route_direction direction;
 };
-/* Prices the request on the fresh pairs now (no fees configured yet) and locks the
+/* Prices the request on the fresh pairs now (with the fx_fees table) and locks the
  * quote. Errors: the pair's (rate_unavailable, rate_stale, rate_degraded), the route
  * search's (fx_no_route, fx_amount_too_small, …), quotes_full. */
 TPW_MUST_CHECK enum tpw_err api_rates_quote(struct api_rates *rates, const money_registry *registry,

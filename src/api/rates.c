@@ -39,6 +39,7 @@ struct exposure_limit {
 
 struct api_rates {
     fx_aggregator *aggregator;
+    struct fx_fee_table fees; /* from fx_fees; empty: no fees */
     struct exposure_limit limits[FX_GRAPH_CURRENCIES_MAX];
     size_t limits_count;
     pthread_mutex_t limits_lock; /* the `over` flags */
@@ -176,8 +177,7 @@ static enum tpw_err limits_parse(struct api_rates *rates, const char *text,
     return TPW_OK;
 }
 
-enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, unsigned quote_ttl_s,
-                             const char *exposure_limits, struct api_rates **out,
+enum tpw_err api_rates_start(const struct api_rates_options *options, struct api_rates **out,
                              struct tpw_error_detail *detail)
 {
     struct api_rates *rates = calloc(1, sizeof *rates);
@@ -196,18 +196,22 @@ enum tpw_err api_rates_start(const char *data_dir, unsigned manual_ttl_s, unsign
     TPW_ASSERT(pthread_cond_init(&rates->stop_wake, &attr) == 0);
     (void)pthread_condattr_destroy(&attr);
     if (err == TPW_OK) {
-        err = manual_provider(rates, manual_ttl_s, detail);
+        err = manual_provider(rates, options->manual_ttl_s, detail);
     }
     if (err == TPW_OK) {
-        err = limits_parse(rates, exposure_limits, detail);
+        err = limits_parse(rates, options->exposure_limits, detail);
+    }
+    if (err == TPW_OK && options->fees_path != NULL) {
+        err = fx_fee_table_load(options->fees_path, &rates->fees, detail);
+        tpw_error_set_param(detail, err != TPW_OK ? "fx_fees" : NULL);
     }
     if (err == TPW_OK) {
-        err = ecb_provider(rates, data_dir, detail);
+        err = ecb_provider(rates, options->data_dir, detail);
     }
     if (err == TPW_OK) {
         uint64_t seed = 0;
         randombytes_buf(&seed, sizeof seed); /* quote ids must not be guessable */
-        err = exchange_quote_book_create(QUOTES_LOG2, (uint64_t)quote_ttl_s * 1000000000u,
+        err = exchange_quote_book_create(QUOTES_LOG2, (uint64_t)options->quote_ttl_s * 1000000000u,
                                          rates->clock, seed, &rates->quotes, detail);
     }
     if (err == TPW_OK && pthread_create(&rates->ticker, NULL, ticker_main, rates) != 0) {
@@ -305,9 +309,34 @@ static bool asset_add(struct money_asset *assets, size_t *count, const struct mo
     return true;
 }
 
+static bool asset_in(const struct money_asset *assets, size_t count, const char *code)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(assets[i].code, code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The configured corridors between currencies the graph has (a graph refuses others). */
+static size_t corridors_in(const struct fx_fee_table *fees, const struct money_asset *assets,
+                           size_t asset_count, struct fx_corridor_fee *out)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < fees->corridor_count; i++) {
+        const struct fx_corridor_fee *corridor = &fees->corridors[i];
+        if (asset_in(assets, asset_count, corridor->from) &&
+            asset_in(assets, asset_count, corridor->to)) {
+            out[count++] = *corridor;
+        }
+    }
+    return count;
+}
+
 /* The graph of the pairs that may be converted on now (fresh), with the exponents of
- * their assets from the registry (pairs with an asset it does not know are left out).
- * No fees are configured yet: every corridor is free. */
+ * their assets from the registry (pairs with an asset it does not know are left out),
+ * and the configured fees (fx_fees). */
 static enum tpw_err graph_now(struct api_rates *rates, const money_registry *registry,
                               fx_graph **out, struct tpw_error_detail *detail)
 {
@@ -338,13 +367,23 @@ static enum tpw_err graph_now(struct api_rates *rates, const money_registry *reg
     if (err == TPW_OK && (quotes == NULL || assets == NULL)) {
         err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the FX graph");
     }
+    struct fx_corridor_fee *corridors = calloc(rates->fees.corridor_count + 1, sizeof *corridors);
+    if (err == TPW_OK && corridors == NULL) {
+        err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the FX graph");
+    }
     if (err == TPW_OK) {
-        struct fx_graph_spec spec = {.assets = assets,
-                                     .asset_count = asset_count,
-                                     .quotes = quotes,
-                                     .quote_count = quote_count};
+        struct fx_graph_spec spec = {
+            .assets = assets,
+            .asset_count = asset_count,
+            .quotes = quotes,
+            .quote_count = quote_count,
+            .corridors = corridors,
+            .corridor_count = corridors_in(&rates->fees, assets, asset_count, corridors),
+            .default_fees = rates->fees.default_fees,
+        };
         err = fx_graph_create(&spec, out, detail);
     }
+    free(corridors);
     free(list);
     free(quotes);
     free(assets);

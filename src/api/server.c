@@ -19,7 +19,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -363,6 +362,22 @@ static void on_connection(void *cls, struct MHD_Connection *connection, void **s
     }
 }
 
+/*
+ * Once the server is stopping, a new connection is closed as soon as it is accepted:
+ * that is how it stops taking connections. MHD_quiesce_daemon() would be the obvious
+ * tool, but with a thread pool on epoll it races each worker's own removal of the
+ * listening socket inside libmicrohttpd, which then aborts ("Failed to remove listen
+ * FD from epoll set", seen in CI under ASan).
+ */
+static enum MHD_Result accept_policy(void *cls, const struct sockaddr *address,
+                                     socklen_t address_len)
+{
+    (void)address;
+    (void)address_len;
+    const struct api_server *server = cls;
+    return atomic_load(&server->stopping) ? MHD_NO : MHD_YES;
+}
+
 static enum tpw_err daemon_start(struct api_server *server, struct tpw_error_detail *detail)
 {
     struct sockaddr_in address;
@@ -373,12 +388,12 @@ static enum tpw_err daemon_start(struct api_server *server, struct tpw_error_det
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     server->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, server, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
-        MHD_OPTION_THREAD_POOL_SIZE, server->options.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        server->options.connection_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)API_CONNECTION_MEMORY_BYTES, MHD_OPTION_NOTIFY_COMPLETED, on_completed, server,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        server, MHD_OPTION_END);
+        flags, 0, accept_policy, server, on_request, server, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&address, MHD_OPTION_THREAD_POOL_SIZE, server->options.threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, server->options.connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_CONNECTION_MEMORY_BYTES,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, server, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, server, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, server, MHD_OPTION_END);
     if (server->daemon == NULL) {
         return tpw_error_set(detail, TPW_ERR_API_LISTEN, 0, "cannot listen on %s:%u",
                              server->options.listen_host != NULL ? server->options.listen_host
@@ -482,9 +497,14 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
         err = api_committer_start(server, &server->committer);
     }
     if (err == TPW_OK) {
-        err = api_rates_start(server->options.data_dir, server->options.fx_manual_ttl_s,
-                              server->options.fx_quote_ttl_s, server->options.fx_exposure_limits,
-                              &server->rates, detail);
+        struct api_rates_options rates = {
+            .data_dir = server->options.data_dir,
+            .fees_path = server->options.fx_fees_path,
+            .exposure_limits = server->options.fx_exposure_limits,
+            .manual_ttl_s = server->options.fx_manual_ttl_s,
+            .quote_ttl_s = server->options.fx_quote_ttl_s,
+        };
+        err = api_rates_start(&rates, &server->rates, detail);
     }
     if (err == TPW_OK) {
         err = api_deadlines_start(server->options.request_timeout_s, &server->deadlines);
@@ -531,23 +551,14 @@ static void drain(struct api_server *server)
 
 enum tpw_err api_server_stop(struct api_server *server, struct tpw_error_detail *detail)
 {
+    /* New connections are closed as they come from now on (accept_policy). */
     atomic_store(&server->stopping, true);
-    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
-    /* New connections are refused from now on, but the descriptor stays open until
-     * the daemon stopped: the pool's threads take it out of their epoll sets later,
-     * and a closed one makes that fail (libmicrohttpd then aborts). */
-    if (listener != MHD_INVALID_SOCKET) {
-        (void)shutdown(listener, SHUT_RDWR);
-    }
     /* Event streams end now (they would otherwise hold the drain for its timeout). */
     api_events_shutdown(server->events);
     drain(server);
     api_committer_stop(server->committer);
     MHD_stop_daemon(server->daemon);
     api_deadlines_stop(server->deadlines);
-    if (listener != MHD_INVALID_SOCKET) {
-        (void)close(listener);
-    }
     api_events_free(server->events);
     enum tpw_err err = (enum tpw_err)atomic_load(&server->storage_err);
     if (err != TPW_OK) {

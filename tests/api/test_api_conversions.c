@@ -312,6 +312,57 @@ static void test_exposure_limits_bad(void **state)
     }
 }
 
+/* A fee table (fx_fees): 0.50 EUR + 10 bps on EUR→USD. 1000.00 EUR pays 1.50 EUR there;
+ * 998.50 × 1.1680 = 1166.24 USD, × 32.10 = 37,436.30 TWD. A table that does not read
+ * stops the start. */
+static void test_fees(void **state)
+{
+    struct api_fixture *api = *state;
+    api_fixture_stop(api);
+    char path[256];
+    (void)snprintf(path, sizeof path, "%s/fees.csv", api->data_dir);
+    FILE *file = fopen(path, "w");
+    assert_non_null(file);
+    assert_true(fputs("# from,to,threshold,fixed,bps,min,max\nEUR,USD,0,50,10,0,\n", file) >= 0);
+    assert_int_equal(fclose(file), 0);
+    api_fixture_start(api, (struct api_server_options){.fx_fees_path = path});
+    market(api);
+    struct api_response r;
+    assert_int_equal(api_json(api, "POST", "/v1/quotes",
+                              "{\"from\":\"EUR\",\"to\":\"TWD\",\"sell_amount\":\"100000\"}", &r),
+                     201);
+    assert_string_equal(api_field(&r, "amount_out"), "3743630");
+    json_t *first = json_array_get(json_object_get(r.body, "legs"), 0);
+    assert_string_equal(json_string_value(json_object_get(first, "fee")), "150");
+    char id[64];
+    (void)snprintf(id, sizeof id, "%s", api_field(&r, "id"));
+    api_response_free(&r);
+    assert_int_equal(convert(api, id, "2", "3", &r), 201);
+    api_response_free(&r);
+    assert_int_equal(api_json(api, "GET", "/v1/exposure", NULL, &r), 200);
+    json_t *data = json_object_get(r.body, "data");
+    for (size_t i = 0; i < json_array_size(data); i++) {
+        json_t *row = json_array_get(data, i);
+        if (strcmp(json_string_value(json_object_get(row, "asset")), "EUR") == 0) {
+            assert_string_equal(json_string_value(json_object_get(row, "fees")), "150");
+            assert_string_equal(json_string_value(json_object_get(row, "long")), "99850");
+        }
+    }
+    api_response_free(&r);
+    api_fixture_stop(api);
+    file = fopen(path, "w");
+    assert_non_null(file);
+    assert_true(fputs("EUR,USD,0,50\n", file) >= 0);
+    assert_int_equal(fclose(file), 0);
+    struct api_server *server = NULL;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    struct api_server_options options = {
+        .data_dir = api->data_dir, .listen_host = "127.0.0.1", .fx_fees_path = path};
+    assert_err(api_server_start(&options, &server, &detail), TPW_ERR_FX_CSV_SYNTAX);
+    assert_string_equal(detail.param, "fx_fees");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stale_pair, setup_stale, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_exposure, setup_limits, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_exposure_limits_bad, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_fees, setup, api_fixture_free_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
