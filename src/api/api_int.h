@@ -494,6 +494,12 @@ enum MHD_Result api_reply_send(struct api_request *request);
 /* The request body as a JSON object: malformed JSON or another type is a 400 reply
  * (and NULL). */
 json_t *api_body_object(struct api_request *request);
+/* The string field `field` of a request body (*out NULL when absent and not
+ * `required`); a JSON null reads as absent. TPW_ERR_INVALID_ARGUMENT naming the field
+ * when required and absent, or not a string. */
+TPW_MUST_CHECK enum tpw_err api_body_string(json_t *body, const char *field, bool required,
+                                            const char **out /* out */,
+                                            struct tpw_error_detail *detail);
 /* Query parameter `name` or NULL. */
 const char *api_query(struct api_request *request, const char *name);
 /* `limit` (1..100, default 10); false after replying 400. */

@@ -162,6 +162,28 @@ json_t *api_body_object(struct api_request *request)
     return body;
 }
 
+/* A string field; a JSON null reads as absent (the API's convention). */
+enum tpw_err api_body_string(json_t *body, const char *field, bool required, const char **out,
+                             struct tpw_error_detail *detail)
+{
+    json_t *value = json_object_get(body, field);
+    *out = NULL;
+    if (value == NULL || json_is_null(value)) {
+        if (!required) {
+            return TPW_OK;
+        }
+        tpw_error_set_param(detail, field);
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "\"%s\": required", field);
+    }
+    *out = json_string_value(value);
+    if (*out == NULL) {
+        tpw_error_set_param(detail, field);
+        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "\"%s\": must be a string",
+                             field);
+    }
+    return TPW_OK;
+}
+
 const char *api_query(struct api_request *request, const char *name)
 {
     return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);

@@ -70,34 +70,12 @@ static json_t *quote_json(const struct exchange_quote *quote,
                      time_json(quote->created_ns), "expires_at", time_json(quote->expires_ns));
 }
 
-/* A string field; a JSON null reads as absent (the API's convention). */
-static enum tpw_err text_field(json_t *body, const char *field, bool required, const char **out,
-                               struct tpw_error_detail *detail)
-{
-    json_t *value = json_object_get(body, field);
-    *out = NULL;
-    if (value == NULL || json_is_null(value)) {
-        if (!required) {
-            return TPW_OK;
-        }
-        tpw_error_set_param(detail, field);
-        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "\"%s\": required", field);
-    }
-    *out = json_string_value(value);
-    if (*out == NULL) {
-        tpw_error_set_param(detail, field);
-        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "\"%s\": must be a string",
-                             field);
-    }
-    return TPW_OK;
-}
-
 /* A code the server's registry knows, into `out`. */
 static enum tpw_err code_field(struct api_request *request, json_t *body, const char *field,
                                char out[FX_CODE_SIZE], struct tpw_error_detail *detail)
 {
     const char *text = NULL;
-    enum tpw_err err = text_field(body, field, true, &text, detail);
+    enum tpw_err err = api_body_string(body, field, true, &text, detail);
     const struct money_asset *asset = NULL;
     if (err == TPW_OK) {
         tpw_error_set_param(detail, field);
@@ -115,9 +93,9 @@ static enum tpw_err amount_fields(json_t *body, struct api_quote_request *ask,
 {
     const char *sell = NULL;
     const char *buy = NULL;
-    enum tpw_err err = text_field(body, "sell_amount", false, &sell, detail);
+    enum tpw_err err = api_body_string(body, "sell_amount", false, &sell, detail);
     if (err == TPW_OK) {
-        err = text_field(body, "buy_amount", false, &buy, detail);
+        err = api_body_string(body, "buy_amount", false, &buy, detail);
     }
     if (err == TPW_OK && (sell == NULL) == (buy == NULL)) {
         tpw_error_set_param(detail, "sell_amount");
@@ -235,13 +213,13 @@ static bool conversion_parse(struct api_request *request, json_t *body, struct c
     const char *credit = NULL;
     enum tpw_err err = api_check_fields(body, known, sizeof known / sizeof known[0], &detail);
     if (err == TPW_OK) {
-        err = text_field(body, "quote_id", true, &quote, &detail);
+        err = api_body_string(body, "quote_id", true, &quote, &detail);
     }
     if (err == TPW_OK) {
-        err = text_field(body, "debit_account_id", true, &debit, &detail);
+        err = api_body_string(body, "debit_account_id", true, &debit, &detail);
     }
     if (err == TPW_OK) {
-        err = text_field(body, "credit_account_id", true, &credit, &detail);
+        err = api_body_string(body, "credit_account_id", true, &credit, &detail);
     }
     if (err == TPW_OK && quote != NULL) { /* required: set when TPW_OK */
         tpw_error_set_param(&detail, "quote_id");
@@ -294,8 +272,15 @@ static enum tpw_err account_funds_fit(const struct ledger_account *account,
                                       const struct fx_route *route, struct tpw_error_detail *detail)
 {
     bool limited = (account->flags & LEDGER_ACCOUNT_DEBITS_MUST_NOT_EXCEED_CREDITS) != 0;
-    tpw_u128 debits = account->debits_posted + account->debits_pending;
-    tpw_u128 room = account->credits_posted + account->overdraft_limit;
+    tpw_u128 debits = 0;
+    tpw_u128 room = 0;
+    /* Sums past 2^128 saturate: only the ledger's own check decides those. */
+    if (money_amount_add(account->debits_posted, account->debits_pending, &debits) != TPW_OK) {
+        debits = TPW_U128_MAX;
+    }
+    if (money_amount_add(account->credits_posted, account->overdraft_limit, &room) != TPW_OK) {
+        room = TPW_U128_MAX;
+    }
     if (limited && (debits > room || room - debits < route->in_minor)) {
         tpw_error_set_param(detail, "debit_account_id");
         return tpw_error_set(detail, TPW_ERR_EXCHANGE_INSUFFICIENT_FUNDS, 0,

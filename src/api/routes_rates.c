@@ -85,25 +85,11 @@ void api_rate_get(struct api_request *request, const char *id_text)
     api_reply_json(request, 200, rate_json(&rate));
 }
 
-/* A required code, or a rate given as a decimal string. */
-static enum tpw_err string_field(json_t *body, const char *field, const char **out,
-                                 struct tpw_error_detail *detail)
-{
-    json_t *value = json_object_get(body, field);
-    *out = json_string_value(value);
-    if (*out != NULL) {
-        return TPW_OK;
-    }
-    tpw_error_set_param(detail, field);
-    return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0, "\"%s\": %s", field,
-                         value == NULL ? "required" : "must be a string");
-}
-
 static enum tpw_err code_field(json_t *body, const char *field, char out[FX_CODE_SIZE],
                                struct tpw_error_detail *detail)
 {
     const char *text = NULL;
-    enum tpw_err err = string_field(body, field, &text, detail);
+    enum tpw_err err = api_body_string(body, field, true, &text, detail);
     if (err == TPW_OK && !money_asset_code_valid(text, strlen(text))) {
         tpw_error_set_param(detail, field);
         err = tpw_error_set(detail, TPW_ERR_ASSET_CODE_INVALID, 0,
@@ -119,7 +105,7 @@ static enum tpw_err rate_field(json_t *body, const char *field, struct money_rat
                                struct tpw_error_detail *detail)
 {
     const char *text = NULL;
-    enum tpw_err err = string_field(body, field, &text, detail);
+    enum tpw_err err = api_body_string(body, field, true, &text, detail);
     if (err == TPW_OK) {
         tpw_error_set_param(detail, field);
         err = money_rate_parse(text, strlen(text), out, detail);

@@ -42,7 +42,7 @@ const char *fx_status_name(enum fx_status status)
     return "unknown";
 }
 
-static bool code_valid(const char *code)
+bool fx__code_valid(const char *code)
 {
     size_t len = strnlen(code, FX_CODE_SIZE);
     return len < FX_CODE_SIZE && money_asset_code_valid(code, len);
@@ -66,7 +66,7 @@ static enum tpw_err policy_check(const struct fx_policy *policy, struct tpw_erro
                              MONEY_BPS_ONE);
     }
     for (size_t i = 0; i < 2; i++) {
-        if (policy->pivots[i][0] != '\0' && !code_valid(policy->pivots[i])) {
+        if (policy->pivots[i][0] != '\0' && !fx__code_valid(policy->pivots[i])) {
             return tpw_error_set(detail, TPW_ERR_FX_POLICY_INVALID, i,
                                  "pivot %zu is not an asset code", i);
         }
@@ -235,7 +235,7 @@ static void emit(const fx_aggregator *aggregator, const struct fx__pair *pair,
 static enum tpw_err quote_check(const fx_aggregator *aggregator, const struct fx_quote *quote,
                                 uint64_t now_ns, struct tpw_error_detail *detail)
 {
-    if (!code_valid(quote->base) || !code_valid(quote->quote) ||
+    if (!fx__code_valid(quote->base) || !fx__code_valid(quote->quote) ||
         strcmp(quote->base, quote->quote) == 0) {
         return tpw_error_set(detail, TPW_ERR_FX_QUOTE_INVALID, 0,
                              "a pair needs two different asset codes");

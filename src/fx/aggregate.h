@@ -45,6 +45,9 @@ struct fx_aggregator {
     void *listener_ctx;
 };
 
+/* An asset code's shape within FX_CODE_SIZE (its NUL included). */
+bool fx__code_valid(const char *code);
+
 /* The stored pair base/quote, or NULL. */
 const struct fx__pair *fx__pair_find(const fx_aggregator *aggregator, const char *base,
                                      const char *quote);

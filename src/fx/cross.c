@@ -125,12 +125,6 @@ static enum tpw_err derive(const struct leg *a, const struct leg *b, struct fx_r
     return TPW_OK;
 }
 
-static bool code_ok(const char *code)
-{
-    size_t len = strnlen(code, FX_CODE_SIZE);
-    return len < FX_CODE_SIZE && money_asset_code_valid(code, len);
-}
-
 /* base → pivot → quote, for the first pivot that connects them. */
 static enum tpw_err derive_cross(const fx_aggregator *aggregator, const char *base,
                                  const char *quote, struct fx_rate *out)
@@ -155,7 +149,7 @@ enum tpw_err fx_aggregator_rate(const fx_aggregator *aggregator, const char *bas
                                 const char *quote, struct fx_rate *out,
                                 struct tpw_error_detail *detail)
 {
-    if (!code_ok(base) || !code_ok(quote) || strcmp(base, quote) == 0) {
+    if (!fx__code_valid(base) || !fx__code_valid(quote) || strcmp(base, quote) == 0) {
         return tpw_error_set(detail, TPW_ERR_FX_QUOTE_INVALID, 0,
                              "a pair needs two different asset codes");
     }
