@@ -85,14 +85,13 @@ static int print_load(const struct cli *cli, const struct fx_history_summary *fi
     return 0;
 }
 
-/* Parse, merge into the stored history, save: nothing is written unless all succeed. */
+/* Parse, then merge into the stored history: nothing is written unless all succeed. */
 static enum tpw_err load_merge_save(const char *data_dir, const char *file_path,
                                     struct fx_history_summary *file_summary,
                                     struct fx_history_summary *stored_summary,
                                     struct tpw_error_detail *detail)
 {
     fx_history *file = NULL;
-    fx_history *stored = NULL;
     char dir[PATH_MAX];
     tpw_error_set_param(detail, "FILE");
     enum tpw_err err = fx_ecb_load_file(file_path, &file, detail);
@@ -101,25 +100,15 @@ static enum tpw_err load_merge_save(const char *data_dir, const char *file_path,
         err = fx_dir(data_dir, true, dir, detail);
     }
     if (err == TPW_OK) {
-        tpw_error_set_param(detail, "data");
-        err = fx_history_load(dir, &stored, detail);
-    }
-    if (err == TPW_OK) {
-        tpw_error_set_param(detail, "FILE");
-        err = fx_history_merge(stored, file, detail);
-    }
-    if (err == TPW_OK) {
-        tpw_error_set_param(detail, "data");
-        err = fx_history_save(stored, dir, detail);
+        err = fx_history_store_merge(dir, file, stored_summary, detail);
+        /* What the merge refuses is the file's; a damaged or unwritable history the data's. */
+        bool file_refused = err == TPW_ERR_FX_HISTORY_CONFLICT || err == TPW_ERR_FX_HISTORY_FULL;
+        tpw_error_set_param(detail, file_refused ? "FILE" : "data");
     }
     if (err == TPW_OK) {
         err = fx_history_summarize(file, file_summary, detail);
     }
-    if (err == TPW_OK) {
-        err = fx_history_summarize(stored, stored_summary, detail);
-    }
     fx_history_destroy(file);
-    fx_history_destroy(stored);
     return err;
 }
 

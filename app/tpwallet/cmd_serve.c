@@ -27,13 +27,15 @@ const char cmd_serve_usage[] =
     "                      [--events-catchups-max N] [--events-keepalive-s N]\n"
     "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N]\n"
     "                      [--fx-exposure-limits CODE=MINOR,...] [--fx-fees FILE]\n"
+    "                      [--fx-ecb-url URL] [--fx-ecb-poll-s N]\n"
     "                      [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
     "gracefully. Settings: FILE (key = value lines: data, listen, threads,\n"
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
     "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
-    "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits, fx_fees)\n"
+    "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits, fx_fees, fx_ecb_url,\n"
+    "fx_ecb_poll_s)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -53,6 +55,8 @@ enum setting {
     S_FX_QUOTE_TTL,
     S_FX_EXPOSURE_LIMITS,
     S_FX_FEES,
+    S_FX_ECB_URL,
+    S_FX_ECB_POLL,
     S_COUNT
 };
 
@@ -71,7 +75,9 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "fx_manual_ttl_s",
                                                   "fx_quote_ttl_s",
                                                   "fx_exposure_limits",
-                                                  "fx_fees"};
+                                                  "fx_fees",
+                                                  "fx_ecb_url",
+                                                  "fx_ecb_poll_s"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_LISTEN",
                                                  "TPWALLET_THREADS",
@@ -87,7 +93,9 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_FX_MANUAL_TTL_S",
                                                  "TPWALLET_FX_QUOTE_TTL_S",
                                                  "TPWALLET_FX_EXPOSURE_LIMITS",
-                                                 "TPWALLET_FX_FEES"};
+                                                 "TPWALLET_FX_FEES",
+                                                 "TPWALLET_FX_ECB_URL",
+                                                 "TPWALLET_FX_ECB_POLL_S"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -199,7 +207,7 @@ static bool options_from(struct settings *settings, char *listen,
                          struct api_server_options *options)
 {
     uint64_t threads = 0, body = 0, timeout = 0, request_timeout = 0, fx_manual_ttl = 0,
-             fx_quote_ttl = 0;
+             fx_quote_ttl = 0, fx_ecb_poll = 0;
     options->data_dir = settings->value[S_DATA];
     options->assets_path = settings->value[S_ASSETS];
     const char *log = settings->value[S_ACCESS_LOG];
@@ -210,7 +218,8 @@ static bool options_from(struct settings *settings, char *listen,
         number_setting(settings->value[S_TIMEOUT], 86400, &timeout) &&
         number_setting(settings->value[S_REQUEST_TIMEOUT], 86400, &request_timeout) &&
         number_setting(settings->value[S_FX_MANUAL_TTL], UINT64_C(31) * 86400u, &fx_manual_ttl) &&
-        number_setting(settings->value[S_FX_QUOTE_TTL], 3600, &fx_quote_ttl);
+        number_setting(settings->value[S_FX_QUOTE_TTL], 3600, &fx_quote_ttl) &&
+        number_setting(settings->value[S_FX_ECB_POLL], 86400, &fx_ecb_poll);
     options->threads = (unsigned)threads;
     options->body_limit_bytes = body;
     options->connection_timeout_s = (unsigned)timeout;
@@ -219,6 +228,8 @@ static bool options_from(struct settings *settings, char *listen,
     options->fx_quote_ttl_s = (unsigned)fx_quote_ttl;
     options->fx_exposure_limits = settings->value[S_FX_EXPOSURE_LIMITS];
     options->fx_fees_path = settings->value[S_FX_FEES];
+    options->fx_ecb_url = settings->value[S_FX_ECB_URL];
+    options->fx_ecb_poll_s = (unsigned)fx_ecb_poll;
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -277,6 +288,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"fx-quote-ttl-s", &flags[S_FX_QUOTE_TTL], NULL},
                                          {"fx-exposure-limits", &flags[S_FX_EXPOSURE_LIMITS], NULL},
                                          {"fx-fees", &flags[S_FX_FEES], NULL},
+                                         {"fx-ecb-url", &flags[S_FX_ECB_URL], NULL},
+                                         {"fx-ecb-poll-s", &flags[S_FX_ECB_POLL], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

@@ -53,6 +53,13 @@ struct api_server_options {
     /* Conversion fees per corridor and tier, a CSV file (docs/formats/fx-fees.md); NULL:
      * none. A file that does not read stops the start. */
     const char *fx_fees_path;
+    /* The ECB's daily XML to poll (e.g. the ECB's eurofxref-daily.xml); NULL: no polling,
+     * the "ecb" provider has only the stored history's newest day. Each good day is
+     * merged into DATA/fx's history too. */
+    const char *fx_ecb_url;
+    /* Seconds between polls; 0 = 1800. After a failure the next poll comes sooner
+     * (60 s, or this when shorter). */
+    unsigned fx_ecb_poll_s;
 };
 
 struct api_server;

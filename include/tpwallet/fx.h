@@ -10,6 +10,7 @@
 #ifndef TPWALLET_FX_H
 #define TPWALLET_FX_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -236,6 +237,17 @@ TPW_MUST_CHECK enum tpw_err fx_history_save(const fx_history *history, const cha
                                             struct tpw_error_detail *detail);
 
 /*
+ * Merges `from` into `dir`'s stored history (which must exist as a directory): load,
+ * merge, save under an exclusive lock on `dir`/history.csv.lock, so the server's ECB
+ * poller and `tpwallet fx load-ecb` can write at once without losing either's rates.
+ * All or nothing: a conflict (TPW_ERR_FX_HISTORY_CONFLICT) or any other error leaves the
+ * stored history as it was. *stored (may be NULL) gets the merged history's summary.
+ */
+TPW_MUST_CHECK enum tpw_err fx_history_store_merge(const char *dir, const fx_history *from,
+                                                   struct fx_history_summary *stored /* out */,
+                                                   struct tpw_error_detail *detail);
+
+/*
  * The quotes of one ECB day: base "EUR", quote the currency, bid = ask = the rate,
  * time_ns = 16:00 Europe/Frankfurt on that date (CET, UTC+1, or CEST, UTC+2, from 01:00
  * UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October).
@@ -254,11 +266,13 @@ uint64_t fx_ecb_fixing_time_ns(int32_t date_days);
  * `timeout_ms` bounds the whole transfer. Errors: TPW_ERR_FX_FETCH_FAILED (connection
  * refused, DNS, reset), TPW_ERR_FX_FETCH_TIMEOUT, TPW_ERR_FX_FETCH_HTTP_STATUS (not 200),
  * TPW_ERR_FX_TOO_LARGE, TPW_ERR_NOMEM, TPW_ERR_INVALID_ARGUMENT (a timeout of 0), and
- * fx_ecb_xml_parse_day()'s. libcurl initialises itself on first use; a program with
- * several threads calls curl_global_init() before its first fetch.
+ * fx_ecb_xml_parse_day()'s. When `cancel` (may be NULL) becomes true the transfer stops
+ * within about a second (TPW_ERR_FX_FETCH_FAILED, "cancelled"). libcurl initialises itself on first
+ * use; a program with several threads calls curl_global_init() before its first fetch.
  */
 #define FX_ECB_FETCH_BODY_MAX ((size_t)256 * 1024) /* the daily file is about 1.6 KB */
 TPW_MUST_CHECK enum tpw_err fx_ecb_fetch(const char *url, uint32_t timeout_ms,
+                                         const atomic_bool *cancel,
                                          struct fx_ecb_day *out /* out */,
                                          struct tpw_error_detail *detail);
 

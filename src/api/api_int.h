@@ -12,6 +12,10 @@
  *   idempotency.c     Idempotency-Key: kept replies, their durable log, replay
  *   events.c          the event pump (one journal cursor per server, a ring of recent
  *                     events as SSE text) and the streams reading it
+ *   signals.c         live signals on the event stream (its own header, signals.h)
+ *   rates.c, rates_ecb.c, rates_quote.c
+ *                     the FX aggregator, the ECB provider and poller, quotes and
+ *                     exposure (their shared state in rates.h)
  *   metrics.c         counters and histograms, the Prometheus text (its own header,
  *                     metrics.h, so unit tests can use it alone)
  *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c,
@@ -39,6 +43,7 @@
 #include "tpwallet/money.h"
 
 #include "metrics.h"
+#include "signals.h"
 
 /* Defaults of struct api_server_options. */
 #define API_BODY_LIMIT_DEFAULT_BYTES (4u << 20)
@@ -211,12 +216,13 @@ void api_idem_abandon(struct api_idempotency *idem, struct api_idem_entry *entry
  * each idempotent write's reply (not 5xx), durable with one append and fdatasync. */
 void api_idem_record_writes(struct api_idempotency *idem, struct api_write **writes, size_t count);
 
-/* ---- rates.c -------------------------------------------------------------------- */
+/* ---- rates.c, rates_ecb.c, rates_quote.c ------------------------------------------- */
 
 /* The server's FX aggregator (docs/fx.md) behind a read-write lock, with the "manual"
- * provider (POST /v1/rates), the "ecb" provider (the newest day of DATA/fx's history)
- * and a ticker thread re-evaluating statuses each second. A stored history that does
- * not load stops the start (TPW_ERR_FX_HISTORY_CORRUPT). */
+ * provider (POST /v1/rates), the "ecb" provider (the newest day of DATA/fx's history,
+ * then the fx_ecb_url poller), a ticker thread re-evaluating statuses each second, the
+ * quote book and the exposure limits (rates*.c, rates.h). A stored history that
+ * does not load stops the start (TPW_ERR_FX_HISTORY_CORRUPT). */
 struct api_rates;
 struct api_rates_options {
     const char *data_dir;        /* DATA/fx holds the ECB history */
@@ -224,6 +230,9 @@ struct api_rates_options {
     const char *exposure_limits; /* fx_exposure_limits, NULL for none */
     unsigned manual_ttl_s;
     unsigned quote_ttl_s;
+    const char *ecb_url; /* fx_ecb_url: NULL, no poller */
+    unsigned ecb_poll_s;
+    struct api_signals *signals; /* where status changes and alerts are published */
 };
 TPW_MUST_CHECK enum tpw_err api_rates_start(const struct api_rates_options *options,
                                             struct api_rates **out,
@@ -392,6 +401,7 @@ struct api_server {
     struct api_keystore *keys;
     struct api_idempotency *idem;
     struct api_events *events;
+    struct api_signals *signals; /* published by rates, sent by events */
     struct api_deadlines *deadlines;
     struct api_rates *rates;
     struct MHD_Daemon *daemon;

@@ -64,10 +64,12 @@ struct api_stream {
     size_t partial_length;
     size_t partial_sent;
     atomic_uint_fast64_t last_send_ns; /* read by the pump for keep-alives */
+    uint64_t signals_position;         /* signals passed (api_signals_next) */
     bool preamble_sent;
     /* Under events->lock. */
     bool suspended;
     uint64_t seen_published;
+    uint64_t seen_signals;       /* api_signals_published() when it suspended */
     uint64_t catch_up_published; /* `published` when the cursor was last read */
     struct api_stream *prev;
     struct api_stream *next;
@@ -309,10 +311,11 @@ static void streams_wake(struct api_events *events, bool all)
 {
     uint64_t now_ns = tpw_clock_monotonic_ns();
     uint64_t keepalive_ns = events->keepalive_ns;
+    uint64_t signals = api_signals_published(events->server->signals);
     size_t count = 0;
     TPW_ASSERT(pthread_mutex_lock(&events->lock) == 0);
     for (struct api_stream *s = events->streams; s != NULL; s = s->next) {
-        bool due = all || s->seen_published != events->published ||
+        bool due = all || s->seen_published != events->published || s->seen_signals != signals ||
                    now_ns - atomic_load(&s->last_send_ns) >= keepalive_ns;
         if (s->suspended && due) {
             TPW_ASSERT(count < events->streams_max);
@@ -384,6 +387,15 @@ void api_events_notify(struct api_events *events)
     if (events->streams != NULL) {
         TPW_ASSERT(pthread_cond_signal(&events->wake_pump) == 0);
     }
+    TPW_ASSERT(pthread_mutex_unlock(&events->lock) == 0);
+}
+
+/* Unlike a commit, a signal is rare and must reach waiting streams promptly. */
+void api_events_notify_signal(struct api_events *events)
+{
+    TPW_ASSERT(pthread_mutex_lock(&events->lock) == 0);
+    events->dirty = true;
+    TPW_ASSERT(pthread_cond_signal(&events->wake_pump) == 0);
     TPW_ASSERT(pthread_mutex_unlock(&events->lock) == 0);
 }
 
@@ -591,6 +603,8 @@ enum tpw_err api_stream_open(struct api_events *events, struct MHD_Connection *c
     stream->connection = connection;
     stream->view = *view;
     stream->position = after;
+    /* Signals are live: a stream gets those published from now on. */
+    stream->signals_position = api_signals_published(events->server->signals);
     atomic_store(&stream->last_send_ns, tpw_clock_monotonic_ns());
     bool catch_up = false;
     TPW_ASSERT(pthread_mutex_lock(&events->lock) == 0);
@@ -787,6 +801,30 @@ static bool preamble(struct api_stream *stream, char *buf, size_t max, size_t *u
     return deliver(stream, API_EVENTS_PREAMBLE, sizeof API_EVENTS_PREAMBLE - 1, buf, max, used);
 }
 
+/* Copies the signals published since the stream's last (the caller holds the lock);
+ * false on OOM. They go before ledger events: a status change is news now. */
+static bool signals_fill(struct api_stream *stream, char *buf, size_t max, size_t *used)
+{
+    struct api_signals *signals = stream->events->server->signals;
+    while (*used < max && stream->partial == NULL) {
+        char *text = NULL;
+        size_t length = 0;
+        if (!api_signals_next(signals, &stream->signals_position, stream->view.all, &text,
+                              &length)) {
+            return false;
+        }
+        if (text == NULL) {
+            return true;
+        }
+        bool ok = deliver(stream, text, length, buf, max, used);
+        free(text);
+        if (!ok) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Under the lock, after the catch-up: ring events, a keep-alive, or suspend. Returns
  * the read's size, or a libmicrohttpd end marker. */
 static ssize_t stream_ring_read(struct api_stream *stream, char *buf, size_t max, size_t used)
@@ -797,7 +835,11 @@ static ssize_t stream_ring_read(struct api_stream *stream, char *buf, size_t max
     TPW_ASSERT(pthread_mutex_lock(&events->lock) == 0);
     bool end = events->stopping || events->failed != TPW_OK;
     enum fill fill = FILL_OK;
-    if (!end && stream->cursor == NULL && stream->partial == NULL) {
+    uint64_t signals_seen = api_signals_published(events->server->signals);
+    if (!end && stream->partial == NULL && !signals_fill(stream, buf, max, &used)) {
+        fill = FILL_NOMEM;
+    }
+    if (!end && fill == FILL_OK && stream->cursor == NULL && stream->partial == NULL) {
         fill = ring_fill(events, stream, buf, max, &used);
     }
     bool ok = fill == FILL_OK;
@@ -810,6 +852,7 @@ static ssize_t stream_ring_read(struct api_stream *stream, char *buf, size_t max
         stream->suspended = true;
         stream->seen_published =
             stream->cursor != NULL ? stream->catch_up_published : events->published;
+        stream->seen_signals = signals_seen; /* read before filling: none is missed */
     }
     TPW_ASSERT(pthread_mutex_unlock(&events->lock) == 0);
     if (used > 0) {

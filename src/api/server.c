@@ -462,11 +462,27 @@ static void server_free(struct api_server *server)
         ledger_close(server->ledger);
     }
     api_rates_stop(server->rates);
+    api_signals_destroy(server->signals);
     api_idem_close(server->idem);
     api_keystore_close(server->keys);
     api_assets_deinit(&server->assets);
     (void)pthread_mutex_destroy(&server->ledger_lock);
     free(server);
+}
+
+/* The pump and its ring, once nothing can publish to it (the rates are stopped). */
+static void events_end(struct api_server *server)
+{
+    api_rates_stop(server->rates);
+    server->rates = NULL;
+    if (server->signals != NULL) {
+        api_signals_wake(server->signals, NULL);
+    }
+    if (server->events != NULL) {
+        api_events_shutdown(server->events);
+        api_events_free(server->events);
+        server->events = NULL;
+    }
 }
 
 enum tpw_err api_server_start(const struct api_server_options *options, struct api_server **out,
@@ -490,8 +506,15 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     if (err == TPW_OK) {
         err = ledger_start(server, detail);
     }
+    server->signals = err == TPW_OK ? api_signals_create() : NULL;
+    if (err == TPW_OK && server->signals == NULL) {
+        err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the signals");
+    }
     if (err == TPW_OK) {
         err = api_events_start(server, &server->events, detail);
+    }
+    if (err == TPW_OK) {
+        api_signals_wake(server->signals, server->events);
     }
     if (err == TPW_OK) {
         err = api_committer_start(server, &server->committer);
@@ -503,6 +526,9 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
             .exposure_limits = server->options.fx_exposure_limits,
             .manual_ttl_s = server->options.fx_manual_ttl_s,
             .quote_ttl_s = server->options.fx_quote_ttl_s,
+            .ecb_url = server->options.fx_ecb_url,
+            .ecb_poll_s = server->options.fx_ecb_poll_s,
+            .signals = server->signals,
         };
         err = api_rates_start(&rates, &server->rates, detail);
     }
@@ -520,10 +546,7 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
         if (server->committer != NULL) {
             api_committer_stop(server->committer);
         }
-        if (server->events != NULL) {
-            api_events_shutdown(server->events);
-            api_events_free(server->events);
-        }
+        events_end(server);
         server_free(server);
         return err;
     }
@@ -559,7 +582,7 @@ enum tpw_err api_server_stop(struct api_server *server, struct tpw_error_detail 
     api_committer_stop(server->committer);
     MHD_stop_daemon(server->daemon);
     api_deadlines_stop(server->deadlines);
-    api_events_free(server->events);
+    events_end(server);
     enum tpw_err err = (enum tpw_err)atomic_load(&server->storage_err);
     if (err != TPW_OK) {
         (void)tpw_error_set(detail, err, 0, "the ledger stopped after a storage failure");

@@ -37,7 +37,7 @@ const char *fx_status_name(enum fx_status status)
     case FX_STATUS_STALE:
         return "stale";
     case FX_STATUS_NONE:
-        break;
+        return "none"; /* a pair not seen before: the "from" of its first status */
     }
     return "unknown";
 }

@@ -13,7 +13,7 @@ enum tpw_err fx_ecb_poll(fx_aggregator *aggregator, uint32_t provider_id, const 
 {
     *stored = 0;
     struct fx_ecb_day day = {0};
-    enum tpw_err err = fx_ecb_fetch(url, timeout_ms, &day, detail);
+    enum tpw_err err = fx_ecb_fetch(url, timeout_ms, NULL, &day, detail);
     if (err == TPW_OK) {
         err = fx_ecb_provide_day(aggregator, provider_id, &day, stored, detail);
     }

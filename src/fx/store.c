@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "fx_int.h"
@@ -199,5 +200,68 @@ enum tpw_err fx_history_save(const fx_history *history, const char *dir,
     bool synced = fsync(dir_fd) == 0;
     err = synced ? TPW_OK : io_error(detail, "cannot sync", dir);
     (void)close(dir_fd);
+    return err;
+}
+
+/* Merges `from` into `history`, then saves it unless nothing was new (a poller sees the
+ * same day many times: values already stored merge silently). */
+static enum tpw_err merge_and_save(fx_history *history, const fx_history *from, const char *dir,
+                                   struct fx_history_summary *after,
+                                   struct tpw_error_detail *detail)
+{
+    struct fx_history_summary before = {0};
+    enum tpw_err err = fx_history_summarize(history, &before, detail);
+    if (err == TPW_OK) {
+        err = fx_history_merge(history, from, detail);
+    }
+    if (err == TPW_OK) {
+        err = fx_history_summarize(history, after, detail);
+    }
+    if (err == TPW_OK && after->observations_count != before.observations_count) {
+        err = fx_history_save(history, dir, detail);
+    }
+    return err;
+}
+
+/* Load, merge, save: the caller holds the directory's lock. */
+static enum tpw_err merge_locked(const char *dir, const fx_history *from,
+                                 struct fx_history_summary *stored, struct tpw_error_detail *detail)
+{
+    fx_history *history = NULL;
+    enum tpw_err err = fx_history_load(dir, &history, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    TPW_ASSERT(history != NULL);
+    struct fx_history_summary after = {0};
+    err = merge_and_save(history, from, dir, &after, detail);
+    if (err == TPW_OK && stored != NULL) {
+        *stored = after;
+    }
+    fx_history_destroy(history);
+    return err;
+}
+
+enum tpw_err fx_history_store_merge(const char *dir, const fx_history *from,
+                                    struct fx_history_summary *stored,
+                                    struct tpw_error_detail *detail)
+{
+    char lock_path[PATH_MAX];
+    enum tpw_err err = path_in(dir, FX_HISTORY_FILE_NAME ".lock", lock_path, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0) {
+        return io_error(detail, "cannot open", lock_path);
+    }
+    /* Two writers would both write history.csv.tmp, and the later rename would drop what
+     * the earlier merged: one at a time. The lock goes with the descriptor. */
+    if (flock(lock_fd, LOCK_EX) != 0) {
+        err = io_error(detail, "cannot lock", lock_path);
+    } else {
+        err = merge_locked(dir, from, stored, detail);
+    }
+    (void)close(lock_fd);
     return err;
 }

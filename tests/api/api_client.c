@@ -174,3 +174,13 @@ const char *api_field(const struct api_response *response, const char *key)
     }
     return json_string_value(json_object_get(object, key));
 }
+
+bool api_metrics_have(const struct api_fixture *api, const char *line)
+{
+    struct api_response r;
+    assert_true(api_call(api, "GET", "/metrics", NULL, NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    bool found = r.text != NULL && strstr(r.text, line) != NULL;
+    api_response_free(&r);
+    return found;
+}

@@ -60,4 +60,7 @@ void api_response_free(struct api_response *response);
 /* The string at `key` of the body's object (or of body.error with "error.code"). */
 const char *api_field(const struct api_response *response, const char *key);
 
+/* Whether GET /metrics (with the fixture's key) holds `line` now. */
+bool api_metrics_have(const struct api_fixture *api, const char *line);
+
 #endif /* TPW_TEST_API_CLIENT_H */

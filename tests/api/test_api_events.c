@@ -17,182 +17,13 @@
 #include <curl/curl.h>
 
 #include "api_client.h"
+#include "sse_reader.h"
 #include "tpw_test.h"
 #include "tpwallet/api_json.h"
 #include "tpwallet/clock.h"
 #include "tpwallet/ledger.h"
 
 #include "banned.h"
-
-#define SSE_EVENTS_MAX 256
-#define SSE_BUFFER_BYTES (1u << 20)
-
-struct sse_event {
-    char id[48];
-    char kind[32];
-    json_t *data;
-};
-
-/* One stream read by libcurl until `want` events arrived, the server ended it, or
- * the bound (20 s) passed. */
-struct sse_reader {
-    const struct api_fixture *fixture;
-    char path[128];
-    char header[96];                            /* "Last-Event-ID: …" or "" */
-    char authorization[API_KEY_TEXT_SIZE + 32]; /* the fixture's key when started, or "" */
-    size_t want;
-    struct sse_event events[SSE_EVENTS_MAX];
-    atomic_size_t count;
-    atomic_size_t keepalives; /* `: keep-alive` comments */
-    char *buffer;
-    size_t length;
-    char content_type[64];
-    long status;
-    CURLcode code;
-    pthread_t thread;
-};
-
-static void sse_block(struct sse_reader *reader, char *block)
-{
-    struct sse_event event = {0};
-    if (strcmp(block, ": keep-alive") == 0) {
-        atomic_fetch_add(&reader->keepalives, 1);
-        return;
-    }
-    for (char *line = block; line != NULL && *line != '\0';) {
-        char *next = strchr(line, '\n');
-        if (next != NULL) {
-            *next++ = '\0';
-        }
-        if (strncmp(line, "id: ", 4) == 0) {
-            (void)snprintf(event.id, sizeof event.id, "%s", line + 4);
-        } else if (strncmp(line, "event: ", 7) == 0) {
-            (void)snprintf(event.kind, sizeof event.kind, "%s", line + 7);
-        } else if (strncmp(line, "data: ", 6) == 0) {
-            event.data = json_loads(line + 6, 0, NULL);
-            assert_non_null(event.data);
-        }
-        line = next;
-    }
-    size_t count = atomic_load(&reader->count);
-    if (event.data == NULL || count == SSE_EVENTS_MAX) {
-        assert_null(event.data); /* comments, retry: no data */
-        return;
-    }
-    reader->events[count] = event;
-    atomic_store(&reader->count, count + 1);
-}
-
-static size_t sse_on_data(char *data, size_t size, size_t count, void *user)
-{
-    struct sse_reader *reader = user;
-    size_t length = size * count;
-    assert_true(reader->length + length < SSE_BUFFER_BYTES);
-    memcpy(reader->buffer + reader->length, data, length);
-    reader->length += length;
-    reader->buffer[reader->length] = '\0';
-    char *end;
-    while ((end = strstr(reader->buffer, "\n\n")) != NULL) {
-        *end = '\0';
-        sse_block(reader, reader->buffer);
-        size_t used = (size_t)(end + 2 - reader->buffer);
-        memmove(reader->buffer, end + 2, reader->length - used + 1);
-        reader->length -= used;
-    }
-    return atomic_load(&reader->count) >= reader->want ? 0 : length; /* 0 stops curl */
-}
-
-static size_t sse_on_header(char *data, size_t size, size_t count, void *user)
-{
-    struct sse_reader *reader = user;
-    size_t length = size * count;
-    if (length > 14 && strncasecmp(data, "Content-Type: ", 14) == 0) {
-        (void)snprintf(reader->content_type, sizeof reader->content_type, "%.*s",
-                       (int)strcspn(data + 14, "\r\n"), data + 14);
-    }
-    return length;
-}
-
-static void *sse_main(void *arg)
-{
-    struct sse_reader *reader = arg;
-    CURL *curl = curl_easy_init();
-    assert_non_null(curl);
-    char url[256];
-    (void)snprintf(url, sizeof url, "%s%s", reader->fixture->base_url, reader->path);
-    struct curl_slist *headers =
-        reader->header[0] != '\0' ? curl_slist_append(NULL, reader->header) : NULL;
-    if (reader->authorization[0] != '\0') {
-        headers = curl_slist_append(headers, reader->authorization);
-    }
-    (void)curl_easy_setopt(curl, CURLOPT_URL, url);
-    (void)curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    (void)curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sse_on_data);
-    (void)curl_easy_setopt(curl, CURLOPT_WRITEDATA, reader);
-    (void)curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, sse_on_header);
-    (void)curl_easy_setopt(curl, CURLOPT_HEADERDATA, reader);
-    (void)curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
-    reader->code = curl_easy_perform(curl);
-    (void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reader->status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
-    return NULL;
-}
-
-static void sse_start(struct sse_reader *reader, const struct api_fixture *fixture,
-                      const char *path, const char *last_event_id, size_t want)
-{
-    memset(reader, 0, sizeof *reader);
-    reader->fixture = fixture;
-    (void)snprintf(reader->path, sizeof reader->path, "%s", path);
-    if (last_event_id != NULL) {
-        (void)snprintf(reader->header, sizeof reader->header, "Last-Event-ID: %s", last_event_id);
-    }
-    if (fixture->key != NULL) {
-        (void)snprintf(reader->authorization, sizeof reader->authorization,
-                       "Authorization: Bearer %s", fixture->key);
-    }
-    reader->want = want;
-    reader->buffer = malloc(SSE_BUFFER_BYTES);
-    assert_non_null(reader->buffer);
-    reader->buffer[0] = '\0';
-    assert_int_equal(pthread_create(&reader->thread, NULL, sse_main, reader), 0);
-}
-
-static void sse_join(struct sse_reader *reader)
-{
-    assert_int_equal(pthread_join(reader->thread, NULL), 0);
-    free(reader->buffer);
-    reader->buffer = NULL;
-}
-
-/* Waits (bounded: 10 s) until the reader has `count` events. */
-static void sse_wait(struct sse_reader *reader, size_t count)
-{
-    for (int i = 0; i < 1000 && atomic_load(&reader->count) < count; i++) {
-        struct timespec pause = {.tv_sec = 0, .tv_nsec = 10000000};
-        (void)nanosleep(&pause, NULL);
-    }
-    assert_true(atomic_load(&reader->count) >= count);
-}
-
-static void sse_free(struct sse_reader *reader)
-{
-    for (size_t i = 0; i < atomic_load(&reader->count); i++) {
-        json_decref(reader->events[i].data);
-    }
-    atomic_store(&reader->count, 0);
-}
-
-/* Reads `want` events and returns once they arrived. */
-static void sse_read(struct sse_reader *reader, const struct api_fixture *fixture, const char *path,
-                     const char *last_event_id, size_t want)
-{
-    sse_start(reader, fixture, path, last_event_id, want);
-    sse_join(reader);
-    assert_int_equal(reader->status, 200);
-    assert_int_equal(atomic_load(&reader->count), want);
-}
 
 static long transfer(struct api_fixture *fixture, int id, int debit, int credit, const char *amount)
 {
@@ -633,6 +464,61 @@ static void test_user_sees_own(void **state)
     sse_free(&reader);
 }
 
+/* An FX pair's status changes reach an open stream as `fx.status` signals, without an
+ * id (an EventSource keeps resuming from the ledger's last id), among ledger events:
+ * the manual rate appears (none → fresh), then its 1 s TTL runs out (fresh → stale). */
+static void test_signals(void **state)
+{
+    struct api_fixture *fixture = *state;
+    char user_key[API_KEY_TEXT_SIZE];
+    api_fixture_key(fixture, &(struct api_key_spec){.role = API_ROLE_USER, .owner = 42}, user_key);
+    struct timespec refresh = {.tv_sec = 1, .tv_nsec = 200000000}; /* the key file reload */
+    (void)nanosleep(&refresh, NULL);
+    struct sse_reader admin;
+    struct sse_reader user;
+    sse_start(&admin, fixture, "/v1/events", NULL, 7); /* the five of the history, two */
+    fixture->key = user_key;
+    sse_start(&user, fixture, "/v1/events", NULL, 3); /* asset_defined, two */
+    fixture->key = fixture->admin_key;
+    sse_wait(&admin, 5);
+    sse_wait(&user, 1);
+    struct api_response r;
+    assert_int_equal(
+        api_json(fixture, "POST", "/v1/rates",
+                 "{\"base\":\"EUR\",\"quote\":\"USD\",\"bid\":\"1.1\",\"ask\":\"1.2\"}", &r),
+        201);
+    api_response_free(&r);
+    sse_join(&admin); /* bounded: the reader's own 20 s */
+    sse_join(&user);
+    assert_int_equal(atomic_load(&admin.count), 7);
+    assert_int_equal(atomic_load(&user.count), 3);
+    const struct sse_event *signals[] = {&admin.events[5], &admin.events[6], &user.events[1],
+                                         &user.events[2]};
+    for (size_t i = 0; i < 4; i++) {
+        const struct sse_event *event = signals[i];
+        assert_string_equal(event->kind, "fx.status");
+        assert_string_equal(event->id, "");
+        assert_string_equal(json_string_value(json_object_get(event->data, "pair")), "EUR-USD");
+        assert_string_equal(json_string_value(json_object_get(event->data, "from")),
+                            i % 2 == 0 ? "none" : "fresh");
+        assert_string_equal(json_string_value(json_object_get(event->data, "to")),
+                            i % 2 == 0 ? "fresh" : "stale");
+        assert_true(json_integer_value(json_object_get(event->data, "timestamp")) > 0);
+    }
+    admin.count = 5; /* the ledger events only */
+    expect_increasing(&admin);
+    admin.count = 7;
+    sse_free(&admin);
+    sse_free(&user);
+}
+
+static int setup_signals(void **state)
+{
+    *state =
+        fixture_start((struct api_server_options){.connection_timeout_s = 1, .fx_manual_ttl_s = 1});
+    return 0;
+}
+
 static int setup_long_timeout(void **state)
 {
     *state = fixture_start((struct api_server_options){.connection_timeout_s = 30});
@@ -656,6 +542,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_with_open_streams, setup_long_timeout,
                                         api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_user_sees_own, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_signals, setup_signals, api_fixture_free_state),
     };
     int failed = cmocka_run_group_tests_name("api_events", tests, NULL, NULL);
     curl_global_cleanup();

@@ -173,32 +173,22 @@ static void sleep_ms(long ms)
     (void)nanosleep(&pause, NULL);
 }
 
-static bool metrics_have(struct api_fixture *api, const char *line)
-{
-    struct api_response r;
-    assert_true(api_call(api, "GET", "/metrics", NULL, NULL, NULL, &r));
-    assert_int_equal(r.status, 200);
-    bool found = r.text != NULL && strstr(r.text, line) != NULL;
-    api_response_free(&r);
-    return found;
-}
-
 /* TTL 1 s: the ticker marks the rate stale with no request involved (bounded wait). */
 static void test_manual_rate_goes_stale(void **state)
 {
     struct api_fixture *api = *state;
     post_rate(api, "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.25\"}", 201, NULL);
-    assert_true(metrics_have(api, "tpwallet_fx_pair_status{pair=\"EUR/USD\"} 1\n"));
-    assert_true(metrics_have(api, "tpwallet_fx_provider_up{provider=\"manual\"} 1\n"));
-    assert_true(
-        metrics_have(api, "tpwallet_fx_provider_quotes_accepted_total{provider=\"manual\"} 1\n"));
+    assert_true(api_metrics_have(api, "tpwallet_fx_pair_status{pair=\"EUR/USD\"} 1\n"));
+    assert_true(api_metrics_have(api, "tpwallet_fx_provider_up{provider=\"manual\"} 1\n"));
+    assert_true(api_metrics_have(
+        api, "tpwallet_fx_provider_quotes_accepted_total{provider=\"manual\"} 1\n"));
     bool stale = false;
     for (int i = 0; i < 50 && !stale; i++) { /* at most 5 s */
         sleep_ms(100);
-        stale = metrics_have(api, "tpwallet_fx_pair_status{pair=\"EUR/USD\"} 3\n");
+        stale = api_metrics_have(api, "tpwallet_fx_pair_status{pair=\"EUR/USD\"} 3\n");
     }
     assert_true(stale);
-    assert_true(metrics_have(api, "tpwallet_fx_status_changes_total 2\n"));
+    assert_true(api_metrics_have(api, "tpwallet_fx_status_changes_total 2\n"));
     struct api_response r;
     get_rate(api, "EUR-USD", &r);
     assert_string_equal(api_field(&r, "status"), "stale");
@@ -242,7 +232,7 @@ static void test_ecb_history_at_start(void **state)
     assert_string_equal(api_field(&r, "status"), "fresh");
     api_response_free(&r);
     assert_true(
-        metrics_have(api, "tpwallet_fx_provider_quotes_accepted_total{provider=\"ecb\"} 2\n"));
+        api_metrics_have(api, "tpwallet_fx_provider_quotes_accepted_total{provider=\"ecb\"} 2\n"));
     /* A damaged history: the server refuses to start, with the reason. */
     api_fixture_stop(api);
     char path[300];

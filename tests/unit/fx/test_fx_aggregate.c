@@ -449,7 +449,8 @@ static void test_average_and_median(void **state)
     tpw_u128 one[] = {7};
     assert_u128_equal(fx__median(one, 1), 7);
     assert_string_equal(fx_status_name(FX_STATUS_DEGRADED), "degraded");
-    assert_string_equal(fx_status_name(FX_STATUS_NONE), "unknown");
+    assert_string_equal(fx_status_name(FX_STATUS_NONE), "none");
+    assert_string_equal(fx_status_name((enum fx_status)99), "unknown");
 }
 
 int main(void)

@@ -10,11 +10,13 @@
  * shipped history fed the same way.
  */
 #include "tpw_test.h"
+#include "tpwallet/clock.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +156,7 @@ static enum tpw_err fetch(const struct server *server, struct fx_ecb_day *day,
     (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/eurofxref-daily.xml",
                    (unsigned)server->port);
     tpw_error_detail_reset(detail);
-    return fx_ecb_fetch(url, 300, day, detail);
+    return fx_ecb_fetch(url, 300, NULL, day, detail);
 }
 
 static void test_good_file(void **state)
@@ -265,6 +267,38 @@ static void test_timeout(void **state)
     expect_transfer_error("200 OK", "", 0, true, TPW_ERR_FX_FETCH_TIMEOUT, "127.0.0.1");
 }
 
+static void *cancel_soon(void *flag)
+{
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 200000000};
+    (void)nanosleep(&pause, NULL);
+    atomic_store((atomic_bool *)flag, true);
+    return NULL;
+}
+
+/* A server stopping cancels a fetch stuck on a silent peer: it ends in about a second,
+ * not at its 10 s timeout (the bound asserted is generous for a loaded machine). */
+static void test_cancelled(void **state)
+{
+    (void)state;
+    struct server server;
+    server_start(&server, "200 OK", "", 0, true);
+    char url[64];
+    (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/eurofxref-daily.xml",
+                   (unsigned)server.port);
+    atomic_bool cancel = false;
+    pthread_t canceller;
+    assert_int_equal(pthread_create(&canceller, NULL, cancel_soon, &cancel), 0);
+    struct fx_ecb_day day;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    uint64_t start_ns = tpw_clock_monotonic_ns();
+    assert_err(fx_ecb_fetch(url, 10000, &cancel, &day, &detail), TPW_ERR_FX_FETCH_FAILED);
+    assert_true(tpw_clock_monotonic_ns() - start_ns < UINT64_C(5000000000));
+    assert_non_null(strstr(detail.message, "cancelled"));
+    assert_int_equal(pthread_join(canceller, NULL), 0);
+    server_stop(&server);
+}
+
 static void test_connection_refused(void **state)
 {
     (void)state;
@@ -275,11 +309,12 @@ static void test_connection_refused(void **state)
     (void)snprintf(url, sizeof(url), "http://127.0.0.1:%u/eurofxref-daily.xml", (unsigned)port);
     struct fx_ecb_day day;
     struct tpw_error_detail detail;
-    assert_err(fx_ecb_fetch(url, 300, &day, &detail), TPW_ERR_FX_FETCH_FAILED);
+    assert_err(fx_ecb_fetch(url, 300, NULL, &day, &detail), TPW_ERR_FX_FETCH_FAILED);
     assert_non_null(strstr(detail.message, "127.0.0.1"));
-    assert_err(fx_ecb_fetch(url, 0, &day, &detail), TPW_ERR_INVALID_ARGUMENT);
+    assert_err(fx_ecb_fetch(url, 0, NULL, &day, &detail), TPW_ERR_INVALID_ARGUMENT);
     /* A scheme libcurl is told not to speak. */
-    assert_err(fx_ecb_fetch("file:///etc/hostname", 300, &day, &detail), TPW_ERR_FX_FETCH_FAILED);
+    assert_err(fx_ecb_fetch("file:///etc/hostname", 300, NULL, &day, &detail),
+               TPW_ERR_FX_FETCH_FAILED);
 }
 
 #define DAY_NS (UINT64_C(86400) * 1000000000u)
@@ -396,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_http_status),
         cmocka_unit_test(test_body_cap),
         cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_cancelled),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_poll_keeps_last_good),
         cmocka_unit_test(test_history_latest_day),

@@ -7,6 +7,7 @@
 #include "tpw_test.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -402,6 +403,84 @@ static void test_store_corrupt(void **state)
     fx_history_destroy(history);
 }
 
+/* One day of `count` made-up currencies (AAA, AAB, …) at rate 1 + k. */
+static fx_history *made_up_day(int32_t date_days, size_t count)
+{
+    fx_history *history = fx_history_create();
+    assert_non_null(history);
+    for (size_t k = 0; k < count; k++) {
+        char code[4] = {'A', 'A', (char)('A' + k), '\0'};
+        struct money_rate rate = {.value_e18 = (tpw_u128)(k + 1) * UINT64_C(1000000000000000000)};
+        assert_err(fx_history_add(history, code, date_days, rate, NULL), TPW_OK);
+    }
+    return history;
+}
+
+struct merger {
+    int32_t first_day;
+    enum tpw_err err;
+};
+
+static void *merge_days(void *arg)
+{
+    struct merger *merger = arg;
+    merger->err = TPW_OK;
+    for (int32_t d = 0; d < 20 && merger->err == TPW_OK; d++) {
+        fx_history *day = made_up_day(merger->first_day + d, 3);
+        merger->err = fx_history_store_merge(scratch, day, NULL, NULL);
+        fx_history_destroy(day);
+    }
+    return NULL;
+}
+
+/* Two writers merging different days at once (the server's poller and `fx load-ecb`):
+ * every day of both is kept. A merge that adds nothing leaves the file as it was; a
+ * conflict leaves it whole. */
+static void test_store_merge(void **state)
+{
+    (void)state;
+    struct merger mergers[2] = {{.first_day = 20000}, {.first_day = 20100}};
+    pthread_t threads[2];
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&threads[i], NULL, merge_days, &mergers[i]), 0);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+        assert_err(mergers[i].err, TPW_OK);
+    }
+    fx_history *stored = NULL;
+    struct fx_history_summary summary;
+    assert_err(fx_history_load(scratch, &stored, NULL), TPW_OK);
+    assert_err(fx_history_summarize(stored, &summary, NULL), TPW_OK);
+    assert_int_equal(summary.days_count, 40);
+    assert_int_equal(summary.observations_count, 120);
+    fx_history_destroy(stored);
+
+    char path[128];
+    (void)snprintf(path, sizeof(path), "%s/history.csv", scratch);
+    struct stat before;
+    assert_int_equal(stat(path, &before), 0);
+    fx_history *again = made_up_day(20000, 2);
+    struct fx_history_summary after;
+    assert_err(fx_history_store_merge(scratch, again, &after, NULL), TPW_OK);
+    assert_int_equal(after.observations_count, 120);
+    struct stat unchanged;
+    assert_int_equal(stat(path, &unchanged), 0);
+    assert_int_equal(unchanged.st_ino, before.st_ino); /* not replaced */
+    fx_history_destroy(again);
+
+    fx_history *conflict = fx_history_create();
+    struct money_rate other = {.value_e18 = 7 * (tpw_u128)UINT64_C(1000000000000000000)};
+    assert_err(fx_history_add(conflict, "AAA", 20000, other, NULL), TPW_OK);
+    struct tpw_error_detail detail;
+    assert_err(fx_history_store_merge(scratch, conflict, NULL, &detail),
+               TPW_ERR_FX_HISTORY_CONFLICT);
+    assert_int_equal(stat(path, &unchanged), 0);
+    assert_int_equal(unchanged.st_ino, before.st_ino);
+    assert_err(fx_history_store_merge("/nonexistent/tpw-fx", conflict, NULL, &detail), TPW_ERR_IO);
+    fx_history_destroy(conflict);
+}
+
 static void test_fixing_time(void **state)
 {
     (void)state;
@@ -451,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_cross_out_of_range),
         cmocka_unit_test_setup_teardown(test_store_round_trip, make_scratch, remove_scratch),
         cmocka_unit_test_setup_teardown(test_store_corrupt, make_scratch, remove_scratch),
+        cmocka_unit_test_setup_teardown(test_store_merge, make_scratch, remove_scratch),
         cmocka_unit_test(test_fixing_time),
         cmocka_unit_test(test_day_quotes),
     };

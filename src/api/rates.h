@@ -1,0 +1,64 @@
+/*
+ * The server's rates (src/api/rates*.c), shared by its three files: rates.c (the
+ * aggregator behind its lock, the providers, the ticker), rates_ecb.c (the ECB provider:
+ * the stored history at start and the poller) and rates_quote.c (quotes and exposure).
+ */
+#ifndef TPW_API_RATES_H
+#define TPW_API_RATES_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "api_int.h"
+
+/* One configured exposure limit, and whether the position is over it now. */
+struct exposure_limit {
+    char code[FX_CODE_SIZE];
+    tpw_u128 limit_minor;
+    bool over;
+};
+
+struct api_rates {
+    /* Ordered by alignment (no padding); grouped by the comments. */
+    struct exposure_limit limits[FX_GRAPH_CURRENCIES_MAX];
+    struct fx_fee_table fees;    /* from fx_fees; empty: no fees */
+    pthread_rwlock_t lock;       /* the aggregator */
+    pthread_mutex_t limits_lock; /* the `over` flags */
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_wake; /* broadcast at stop: the ticker and the poller */
+    struct tpw_clock clock;   /* the aggregator's: the system's real time */
+    fx_aggregator *aggregator;
+    exchange_quote_book *quotes; /* locked quotes (POST /v1/quotes), thread-safe itself */
+    struct api_signals *signals;
+    size_t limits_count;
+    atomic_uint_fast64_t exposure_alerts;
+    atomic_uint_fast64_t status_changes;
+    pthread_t ticker;
+    /* The ECB poller (rates_ecb.c): its URL, buffer, period, thread and provider. */
+    char *ecb_url;              /* NULL: no poller */
+    char *fx_dir;               /* DATA/fx, where good days are merged */
+    struct fx_ecb_day *ecb_day; /* the poller's */
+    pthread_t poller;
+    uint32_t ecb_id;
+    unsigned ecb_poll_s;
+    uint32_t manual_id;
+    atomic_bool cancel; /* set at stop: a fetch in progress ends */
+    bool ecb_up;        /* the poller's last outcome: a change is a signal */
+    bool poller_started;
+    bool stop;
+};
+
+/* rates_ecb.c: the "ecb" provider (priority 1, behind manual rates) with the stored
+ * history's newest day, if there is one. */
+TPW_MUST_CHECK enum tpw_err api_rates_ecb_start(struct api_rates *rates, const char *data_dir,
+                                                struct tpw_error_detail *detail);
+/* Starts the poller thread when a URL is configured (after api_rates_ecb_start). */
+TPW_MUST_CHECK enum tpw_err api_rates_poller_start(struct api_rates *rates, const char *url,
+                                                   unsigned poll_s,
+                                                   struct tpw_error_detail *detail);
+/* Waits for the poller to end (the caller has set `stop` and `cancel`). */
+void api_rates_poller_join(struct api_rates *rates);
+/* Sleeps up to `seconds` unless the rates stop; false when they stop. */
+bool api_rates_wait(struct api_rates *rates, unsigned seconds);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * The signal ring (src/api/signals.c) on its own: texts in SSE form without an id, in
+ * order; staff-only signals passed over for user streams; a stream that falls more
+ * than the ring behind skips to the oldest kept, counted; a position at the end gets
+ * nothing; a NULL payload (jansson out of memory) publishes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "signals.h"
+#include "tpw_test.h"
+
+#include "banned.h"
+
+static void publish(struct api_signals *signals, int n, bool staff_only)
+{
+    api_signals_publish(signals, "test.signal", json_pack("{s:i}", "n", n), staff_only);
+}
+
+/* The next signal's `n`, or -1 when there is none. */
+static int next_n(struct api_signals *signals, uint64_t *position, bool staff)
+{
+    char *text = NULL;
+    size_t length = 0;
+    assert_true(api_signals_next(signals, position, staff, &text, &length));
+    if (text == NULL) {
+        return -1;
+    }
+    char copy[128];
+    assert_true(length < sizeof copy); /* the copy is not NUL-terminated */
+    memcpy(copy, text, length);
+    copy[length] = '\0';
+    free(text);
+    int n = -1;
+    assert_int_equal(sscanf(copy, "event: test.signal\ndata: {\"n\":%d}", &n), 1);
+    assert_string_equal(copy + length - 2, "\n\n");
+    assert_null(strstr(copy, "id:"));
+    return n;
+}
+
+static void test_order_and_visibility(void **state)
+{
+    (void)state;
+    struct api_signals *signals = api_signals_create();
+    assert_non_null(signals);
+    uint64_t user = api_signals_published(signals);
+    uint64_t staff = user;
+    publish(signals, 1, false);
+    publish(signals, 2, true);
+    publish(signals, 3, false);
+    assert_int_equal(api_signals_published(signals), 3);
+    assert_int_equal(next_n(signals, &staff, true), 1);
+    assert_int_equal(next_n(signals, &staff, true), 2);
+    assert_int_equal(next_n(signals, &staff, true), 3);
+    assert_int_equal(next_n(signals, &staff, true), -1);
+    assert_int_equal(next_n(signals, &user, false), 1);
+    assert_int_equal(next_n(signals, &user, false), 3); /* 2 is staff's */
+    assert_int_equal(next_n(signals, &user, false), -1);
+    assert_int_equal(user, 3);
+    api_signals_publish(signals, "test.signal", NULL, false);
+    assert_int_equal(api_signals_published(signals), 3);
+    assert_int_equal(api_signals_skipped(signals), 0);
+    api_signals_destroy(signals);
+    api_signals_destroy(NULL);
+}
+
+static void test_falling_behind(void **state)
+{
+    (void)state;
+    struct api_signals *signals = api_signals_create();
+    assert_non_null(signals);
+    uint64_t position = 0;
+    for (int n = 0; n < (int)API_SIGNALS_RING + 10; n++) {
+        publish(signals, n, false);
+    }
+    assert_int_equal(next_n(signals, &position, false), 10); /* 0..9 were overwritten */
+    assert_int_equal(api_signals_skipped(signals), 10);
+    assert_int_equal(position, 11);
+    api_signals_destroy(signals);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_and_visibility),
+        cmocka_unit_test(test_falling_behind),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
