@@ -308,6 +308,9 @@
       "the ledger refused the conversion")                                                         \
     X(EXCHANGE_QUOTES_FULL, -467, 503, 69, "api_error", "quotes_full",                             \
       "too many open quotes; retry in a few seconds")                                              \
+    /* The server's log of manual rates (src/api/rates_manual.c, -480..-489). */                   \
+    X(FX_MANUAL_LOG_CORRUPT, -480, 500, 78, "api_error", "fx_manual_log_corrupt",                  \
+      "the log of manual rates is malformed")                                                      \
     /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
     X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
       "the ECB XML is malformed, truncated or lacks an element or attribute")                      \

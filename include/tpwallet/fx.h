@@ -371,6 +371,13 @@ TPW_MUST_CHECK enum tpw_err fx_aggregator_provider_add(fx_aggregator *aggregator
                                                        uint32_t *provider_id /* out */,
                                                        struct tpw_error_detail *detail);
 
+/* Whether fx_aggregator_update() would store `quote` now, with its errors but nothing
+ * stored nor counted: for a caller that must make the quote durable before it counts
+ * (the server's manual rates). Out of memory is the only refusal it cannot foresee. */
+TPW_MUST_CHECK enum tpw_err fx_aggregator_check(const fx_aggregator *aggregator,
+                                                uint32_t provider_id, const struct fx_quote *quote,
+                                                struct tpw_error_detail *detail);
+
 /*
  * Stores the provider's newest quote for the pair and recomputes the pair; a status
  * change calls the listener before this returns. Refused, changing nothing:

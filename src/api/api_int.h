@@ -238,10 +238,11 @@ TPW_MUST_CHECK enum tpw_err api_rates_start(const struct api_rates_options *opti
                                             struct api_rates **out,
                                             struct tpw_error_detail *detail);
 void api_rates_stop(struct api_rates *rates); /* NULL is ignored */
-/* Stores an operator's quote, dated now (quote->time_ns is set), and returns the pair's
- * rate after it; the aggregator's refusals change nothing. */
+/* Stores an operator's quote (set with key `key_id`), dated now (quote->time_ns is set),
+ * durable in DATA/fx/manual-rates.jsonl before it counts, and returns the pair's rate
+ * after it; the aggregator's refusals and a failed write (TPW_ERR_IO) change nothing. */
 TPW_MUST_CHECK enum tpw_err api_rates_set_manual(struct api_rates *rates, struct fx_quote *quote,
-                                                 struct fx_rate *out /* out */,
+                                                 uint64_t key_id, struct fx_rate *out /* out */,
                                                  struct tpw_error_detail *detail);
 TPW_MUST_CHECK enum tpw_err api_rates_get(struct api_rates *rates, const char *base,
                                           const char *quote, struct fx_rate *out /* out */,

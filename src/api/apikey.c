@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "api_int.h"
+#include "jsonl.h"
 #include "tpw_assert.h"
 
 #include "banned.h"
@@ -26,7 +27,7 @@
 #define KEY_ID_HEX 16
 #define KEYFILE_MODE 0600
 #define KEYFILE_LINE_MAX 1024
-#define KEYFILE_READ_CHUNK (64u << 10)
+#define KEYFILE_NAME "apikeys.jsonl"
 
 static const char *const role_names[] = {
     [API_ROLE_ADMIN] = "admin",
@@ -187,75 +188,34 @@ static bool line_parse(const char *text, size_t length, struct api_keyfile_line 
     return ok;
 }
 
-/* Hands each complete line of buffer[0, length) to `apply`; *used = bytes consumed. */
-static enum tpw_err lines_apply(const char *buffer, size_t length, uint64_t base,
-                                api_keyfile_apply *apply, void *context, size_t *used,
-                                struct tpw_error_detail *detail)
+struct line_apply {
+    api_keyfile_apply *apply;
+    void *context;
+};
+
+/* One line of the file: parsed, then handed on. */
+static enum tpw_err line_apply(void *context, const char *text, size_t length, uint64_t offset,
+                               struct tpw_error_detail *detail)
 {
-    size_t start = 0;
-    for (;;) {
-        const char *newline = memchr(buffer + start, '\n', length - start);
-        if (newline == NULL) {
-            break;
-        }
-        size_t line_length = (size_t)(newline - (buffer + start));
-        struct api_keyfile_line line;
-        if (!line_parse(buffer + start, line_length, &line)) {
-            return corrupt(detail, base + start, "not a valid key record");
-        }
-        enum tpw_err err = apply(context, &line, detail);
-        if (err != TPW_OK) {
-            return err;
-        }
-        start += line_length + 1;
+    const struct line_apply *to = context;
+    struct api_keyfile_line line;
+    if (!line_parse(text, length, &line)) {
+        return corrupt(detail, offset, "not a valid key record");
     }
-    if (length - start > KEYFILE_LINE_MAX) {
-        return corrupt(detail, base + start, "line too long");
-    }
-    *used = start;
-    return TPW_OK;
+    return to->apply(to->context, &line, detail);
 }
 
 static enum tpw_err read_error(struct tpw_error_detail *detail, const char *what)
 {
-    int error_number = errno;
-    return tpw_error_set(detail, TPW_ERR_IO, 0, "apikeys.jsonl: %s: %s", what,
-                         strerror(error_number));
+    return api_jsonl_io_error(KEYFILE_NAME, what, detail);
 }
 
 static enum tpw_err fd_read_lines(int fd, uint64_t *offset, api_keyfile_apply *apply, void *context,
                                   struct tpw_error_detail *detail)
 {
-    char *buffer = malloc(KEYFILE_READ_CHUNK);
-    if (buffer == NULL) {
-        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory");
-    }
-    enum tpw_err err = TPW_OK;
-    size_t held = 0;
-    for (;;) {
-        ssize_t got = pread(fd, buffer + held, KEYFILE_READ_CHUNK - held, (off_t)(*offset + held));
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got < 0) {
-            err = read_error(detail, "read failed");
-            break;
-        }
-        if (got == 0) {
-            break; /* a torn tail stays unread */
-        }
-        held += (size_t)got;
-        size_t used = 0;
-        err = lines_apply(buffer, held, *offset, apply, context, &used, detail);
-        if (err != TPW_OK) {
-            break;
-        }
-        memmove(buffer, buffer + used, held - used);
-        held -= used;
-        *offset += used;
-    }
-    free(buffer);
-    return err;
+    struct line_apply to = {apply, context};
+    return api_jsonl_read(fd, KEYFILE_NAME, KEYFILE_LINE_MAX, TPW_ERR_API_KEYFILE_CORRUPT, offset,
+                          line_apply, &to, detail);
 }
 
 static int keyfile_open(const char *data_dir, int flags, char path[API_KEYFILE_PATH_SIZE])
@@ -284,61 +244,6 @@ enum tpw_err api_keyfile_read(const char *data_dir, uint64_t *offset, api_keyfil
 }
 
 /* ---- writing -------------------------------------------------------------------- */
-
-/* Cuts a torn last line (a crash mid-append) so the next append starts a fresh line. */
-static enum tpw_err tail_repair(int fd, struct tpw_error_detail *detail)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        return read_error(detail, "stat failed");
-    }
-    off_t end = st.st_size;
-    char byte = '\n';
-    while (end > 0) {
-        if (pread(fd, &byte, 1, end - 1) != 1) {
-            return read_error(detail, "read failed");
-        }
-        if (byte == '\n') {
-            break;
-        }
-        end--;
-    }
-    if (end != st.st_size && ftruncate(fd, end) != 0) {
-        return read_error(detail, "truncate failed");
-    }
-    return TPW_OK;
-}
-
-/* fsync of the data directory, so a key file just created survives a crash. */
-static enum tpw_err dir_sync(const char *data_dir, struct tpw_error_detail *detail)
-{
-    int fd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        return read_error(detail, "open of the data directory failed");
-    }
-    enum tpw_err err = fsync(fd) == 0 ? TPW_OK : read_error(detail, "directory fsync failed");
-    (void)close(fd);
-    return err;
-}
-
-static enum tpw_err append_line(const char *data_dir, int fd, const char *line,
-                                struct tpw_error_detail *detail)
-{
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        return read_error(detail, "stat failed");
-    }
-    size_t length = strlen(line);
-    ssize_t wrote = write(fd, line, length);
-    if (wrote != (ssize_t)length) {
-        return wrote < 0 ? read_error(detail, "write failed")
-                         : tpw_error_set(detail, TPW_ERR_IO, 0, "apikeys.jsonl: short write");
-    }
-    if (fsync(fd) != 0) {
-        return read_error(detail, "fsync failed");
-    }
-    return st.st_size == 0 ? dir_sync(data_dir, detail) : TPW_OK;
-}
 
 struct key_scan {
     uint64_t id;
@@ -372,8 +277,8 @@ static enum tpw_err writer_open(const char *data_dir, struct key_scan *scan, int
     if (fd < 0) {
         return read_error(detail, "open failed");
     }
-    enum tpw_err err =
-        flock(fd, LOCK_EX) == 0 ? tail_repair(fd, detail) : read_error(detail, "lock failed");
+    enum tpw_err err = flock(fd, LOCK_EX) == 0 ? api_jsonl_tail_repair(fd, KEYFILE_NAME, detail)
+                                               : read_error(detail, "lock failed");
     uint64_t offset = 0;
     if (err == TPW_OK) {
         err = fd_read_lines(fd, &offset, scan_apply, scan, detail);
@@ -430,24 +335,6 @@ static void spec_apply(const struct api_key_spec *spec, struct api_key_info *inf
     info->created_ns = tpw_clock_now_ns(&clock);
 }
 
-/* The line's text with its newline (malloc'd), NULL on OOM. */
-static char *line_text(json_t *line)
-{
-    char *json = line != NULL ? json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (json == NULL) {
-        return NULL;
-    }
-    size_t length = strlen(json);
-    char *text = malloc(length + 2);
-    if (text != NULL) {
-        memcpy(text, json, length);
-        text[length] = '\n';
-        text[length + 1] = '\0';
-    }
-    free(json);
-    return text;
-}
-
 static char *create_line(const struct api_key_info *info, const uint8_t hash[API_KEY_HASH_SIZE])
 {
     char id[API_KEY_ID_TEXT_SIZE];
@@ -461,7 +348,7 @@ static char *create_line(const struct api_key_info *info, const uint8_t hash[API
                   api_role_name(info->role), "owner", owner, "name", info->name, "rate_per_s",
                   (json_int_t)info->rate_per_s, "burst", (json_int_t)info->burst, "created_ns",
                   (json_int_t)info->created_ns, "secret_hash", hash_hex);
-    char *text = line_text(line);
+    char *text = api_jsonl_text(line);
     json_decref(line);
     return text;
 }
@@ -492,7 +379,7 @@ static enum tpw_err locked_append(const char *data_dir, char *line, struct key_s
     if (err == TPW_OK) {
         err = check(scan, detail);
         if (err == TPW_OK) {
-            err = append_line(data_dir, fd, line, detail);
+            err = api_jsonl_append(fd, data_dir, KEYFILE_NAME, line, detail);
         }
         (void)close(fd);
     }
@@ -551,7 +438,7 @@ enum tpw_err api_key_revoke(const char *data_dir, uint64_t id, struct api_key_in
     uint64_t now_ns = tpw_clock_now_ns(&clock);
     json_t *line =
         json_pack("{s:s,s:s,s:I}", "op", "revoke", "id", id_text, "revoked_ns", (json_int_t)now_ns);
-    char *text = line_text(line);
+    char *text = api_jsonl_text(line);
     json_decref(line);
     struct key_scan scan = {.id = id};
     enum tpw_err err = locked_append(data_dir, text, &scan, check_live, detail);

@@ -85,6 +85,7 @@ static void rates_free(struct api_rates *rates)
     (void)pthread_mutex_destroy(&rates->limits_lock);
     fx_aggregator_destroy(rates->aggregator);
     exchange_quote_book_destroy(rates->quotes);
+    api_rates_manual_close(rates);
     free(rates->ecb_url);
     free(rates->fx_dir);
     free(rates->ecb_day);
@@ -125,6 +126,7 @@ enum tpw_err api_rates_start(const struct api_rates_options *options, struct api
     }
     rates->clock = tpw_clock_system();
     rates->signals = options->signals;
+    rates->manual_fd = -1;
     struct fx_policy policy = fx_policy_default();
     enum tpw_err err = fx_aggregator_create(&policy, rates->clock, &rates->aggregator, detail);
     pthread_condattr_t attr;
@@ -147,6 +149,9 @@ enum tpw_err api_rates_start(const struct api_rates_options *options, struct api
     }
     if (err == TPW_OK) {
         err = api_rates_ecb_start(rates, options->data_dir, detail);
+    }
+    if (err == TPW_OK) {
+        err = api_rates_manual_open(rates, detail);
     }
     if (err == TPW_OK) {
         uint64_t seed = 0;
@@ -189,12 +194,21 @@ void api_rates_stop(struct api_rates *rates)
     rates_free(rates);
 }
 
-enum tpw_err api_rates_set_manual(struct api_rates *rates, struct fx_quote *quote,
+/* Durable before it counts: checked, logged and synced, then stored. The sync runs
+ * under the write lock (readers wait for it): operators set rates rarely, and a rate
+ * that is not yet durable must not be seen. */
+enum tpw_err api_rates_set_manual(struct api_rates *rates, struct fx_quote *quote, uint64_t key_id,
                                   struct fx_rate *out, struct tpw_error_detail *detail)
 {
     TPW_ASSERT(pthread_rwlock_wrlock(&rates->lock) == 0);
     quote->time_ns = tpw_clock_now_ns(&rates->clock); /* an operator's rate holds from now */
-    enum tpw_err err = fx_aggregator_update(rates->aggregator, rates->manual_id, quote, detail);
+    enum tpw_err err = fx_aggregator_check(rates->aggregator, rates->manual_id, quote, detail);
+    if (err == TPW_OK) {
+        err = api_rates_manual_log(rates, quote, key_id, detail);
+    }
+    if (err == TPW_OK) {
+        err = fx_aggregator_update(rates->aggregator, rates->manual_id, quote, detail);
+    }
     if (err == TPW_OK) {
         err = fx_aggregator_rate(rates->aggregator, quote->base, quote->quote, out, detail);
     }

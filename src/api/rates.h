@@ -42,6 +42,7 @@ struct api_rates {
     uint32_t ecb_id;
     unsigned ecb_poll_s;
     uint32_t manual_id;
+    int manual_fd;      /* DATA/fx/manual-rates.jsonl, appended; -1: not open */
     atomic_bool cancel; /* set at stop: a fetch in progress ends */
     bool ecb_up;        /* the poller's last outcome: a change is a signal */
     bool poller_started;
@@ -58,6 +59,15 @@ TPW_MUST_CHECK enum tpw_err api_rates_poller_start(struct api_rates *rates, cons
                                                    struct tpw_error_detail *detail);
 /* Waits for the poller to end (the caller has set `stop` and `cancel`). */
 void api_rates_poller_join(struct api_rates *rates);
+/* rates_manual.c: opens DATA/fx/manual-rates.jsonl (rates->fx_dir must be set) and
+ * replays it into the manual provider. Errors: TPW_ERR_IO, TPW_ERR_FX_MANUAL_LOG_CORRUPT. */
+TPW_MUST_CHECK enum tpw_err api_rates_manual_open(struct api_rates *rates,
+                                                  struct tpw_error_detail *detail);
+void api_rates_manual_close(struct api_rates *rates);
+/* Appends one manual rate (set by `key_id`) and syncs it. TPW_ERR_IO, TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err api_rates_manual_log(struct api_rates *rates,
+                                                 const struct fx_quote *quote, uint64_t key_id,
+                                                 struct tpw_error_detail *detail);
 /* Sleeps up to `seconds` unless the rates stop; false when they stop. */
 bool api_rates_wait(struct api_rates *rates, unsigned seconds);
 

@@ -158,7 +158,8 @@ void api_rates_create(struct api_request *request, const char *id_text)
     json_decref(body);
     if (err == TPW_OK) {
         tpw_error_set_param(&detail, NULL); /* the aggregator's refusals are the quote's */
-        err = api_rates_set_manual(request->server->rates, &quote, &rate, &detail);
+        err = api_rates_set_manual(request->server->rates, &quote, request->principal.key_id, &rate,
+                                   &detail);
     }
     if (err != TPW_OK) {
         api_reply_error(request, err, &detail);

@@ -260,6 +260,41 @@ static enum tpw_err update_refused(struct fx__provider *provider, enum tpw_err e
     return err;
 }
 
+/* Whether `quote` would be stored, without storing it: its form, its time, room for a
+ * new pair, and its order against the provider's quote held. */
+static enum tpw_err update_check(const fx_aggregator *aggregator, uint32_t provider_id,
+                                 const struct fx_quote *quote, uint64_t now_ns,
+                                 struct tpw_error_detail *detail)
+{
+    enum tpw_err err = quote_check(aggregator, quote, now_ns, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    const struct fx__pair *pair = fx__pair_find(aggregator, quote->base, quote->quote);
+    if (pair == NULL && aggregator->pair_count == FX_PAIRS_MAX) {
+        return tpw_error_set(detail, TPW_ERR_FX_PAIRS_FULL, 0, "%s (%zu pairs held)",
+                             tpw_strerror(TPW_ERR_FX_PAIRS_FULL), aggregator->pair_count);
+    }
+    const struct fx__slot *slot = pair != NULL ? &pair->slots[provider_id] : NULL;
+    if (slot != NULL && slot->present && quote->time_ns < slot->time_ns) {
+        return tpw_error_set(detail, TPW_ERR_FX_QUOTE_OUT_OF_ORDER, 0,
+                             "%s/%s from %s: older than the quote held", quote->base, quote->quote,
+                             aggregator->providers[provider_id].config.name);
+    }
+    return TPW_OK;
+}
+
+enum tpw_err fx_aggregator_check(const fx_aggregator *aggregator, uint32_t provider_id,
+                                 const struct fx_quote *quote, struct tpw_error_detail *detail)
+{
+    if (provider_id >= aggregator->provider_count) {
+        return tpw_error_set(detail, TPW_ERR_FX_PROVIDER_UNKNOWN, provider_id, "no provider %u",
+                             provider_id);
+    }
+    return update_check(aggregator, provider_id, quote, tpw_clock_now_ns(&aggregator->clock),
+                        detail);
+}
+
 enum tpw_err fx_aggregator_update(fx_aggregator *aggregator, uint32_t provider_id,
                                   const struct fx_quote *quote, struct tpw_error_detail *detail)
 {
@@ -269,24 +304,16 @@ enum tpw_err fx_aggregator_update(fx_aggregator *aggregator, uint32_t provider_i
     }
     struct fx__provider *provider = &aggregator->providers[provider_id];
     uint64_t now_ns = tpw_clock_now_ns(&aggregator->clock);
-    enum tpw_err err = quote_check(aggregator, quote, now_ns, detail);
+    enum tpw_err err = update_check(aggregator, provider_id, quote, now_ns, detail);
     if (err != TPW_OK) {
         return update_refused(provider, err);
     }
     struct fx__pair *pair = pair_get_or_add(aggregator, quote);
     if (pair == NULL) {
-        enum tpw_err full =
-            aggregator->pair_count == FX_PAIRS_MAX ? TPW_ERR_FX_PAIRS_FULL : TPW_ERR_NOMEM;
-        return update_refused(provider, tpw_error_set(detail, full, 0, "%s (%zu pairs held)",
-                                                      tpw_strerror(full), aggregator->pair_count));
+        return update_refused(provider,
+                              tpw_error_set(detail, TPW_ERR_NOMEM, 0, "no memory for a new pair"));
     }
     struct fx__slot *slot = &pair->slots[provider_id];
-    if (slot->present && quote->time_ns < slot->time_ns) {
-        return update_refused(provider,
-                              tpw_error_set(detail, TPW_ERR_FX_QUOTE_OUT_OF_ORDER, 0,
-                                            "%s/%s from %s: older than the quote held", quote->base,
-                                            quote->quote, provider->config.name));
-    }
     enum fx_status old_status = pair->rate.status; /* FX_STATUS_NONE for a new pair */
     *slot = (struct fx__slot){
         .bid = quote->bid,

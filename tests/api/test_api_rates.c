@@ -5,6 +5,7 @@
  * unknown pairs, a manual rate going stale on the server's ticker (TTL 1 s), and the
  * FX series in /metrics.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,7 +219,7 @@ static void test_ecb_history_at_start(void **state)
     assert_err(fx_history_add(history, "JPY", newest_days, rate_of("186.75"), NULL), TPW_OK);
     char dir[256];
     (void)snprintf(dir, sizeof dir, "%s/fx", api->data_dir);
-    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_true(mkdir(dir, 0700) == 0 || errno == EEXIST); /* the manual rates' log is there */
     assert_err(fx_history_save(history, dir, NULL), TPW_OK);
     fx_history_destroy(history);
     api_fixture_start(api, (struct api_server_options){0});
@@ -251,6 +252,68 @@ static void test_ecb_history_at_start(void **state)
     assert_true(detail.message[0] != '\0');
 }
 
+static void append_to_log(const struct api_fixture *api, const char *text)
+{
+    char path[256];
+    (void)snprintf(path, sizeof path, "%s/fx/manual-rates.jsonl", api->data_dir);
+    FILE *file = fopen(path, "ab");
+    assert_non_null(file);
+    assert_true(fputs(text, file) >= 0);
+    assert_int_equal(fclose(file), 0);
+}
+
+/* A manual rate is durable once acknowledged: after a restart it is there with its
+ * original time (its TTL counts from then), and the log names who set it. A torn last
+ * line (a crash mid-append) is cut at start; a malformed complete line stops it. */
+static void test_manual_rates_survive_restart(void **state)
+{
+    struct api_fixture *api = *state;
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"USD\",\"bid\":\"1.1680\",\"ask\":\"1.1690\"}",
+              201, NULL);
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.17\"}", 201, NULL);
+    post_rate(api, "{\"base\":\"USD\",\"quote\":\"TWD\",\"rate\":\"32.1\"}", 201, NULL);
+    struct api_response before;
+    get_rate(api, "EUR-USD", &before);
+    api_fixture_stop(api);
+    append_to_log(api, "{\"time_ns\":1,\"base\":\"EUR\",\"qu"); /* torn */
+    api_fixture_start(api, (struct api_server_options){0});
+    struct api_response after;
+    get_rate(api, "EUR-USD", &after);
+    assert_string_equal(api_field(&after, "bid"), "1.17");
+    assert_string_equal(api_field(&after, "as_of"), api_field(&before, "as_of"));
+    api_response_free(&after);
+    api_response_free(&before);
+    get_rate(api, "USD-TWD", &after);
+    assert_string_equal(api_field(&after, "mid"), "32.1");
+    assert_string_equal(api_field(&after, "status"), "fresh");
+    api_response_free(&after);
+    /* The torn tail is gone: one more rate lands on a line of its own. */
+    post_rate(api, "{\"base\":\"EUR\",\"quote\":\"GBP\",\"rate\":\"0.85\"}", 201, NULL);
+    char path[256];
+    (void)snprintf(path, sizeof path, "%s/fx/manual-rates.jsonl", api->data_dir);
+    FILE *file = fopen(path, "rb");
+    assert_non_null(file);
+    char line[512];
+    size_t lines = 0;
+    while (fgets(line, sizeof line, file) != NULL) {
+        json_t *record = json_loads(line, 0, NULL);
+        assert_non_null(record); /* every line whole */
+        assert_non_null(json_string_value(json_object_get(record, "key_id")));
+        json_decref(record);
+        lines++;
+    }
+    assert_int_equal(fclose(file), 0);
+    assert_int_equal(lines, 4);
+    api_fixture_stop(api);
+    append_to_log(api, "{\"time_ns\":1,\"base\":\"EUR\"}\n");
+    struct api_server *server = NULL;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    struct api_server_options options = {.data_dir = api->data_dir, .listen_host = "127.0.0.1"};
+    assert_err(api_server_start(&options, &server, &detail), TPW_ERR_FX_MANUAL_LOG_CORRUPT);
+    assert_non_null(strstr(detail.message, "manual-rates.jsonl, line at byte"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +324,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_manual_rate_goes_stale, setup_short_ttl,
                                         api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_ecb_history_at_start, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_manual_rates_survive_restart, setup,
+                                        api_fixture_free_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,6 +90,7 @@ static int teardown(void **state)
 
 static void update_ok(struct fixture *f, uint32_t id, struct fx_quote q)
 {
+    assert_err(fx_aggregator_check(f->aggregator, id, &q, NULL), TPW_OK);
     assert_err(fx_aggregator_update(f->aggregator, id, &q, NULL), TPW_OK);
 }
 
@@ -255,9 +256,13 @@ static void test_provider_failure_keeps_last_good(void **state)
     assert_int_equal(stats.last_quote_ns, f->now_ns);
 }
 
+/* fx_aggregator_check foresees the refusal (counting nothing), then the update gives it. */
 static void refused(struct fixture *f, uint32_t id, struct fx_quote q, enum tpw_err expected)
 {
     struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    assert_err(fx_aggregator_check(f->aggregator, id, &q, &detail), expected);
+    assert_true(detail.message[0] != '\0');
     tpw_error_detail_reset(&detail);
     assert_err(fx_aggregator_update(f->aggregator, id, &q, &detail), expected);
     assert_true(detail.message[0] != '\0');
