@@ -308,6 +308,11 @@
       "the ledger refused the conversion")                                                         \
     X(EXCHANGE_QUOTES_FULL, -467, 503, 69, "api_error", "quotes_full",                             \
       "too many open quotes; retry in a few seconds")                                              \
+    /* The CLI as a client of `tpwallet serve` (app/tpwallet/cli_http.c, -470..-479). */           \
+    X(CLIENT_UNREACHABLE, -470, 503, 69, "api_error", "server_unreachable",                        \
+      "the tpwallet server could not be reached or did not answer in time")                        \
+    X(CLIENT_REPLY_INVALID, -471, 502, 70, "api_error", "server_reply_invalid",                    \
+      "the server's reply is not the JSON object expected")                                        \
     /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
     X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
       "the ECB XML is malformed, truncated or lacks an element or attribute")                      \
