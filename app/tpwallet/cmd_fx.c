@@ -2,33 +2,47 @@
  * `tpwallet fx`: the ECB's reference rates on the command line. `load-ecb` reads an
  * ECB file (zip, CSV or XML, told apart by content) and merges it into the history
  * kept in a data directory, all or nothing; `rate` prints a cross rate as of a date
- * or the newest one, with the observation date used and whether it is fresh. Wiring
- * only: parsing, the history and the rules live in the fx module (docs/fx.md).
+ * or the newest one, with the observation date used and whether it is fresh. This
+ * file also dispatches `route` (cmd_fx_route.c) and `quote`/`convert`
+ * (cmd_fx_client.c). Wiring only: parsing, the history and the rules live in the fx
+ * module (docs/fx.md).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "tpwallet/fx.h"
+#include "cmd_fx.h"
+#include "tpw_assert.h"
 
 #include "banned.h"
 
 const char cmd_fx_usage[] =
     "usage: tpwallet fx load-ecb --data DIR FILE [--json]\n"
     "       tpwallet fx rate --data DIR FROM TO [--as-of YYYY-MM-DD] [--stale-days N] [--json]\n"
+    "       tpwallet fx route --data DIR FROM TO (--sell DEC | --buy DEC)\n"
+    "                         [--as-of YYYY-MM-DD] [--stale-days N] [--fees FILE] [--json]\n"
+    "       tpwallet fx quote [--server URL] FROM TO (--sell DEC | --buy DEC) [--json]\n"
+    "       tpwallet fx convert [--server URL] --quote QUOTE_ID --debit ACCOUNT\n"
+    "                           --credit ACCOUNT [--json]\n"
     "load-ecb merges an ECB file (eurofxref-hist.zip, a hist or daily CSV, a daily or\n"
     "multi-day XML) into DIR/fx/history.csv; a date and currency already stored with\n"
     "another rate refuses the whole file. rate prints TO per 1 FROM through the euro:\n"
     "with --as-of, from the latest observations on or before that date, refused when\n"
     "older than --stale-days (default 7); without it, the newest, marked stale when\n"
-    "older than that many days before today (UTC).\n";
+    "older than that many days before today (UTC).\n"
+    "route explains the best conversion (at most three legs) on those rates, as of\n"
+    "--as-of or else the history's newest day, with the fees of FILE\n"
+    "(docs/formats/fx-fees.md; none without it): the legs, the totals, the direct pair\n"
+    "and the saving. Offline: nothing is locked or executed.\n"
+    "quote asks a running `tpwallet serve` to price and lock a conversion\n"
+    "(POST /v1/quotes); convert executes a locked quote between two accounts\n"
+    "(POST /v1/conversions). The API key is read from TPWALLET_API_KEY only (never an\n"
+    "option: it would show in ps); the server is --server, else TPWALLET_SERVER, else\n"
+    "http://127.0.0.1:8080. Amounts are decimals of the asset (--sell 100.00).\n";
 
-/* DIR/fx, created when asked and missing. */
-static enum tpw_err fx_dir(const char *data_dir, bool create, char path[PATH_MAX],
-                           struct tpw_error_detail *detail)
+enum tpw_err cmd_fx__dir(const char *data_dir, bool create, char path[PATH_MAX],
+                         struct tpw_error_detail *detail)
 {
     tpw_error_set_param(detail, "data");
     int length = snprintf(path, PATH_MAX, "%s/fx", data_dir);
@@ -97,7 +111,7 @@ static enum tpw_err load_merge_save(const char *data_dir, const char *file_path,
     enum tpw_err err = fx_ecb_load_file(file_path, &file, detail);
     if (err == TPW_OK) {
         /* Only a file that parsed creates the directory. */
-        err = fx_dir(data_dir, true, dir, detail);
+        err = cmd_fx__dir(data_dir, true, dir, detail);
     }
     if (err == TPW_OK) {
         err = fx_history_store_merge(dir, file, stored_summary, detail);
@@ -136,8 +150,8 @@ static int fx_load_ecb(struct cli *cli, int argc, char **argv)
 /* The largest --stale-days: a century. */
 #define FX_CLI_STALE_DAYS_MAX 36500
 
-static enum tpw_err stale_days_parse(const char *text, int32_t *stale_days,
-                                     struct tpw_error_detail *detail)
+enum tpw_err cmd_fx__stale_days(const char *text, int32_t *stale_days,
+                                struct tpw_error_detail *detail)
 {
     tpw_error_set_param(detail, "stale-days");
     tpw_u128 value = 0;
@@ -225,9 +239,9 @@ static int fx_rate(struct cli *cli, int argc, char **argv)
     char dir[PATH_MAX];
     fx_history *history = NULL;
     enum tpw_err err =
-        stale_text == NULL ? TPW_OK : stale_days_parse(stale_text, &answer.stale_days, &detail);
+        stale_text == NULL ? TPW_OK : cmd_fx__stale_days(stale_text, &answer.stale_days, &detail);
     if (err == TPW_OK) {
-        err = fx_dir(data_dir, false, dir, &detail);
+        err = cmd_fx__dir(data_dir, false, dir, &detail);
     }
     if (err == TPW_OK) {
         err = fx_history_load(dir, &history, &detail);
@@ -239,6 +253,40 @@ static int fx_rate(struct cli *cli, int argc, char **argv)
     return err == TPW_OK ? print_rate(cli, &answer) : cli_fail(cli, err, &detail);
 }
 
+const char *cmd_fx__amount_misuse(const struct cmd_fx_amount *ask)
+{
+    if ((ask->sell == NULL) == (ask->buy == NULL)) {
+        return ask->sell == NULL ? "give the amount: --sell DEC (of FROM) or --buy DEC (of TO)"
+                                 : "give only one of --sell and --buy";
+    }
+    return NULL;
+}
+
+enum tpw_err cmd_fx__amount(struct cli *cli, const struct cmd_fx_amount *ask,
+                            enum fx_route_direction *direction, tpw_u128 *amount_minor,
+                            struct tpw_error_detail *detail)
+{
+    TPW_ASSERT((ask->sell == NULL) != (ask->buy == NULL)); /* cmd_fx__amount_misuse */
+    const struct money_asset *from = NULL;
+    const struct money_asset *to = NULL;
+    enum tpw_err err = cli_asset(cli, ask->from, "FROM", &from, detail);
+    if (err == TPW_OK) {
+        err = cli_asset(cli, ask->to, "TO", &to, detail);
+    }
+    if (err == TPW_OK && strcmp(from->code, to->code) == 0) {
+        tpw_error_set_param(detail, "TO");
+        return tpw_error_set(detail, TPW_ERR_USAGE, 0, "FROM and TO are both %s", to->code);
+    }
+    if (err != TPW_OK) {
+        return err;
+    }
+    *direction = ask->sell != NULL ? FX_ROUTE_SELL : FX_ROUTE_BUY;
+    const char *text = ask->sell != NULL ? ask->sell : ask->buy;
+    tpw_error_set_param(detail, ask->sell != NULL ? "sell" : "buy");
+    return money_amount_parse(ask->sell != NULL ? from : to, text, strlen(text), amount_minor,
+                              detail);
+}
+
 int cmd_fx(struct cli *cli, int argc, char **argv)
 {
     if (argc < 2) {
@@ -248,13 +296,21 @@ int cmd_fx(struct cli *cli, int argc, char **argv)
         (void)fputs(cmd_fx_usage, stdout);
         return 0;
     }
-    if (strcmp(argv[1], "load-ecb") == 0) {
-        cli->command = "fx load-ecb";
-        return fx_load_ecb(cli, argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        const char *command;
+        int (*run)(struct cli *cli, int argc, char **argv);
+    } subs[] = {
+        {"load-ecb", "fx load-ecb", fx_load_ecb},   {"rate", "fx rate", fx_rate},
+        {"route", "fx route", cmd_fx__route},       {"quote", "fx quote", cmd_fx__quote},
+        {"convert", "fx convert", cmd_fx__convert},
+    };
+    for (size_t index = 0; index < sizeof subs / sizeof subs[0]; index++) {
+        if (strcmp(argv[1], subs[index].name) == 0) {
+            cli->command = subs[index].command;
+            return subs[index].run(cli, argc - 1, argv + 1);
+        }
     }
-    if (strcmp(argv[1], "rate") == 0) {
-        cli->command = "fx rate";
-        return fx_rate(cli, argc - 1, argv + 1);
-    }
-    return cli_usage_error(cli, cmd_fx_usage, "unknown sub-command (load-ecb, rate)");
+    return cli_usage_error(cli, cmd_fx_usage,
+                           "unknown sub-command (load-ecb, rate, route, quote, convert)");
 }

@@ -23,9 +23,11 @@ static int print_overview(void)
                  "  --json         print results as JSON on stdout (errors too)\n"
                  "  --assets FILE  add configured assets (CSV: code,exponent,name)\n"
                  "  -h, --help     show help\n\n"
-                 "environment: TPWALLET_LOG=debug|info|warn|error|off, TPWALLET_ASSETS=FILE\n"
-                 "exit status: 0 ok, 64 usage, 65 bad data, 66 no input, 70 internal,\n"
-                 "             74 I/O error, 78 configuration (sysexits.h)\n");
+                 "environment: TPWALLET_LOG=debug|info|warn|error|off, TPWALLET_ASSETS=FILE;\n"
+                 "             TPWALLET_API_KEY, TPWALLET_SERVER (clients of a server)\n"
+                 "exit status: 0 ok, 64 usage, 65 bad data, 66 no input, 69 unavailable,\n"
+                 "             70 internal, 74 I/O error, 75 try again, 77 no permission,\n"
+                 "             78 configuration (sysexits.h)\n");
     return 0;
 }
 

@@ -34,7 +34,7 @@ const struct cli_command cli_commands[] = {
      cmd_replay_usage},
     {"events", cmd_events, "the ledger's history as events, resumable by event id",
      cmd_events_usage},
-    {"fx", cmd_fx, "ECB reference rates: load files into a history, cross rates as of a date",
+    {"fx", cmd_fx, "FX: ECB rate history, cross rates, routes; quotes and conversions on a server",
      cmd_fx_usage},
     {"market", cmd_market, "order books: replay recorded feeds, watch live ones with failover",
      cmd_market_usage},

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "tpwallet/fx.h"
 #include "tpwallet/ledger.h"
 
 /* Id prefixes of the text form; any prefix or a decimal integer is accepted on input. */
@@ -101,6 +102,21 @@ json_t *api_balance_json(tpw_u128 account_id, const struct ledger_balance *balan
  * (API_JSON_DECIMALS) print events through this one function. NULL on OOM. */
 json_t *api_event_json(const struct ledger_event *event, const struct ledger_asset *asset,
                        unsigned flags);
+
+/* ---- Routes ---------------------------------------------------------------------------
+ * A route search's answer (fx.h, struct fx_route_explanation) as the fields of the
+ * POST /v1/quotes reply, which `tpwallet fx route` prints too: added to `object`, after
+ * what it holds, in this order: "from", "to", "direction" ("sell" or "buy"),
+ * "amount_in", "amount_out", "legs" (each {"from","to","pair","side","rate",
+ * "amount_in","fee","amount_out"}; `side` "sell_base" or "buy_base", `rate` the exact
+ * decimal used, `fee` in the leg's `from`), "direct" ({"amount_in","amount_out"} when the
+ * pair FROM/TO exists and works for the request, else null) and "saving_bps" (null
+ * unless "direct" is set). Amounts are strings of minor units; with API_JSON_DECIMALS
+ * each amount `x` whose asset `registry` knows also gets `x_decimal` right after it
+ * (`registry` may be NULL without the flag). false when out of memory: `object` may
+ * then hold some of the fields, and the caller drops it. */
+bool api_route_json_add(json_t *object, const struct fx_route_explanation *why,
+                        const money_registry *registry, unsigned flags);
 
 /* A tpw_u128 as a JSON string of decimal digits; an id in its text form. NULL on OOM. */
 json_t *api_u128_json(tpw_u128 value);

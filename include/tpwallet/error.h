@@ -308,6 +308,11 @@
       "the ledger refused the conversion")                                                         \
     X(EXCHANGE_QUOTES_FULL, -467, 503, 69, "api_error", "quotes_full",                             \
       "too many open quotes; retry in a few seconds")                                              \
+    /* The CLI as a client of `tpwallet serve` (app/tpwallet/cli_http.c, -470..-479). */           \
+    X(CLIENT_UNREACHABLE, -470, 503, 69, "api_error", "server_unreachable",                        \
+      "the tpwallet server could not be reached or did not answer in time")                        \
+    X(CLIENT_REPLY_INVALID, -471, 502, 70, "api_error", "server_reply_invalid",                    \
+      "the server's reply is not the JSON object expected")                                        \
     /* The server's log of manual rates (src/api/rates_manual.c, -480..-489). */                   \
     X(FX_MANUAL_LOG_CORRUPT, -480, 500, 78, "api_error", "fx_manual_log_corrupt",                  \
       "the log of manual rates is malformed")                                                      \

@@ -17,13 +17,6 @@
 
 #define QUOTE_ID_PREFIX "fxq"
 
-static json_t *minor_json(tpw_u128 value)
-{
-    char text[TPW_U128_DEC_SIZE];
-    (void)tpw_u128_to_dec(value, text, sizeof text);
-    return json_string(text);
-}
-
 static json_t *time_json(uint64_t time_ns)
 {
     char text[TPW_CLOCK_UTC_TEXT_SIZE];
@@ -31,43 +24,23 @@ static json_t *time_json(uint64_t time_ns)
     return json_string(text);
 }
 
-static json_t *legs_json(const struct fx_route *route)
-{
-    json_t *legs = json_array();
-    for (size_t k = 0; k < route->leg_count; k++) {
-        const struct fx_leg *leg = &route->legs[k];
-        char pair[2 * FX_CODE_SIZE];
-        (void)snprintf(pair, sizeof pair, "%s/%s", leg->pair_base, leg->pair_quote);
-        char rate[MONEY_DECIMAL_TEXT_SIZE];
-        (void)money_rate_format(leg->rate_used, rate, sizeof rate);
-        (void)json_array_append_new(
-            legs,
-            json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "from", leg->from, "to", leg->to, "pair",
-                      pair, "side", leg->side == FX_LEG_SELL_BASE ? "sell_base" : "buy_base",
-                      "rate", rate, "amount_in", minor_json(leg->in_minor), "fee",
-                      minor_json(leg->fee_minor), "amount_out", minor_json(leg->out_minor)));
-    }
-    return legs;
-}
-
+/* The route's fields come from the printer `tpwallet fx route` shares (route_json.c). */
 static json_t *quote_json(const struct exchange_quote *quote,
                           const struct fx_route_explanation *why)
 {
-    const struct fx_route *route = &quote->route;
+    /* The quote locks the search's best route as it is: one route, printed from `why`. */
+    TPW_ASSERT(quote->route.in_minor == why->best.in_minor);
+    TPW_ASSERT(quote->route.out_minor == why->best.out_minor);
     char id[TPW_ID_TEXT_SIZE];
     (void)tpw_id_format(quote->id, QUOTE_ID_PREFIX, id, sizeof id);
-    json_t *direct = json_null();
-    if (why->direct_exists && why->direct_err == TPW_OK) {
-        direct = json_pack("{s:o,s:o}", "amount_in", minor_json(why->direct.in_minor), "amount_out",
-                           minor_json(why->direct.out_minor));
+    json_t *object = json_pack("{s:s,s:s}", "object", "quote", "id", id);
+    if (object == NULL || !api_route_json_add(object, why, NULL, 0) ||
+        json_object_set_new(object, "created_at", time_json(quote->created_ns)) != 0 ||
+        json_object_set_new(object, "expires_at", time_json(quote->expires_ns)) != 0) {
+        json_decref(object);
+        return NULL;
     }
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "object", "quote", "id",
-                     id, "from", route->legs[0].from, "to", route->legs[route->leg_count - 1].to,
-                     "direction", why->direction == FX_ROUTE_SELL ? "sell" : "buy", "amount_in",
-                     minor_json(route->in_minor), "amount_out", minor_json(route->out_minor),
-                     "legs", legs_json(route), "direct", direct, "saving_bps",
-                     why->saving_known ? minor_json(why->saving_bps) : json_null(), "created_at",
-                     time_json(quote->created_ns), "expires_at", time_json(quote->expires_ns));
+    return object;
 }
 
 /* A code the server's registry knows, into `out`. */
@@ -193,8 +166,8 @@ static void conversion_complete(struct api_write *write)
                              api_id_json(write->debit_account_id, "acct"), "credit_account_id",
                              api_id_json(write->credit_account_id, "acct"), "from",
                              route->legs[0].from, "to", route->legs[route->leg_count - 1].to,
-                             "amount_in", minor_json(route->in_minor), "amount_out",
-                             minor_json(route->out_minor), "transfers", transfers));
+                             "amount_in", api_u128_json(route->in_minor), "amount_out",
+                             api_u128_json(route->out_minor), "transfers", transfers));
 }
 
 struct conversion_ask {
