@@ -66,16 +66,6 @@ static enum tpw_err route_date(const fx_history *history, const char *as_of_text
     return err;
 }
 
-static bool rates_have(const struct route_rates *rates, const char *code)
-{
-    for (size_t index = 0; index < rates->asset_count; index++) {
-        if (strcmp(rates->assets[index].code, code) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Adds the pair EUR/`code` at the currency's observation, when it is fresh on the date
  * and the registry knows its exponent; a currency that is neither is left out, as the
  * server leaves out the pairs it cannot use. */
@@ -139,20 +129,6 @@ static enum tpw_err rates_collect(const fx_history *history, const money_registr
                         detail);
     }
     return err;
-}
-
-/* Keeps the corridors between currencies the graph has: a graph refuses the others,
- * and the server ignores them the same way while they are not quoted. */
-static void fees_keep_quoted(struct fx_fee_table *fees, const struct route_rates *rates)
-{
-    size_t kept = 0;
-    for (size_t index = 0; index < fees->corridor_count; index++) {
-        const struct fx_corridor_fee *corridor = &fees->corridors[index];
-        if (rates_have(rates, corridor->from) && rates_have(rates, corridor->to)) {
-            fees->corridors[kept++] = *corridor;
-        }
-    }
-    fees->corridor_count = kept;
 }
 
 static enum tpw_err route_search(const struct route_rates *rates, const struct fx_fee_table *fees,
@@ -226,7 +202,9 @@ static enum tpw_err route_compute(struct cli *cli, const struct route_options *o
     }
     fx_history_destroy(history);
     if (err == TPW_OK) {
-        fees_keep_quoted(fees, rates);
+        /* The server ignores corridors of currencies not quoted now the same way. */
+        fees->corridor_count =
+            fx_fee_table_corridors_within(fees, rates->assets, rates->asset_count, fees->corridors);
         err = route_search(rates, fees, direction, options->amount.from, options->amount.to,
                            amount_minor, &answer->why, detail);
     }

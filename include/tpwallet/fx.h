@@ -595,6 +595,14 @@ struct fx_fee_table {
     struct fx_fee_tiers default_fees;
 };
 
+/* The table's corridors between two of `assets`, in order, into `out` (room for
+ * table->corridor_count; it may be table->corridors itself, to filter in place);
+ * returns how many. A graph refuses corridors of currencies it does not have, and a
+ * table names currencies that may not be quoted now. */
+size_t fx_fee_table_corridors_within(const struct fx_fee_table *table,
+                                     const struct money_asset *assets, size_t asset_count,
+                                     struct fx_corridor_fee *out);
+
 /*
  * Reads a fee table from CSV (docs/formats/fx-fees.md): lines
  * `from,to,threshold_minor,fixed_minor,bps,min_minor,max_minor` (max empty: none; `*,*`

@@ -29,31 +29,6 @@ static bool asset_add(struct money_asset *assets, size_t *count, const struct mo
     return true;
 }
 
-static bool asset_in(const struct money_asset *assets, size_t count, const char *code)
-{
-    for (size_t i = 0; i < count; i++) {
-        if (strcmp(assets[i].code, code) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* The configured corridors between currencies the graph has (a graph refuses others). */
-static size_t corridors_in(const struct fx_fee_table *fees, const struct money_asset *assets,
-                           size_t asset_count, struct fx_corridor_fee *out)
-{
-    size_t count = 0;
-    for (size_t i = 0; i < fees->corridor_count; i++) {
-        const struct fx_corridor_fee *corridor = &fees->corridors[i];
-        if (asset_in(assets, asset_count, corridor->from) &&
-            asset_in(assets, asset_count, corridor->to)) {
-            out[count++] = *corridor;
-        }
-    }
-    return count;
-}
-
 /* The graph of the pairs that may be converted on now (fresh), with the exponents of
  * their assets from the registry (pairs with an asset it does not know are left out),
  * and the configured fees (fx_fees). */
@@ -98,7 +73,8 @@ static enum tpw_err graph_now(struct api_rates *rates, const money_registry *reg
             .quotes = quotes,
             .quote_count = quote_count,
             .corridors = corridors,
-            .corridor_count = corridors_in(&rates->fees, assets, asset_count, corridors),
+            .corridor_count =
+                fx_fee_table_corridors_within(&rates->fees, assets, asset_count, corridors),
             .default_fees = rates->fees.default_fees,
         };
         err = fx_graph_create(&spec, out, detail);

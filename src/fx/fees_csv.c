@@ -190,3 +190,28 @@ enum tpw_err fx_fee_table_load(const char *path, struct fx_fee_table *out,
     free(data);
     return err;
 }
+
+static bool asset_in(const struct money_asset *assets, size_t count, const char *code)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(assets[i].code, code) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+size_t fx_fee_table_corridors_within(const struct fx_fee_table *table,
+                                     const struct money_asset *assets, size_t asset_count,
+                                     struct fx_corridor_fee *out)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < table->corridor_count; i++) {
+        const struct fx_corridor_fee corridor = table->corridors[i]; /* out may be the table */
+        if (asset_in(assets, asset_count, corridor.from) &&
+            asset_in(assets, asset_count, corridor.to)) {
+            out[count++] = corridor;
+        }
+    }
+    return count;
+}

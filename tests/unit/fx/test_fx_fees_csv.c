@@ -48,6 +48,24 @@ static void test_good_table(void **state)
     assert_int_equal(table.default_fees.tier_count, 0);
 }
 
+/* Only corridors between currencies given are kept, in order; in place works. */
+static void test_corridors_within(void **state)
+{
+    (void)state;
+    assert_err(
+        parse("EUR,USD,0,50,10,0,\nUSD,TWD,0,20,5,0,\nEUR,JPY,0,1,1,0,\nJPY,USD,0,1,1,0,\n", NULL),
+        TPW_OK);
+    const struct money_asset assets[] = {{.code = "USD"}, {.code = "EUR"}, {.code = "JPY"}};
+    struct fx_corridor_fee out[FX_FEE_CORRIDORS_MAX];
+    assert_int_equal(fx_fee_table_corridors_within(&table, assets, 2, out), 1);
+    assert_string_equal(out[0].to, "USD");
+    size_t kept = fx_fee_table_corridors_within(&table, assets, 3, table.corridors);
+    assert_int_equal(kept, 3);
+    assert_string_equal(table.corridors[1].to, "JPY");
+    assert_string_equal(table.corridors[2].from, "JPY");
+    assert_int_equal(fx_fee_table_corridors_within(&table, assets, 0, out), 0);
+}
+
 static void refused(const char *text, enum tpw_err expected, const char *message_has)
 {
     struct tpw_error_detail detail;
@@ -90,6 +108,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_table),
         cmocka_unit_test(test_bad_tables),
+        cmocka_unit_test(test_corridors_within),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
