@@ -39,6 +39,29 @@ struct fx_quote {
     uint64_t time_ns; /* when the provider says the price held (ns since the epoch, UTC) */
 };
 
+/* ---- Exchange tickers ---- */
+
+/* A venue's top of book in its own units (the market module's books): prices are
+ * price × 10^price_exponent. */
+struct fx_ticker {
+    char base[FX_CODE_SIZE];  /* "BTC" of BTC-USDT */
+    char quote[FX_CODE_SIZE]; /* "USDT" */
+    uint64_t bid_minor;       /* the best bid's price */
+    uint64_t ask_minor;       /* the best ask's price */
+    unsigned price_exponent;  /* 0..18 */
+    uint64_t time_ns;         /* when the venue says the book stood so (ns since the epoch) */
+};
+
+/*
+ * The ticker as a provider's quote, exactly (a power-of-ten scaling: no rounding).
+ * TPW_ERR_FX_QUOTE_INVALID: codes (money_asset_code_valid, and different), an exponent above 18,
+ * an empty bid, or a crossed book (bid above ask). Feed the result to
+ * fx_aggregator_update() under the venue's provider.
+ */
+TPW_MUST_CHECK enum tpw_err fx_quote_from_ticker(const struct fx_ticker *ticker,
+                                                 struct fx_quote *out /* out */,
+                                                 struct tpw_error_detail *detail);
+
 /* ---- ECB reference rates and history ---- */
 
 /*

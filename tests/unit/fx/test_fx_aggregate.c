@@ -458,10 +458,55 @@ static void test_average_and_median(void **state)
     assert_string_equal(fx_status_name((enum fx_status)99), "unknown");
 }
 
+/* A venue's top of book becomes a quote exactly (a power of ten, no rounding), and the
+ * aggregator takes it like any provider's; crossed, empty or too fine books are not
+ * quotes. */
+static void test_ticker_quotes(void **state)
+{
+    struct fixture *f = *state;
+    uint32_t id = provider(f, "binance", 10, 0, 1);
+    struct fx_ticker ticker = {.base = "BTC",
+                               .quote = "USDT",
+                               .bid_minor = 9712345,
+                               .ask_minor = 9712346,
+                               .price_exponent = 2,
+                               .time_ns = T0_NS};
+    struct fx_quote q;
+    assert_err(fx_quote_from_ticker(&ticker, &q, NULL), TPW_OK);
+    assert_string_equal(q.base, "BTC");
+    assert_string_equal(q.quote, "USDT");
+    assert_u128_equal(q.bid.value_e18, rate_of("97123.45").value_e18);
+    assert_u128_equal(q.ask.value_e18, rate_of("97123.46").value_e18);
+    update_ok(f, id, q);
+    struct fx_rate rate = rate_now(f, "BTC", "USDT");
+    assert_u128_equal(rate.mid.value_e18, rate_of("97123.455").value_e18);
+    /* The finest a rate holds, and the largest 64-bit price at it. */
+    ticker.price_exponent = 18;
+    ticker.bid_minor = UINT64_MAX;
+    ticker.ask_minor = UINT64_MAX;
+    assert_err(fx_quote_from_ticker(&ticker, &q, NULL), TPW_OK);
+    assert_u128_equal(q.bid.value_e18, UINT64_MAX);
+    struct tpw_error_detail detail;
+    ticker.price_exponent = 19;
+    assert_err(fx_quote_from_ticker(&ticker, &q, &detail), TPW_ERR_FX_QUOTE_INVALID);
+    ticker.price_exponent = 2;
+    ticker.bid_minor = 10;
+    ticker.ask_minor = 9; /* crossed */
+    assert_err(fx_quote_from_ticker(&ticker, &q, &detail), TPW_ERR_FX_QUOTE_INVALID);
+    ticker.bid_minor = 0;
+    assert_err(fx_quote_from_ticker(&ticker, &q, &detail), TPW_ERR_FX_QUOTE_INVALID);
+    ticker.bid_minor = 9;
+    memcpy(ticker.quote, "BTC", 4);
+    assert_err(fx_quote_from_ticker(&ticker, &q, &detail), TPW_ERR_FX_QUOTE_INVALID);
+    memcpy(ticker.quote, "usdt", 5);
+    assert_err(fx_quote_from_ticker(&ticker, &q, &detail), TPW_ERR_FX_QUOTE_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_ttl_grace_stale, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ticker_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outlier_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outlier_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_priority_fallback, setup, teardown),
