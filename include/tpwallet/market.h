@@ -336,7 +336,7 @@ TPW_MUST_CHECK enum tpw_err market_failover_step(struct market_failover *failove
     X(TOO_LARGE, "too_large")           /* above 2^64-1 minor units */                             \
     X(OUT_OF_ORDER, "out_of_order")     /* update ids that go backwards or are inverted */         \
     X(BOOK_FULL, "book_full")           /* a new level on a full side */                           \
-    X(UNKNOWN_SYMBOL, "unknown_symbol") /* a diff or ticker for a symbol without a book */
+    X(UNKNOWN_SYMBOL, "unknown_symbol") /* a diff, ticker or trade for a bookless symbol */
 
 enum market_malformed {
 #define MARKET_X_ENUM(name, json) MARKET_MALFORMED_##name,
@@ -366,6 +366,12 @@ struct market_book_status {
     uint64_t levels_set_count;        /* price levels set or removed by snapshots and applied
                                          diffs (the benchmark's level updates) */
     uint64_t malformed_count[MARKET_MALFORMED_COUNT];
+    /* Trades and stale tickers (the "Monitoring" section below; docs/market.md, "Trades"). */
+    uint64_t trades_count;         /* trades accepted */
+    uint64_t trade_gaps_count;     /* accepted trades whose id skipped ids: trades were missed */
+    uint64_t trades_dropped_count; /* trades whose id was not above the last one (replays) */
+    uint64_t last_trade_id;        /* of the last trade accepted; 0 before the first */
+    uint64_t tickers_stale_count;  /* tickers older than the book (sent on subscription) */
 };
 
 /* Counters of what a feed received that belongs to no book. */
@@ -376,8 +382,10 @@ struct market_feed_status {
     uint64_t blank_count;    /* empty lines (replay only) */
     uint64_t sent_count;     /* messages the recorder sent, skipped (replay only) */
     uint64_t messages_count; /* stream messages handed to the feed */
-    uint64_t ignored_count;  /* well-formed messages of other kinds (trades, klines, …) */
+    uint64_t ignored_count;  /* well-formed messages of other kinds (klines, heartbeats, …) */
     uint64_t malformed_count[MARKET_MALFORMED_COUNT];
+    int64_t last_message_us; /* receive time of the last stream message (see
+                                market_feed_received_at); 0 before the first */
 };
 
 typedef struct market_feed market_feed;
@@ -590,5 +598,81 @@ uint64_t market_watch_frames_count(const market_watch *watch);
 
 /* "connected", …; "unknown" outside the table. */
 const char *market_watch_event_name(enum market_watch_event_kind kind);
+
+/* ====================================================================================
+ * Monitoring: trades, windowed trade statistics, anomaly detection and alert rules
+ * (docs/market.md: "Trades", "Trade statistics", "Anomaly detection", "Alert rules";
+ * docs/formats/market-alerts.md). Everything below is exact integers except what the
+ * monitor hands to the quant module (z-scores, realised volatility), which comes back
+ * here as decimals rounded once, half-up, at MARKET_STAT_EXPONENT.
+ * ==================================================================================== */
+
+/* ---- Trades (src/market/trade.c): what the feeds parse from the venues' trade streams */
+
+/*
+ * One trade, exact in its book's minor units. The venues' trade messages: Binance spot
+ * `trade` ("t" id) and `aggTrade` ("a" id; one taker order at one price), Binance
+ * futures `aggTrade`, Coinbase `match` and `last_match` (whose "side" is the MAKER's: a
+ * "sell" maker means the taker bought). A trade needs its symbol's book (the exponents
+ * come from its snapshot) but not a synced one: trades do not touch the book.
+ */
+struct market_trade {
+    const struct market_book *book; /* venue, symbol, price_exponent, qty_exponent */
+    uint64_t trade_id;              /* Binance "t" or "a", Coinbase "trade_id" */
+    uint64_t price_minor;           /* > 0, at book->price_exponent */
+    uint64_t qty_minor;             /* > 0, at book->qty_exponent */
+    int64_t trade_time_us;          /* the venue's time: Binance "T" (ms), Coinbase "time" */
+    int64_t received_us;            /* the feed's receive time (market_feed_received_at) */
+    enum market_taker aggressor;    /* the taker's side: BUY when the taker bought */
+    bool aggregate;                 /* a Binance aggTrade */
+};
+
+/* What a feed tells its observers, from inside the feed call that caused it. */
+enum market_feed_event_kind {
+    MARKET_FEED_EVENT_TRADE = 1,        /* a trade was accepted (event->trade) */
+    MARKET_FEED_EVENT_BOOK = 2,         /* a diff was applied or a snapshot loaded */
+    MARKET_FEED_EVENT_TICKER_STALE = 3, /* a top-of-book ticker older than the book */
+};
+
+/* Valid during the callback only; the book is the feed's and must not be changed. */
+struct market_feed_event {
+    enum market_feed_event_kind kind;
+    bool snapshot;                    /* BOOK: the book was replaced by a snapshot */
+    int64_t received_us;              /* the feed's receive time of the message */
+    const struct market_book *book;   /* the instrument */
+    const struct market_trade *trade; /* TRADE only, else NULL */
+    uint64_t update_id;               /* BOOK: the book's id now; TICKER_STALE: the ticker's */
+    uint64_t book_update_id;          /* TICKER_STALE: the book's id, above the ticker's */
+};
+
+typedef void market_feed_event_fn(void *user, const struct market_feed_event *event);
+
+/* Observers one feed calls (the monitor is one; the server may add its own). */
+#define MARKET_FEED_OBSERVERS_MAX 4
+
+/*
+ * Adds an observer: `on_event` is called with `user` for every event from now on, in the
+ * order observers were added. Errors: TPW_ERR_INVALID_ARGUMENT (NULL, or already
+ * MARKET_FEED_OBSERVERS_MAX observers).
+ */
+TPW_MUST_CHECK enum tpw_err market_feed_observe(market_feed *feed, market_feed_event_fn *on_event,
+                                                void *user);
+
+/*
+ * The receive time of the messages that follow, in the caller's microseconds (replay:
+ * the recording's epoch; live: the watch's clock). Trades and events carry it, and the
+ * feed status keeps the last stream message's as last_message_us. The feed never reads
+ * a clock itself.
+ */
+void market_feed_received_at(market_feed *feed, int64_t received_us);
+
+/*
+ * The feed of one source of a watch (library tpw_market_live), to observe it; NULL when
+ * the watch has no such source. The watch owns it (valid until market_watch_destroy) and
+ * sets its receive times from the watch's clock; a buffered message keeps the time it
+ * arrived. Each source has its own feed: observe one (the primary's) for trade
+ * statistics, or both with their own monitors — the same trades arrive on each.
+ */
+market_feed *market_watch_source_feed(market_watch *watch, enum market_source source);
 
 #endif /* TPWALLET_MARKET_H */
