@@ -675,4 +675,105 @@ void market_feed_received_at(market_feed *feed, int64_t received_us);
  */
 market_feed *market_watch_source_feed(market_watch *watch, enum market_source source);
 
+/* ---- Windowed trade statistics (src/market/trade_stats.c): exact, bounded, O(1) a trade */
+
+/* Windows one statistics object keeps, and buckets one window is cut into. */
+#define MARKET_TRADE_WINDOWS_MAX 4
+#define MARKET_TRADE_BUCKETS_MAX 120
+/* Fraction digits of a trade rate (trades per second). */
+#define MARKET_RATE_EXPONENT 6
+
+/*
+ * One sliding window of window_us cut into buckets_count buckets of
+ * window_us / buckets_count (which must divide it). The window is the newest bucket —
+ * the one the current time falls in — and the buckets_count − 1 before it, so it covers
+ * between window_us − bucket and window_us of history and slides a bucket at a time: a
+ * trade at time t counts while now < (⌊t / bucket⌋ + buckets_count) × bucket — for more
+ * than window_us − bucket and at most window_us (docs/market.md, "Trade statistics").
+ */
+struct market_trade_window_config {
+    int64_t window_us;      /* > 0 */
+    uint32_t buckets_count; /* 1..MARKET_TRADE_BUCKETS_MAX */
+};
+
+/* Exact sums: quantities at the book's qty exponent, notionals (price × quantity) at
+ * price_exponent + qty_exponent. Buy and sell are the taker's side. */
+struct market_trade_totals {
+    uint64_t buy_trades_count;
+    uint64_t sell_trades_count;
+    tpw_u128 buy_base_minor;
+    tpw_u128 sell_base_minor;
+    tpw_u128 buy_quote_minor;
+    tpw_u128 sell_quote_minor;
+};
+
+/* Internal to trade_stats.c; public so the statistics live in the caller's memory. */
+struct market__trade_ring {
+    struct market_trade_window_config config;
+    int64_t bucket_us;
+    int64_t newest_index;                /* the newest bucket's number (time / bucket_us) */
+    struct market_trade_totals totals;   /* the sum of the buckets */
+    struct market_trade_totals *buckets; /* buckets_count, allocated once */
+};
+
+struct market_trade_stats {
+    unsigned price_exponent;
+    unsigned qty_exponent;
+    size_t windows_count;
+    struct market__trade_ring windows[MARKET_TRADE_WINDOWS_MAX];
+    int64_t now_us;        /* the latest time seen (time never goes back here) */
+    uint64_t late_count;   /* trades with a time before now_us, counted at now_us */
+    uint64_t trades_count; /* since init */
+    bool started;          /* a time was seen */
+};
+
+/* One window now, as exact numbers and the decimals derived from them. */
+struct market_trade_window {
+    int64_t window_us;
+    uint64_t trades_count; /* buy + sell */
+    struct market_trade_totals totals;
+    struct market_decimal volume_base;  /* buy + sell base, at qty_exponent */
+    struct market_decimal volume_quote; /* buy + sell notional, at price + qty exponents */
+    struct market_decimal buy_volume_base;
+    struct market_decimal sell_volume_base;
+    struct market_decimal rate_per_s; /* trades / (window_us / 10^6), half-up, at
+                                         MARKET_RATE_EXPONENT */
+    struct market_decimal vwap;       /* volume_quote / volume_base, half-up, at
+                                         price_exponent; 0 when has_vwap is false */
+    bool has_vwap;                    /* false when the window holds no trade */
+};
+
+/*
+ * Allocates the windows' buckets once (updates never allocate). Errors:
+ * TPW_ERR_INVALID_ARGUMENT (no or too many windows, a window or bucket count out of
+ * range, a bucket count that does not divide the window, exponents above
+ * MARKET_EXPONENT_MAX), TPW_ERR_NOMEM.
+ */
+TPW_MUST_CHECK enum tpw_err
+market_trade_stats_init(struct market_trade_stats *stats,
+                        const struct market_trade_window_config *windows, size_t windows_count,
+                        unsigned price_exponent, unsigned qty_exponent);
+void market_trade_stats_deinit(struct market_trade_stats *stats);
+
+/*
+ * Moves the windows to `now_us` (the caller's clock: the feed's receive times): buckets
+ * that fell out are subtracted, at most buckets_count per window however far time
+ * jumped. A time before the latest seen changes nothing.
+ */
+void market_trade_stats_advance(struct market_trade_stats *stats, int64_t now_us);
+
+/*
+ * Counts one trade at `at_us` (advancing first; a trade before the latest time seen is
+ * counted in the newest buckets and as late). Errors, leaving the statistics
+ * unchanged: TPW_ERR_INVALID_ARGUMENT (a zero quantity, an unknown side),
+ * TPW_ERR_OVERFLOW (a window's volume or notional would pass 2^128 − 1).
+ */
+TPW_MUST_CHECK enum tpw_err market_trade_stats_add(struct market_trade_stats *stats, int64_t at_us,
+                                                   enum market_taker aggressor,
+                                                   uint64_t price_minor, uint64_t qty_minor);
+
+/* Window `window_index` (< windows_count) as of the latest time seen. */
+void market_trade_stats_window(const struct market_trade_stats *stats, size_t window_index,
+                               struct market_trade_window *out /* out */);
+
 #endif /* TPWALLET_MARKET_H */

@@ -133,8 +133,8 @@ TPW_MUST_CHECK enum tpw_err market__trade(struct market_feed *feed,
 bool market__ms_to_us(uint64_t time_ms, int64_t *out_us);
 
 /*
- * An ISO 8601 UTC time as Coinbase sends it, "2014-11-07T08:19:27.028459Z" (a fraction
- * of 1 to 9 digits, or none; years 1970..9999), as microseconds since 1970 (digits
+ * An ISO 8601 UTC time as Coinbase sends it, "2014-11-07T08:19:27.028459Z"
+ * (tpw_clock_parse_utc's grammar: years 1970..2261), as microseconds since 1970 (digits
  * beyond the sixth are cut); false for anything else.
  */
 bool market__utc_time_us(const char *text, size_t text_len, int64_t *out_us);

@@ -10,6 +10,7 @@
 
 #include "market_int.h"
 #include "tpw_assert.h"
+#include "tpwallet/clock.h"
 
 #include "banned.h"
 
@@ -103,94 +104,12 @@ bool market__ms_to_us(uint64_t time_ms, int64_t *out_us)
     return true;
 }
 
-/* `count` digits at `text` as a number (no sign); false when one is not a digit. */
-static bool digits_value(const char *text, size_t count, unsigned *out)
-{
-    unsigned value = 0;
-    for (size_t index = 0; index < count; index++) {
-        if (text[index] < '0' || text[index] > '9') {
-            return false;
-        }
-        value = value * 10 + (unsigned)(text[index] - '0');
-    }
-    *out = value;
-    return true;
-}
-
-/* Days from 1970-01-01 to year-month-day of the proleptic Gregorian calendar: years
- * counted from March, so the leap day ends a year, in 400-year eras of 146097 days. */
-static int64_t days_from_civil(unsigned year, unsigned month, unsigned day)
-{
-    int64_t march_year = (int64_t)year - (month <= 2 ? 1 : 0);
-    int64_t era = march_year / 400; /* years are ≥ 1970 here: no negative division */
-    int64_t year_of_era = march_year - era * 400;
-    int64_t march_month = month > 2 ? (int64_t)month - 3 : (int64_t)month + 9;
-    int64_t day_of_year = (153 * march_month + 2) / 5 + (int64_t)day - 1;
-    int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    return era * 146097 + day_of_era - 719468;
-}
-
-static bool leap_year(unsigned year)
-{
-    return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-}
-
-/* Microseconds of a fraction ".d…" (1 to 9 digits; the 7th and later are cut). */
-static bool fraction_us(const char *text, size_t text_len, int64_t *out)
-{
-    if (text_len < 2 || text_len > 10 || text[0] != '.') {
-        return false;
-    }
-    int64_t micros = 0;
-    for (size_t index = 1; index < 7; index++) {
-        char c = '0'; /* "…:27.5Z" is 500000 µs: the missing digits are zeros */
-        if (index < text_len) {
-            c = text[index];
-        }
-        if (c < '0' || c > '9') {
-            return false;
-        }
-        micros = micros * 10 + (c - '0');
-    }
-    unsigned rest = 0;
-    bool digits = text_len <= 7 || digits_value(text + 7, text_len - 7, &rest);
-    *out = micros;
-    return digits;
-}
-
 bool market__utc_time_us(const char *text, size_t text_len, int64_t *out_us)
 {
-    /* YYYY-MM-DDTHH:MM:SS, an optional fraction, then Z. */
-    static const char layout[] = "dddd-dd-ddTdd:dd:dd";
-    size_t fixed_len = sizeof(layout) - 1;
-    if (text_len < fixed_len + 1 || text[text_len - 1] != 'Z') {
+    uint64_t ns = 0;
+    if (!tpw_clock_parse_utc(text, text_len, &ns)) {
         return false;
     }
-    for (size_t index = 0; index < fixed_len; index++) {
-        bool digit = text[index] >= '0' && text[index] <= '9';
-        if (layout[index] == 'd' ? !digit : text[index] != layout[index]) {
-            return false;
-        }
-    }
-    unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-    (void)digits_value(text, 4, &year);
-    (void)digits_value(text + 5, 2, &month);
-    (void)digits_value(text + 8, 2, &day);
-    (void)digits_value(text + 11, 2, &hour);
-    (void)digits_value(text + 14, 2, &minute);
-    (void)digits_value(text + 17, 2, &second);
-    static const unsigned month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 ||
-        second > 59 || day > month_days[month - 1] + (month == 2 && leap_year(year) ? 1u : 0u)) {
-        return false;
-    }
-    int64_t micros = 0;
-    size_t rest_len = text_len - fixed_len - 1;
-    if (rest_len > 0 && !fraction_us(text + fixed_len, rest_len, &micros)) {
-        return false;
-    }
-    int64_t seconds = days_from_civil(year, month, day) * 86400 + (int64_t)hour * 3600 +
-                      (int64_t)minute * 60 + (int64_t)second;
-    *out_us = seconds * 1000000 + micros;
+    *out_us = (int64_t)(ns / 1000); /* below 2^63 ns: a year at most 2261 */
     return true;
 }
