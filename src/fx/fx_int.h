@@ -310,4 +310,38 @@ enum tpw_err fx__ecb_xml_each_day(const char *xml, size_t xml_len,
 enum tpw_err fx__read_file(const char *path, size_t size_max, char **data, size_t *data_len,
                            struct tpw_error_detail *detail);
 
+/* ---- csv_lines.c: fx's configuration CSVs ---- */
+
+#define FX__CSV_FIELDS_MAX 8
+#define FX__CSV_FIELD_SIZE 64
+
+struct fx__csv_fields {
+    char text[FX__CSV_FIELDS_MAX][FX__CSV_FIELD_SIZE];
+    size_t count;
+};
+
+/* What a file's lines look like, for its errors. */
+struct fx__csv_form {
+    const char *what;     /* "fees": errors read "fees line 3: …" */
+    const char *expected; /* "expected from,to,…": a line that does not split */
+    size_t fields_min;
+    size_t fields_max;
+};
+
+/* Splits one line at commas, trimming spaces and a trailing CR; false when it has more
+ * than FX__CSV_FIELDS_MAX fields or one of FX__CSV_FIELD_SIZE bytes or more. */
+bool fx__csv_split(const char *line, size_t length, struct fx__csv_fields *out /* out */);
+
+typedef enum tpw_err fx__csv_line_fn(void *context, const struct fx__csv_fields *fields,
+                                     size_t line, struct tpw_error_detail *detail);
+
+/* `err` with "WHAT line N: WHY" (detail->offset_bytes holds the line number). */
+enum tpw_err fx__csv_line_error(struct tpw_error_detail *detail, enum tpw_err err, const char *what,
+                                size_t line, const char *why);
+
+/* Hands each line that is neither blank nor a `#` comment to `line_fn`, split; a line
+ * that does not split into form's field count is TPW_ERR_FX_CSV_SYNTAX. */
+enum tpw_err fx__csv_each(const char *text, size_t text_len, const struct fx__csv_form *form,
+                          fx__csv_line_fn *line_fn, void *context, struct tpw_error_detail *detail);
+
 #endif /* TPW_FX_INT_H */
