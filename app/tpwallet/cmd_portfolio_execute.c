@@ -61,6 +61,23 @@ static enum tpw_err quote_make(struct cli *cli, struct rebalance_ctx *ctx, size_
     return err;
 }
 
+/* A refusal names the trade it failed on, as the preview numbers them, and its payer:
+ * the exchange's message speaks of one quote only. */
+static void trade_name(const struct rebalance_ctx *ctx, size_t leg, struct tpw_error_detail *detail)
+{
+    char message[TPW_ERROR_MESSAGE_SIZE];
+    char account[TPW_ID_TEXT_SIZE];
+    const struct exchange_trade *trade = &ctx->plan.trades[leg];
+    (void)snprintf(message, sizeof message, "%s", detail->message);
+    (void)tpw_id_format(ctx->holdings[trade->from_index].account_id, LCLI_ACCOUNT_PREFIX, account,
+                        sizeof account);
+    (void)tpw_error_set(detail, detail->code, 0,
+                        "trade %zu (%s -> %s, paid by %s): %.200s; nothing was executed", leg + 1,
+                        ctx->holdings[trade->from_index].asset.code,
+                        ctx->holdings[trade->to_index].asset.code, account, message);
+    tpw_error_set_param(detail, "holdings");
+}
+
 /* The group on the ledger and its verdict; the transfer ids when it executed. */
 static enum tpw_err group_submit(struct rebalance_ctx *ctx, const struct exchange_group_leg *legs,
                                  struct ledger_transfer *transfers,
@@ -78,6 +95,9 @@ static enum tpw_err group_submit(struct rebalance_ctx *ctx, const struct exchang
     size_t leg = 0;
     if (err == TPW_OK) {
         err = exchange_group_results_check(legs, legs_count, results, count, &spent, &leg, detail);
+        if (err != TPW_OK && detail != NULL && leg < legs_count) {
+            trade_name(ctx, leg, detail);
+        }
     }
     if (err != TPW_OK) {
         return err;
