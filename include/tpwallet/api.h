@@ -57,6 +57,9 @@ struct api_server_options {
      * the "ecb" provider has only the stored history's newest day. Each good day is
      * merged into DATA/fx's history too. */
     const char *fx_ecb_url;
+    /* Static rates (CSV, docs/formats/fx-static-rates.md): the "static" provider, last in
+     * priority, never expiring; NULL: none. A file that does not read stops the start. */
+    const char *fx_static_rates_path;
     /* Seconds between polls; 0 = 1800. After a failure the next poll comes sooner
      * (60 s, or this when shorter). */
     unsigned fx_ecb_poll_s;

@@ -316,6 +316,9 @@
     /* The server's log of manual rates (src/api/rates_manual.c, -480..-489). */                   \
     X(FX_MANUAL_LOG_CORRUPT, -480, 500, 78, "api_error", "fx_manual_log_corrupt",                  \
       "the log of manual rates is malformed")                                                      \
+    /* Rebalancing through the exchange (src/exchange/rebalance.c, -500..-509). */                 \
+    X(REBALANCE_INVALID, -500, 400, 65, "invalid_request_error", "rebalance_invalid",              \
+      "the portfolio cannot be rebalanced as given")                                               \
     /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
     X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
       "the ECB XML is malformed, truncated or lacks an element or attribute")                      \

@@ -62,6 +62,32 @@ TPW_MUST_CHECK enum tpw_err fx_quote_from_ticker(const struct fx_ticker *ticker,
                                                  struct fx_quote *out /* out */,
                                                  struct tpw_error_detail *detail);
 
+/* ---- Static rates ---- */
+
+/* Pairs one static rates file holds. */
+#define FX_STATIC_RATES_MAX 256
+
+/* Configured rates (time_ns 0: whoever feeds them dates them). */
+struct fx_static_rates {
+    struct fx_quote quotes[FX_STATIC_RATES_MAX];
+    size_t count;
+};
+
+/*
+ * Reads static rates from CSV (docs/formats/fx-static-rates.md): `base,quote,rate` or
+ * `base,quote,bid,ask` lines, `#` comments. Errors name the line (detail->offset_bytes
+ * holds its number): TPW_ERR_FX_CSV_SYNTAX (field count, codes, a pair or its inverse
+ * twice, more than FX_STATIC_RATES_MAX), TPW_ERR_FX_QUOTE_INVALID (a rate not a decimal
+ * above zero, bid above ask). _load adds the file's errors (TPW_ERR_NOT_FOUND,
+ * TPW_ERR_IO, TPW_ERR_FX_TOO_LARGE above 1 MiB).
+ */
+TPW_MUST_CHECK enum tpw_err fx_static_rates_parse(const char *text, size_t text_len,
+                                                  struct fx_static_rates *out /* out */,
+                                                  struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err fx_static_rates_load(const char *path,
+                                                 struct fx_static_rates *out /* out */,
+                                                 struct tpw_error_detail *detail);
+
 /* ---- ECB reference rates and history ---- */
 
 /*

@@ -230,7 +230,8 @@ struct api_rates_options {
     const char *exposure_limits; /* fx_exposure_limits, NULL for none */
     unsigned manual_ttl_s;
     unsigned quote_ttl_s;
-    const char *ecb_url; /* fx_ecb_url: NULL, no poller */
+    const char *ecb_url;           /* fx_ecb_url: NULL, no poller */
+    const char *static_rates_path; /* fx_static_rates: a CSV, NULL for none */
     unsigned ecb_poll_s;
     struct api_signals *signals; /* where status changes and alerts are published */
 };

@@ -92,6 +92,33 @@ static void rates_free(struct api_rates *rates)
     free(rates);
 }
 
+/* The "static" provider (priority 2, the last resort: pegs, stablecoins at par) with
+ * the rates of fx_static_rates, dated at start and never expiring: they are the
+ * operator's standing configuration, not observations. */
+static enum tpw_err static_provider(struct api_rates *rates, const char *path,
+                                    struct tpw_error_detail *detail)
+{
+    struct fx_provider_config config = {.name = "static", .ttl_ns = UINT64_MAX, .priority = 2};
+    uint32_t id = 0;
+    enum tpw_err err = fx_aggregator_provider_add(rates->aggregator, &config, &id, detail);
+    if (err != TPW_OK) {
+        return err;
+    }
+    struct fx_static_rates *table = malloc(sizeof *table);
+    if (table == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the static rates");
+    }
+    err = fx_static_rates_load(path, table, detail);
+    uint64_t now_ns = tpw_clock_now_ns(&rates->clock);
+    for (size_t i = 0; err == TPW_OK && i < table->count; i++) {
+        table->quotes[i].time_ns = now_ns;
+        err = fx_aggregator_update(rates->aggregator, id, &table->quotes[i], detail);
+    }
+    tpw_error_set_param(detail, err != TPW_OK ? "fx_static_rates" : NULL);
+    free(table);
+    return err;
+}
+
 /* "USD=100000000,EUR=5000000": codes and limits in minor units, comma-separated. */
 static enum tpw_err limits_parse(struct api_rates *rates, const char *text,
                                  struct tpw_error_detail *detail)
@@ -149,6 +176,9 @@ enum tpw_err api_rates_start(const struct api_rates_options *options, struct api
     }
     if (err == TPW_OK) {
         err = api_rates_ecb_start(rates, options->data_dir, detail);
+    }
+    if (err == TPW_OK && options->static_rates_path != NULL) {
+        err = static_provider(rates, options->static_rates_path, detail);
     }
     if (err == TPW_OK) {
         err = api_rates_manual_open(rates, detail);

@@ -527,6 +527,7 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
             .manual_ttl_s = server->options.fx_manual_ttl_s,
             .quote_ttl_s = server->options.fx_quote_ttl_s,
             .ecb_url = server->options.fx_ecb_url,
+            .static_rates_path = server->options.fx_static_rates_path,
             .ecb_poll_s = server->options.fx_ecb_poll_s,
             .signals = server->signals,
         };

@@ -14,48 +14,19 @@
 #include "banned.h"
 
 #define FIELDS 7
-#define LINE_FIELD_MAX 64
 #define FEES_FILE_SIZE_MAX ((size_t)4 * 1024 * 1024)
 
-struct fields {
-    char text[FIELDS][LINE_FIELD_MAX];
+static const struct fx__csv_form fees_form = {
+    .what = "fees",
+    .expected = "expected from,to,threshold_minor,fixed_minor,bps,min_minor,max_minor",
+    .fields_min = FIELDS,
+    .fields_max = FIELDS,
 };
 
 static enum tpw_err line_error(struct tpw_error_detail *detail, enum tpw_err err, size_t line,
                                const char *what)
 {
-    return tpw_error_set(detail, err, line, "fees line %zu: %s", line, what);
-}
-
-/* Splits one line into exactly FIELDS comma-separated fields, spaces trimmed. */
-static bool split(const char *line, size_t length, struct fields *out)
-{
-    size_t field = 0;
-    size_t start = 0;
-    for (size_t i = 0; i <= length; i++) {
-        if (i < length && line[i] != ',') {
-            continue;
-        }
-        if (field == FIELDS) {
-            return false;
-        }
-        size_t from = start;
-        size_t to = i;
-        while (from < to && line[from] == ' ') {
-            from++;
-        }
-        while (to > from && (line[to - 1] == ' ' || line[to - 1] == '\r')) {
-            to--;
-        }
-        if (to - from >= LINE_FIELD_MAX) {
-            return false;
-        }
-        memcpy(out->text[field], line + from, to - from);
-        out->text[field][to - from] = '\0';
-        field++;
-        start = i + 1;
-    }
-    return field == FIELDS;
+    return fx__csv_line_error(detail, err, fees_form.what, line, what);
 }
 
 static bool number(const char *text, bool empty_is_max, tpw_u128 *out)
@@ -102,9 +73,10 @@ static bool corridor_codes_valid(const char *from, const char *to)
 }
 
 /* One tier line into the table. */
-static enum tpw_err tier_line(struct fx_fee_table *table, const struct fields *f, size_t line,
+static enum tpw_err tier_line(void *context, const struct fx__csv_fields *f, size_t line,
                               struct tpw_error_detail *detail)
 {
+    struct fx_fee_table *table = context;
     if (!corridor_codes_valid(f->text[0], f->text[1])) {
         return line_error(detail, TPW_ERR_FX_CSV_SYNTAX, line,
                           "from and to are two different asset codes, or both *");
@@ -153,29 +125,8 @@ enum tpw_err fx_fee_table_parse(const char *text, size_t text_len, struct fx_fee
                                 struct tpw_error_detail *detail)
 {
     memset(out, 0, sizeof *out);
-    size_t line = 0;
-    size_t at = 0;
-    while (at < text_len) {
-        const char *end = memchr(text + at, '\n', text_len - at);
-        size_t length = end != NULL ? (size_t)(end - (text + at)) : text_len - at;
-        line++;
-        const char *start = text + at;
-        at += length + 1;
-        if (length == 0 || start[0] == '#' || (length == 1 && start[0] == '\r')) {
-            continue;
-        }
-        struct fields fields;
-        if (!split(start, length, &fields)) {
-            return line_error(
-                detail, TPW_ERR_FX_CSV_SYNTAX, line,
-                "expected from,to,threshold_minor,fixed_minor,bps,min_minor,max_minor");
-        }
-        enum tpw_err err = tier_line(out, &fields, line, detail);
-        if (err != TPW_OK) {
-            return err;
-        }
-    }
-    return table_check(out, detail);
+    enum tpw_err err = fx__csv_each(text, text_len, &fees_form, tier_line, out, detail);
+    return err != TPW_OK ? err : table_check(out, detail);
 }
 
 enum tpw_err fx_fee_table_load(const char *path, struct fx_fee_table *out,

@@ -11,6 +11,7 @@
 #ifndef TPW_FX_INT_H
 #define TPW_FX_INT_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +27,19 @@
 /* No edge between two currencies in fx_graph.edge_at. */
 #define FX__NO_EDGE (-1)
 
+/*
+ * A positive real number as mantissa × 2^exponent, the mantissa in [2^63, 2^64) (0 is
+ * zero), for the route search's pruning bounds. Every operation rounds in the direction
+ * it is told, so a chain of them is a true upper (or lower) bound of the exact value: a
+ * pruning test built on them can be loose but never wrong. Integers only, so no rounding
+ * mode of a hardware number format is involved, and 64 bits of mantissa keep the slack
+ * of a chain of four operations below 10^-18 of the value.
+ */
+struct fx__scaled {
+    uint64_t mantissa;
+    int64_t exponent;
+};
+
 /* One direction of one quoted pair: the leg from → to. */
 struct fx__edge {
     struct money_rate rate; /* the bid (SELL_BASE) or the ask (BUY_BASE) */
@@ -33,12 +47,38 @@ struct fx__edge {
      * (BUY_BASE), s = 18 ± the exponent difference; for the bounds and the inverse. */
     tpw_u128 ratio_num;
     tpw_u128 ratio_den;
+    /* At least (ratio_num / ratio_den) × unit_value[to] / unit_value[from]: the share of
+     * its value that an amount keeps over the leg before the fee (about 1 − spread). */
+    struct fx__scaled keep_up;
     const struct fx_fee_tiers *fees; /* the corridor's entry, or the graph's default */
     uint32_t quote_index;            /* the pair in fx_graph.quotes */
     uint8_t from;                    /* currency indices */
     uint8_t to;
     uint8_t side; /* enum fx_leg_side */
 };
+
+/* The legs into (or out of) one currency that keep the most value (keep_up), most first;
+ * three, so that the best one avoiding the route's two ends is among them. An unused slot
+ * has a zero bound. */
+#define FX__BEST_LEGS 3
+struct fx__best_legs {
+    struct fx__scaled keep_up[FX__BEST_LEGS];
+    uint8_t other[FX__BEST_LEGS]; /* the currency at the leg's other end */
+    uint8_t reserved[5];          /* explicit padding to 56 bytes */
+};
+
+/* A leg as the search's middle loops scan it (route.c): a pivot's 40 middle legs are
+ * 40 small records in a row, not 40 edges scattered through fx_graph.edges. */
+struct fx__leg_bound {
+    struct fx__scaled keep_up; /* the edge's */
+    uint16_t edge_index;       /* into fx_graph.edges */
+    uint8_t other;             /* the currency at the far end: from (in_legs), to (out_legs) */
+    bool default_fees;         /* the edge charges the graph's default fees */
+    uint8_t reserved[4];       /* explicit padding to 24 bytes */
+};
+
+/* One bit per currency in a uint64_t: FX_GRAPH_CURRENCIES_MAX must fit. */
+static_assert(FX_GRAPH_CURRENCIES_MAX <= 64, "a currency set is one 64-bit word");
 
 /*
  * Currencies are indices into `assets`, sorted by code, so index order is the byte
@@ -47,12 +87,34 @@ struct fx__edge {
  */
 struct fx_graph {
     struct money_asset assets[FX_GRAPH_CURRENCIES_MAX];
+    /* What one minor unit of each currency is worth on a scale shared by the currencies
+     * that pairs connect, chosen near the rates (graph.c). Any positive choice keeps the
+     * search's bounds exact; a close one keeps them tight. */
+    struct fx__scaled unit_value[FX_GRAPH_CURRENCIES_MAX];
+    struct fx__scaled unit_inverse_up[FX_GRAPH_CURRENCIES_MAX]; /* ≥ 1 / unit_value */
+    struct fx__best_legs best_in[FX_GRAPH_CURRENCIES_MAX];
+    struct fx__best_legs best_out[FX_GRAPH_CURRENCIES_MAX];
+    /* The legs with fees other than the default (a corridor's): bit w of special_out[v]
+     * and bit v of special_in[w] for the leg v → w. The search bounds the default's fee
+     * once per currency and these legs one by one. */
+    uint64_t special_out[FX_GRAPH_CURRENCIES_MAX];
+    uint64_t special_in[FX_GRAPH_CURRENCIES_MAX];
+    /* Bit w of neighbours[v]: a pair joins v and w (legs go both ways). */
+    uint64_t neighbours[FX_GRAPH_CURRENCIES_MAX];
+    /* At least every leg's ratio_num / ratio_den: what a SELL's middle label can reach
+     * before it saturates (route.c). */
+    struct fx__scaled ratio_up_max;
     int16_t edge_at[FX_GRAPH_CURRENCIES_MAX][FX_GRAPH_CURRENCIES_MAX];
     uint16_t out_begin[FX_GRAPH_CURRENCIES_MAX + 1];
+    uint16_t in_begin[FX_GRAPH_CURRENCIES_MAX + 1];
     struct fx_fee_tiers default_fees;
     struct fx_quote *quotes;
     struct fx_fee_tiers *corridor_fees;
     struct fx__edge *edges;
+    /* Every leg once more: out_legs in the order of edges, in_legs grouped by the currency
+     * they enter (in_begin[v] .. in_begin[v + 1]), each group in edge order. */
+    struct fx__leg_bound *out_legs;
+    struct fx__leg_bound *in_legs;
     size_t quote_count;
     size_t corridor_count;
     size_t edge_count;
@@ -66,6 +128,78 @@ enum fx__state {
     FX__FINITE = 1,
     FX__INFINITE = 2,
 };
+
+/* x as a bound, rounded up or down to 64 bits of mantissa. */
+static inline struct fx__scaled fx__scaled_of(tpw_u128 x, bool round_up)
+{
+    struct fx__scaled out = {0, 0};
+    if (x == 0) {
+        return out;
+    }
+    uint64_t high = (uint64_t)(x >> 64);
+    int bits = high != 0 ? 128 - __builtin_clzll(high) : 64 - __builtin_clzll((uint64_t)x);
+    int shift = bits > 64 ? bits - 64 : 0;
+    out.mantissa = (uint64_t)(x >> shift) << (64 - bits + shift);
+    out.exponent = bits - 64;
+    bool lost = shift > 0 && (x & (((tpw_u128)1 << shift) - 1)) != 0;
+    if (round_up && lost && ++out.mantissa == 0) {
+        /* 2^64 − 1 rounded up: the next power of two. */
+        out.mantissa = (uint64_t)1 << 63;
+        out.exponent++;
+    }
+    return out;
+}
+
+/* a × b, rounded up or down to 64 bits of mantissa. */
+static inline struct fx__scaled fx__scaled_mul(struct fx__scaled a, struct fx__scaled b,
+                                               bool round_up)
+{
+    struct fx__scaled out = {0, 0};
+    if (a.mantissa == 0 || b.mantissa == 0) {
+        return out;
+    }
+    /* Two normalized mantissas: the product is in [2^126, 2^128). */
+    tpw_u128 product = (tpw_u128)a.mantissa * b.mantissa;
+    int shift = (product >> 127) != 0 ? 64 : 63;
+    out.mantissa = (uint64_t)(product >> shift);
+    out.exponent = a.exponent + b.exponent + shift;
+    bool lost = (product & (((tpw_u128)1 << shift) - 1)) != 0;
+    if (round_up && lost && ++out.mantissa == 0) {
+        out.mantissa = (uint64_t)1 << 63;
+        out.exponent++;
+    }
+    return out;
+}
+
+/* a < b, exactly. */
+static inline bool fx__scaled_less(struct fx__scaled a, struct fx__scaled b)
+{
+    if (a.mantissa == 0 || b.mantissa == 0) {
+        return a.mantissa == 0 && b.mantissa != 0;
+    }
+    return a.exponent != b.exponent ? a.exponent < b.exponent : a.mantissa < b.mantissa;
+}
+
+/* The least integer ≥ x, or false when that is above 2^128 − 1. */
+static inline bool fx__scaled_ceil(struct fx__scaled x, tpw_u128 *out)
+{
+    if (x.mantissa == 0 || x.exponent <= -64) {
+        *out = x.mantissa == 0 ? 0 : 1; /* 0, or 0 < x < 1 */
+        return true;
+    }
+    if (x.exponent >= 65) {
+        return false; /* mantissa ≥ 2^63, so x ≥ 2^128 */
+    }
+    if (x.exponent >= 0) {
+        *out = (tpw_u128)x.mantissa << x.exponent;
+        return true;
+    }
+    int shift = (int)-x.exponent; /* 1..63 */
+    uint64_t whole = x.mantissa >> shift;
+    bool fraction = (x.mantissa & (((uint64_t)1 << shift) - 1)) != 0;
+    *out = (tpw_u128)whole + (fraction ? 1 : 0);
+    return true;
+}
 
 /* fees.c */
 
@@ -91,6 +225,11 @@ bool fx__currency_index(const fx_graph *graph, const char *code, uint8_t *index 
  */
 enum fx__state fx__leg_forward(const fx_graph *graph, const struct fx__edge *edge,
                                tpw_u128 in_minor, tpw_u128 *fee_minor /* out */,
+                               tpw_u128 *out_minor /* out */);
+/* fx__leg_forward with the fee on `in_minor` already known (`fee_minor`, which must be
+ * fx__fee of the edge's fees): for legs that share a fee table and an input. */
+enum fx__state fx__leg_convert(const fx_graph *graph, const struct fx__edge *edge,
+                               tpw_u128 in_minor, tpw_u128 fee_minor,
                                tpw_u128 *out_minor /* out */);
 /* One leg backward: the least input whose output is at least `out_minor` (≥ 1):
  * FX__FINITE with `*in_minor`, or FX__INFINITE when it is above 2^128-1. */
@@ -170,5 +309,39 @@ enum tpw_err fx__ecb_xml_each_day(const char *xml, size_t xml_len,
  * caller frees. Errors: TPW_ERR_NOT_FOUND, TPW_ERR_IO, TPW_ERR_FX_TOO_LARGE, NOMEM. */
 enum tpw_err fx__read_file(const char *path, size_t size_max, char **data, size_t *data_len,
                            struct tpw_error_detail *detail);
+
+/* ---- csv_lines.c: fx's configuration CSVs ---- */
+
+#define FX__CSV_FIELDS_MAX 8
+#define FX__CSV_FIELD_SIZE 64
+
+struct fx__csv_fields {
+    char text[FX__CSV_FIELDS_MAX][FX__CSV_FIELD_SIZE];
+    size_t count;
+};
+
+/* What a file's lines look like, for its errors. */
+struct fx__csv_form {
+    const char *what;     /* "fees": errors read "fees line 3: …" */
+    const char *expected; /* "expected from,to,…": a line that does not split */
+    size_t fields_min;
+    size_t fields_max;
+};
+
+/* Splits one line at commas, trimming spaces and a trailing CR; false when it has more
+ * than FX__CSV_FIELDS_MAX fields or one of FX__CSV_FIELD_SIZE bytes or more. */
+bool fx__csv_split(const char *line, size_t length, struct fx__csv_fields *out /* out */);
+
+typedef enum tpw_err fx__csv_line_fn(void *context, const struct fx__csv_fields *fields,
+                                     size_t line, struct tpw_error_detail *detail);
+
+/* `err` with "WHAT line N: WHY" (detail->offset_bytes holds the line number). */
+enum tpw_err fx__csv_line_error(struct tpw_error_detail *detail, enum tpw_err err, const char *what,
+                                size_t line, const char *why);
+
+/* Hands each line that is neither blank nor a `#` comment to `line_fn`, split; a line
+ * that does not split into form's field count is TPW_ERR_FX_CSV_SYNTAX. */
+enum tpw_err fx__csv_each(const char *text, size_t text_len, const struct fx__csv_form *form,
+                          fx__csv_line_fn *line_fn, void *context, struct tpw_error_detail *detail);
 
 #endif /* TPW_FX_INT_H */

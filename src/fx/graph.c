@@ -51,14 +51,21 @@ enum fx__state fx__leg_forward(const fx_graph *graph, const struct fx__edge *edg
                                tpw_u128 in_minor, tpw_u128 *fee_minor, tpw_u128 *out_minor)
 {
     *fee_minor = fx__fee(edge->fees, in_minor);
-    if (*fee_minor >= in_minor) {
+    return fx__leg_convert(graph, edge, in_minor, *fee_minor, out_minor);
+}
+
+enum fx__state fx__leg_convert(const fx_graph *graph, const struct fx__edge *edge,
+                               tpw_u128 in_minor, tpw_u128 fee_minor, tpw_u128 *out_minor)
+{
+    TPW_DEBUG_ASSERT(fee_minor == fx__fee(edge->fees, in_minor));
+    if (fee_minor >= in_minor) {
         return FX__DEAD;
     }
     /* SELL_BASE: out = net × bid (units of quote per base); BUY_BASE: out = net / ask. */
     enum money_quote_side side =
         edge->side == FX_LEG_SELL_BASE ? MONEY_RATE_TO_PER_FROM : MONEY_RATE_FROM_PER_TO;
     enum tpw_err err =
-        money_convert(in_minor - *fee_minor, &graph->assets[edge->from], &graph->assets[edge->to],
+        money_convert(in_minor - fee_minor, &graph->assets[edge->from], &graph->assets[edge->to],
                       edge->rate, side, MONEY_ROUND_DOWN, out_minor);
     if (err == TPW_ERR_OVERFLOW) {
         return FX__INFINITE;
@@ -206,14 +213,6 @@ static enum tpw_err quote_check(const fx_graph *graph, const struct fx_quote *qu
     return TPW_OK;
 }
 
-static int edge_order(const void *left, const void *right)
-{
-    const struct fx__edge *a = left;
-    const struct fx__edge *b = right;
-    int by_from = (int)a->from - (int)b->from;
-    return by_from != 0 ? by_from : (int)a->to - (int)b->to;
-}
-
 /* Both directions of every pair; edge_at marks pairs while checking for duplicates. */
 static enum tpw_err graph_add_quotes(fx_graph *graph, const struct fx_graph_spec *spec,
                                      struct tpw_error_detail *detail)
@@ -238,8 +237,9 @@ static enum tpw_err graph_add_quotes(fx_graph *graph, const struct fx_graph_spec
                                  .from = ends[1],
                                  .to = ends[0],
                                  .side = FX_LEG_BUY_BASE};
-        graph->edge_at[ends[0]][ends[1]] = 0;
-        graph->edge_at[ends[1]][ends[0]] = 0;
+        /* Where each leg is for now (graph_order_edges puts them in order). */
+        graph->edge_at[ends[0]][ends[1]] = (int16_t)(graph->edge_count - 2);
+        graph->edge_at[ends[1]][ends[0]] = (int16_t)(graph->edge_count - 1);
     }
     graph->quote_count = spec->quote_count;
     return TPW_OK;
@@ -281,10 +281,44 @@ static enum tpw_err graph_add_corridors(fx_graph *graph, const struct fx_graph_s
     return TPW_OK;
 }
 
-/* Sorts the edges, indexes them and gives each its corridor's fees. */
+/*
+ * Puts the edges in (from, to) order. edge_at holds each one's position in quote order,
+ * so reading it row by row gives the order without comparing anything; the permutation
+ * is then applied in place, one cycle at a time (each edge moves once).
+ */
+static void graph_order_edges(fx_graph *graph)
+{
+    uint16_t order[2 * FX__PAIRS_MAX]; /* order[k]: the edge that goes to position k */
+    size_t count = 0;
+    for (size_t from = 0; from < graph->currency_count; from++) {
+        for (size_t to = 0; to < graph->currency_count; to++) {
+            if (graph->edge_at[from][to] != FX__NO_EDGE) {
+                order[count++] = (uint16_t)graph->edge_at[from][to];
+            }
+        }
+    }
+    TPW_ASSERT(count == graph->edge_count);
+    for (size_t start = 0; start < count; start++) {
+        if (order[start] == start) {
+            continue;
+        }
+        struct fx__edge held = graph->edges[start];
+        size_t at = start;
+        while (order[at] != start) {
+            size_t next = order[at];
+            graph->edges[at] = graph->edges[next];
+            order[at] = (uint16_t)at;
+            at = next;
+        }
+        graph->edges[at] = held;
+        order[at] = (uint16_t)at;
+    }
+}
+
+/* Orders the edges, indexes them and gives each its corridor's fees. */
 static void graph_index_edges(fx_graph *graph, int16_t corridor_at[][FX_GRAPH_CURRENCIES_MAX])
 {
-    qsort(graph->edges, graph->edge_count, sizeof(graph->edges[0]), edge_order);
+    graph_order_edges(graph);
     size_t next = 0;
     for (size_t v = 0; v <= graph->currency_count; v++) {
         while (next < graph->edge_count && graph->edges[next].from < v) {
@@ -302,6 +336,239 @@ static void graph_index_edges(fx_graph *graph, int16_t corridor_at[][FX_GRAPH_CU
         tpw_u128 pow = tpw_u128_pow10(leg_scale(graph, edge));
         edge->ratio_num = edge->side == FX_LEG_SELL_BASE ? edge->rate.value_e18 : pow;
         edge->ratio_den = edge->side == FX_LEG_SELL_BASE ? pow : edge->rate.value_e18;
+    }
+}
+
+/* ------------------------------------------------------------------------------------
+ * The search's pruning bounds (route.c): values per unit and what each leg keeps
+ * ------------------------------------------------------------------------------------ */
+
+/* a / b rounded up (b not zero). */
+static struct fx__scaled scaled_div_up(struct fx__scaled a, struct fx__scaled b)
+{
+    TPW_ASSERT(b.mantissa != 0);
+    struct fx__scaled out = {0, 0};
+    if (a.mantissa == 0) {
+        return out;
+    }
+    /* With both mantissas in [2^63, 2^64), a.m × 2^63 / b.m is in (2^62, 2^64 − 1]: its
+     * ceiling fits 64 bits, and one shift normalizes it. */
+    tpw_u128 dividend = (tpw_u128)a.mantissa << 63;
+    uint64_t quotient = (uint64_t)(dividend / b.mantissa);
+    if ((tpw_u128)quotient * b.mantissa != dividend) {
+        quotient++;
+    }
+    out.mantissa = quotient;
+    out.exponent = a.exponent - b.exponent - 63;
+    if ((quotient >> 63) == 0) {
+        out.mantissa <<= 1;
+        out.exponent--;
+    }
+    TPW_ASSERT((out.mantissa >> 63) == 1);
+    return out;
+}
+
+/* 10^-s rounded up for the scales s of a graph's legs, each computed when first needed:
+ * a graph has few distinct exponent differences, and a division costs more than the
+ * rest of a leg's bound. */
+struct pow10_inverse {
+    struct fx__scaled up[2 * MONEY_RATE_SCALE_DIGITS + 1];
+    uint64_t known; /* bit s: up[s] is set */
+};
+
+static_assert(2 * MONEY_RATE_SCALE_DIGITS + 1 <= 64, "one bit per scale");
+
+/* An upper bound of the leg's conversion factor ratio_num / ratio_den: bid × 10^-s for
+ * SELL_BASE (ratio_den = 10^s), 10^s / ask for BUY_BASE. */
+static struct fx__scaled edge_ratio_up(const fx_graph *graph, const struct fx__edge *edge,
+                                       struct pow10_inverse *inverse)
+{
+    TPW_ASSERT(edge->ratio_den != 0);
+    if (edge->side != FX_LEG_SELL_BASE) {
+        return scaled_div_up(fx__scaled_of(edge->ratio_num, true),
+                             fx__scaled_of(edge->ratio_den, false));
+    }
+    unsigned scale = leg_scale(graph, edge);
+    TPW_ASSERT(scale < 2 * MONEY_RATE_SCALE_DIGITS + 1);
+    if ((inverse->known & ((uint64_t)1 << scale)) == 0) {
+        inverse->up[scale] =
+            scaled_div_up(fx__scaled_of(1, false), fx__scaled_of(edge->ratio_den, false));
+        inverse->known |= (uint64_t)1 << scale;
+    }
+    return fx__scaled_mul(fx__scaled_of(edge->ratio_num, true), inverse->up[scale], true);
+}
+
+/* The unvisited currency with the most pairs, or false when every one is visited. */
+static bool graph_next_root(const fx_graph *graph, const bool *visited, uint8_t *root)
+{
+    bool found = false;
+    unsigned degree_best = 0;
+    for (unsigned v = 0; v < graph->currency_count; v++) {
+        unsigned degree = (unsigned)(graph->out_begin[v + 1] - graph->out_begin[v]);
+        if (!visited[v] && (!found || degree > degree_best)) {
+            found = true;
+            degree_best = degree;
+            *root = (uint8_t)v;
+        }
+    }
+    return found;
+}
+
+/*
+ * unit_value: a breadth-first tree from the best-connected currency of each connected
+ * part, one unit of a child worth what it sells for in its parent. Values only need to
+ * be positive for the bounds to hold (route.c divides them out exactly in keep_up); near
+ * the market's they keep every leg's keep_up close to 1, so the products of the best
+ * ones that the search multiplies stay close to what a real route keeps.
+ */
+static void graph_unit_values(fx_graph *graph)
+{
+    bool visited[FX_GRAPH_CURRENCIES_MAX] = {false};
+    uint8_t queue[FX_GRAPH_CURRENCIES_MAX];
+    uint8_t root = 0;
+    while (graph_next_root(graph, visited, &root)) {
+        size_t head = 0;
+        size_t tail = 0;
+        visited[root] = true;
+        graph->unit_value[root] = fx__scaled_of(1, false);
+        queue[tail++] = root;
+        while (head < tail) {
+            uint8_t parent = queue[head++];
+            for (unsigned e = graph->out_begin[parent]; e < graph->out_begin[parent + 1]; e++) {
+                uint8_t child = graph->edges[e].to;
+                if (visited[child]) {
+                    continue;
+                }
+                const struct fx__edge *back = &graph->edges[graph->edge_at[child][parent]];
+                visited[child] = true;
+                graph->unit_value[child] =
+                    fx__scaled_mul(graph->unit_value[parent], back->keep_up, true);
+                queue[tail++] = child;
+            }
+        }
+    }
+}
+
+/* a + b rounded down; only for unit values, where any positive result serves. */
+static struct fx__scaled scaled_add(struct fx__scaled a, struct fx__scaled b)
+{
+    if (a.mantissa == 0 || b.mantissa == 0) {
+        return a.mantissa == 0 ? b : a;
+    }
+    struct fx__scaled high = a.exponent >= b.exponent ? a : b;
+    struct fx__scaled low = a.exponent >= b.exponent ? b : a;
+    int64_t gap = high.exponent - low.exponent;
+    tpw_u128 sum = (tpw_u128)high.mantissa + (gap < 64 ? low.mantissa >> gap : 0);
+    struct fx__scaled out = {(uint64_t)sum, high.exponent};
+    if ((sum >> 64) != 0) {
+        out.mantissa = (uint64_t)(sum >> 1);
+        out.exponent++;
+    }
+    return out;
+}
+
+/*
+ * One round of averaging: each currency's unit value becomes the mean of what it sells
+ * for in each neighbour. A tree alone passes each pair's own deviation from the market
+ * to its child; the mean over all pairs of a currency shrinks that, and the bounds with
+ * it (the best legs' keep_up are maxima, so every deviation widens them).
+ */
+static void graph_unit_values_average(fx_graph *graph)
+{
+    struct fx__scaled mean[FX_GRAPH_CURRENCIES_MAX];
+    memset(mean, 0, sizeof(mean));
+    for (size_t v = 0; v < graph->currency_count; v++) {
+        struct fx__scaled sum = {0, 0};
+        for (unsigned e = graph->out_begin[v]; e < graph->out_begin[v + 1]; e++) {
+            const struct fx__edge *edge = &graph->edges[e];
+            sum =
+                scaled_add(sum, fx__scaled_mul(graph->unit_value[edge->to], edge->keep_up, false));
+        }
+        unsigned degree = (unsigned)(graph->out_begin[v + 1] - graph->out_begin[v]);
+        mean[v] =
+            degree == 0 ? graph->unit_value[v] : scaled_div_up(sum, fx__scaled_of(degree, false));
+    }
+    memcpy(graph->unit_value, mean, graph->currency_count * sizeof(mean[0]));
+}
+
+/* Puts a leg's bound among the best three of a currency, most first. */
+static void best_legs_add(struct fx__best_legs *best, struct fx__scaled keep_up, uint8_t other)
+{
+    size_t slot = FX__BEST_LEGS;
+    while (slot > 0 && fx__scaled_less(best->keep_up[slot - 1], keep_up)) {
+        if (slot < FX__BEST_LEGS) {
+            best->keep_up[slot] = best->keep_up[slot - 1];
+            best->other[slot] = best->other[slot - 1];
+        }
+        slot--;
+    }
+    if (slot < FX__BEST_LEGS) {
+        best->keep_up[slot] = keep_up;
+        best->other[slot] = other;
+    }
+}
+
+/*
+ * Each leg's keep_up, and each currency's best legs in and out. keep_up first holds the
+ * bare ratio, which the unit values are chosen from; then × unit_value[to] ×
+ * (1 / unit_value[from]), every step rounded up.
+ */
+static void graph_prune_bounds(fx_graph *graph)
+{
+    struct pow10_inverse inverse;
+    memset(&inverse, 0, sizeof(inverse));
+    for (size_t index = 0; index < graph->edge_count; index++) {
+        graph->edges[index].keep_up = edge_ratio_up(graph, &graph->edges[index], &inverse);
+        if (fx__scaled_less(graph->ratio_up_max, graph->edges[index].keep_up)) {
+            graph->ratio_up_max = graph->edges[index].keep_up;
+        }
+    }
+    graph_unit_values(graph);
+    /* One round: a second did not make the bench's searches any faster. */
+    graph_unit_values_average(graph);
+    for (size_t v = 0; v < graph->currency_count; v++) {
+        graph->unit_inverse_up[v] = scaled_div_up(fx__scaled_of(1, false), graph->unit_value[v]);
+    }
+    for (size_t index = 0; index < graph->edge_count; index++) {
+        struct fx__edge *edge = &graph->edges[index];
+        struct fx__scaled keep = fx__scaled_mul(edge->keep_up, graph->unit_value[edge->to], true);
+        edge->keep_up = fx__scaled_mul(keep, graph->unit_inverse_up[edge->from], true);
+        best_legs_add(&graph->best_out[edge->from], edge->keep_up, edge->to);
+        best_legs_add(&graph->best_in[edge->to], edge->keep_up, edge->from);
+        graph->neighbours[edge->from] |= (uint64_t)1 << edge->to;
+        if (edge->fees != &graph->default_fees) {
+            graph->special_out[edge->from] |= (uint64_t)1 << edge->to;
+            graph->special_in[edge->to] |= (uint64_t)1 << edge->from;
+        }
+    }
+}
+
+/* out_legs and in_legs from the edges and their keep_up: in_legs by a counting sort on
+ * `to`, which keeps each group in edge order. */
+static void graph_leg_bounds(fx_graph *graph)
+{
+    uint16_t entering[FX_GRAPH_CURRENCIES_MAX] = {0};
+    for (size_t index = 0; index < graph->edge_count; index++) {
+        const struct fx__edge *edge = &graph->edges[index];
+        graph->out_legs[index] = (struct fx__leg_bound){
+            .keep_up = edge->keep_up,
+            .edge_index = (uint16_t)index,
+            .other = edge->to,
+            .default_fees = edge->fees == &graph->default_fees,
+        };
+        entering[edge->to]++;
+    }
+    uint16_t next[FX_GRAPH_CURRENCIES_MAX] = {0}; /* where group v's next leg goes */
+    graph->in_begin[0] = 0;
+    for (size_t v = 0; v < FX_GRAPH_CURRENCIES_MAX; v++) {
+        next[v] = graph->in_begin[v];
+        graph->in_begin[v + 1] = (uint16_t)(graph->in_begin[v] + entering[v]);
+    }
+    for (size_t index = 0; index < graph->edge_count; index++) {
+        const struct fx__edge *edge = &graph->edges[index];
+        struct fx__leg_bound *leg = &graph->in_legs[next[edge->to]++];
+        *leg = graph->out_legs[index];
+        leg->other = edge->from;
     }
 }
 
@@ -326,6 +593,8 @@ static enum tpw_err graph_fill(fx_graph *graph, const struct fx_graph_spec *spec
     if (err == TPW_OK) {
         graph->default_fees = spec->default_fees;
         graph_index_edges(graph, corridor_at);
+        graph_prune_bounds(graph);
+        graph_leg_bounds(graph);
     }
     return err;
 }
@@ -351,8 +620,11 @@ enum tpw_err fx_graph_create(const struct fx_graph_spec *spec, fx_graph **out,
     graph->quotes = calloc(spec->quote_count + 1, sizeof(graph->quotes[0]));
     graph->edges = calloc(2 * spec->quote_count + 1, sizeof(graph->edges[0]));
     graph->corridor_fees = calloc(spec->corridor_count + 1, sizeof(graph->corridor_fees[0]));
+    graph->out_legs = calloc(2 * spec->quote_count + 1, sizeof(graph->out_legs[0]));
+    graph->in_legs = calloc(2 * spec->quote_count + 1, sizeof(graph->in_legs[0]));
     enum tpw_err err = TPW_OK;
-    if (graph->quotes == NULL || graph->edges == NULL || graph->corridor_fees == NULL) {
+    if (graph->quotes == NULL || graph->edges == NULL || graph->corridor_fees == NULL ||
+        graph->out_legs == NULL || graph->in_legs == NULL) {
         err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the FX graph");
     } else {
         err = graph_fill(graph, spec, detail);
@@ -373,5 +645,7 @@ void fx_graph_destroy(fx_graph *graph)
     free(graph->quotes);
     free(graph->edges);
     free(graph->corridor_fees);
+    free(graph->out_legs);
+    free(graph->in_legs);
     free(graph);
 }

@@ -314,6 +314,49 @@ static void test_manual_rates_survive_restart(void **state)
     assert_non_null(strstr(detail.message, "manual-rates.jsonl, line at byte"));
 }
 
+/* Static rates (fx_static_rates): fresh from the start and never expiring, last in
+ * priority — a manual rate for the same pair wins; crosses go through them; a file that
+ * does not read stops the start with the setting named. */
+static void test_static_rates(void **state)
+{
+    struct api_fixture *api = *state;
+    api_fixture_stop(api);
+    char path[256];
+    (void)snprintf(path, sizeof path, "%s/static.csv", api->data_dir);
+    FILE *file = fopen(path, "wb");
+    assert_non_null(file);
+    assert_true(fputs("# pegs\nUSD,HKD,7.75,7.85\nUSDC,USD,1\n", file) >= 0);
+    assert_int_equal(fclose(file), 0);
+    api_fixture_start(api, (struct api_server_options){.fx_static_rates_path = path});
+    struct api_response r;
+    get_rate(api, "USD-HKD", &r);
+    assert_string_equal(api_field(&r, "bid"), "7.75");
+    assert_string_equal(api_field(&r, "mid"), "7.8");
+    assert_string_equal(api_field(&r, "status"), "fresh");
+    api_response_free(&r);
+    get_rate(api, "USDC-HKD", &r); /* USDC/USD × USD/HKD */
+    assert_string_equal(api_field(&r, "via"), "USD");
+    assert_string_equal(api_field(&r, "status"), "fresh");
+    api_response_free(&r);
+    post_rate(api, "{\"base\":\"USD\",\"quote\":\"HKD\",\"rate\":\"7.8123\"}", 201, NULL);
+    get_rate(api, "USD-HKD", &r);
+    assert_string_equal(api_field(&r, "mid"), "7.8123"); /* priority 0 over 2 */
+    api_response_free(&r);
+    api_fixture_stop(api);
+    file = fopen(path, "wb");
+    assert_non_null(file);
+    assert_true(fputs("USD,HKD,7.85,7.75\n", file) >= 0);
+    assert_int_equal(fclose(file), 0);
+    struct api_server *server = NULL;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    struct api_server_options options = {
+        .data_dir = api->data_dir, .listen_host = "127.0.0.1", .fx_static_rates_path = path};
+    assert_err(api_server_start(&options, &server, &detail), TPW_ERR_FX_QUOTE_INVALID);
+    assert_string_equal(detail.param, "fx_static_rates");
+    assert_non_null(strstr(detail.message, "static rates line 1"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +369,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ecb_history_at_start, setup, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_manual_rates_survive_restart, setup,
                                         api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_static_rates, setup, api_fixture_free_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

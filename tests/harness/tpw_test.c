@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tpwallet/error.h"
 
@@ -35,6 +36,15 @@ void tpw_test_err_equal(int actual, int expected, const char *expression, const 
     print_error("%s returned %s (%d), expected %s (%d)\n", expression,
                 tpw_err_name((enum tpw_err)actual), actual, tpw_err_name((enum tpw_err)expected),
                 expected);
+    _fail(file, line);
+}
+
+void tpw_test_message_has(const char *message, const char *text, const char *file, int line)
+{
+    if (strstr(message, text) != NULL) {
+        return;
+    }
+    print_error("the message \"%s\" lacks \"%s\"\n", message, text);
     _fail(file, line);
 }
 

@@ -31,6 +31,12 @@ void tpw_test_u128_equal(tpw_u128 actual, tpw_u128 expected, const char *express
 void tpw_test_err_equal(int actual, int expected, const char *expression, const char *file,
                         int line);
 
+/* Fails the current test, printing the message, when `message` lacks `text`. */
+#define assert_message_has(message, text)                                                          \
+    tpw_test_message_has((message), (text), __FILE__, __LINE__)
+
+void tpw_test_message_has(const char *message, const char *text, const char *file, int line);
+
 /*
  * The seed for a randomized suite: $TPW_TEST_SEED when set (decimal), otherwise
  * `fallback`. Prints "<suite>: seed <n> (rerun with TPW_TEST_SEED=<n>)" either way,

@@ -2,7 +2,7 @@
  * Randomized property test: fx_route_find's chosen route is the best of ALL routes of
  * at most three legs, on random graphs (fx_random.c: 2..8 currencies, then fewer graphs
  * of 9..16; exponents 0..18, random spreads, fee tiers per corridor, amounts of every
- * magnitude), SELL and BUY.
+ * magnitude), SELL and BUY; then larger graphs, and dense ones where the search prunes.
  *
  * The brute force shares nothing with the search but fx_route_evaluate (whose legs the
  * GMP oracle checks in test_fx_gmp): it lists every path, runs each forward for SELL,
@@ -26,6 +26,7 @@
 
 #define GRAPHS 1500u
 #define LARGE_GRAPHS 120u
+#define DENSE_GRAPHS 150u
 #define QUERIES_PER_GRAPH 3u
 #define PATH_MAX_LEN (FX_ROUTE_LEGS_MAX + 1)
 
@@ -299,13 +300,16 @@ static void check_query(const struct query *q)
     }
 }
 
-/* `graphs` random graphs of n_min..n_max currencies, QUERIES_PER_GRAPH queries each way. */
-static void run_graphs(struct tpw_prng *prng, uint64_t graphs, size_t n_min, size_t n_max)
+/* `graphs` random graphs of n_min..n_max currencies with pair_min..100% of the pairs
+ * quoted, QUERIES_PER_GRAPH queries each way. */
+static void run_graphs(struct tpw_prng *prng, uint64_t graphs, size_t n_min, size_t n_max,
+                       unsigned pair_min)
 {
     static struct fx_random_graph random;
     for (uint64_t graph_index = 0; graph_index < graphs; graph_index++) {
         size_t n = n_min + (size_t)tpw_prng_below(prng, n_max - n_min + 1);
-        fx_random_graph(prng, n, 30 + (unsigned)tpw_prng_below(prng, 71), &random);
+        unsigned pair_percent = pair_min + (unsigned)tpw_prng_below(prng, 101 - pair_min);
+        fx_random_graph(prng, n, pair_percent, &random);
         fx_graph *graph = NULL;
         assert_err(fx_graph_create(&random.spec, &graph, NULL), TPW_OK);
         for (unsigned query = 0; query < 2 * QUERIES_PER_GRAPH; query++, g_case++) {
@@ -328,7 +332,7 @@ static void test_route_is_best_of_all_routes(void **state)
     (void)state;
     struct tpw_prng prng;
     tpw_prng_seed(&prng, g_seed);
-    run_graphs(&prng, GRAPHS, 2, 8);
+    run_graphs(&prng, GRAPHS, 2, 8, 30);
     static const char *const names[2] = {"sell", "buy"};
     for (int direction = 0; direction < 2; direction++) {
         print_message("test_fx_route: %s: %" PRIu64 " errors, %" PRIu64 " / %" PRIu64 " / %" PRIu64
@@ -348,7 +352,18 @@ static void test_route_is_best_on_larger_graphs(void **state)
     (void)state;
     struct tpw_prng prng;
     tpw_prng_seed(&prng, g_seed ^ UINT64_C(0x9e3779b97f4a7c15));
-    run_graphs(&prng, LARGE_GRAPHS, 9, FX_RANDOM_CURRENCIES_MAX);
+    run_graphs(&prng, LARGE_GRAPHS, 9, FX_RANDOM_CURRENCIES_MAX, 30);
+}
+
+/* Graphs where nearly every pair is quoted and at least 8 pivots meet in each search, so
+ * route.c skips pivots and two-leg routes by its bounds on value (PRUNE_CANDIDATES_MIN):
+ * a bound that were not an upper bound would show here as a missed best route. */
+static void test_route_is_best_on_dense_graphs(void **state)
+{
+    (void)state;
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, g_seed ^ UINT64_C(0xd1b54a32d192ed03));
+    run_graphs(&prng, DENSE_GRAPHS, 11, FX_RANDOM_CURRENCIES_MAX, 90);
 }
 
 int main(void)
@@ -356,6 +371,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_is_best_of_all_routes),
         cmocka_unit_test(test_route_is_best_on_larger_graphs),
+        cmocka_unit_test(test_route_is_best_on_dense_graphs),
     };
     g_seed = tpw_test_seed("test_fx_route", UINT64_C(0x66787270726f7574)); /* "fxrprout" */
     return cmocka_run_group_tests(tests, NULL, NULL);

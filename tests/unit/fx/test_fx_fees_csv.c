@@ -70,10 +70,7 @@ static void refused(const char *text, enum tpw_err expected, const char *message
 {
     struct tpw_error_detail detail;
     assert_err(parse(text, &detail), expected);
-    if (strstr(detail.message, message_has) == NULL) {
-        print_error("message: %s\n", detail.message);
-    }
-    assert_non_null(strstr(detail.message, message_has));
+    assert_message_has(detail.message, message_has);
 }
 
 static void test_bad_tables(void **state)

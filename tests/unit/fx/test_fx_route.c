@@ -378,6 +378,210 @@ static void test_overflow(void **state)
     fx_graph_destroy(graph);
 }
 
+/*
+ * The pruning tests (route.c skips whole pivots and two-leg routes by upper bounds on
+ * value once at least 8 pivots meet, PRUNE_CANDIDATES_MIN): each graph has 12
+ * currencies, SSS and TTT and ten others, so every search prunes, and each hides its best
+ * route where a bound that was not an upper bound would rule it out.
+ */
+#define DENSE_COUNT 12
+#define DENSE_PAIRS_MAX (DENSE_COUNT * (DENSE_COUNT - 1) / 2)
+
+struct dense {
+    struct money_asset assets[DENSE_COUNT];
+    struct fx_quote quotes[DENSE_PAIRS_MAX];
+    struct fx_corridor_fee corridors[4];
+    struct fx_graph_spec spec;
+};
+
+static const char *const g_dense_codes[DENSE_COUNT] = {"AAA", "BBB", "CCC", "DDD", "EEE", "FFF",
+                                                       "GGG", "HHH", "III", "JJJ", "SSS", "TTT"};
+
+/* Every pair at 1 (exponents 2), no fee: dense_set and dense_drop change it. */
+static void dense_init(struct dense *d)
+{
+    memset(d, 0, sizeof(*d));
+    size_t count = 0;
+    for (size_t a = 0; a < DENSE_COUNT; a++) {
+        d->assets[a] = fx_fixture_asset(g_dense_codes[a], 2);
+        for (size_t b = a + 1; b < DENSE_COUNT; b++) {
+            d->quotes[count++] = fx_fixture_quote(g_dense_codes[a], g_dense_codes[b], "1", "1");
+        }
+    }
+    d->spec = (struct fx_graph_spec){
+        .assets = d->assets, .asset_count = DENSE_COUNT, .quotes = d->quotes, .quote_count = count};
+}
+
+static struct fx_quote *dense_quote(struct dense *d, const char *base, const char *quote)
+{
+    for (size_t index = 0; index < d->spec.quote_count; index++) {
+        if (strcmp(d->quotes[index].base, base) == 0 &&
+            strcmp(d->quotes[index].quote, quote) == 0) {
+            return &d->quotes[index];
+        }
+    }
+    fail_msg("no pair %s/%s", base, quote);
+    return &d->quotes[0]; /* not reached: fail_msg ends the test */
+}
+
+/* The pair base/quote (base before quote in byte order) at bid and ask. */
+static void dense_set(struct dense *d, const char *base, const char *quote, const char *bid,
+                      const char *ask)
+{
+    *dense_quote(d, base, quote) = fx_fixture_quote(base, quote, bid, ask);
+}
+
+/* Removes the pair base/quote (the last quote takes its place). */
+static void dense_drop(struct dense *d, const char *base, const char *quote)
+{
+    struct fx_quote *dropped = dense_quote(d, base, quote);
+    d->spec.quote_count--;
+    *dropped = d->quotes[d->spec.quote_count];
+}
+
+static fx_graph *dense_graph(const struct dense *d)
+{
+    fx_graph *graph = NULL;
+    assert_err(fx_graph_create(&d->spec, &graph, NULL), TPW_OK);
+    return graph;
+}
+
+static void assert_path(const struct fx_route *route, const char *const *path, size_t len)
+{
+    assert_int_equal(route->leg_count + 1, len);
+    for (size_t index = 0; index + 1 < len; index++) {
+        assert_string_equal(route->legs[index].from, path[index]);
+        assert_string_equal(route->legs[index].to, path[index + 1]);
+    }
+}
+
+/*
+ * Two three-leg routes tie at 1000100 for 1000000: SSS→AAA→CCC→TTT and SSS→BBB→DDD→TTT,
+ * each with one leg at 1.0001. DDD's best leg in, from JJJ at 1.5 (but SSS→JJJ is 0.5),
+ * makes DDD the pivot that may keep the most, so it is looked at first and sets the best;
+ * CCC's bound then only ties it. A tie must not prune: the codes put AAA first.
+ */
+static void test_pruning_keeps_a_tie(void **state)
+{
+    (void)state;
+    struct dense d;
+    dense_init(&d);
+    dense_set(&d, "AAA", "CCC", "1.0001", "1.0001");
+    dense_set(&d, "BBB", "DDD", "1.0001", "1.0001");
+    dense_set(&d, "DDD", "JJJ", "0.6", "0.6"); /* JJJ→DDD at 1 / 0.6 */
+    dense_set(&d, "JJJ", "SSS", "2", "2");     /* SSS→JJJ at 0.5 */
+    fx_graph *graph = dense_graph(&d);
+    struct fx_route_explanation result;
+    assert_err(fx_route_find(graph, FX_ROUTE_SELL, "SSS", "TTT", 1000000, &result, NULL), TPW_OK);
+    const char *const sell[] = {"SSS", "AAA", "CCC", "TTT"};
+    assert_path(&result.best, sell, 4);
+    assert_u128_equal(result.best.out_minor, 1000100);
+    /* BUY 1000100: both routes need 1000000 (999999 brings 1000098). */
+    assert_err(fx_route_find(graph, FX_ROUTE_BUY, "SSS", "TTT", 1000100, &result, NULL), TPW_OK);
+    assert_path(&result.best, sell, 4);
+    assert_u128_equal(result.best.in_minor, 1000000);
+    fx_graph_destroy(graph);
+}
+
+/*
+ * Every leg charges 1% but AAA→BBB (a corridor, free) and SSS–TTT is not quoted: two legs
+ * keep 98.01%, SSS→AAA→BBB→TTT 98.01% × 1.001 (AAA/BBB at 1.001). A bound that took the
+ * default fee for the free leg would put that route below the two-leg ones.
+ */
+static void test_pruning_sees_corridor_fees(void **state)
+{
+    (void)state;
+    struct dense d;
+    dense_init(&d);
+    dense_drop(&d, "SSS", "TTT");
+    dense_set(&d, "AAA", "BBB", "1.001", "1.001");
+    d.spec.default_fees = fx_fixture_flat(fx_fixture_schedule(0, 100, 0, TPW_U128_MAX));
+    d.corridors[0] = fx_fixture_corridor("AAA", "BBB", fx_fixture_flat(money_fee_none()));
+    d.spec.corridors = d.corridors;
+    d.spec.corridor_count = 1;
+    fx_graph *graph = dense_graph(&d);
+    struct fx_route_explanation result;
+    /* 1000000 − 10000 = 990000; × 1.001 = 990990; − 9910 = 981080 (two legs: 980100). */
+    assert_err(fx_route_find(graph, FX_ROUTE_SELL, "SSS", "TTT", 1000000, &result, NULL), TPW_OK);
+    const char *const path[] = {"SSS", "AAA", "BBB", "TTT"};
+    assert_path(&result.best, path, 4);
+    assert_u128_equal(result.best.out_minor, 981080);
+    assert_err(fx_route_find(graph, FX_ROUTE_BUY, "SSS", "TTT", 981080, &result, NULL), TPW_OK);
+    assert_path(&result.best, path, 4);
+    assert_u128_equal(result.best.in_minor, 1000000);
+    fx_graph_destroy(graph);
+}
+
+/*
+ * 0.60 SSS with a 0.50 fee on every leg: nothing of one or two legs arrives, and only
+ * SSS→AAA→BBB→TTT does, through AAA and BBB, worth 1/1000 of the others (so the fee is
+ * small there). While no route brings anything the bounds must still let through a route
+ * that brings 1 minor unit.
+ */
+static void test_pruning_while_nothing_arrives(void **state)
+{
+    (void)state;
+    struct dense d;
+    dense_init(&d);
+    for (size_t index = 0; index < DENSE_COUNT; index++) {
+        const char *other = g_dense_codes[index];
+        if (index > 1) {
+            /* AAA and BBB are worth 1/1000 of any other (they quote first). */
+            dense_set(&d, "AAA", other, "0.001", "0.001");
+            dense_set(&d, "BBB", other, "0.001", "0.001");
+        }
+    }
+    dense_drop(&d, "SSS", "TTT");
+    dense_drop(&d, "BBB", "SSS"); /* else SSS→BBB→TTT arrives */
+    dense_drop(&d, "AAA", "TTT"); /* else SSS→AAA→TTT arrives */
+    d.spec.default_fees = fx_fixture_flat(fx_fixture_schedule(50, 0, 0, TPW_U128_MAX));
+    fx_graph *graph = dense_graph(&d);
+    struct fx_route_explanation result;
+    /* 60 − 50 = 10 → 10000 AAA; − 50 = 9950 BBB; − 50 = 9900 → 9 TTT. */
+    assert_err(fx_route_find(graph, FX_ROUTE_SELL, "SSS", "TTT", 60, &result, NULL), TPW_OK);
+    const char *const path[] = {"SSS", "AAA", "BBB", "TTT"};
+    assert_path(&result.best, path, 4);
+    assert_u128_equal(result.best.out_minor, 9);
+    assert_err(fx_route_find(graph, FX_ROUTE_SELL, "SSS", "TTT", 50, &result, NULL),
+               TPW_ERR_FX_AMOUNT_TOO_SMALL);
+    fx_graph_destroy(graph);
+}
+
+/*
+ * 100 SSS (no decimals) become 10^38 minor units of AAA (18 decimals), and AAA→BBB at 10
+ * would carry 10^39 to BBB: above 2^128-1, so the SELL fails with TPW_ERR_OVERFLOW, even
+ * though BBB→TTT would turn that into only 1000 TTT and the direct pair brings 100000.
+ * Bounds on value cannot see a saturated middle label: the search must not use them.
+ * (Checked: without that rule, sell_reach's, the search answers 100000.)
+ */
+static void test_pruning_not_past_saturation(void **state)
+{
+    (void)state;
+    struct dense d;
+    dense_init(&d);
+    d.assets[0] = fx_fixture_asset("AAA", 18);
+    d.assets[1] = fx_fixture_asset("BBB", 18);
+    d.assets[10] = fx_fixture_asset("SSS", 0);
+    d.assets[11] = fx_fixture_asset("TTT", 0);
+    /* AAA and BBB are worth 10^-18 of any other; AAA→BBB at 10 where 1 would match. */
+    for (size_t index = 2; index < DENSE_COUNT; index++) {
+        const char *tiny = "0.000000000000000001";
+        dense_set(&d, "AAA", g_dense_codes[index], tiny, tiny);
+        dense_set(&d, "BBB", g_dense_codes[index], tiny, tiny);
+    }
+    dense_set(&d, "AAA", "BBB", "10", "10");
+    dense_set(&d, "SSS", "TTT", "1000", "1000");
+    fx_graph *graph = dense_graph(&d);
+    struct fx_route_explanation result;
+    assert_err(fx_route_find(graph, FX_ROUTE_SELL, "SSS", "TTT", 100, &result, NULL),
+               TPW_ERR_OVERFLOW);
+    /* Ten times less fits: 10^38 BBB minor units, 100 TTT; the direct pair wins. */
+    assert_err(fx_route_find(graph, FX_ROUTE_SELL, "SSS", "TTT", 10, &result, NULL), TPW_OK);
+    assert_int_equal(result.best.leg_count, 1);
+    assert_u128_equal(result.best.out_minor, 10000);
+    fx_graph_destroy(graph);
+}
+
 static void test_evaluate_errors(void **state)
 {
     (void)state;
@@ -421,6 +625,10 @@ int main(void)
         cmocka_unit_test(test_no_route),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_evaluate_errors),
+        cmocka_unit_test(test_pruning_keeps_a_tie),
+        cmocka_unit_test(test_pruning_sees_corridor_fees),
+        cmocka_unit_test(test_pruning_while_nothing_arrives),
+        cmocka_unit_test(test_pruning_not_past_saturation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
