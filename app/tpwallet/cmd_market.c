@@ -7,7 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tpw_assert.h"
+
 #include "cli.h"
+#include "market_replay_cli.h"
 #include "market_watch_cli.h"
 #include "tpwallet/market.h"
 #include "tpwallet/money.h"
@@ -16,19 +19,26 @@
 
 const char cmd_market_usage[] =
     "usage: tpwallet market replay [--format cryptofeed] FILE... [--venue NAME]\n"
-    "                              [--walk QTY [--side buy|sell]] [--json]\n"
+    "                              [--walk QTY [--side buy|sell]] [--alerts RULES]\n"
+    "                              [--interval-ms 1000] [--warmup 30] [--vol-source mid|trade]\n"
+    "                              [--windows-ms 1000,10000,60000] [--json]\n"
     "       tpwallet market watch|book …   (live books; tpwallet market watch --help)\n"
     "Replays cryptofeed recordings (REST snapshot files first, then websocket files) and\n"
     "prints each venue+symbol book. The venue is the file name's prefix (BINANCE.ws.1.0 is\n"
     "BINANCE) unless --venue names it: BINANCE, BINANCE_US, BINANCE_FUTURES, COINBASE.\n"
     "With --json each book carries its indicators (mid, spread_bps, imbalance,\n"
     "weighted_mid, depth within 10/50/100 bps); --walk QTY adds the cost, VWAP and\n"
-    "slippage of a market order of QTY base units (--side buy walks the asks, the default).\n";
+    "slippage of a market order of QTY base units (--side buy walks the asks, the default),\n"
+    "and its trades: counts, volumes and VWAP over the windows, and realised volatility.\n"
+    "--alerts RULES prints an alert as a JSON line whenever a rule fires (the rules file:\n"
+    "docs/formats/market-alerts.md); measures, z-scores and windows use --interval-ms\n"
+    "intervals, z-scores count after --warmup of them.\n";
 
-/* One feed per venue; at most one per file. */
+/* One feed per venue (at most one per file), all observed by one monitor. */
 struct replay_feeds {
     market_feed *feeds[CLI_POSITIONALS_MAX];
     size_t feeds_count;
+    market_monitor *monitor;
 };
 
 static enum tpw_err feed_for_venue(struct replay_feeds *feeds, const char *venue, market_feed **out,
@@ -45,6 +55,9 @@ static enum tpw_err feed_for_venue(struct replay_feeds *feeds, const char *venue
     enum tpw_err err = market_feed_create(venue, out, detail);
     if (err == TPW_OK) {
         feeds->feeds[feeds->feeds_count++] = *out;
+        /* At most CLI_POSITIONALS_MAX feeds: within what a monitor observes. */
+        err = market_monitor_attach(feeds->monitor, *out);
+        TPW_ASSERT(err == TPW_OK);
     }
     return err;
 }
@@ -158,10 +171,12 @@ static json_t *indicators_json(const struct market_book *book)
                      decimal_json(weighted_err, &weighted), "depth_bps", depth_json(book));
 }
 
-/* What --walk asked for: the quantity text (parsed at each book's exponent) and side. */
+/* What --walk asked for: the quantity text (parsed at each book's exponent) and side;
+ * and the monitor's options, for its part of each book's JSON. */
 struct walk_request {
     const char *qty_text;
     enum market_taker taker;
+    const struct replay_monitor_options *monitor;
 };
 
 static json_t *walk_json(const struct market_book *book, const struct walk_request *request)
@@ -301,8 +316,11 @@ static int print_feeds(const struct cli *cli, const struct replay_feeds *feeds,
         for (size_t book = 0; book < market_feed_books_count(feeds->feeds[index]); book++) {
             struct market_book_status status;
             market_feed_book_status(feeds->feeds[index], book, &status);
+            json_t *object =
+                cli->json ? with_indicators(book_json(&status), status.book, request) : NULL;
             int rc = cli->json ? cli_print_json_take(
-                                     cli, with_indicators(book_json(&status), status.book, request))
+                                     cli, replay_monitor_json_take(object, feeds->monitor,
+                                                                   status.book, request->monitor))
                                : 0;
             if (rc != 0) {
                 return rc;
@@ -355,12 +373,15 @@ static int market_replay(struct cli *cli, int argc, char **argv)
     const char *format = "cryptofeed";
     const char *venue = NULL;
     const char *side = "buy";
-    struct walk_request request = {NULL, MARKET_TAKER_BUY};
+    struct replay_monitor_options monitor_options = {NULL, NULL, NULL, NULL, NULL};
+    struct walk_request request = {NULL, MARKET_TAKER_BUY, &monitor_options};
     const struct cli_option options[] = {{"format", &format, NULL},
                                          {"venue", &venue, NULL},
                                          {"walk", &request.qty_text, NULL},
-                                         {"side", &side, NULL}};
-    const struct cli_spec spec = {options, 4, 1, CLI_POSITIONALS_MAX, cmd_market_usage};
+                                         {"side", &side, NULL},
+                                         REPLAY_MONITOR_OPTIONS(monitor_options)};
+    const struct cli_spec spec = {options, 4 + REPLAY_MONITOR_OPTIONS_COUNT, 1, CLI_POSITIONALS_MAX,
+                                  cmd_market_usage};
     struct cli_args args;
     int status = 0;
     if (!cli_command_args(cli, argc, argv, &spec, &args, &status)) {
@@ -374,6 +395,10 @@ static int market_replay(struct cli *cli, int argc, char **argv)
         return status;
     }
     struct replay_feeds feeds = {.feeds_count = 0};
+    status = replay_monitor_create(cli, &monitor_options, cmd_market_usage, &feeds.monitor);
+    if (status != 0) {
+        return status;
+    }
     struct tpw_error_detail detail;
     tpw_error_detail_reset(&detail);
     /* Snapshots first: the procedure drops the stream's events older than each one. */
@@ -382,6 +407,7 @@ static int market_replay(struct cli *cli, int argc, char **argv)
         err = replay_kind(&feeds, &args, venue, MARKET_RECORDING_WS, &detail);
     }
     status = err == TPW_OK ? print_feeds(cli, &feeds, &request) : cli_fail(cli, err, &detail);
+    market_monitor_destroy(feeds.monitor); /* before the feeds it observes */
     for (size_t index = 0; index < feeds.feeds_count; index++) {
         market_feed_destroy(feeds.feeds[index]);
     }

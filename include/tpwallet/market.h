@@ -632,6 +632,8 @@ enum market_feed_event_kind {
     MARKET_FEED_EVENT_TRADE = 1,        /* a trade was accepted (event->trade) */
     MARKET_FEED_EVENT_BOOK = 2,         /* a diff was applied or a snapshot loaded */
     MARKET_FEED_EVENT_TICKER_STALE = 3, /* a top-of-book ticker older than the book */
+    MARKET_FEED_EVENT_MESSAGE = 4,      /* a stream message arrived (before it is decoded;
+                                           book is NULL): its receive time moves clocks */
 };
 
 /* Valid during the callback only; the book is the feed's and must not be changed. */
@@ -639,7 +641,7 @@ struct market_feed_event {
     enum market_feed_event_kind kind;
     bool snapshot;                    /* BOOK: the book was replaced by a snapshot */
     int64_t received_us;              /* the feed's receive time of the message */
-    const struct market_book *book;   /* the instrument */
+    const struct market_book *book;   /* the instrument; NULL for MESSAGE */
     const struct market_trade *trade; /* TRADE only, else NULL */
     uint64_t update_id;               /* BOOK: the book's id now; TICKER_STALE: the ticker's */
     uint64_t book_update_id;          /* TICKER_STALE: the book's id, above the ticker's */
@@ -775,5 +777,330 @@ TPW_MUST_CHECK enum tpw_err market_trade_stats_add(struct market_trade_stats *st
 /* Window `window_index` (< windows_count) as of the latest time seen. */
 void market_trade_stats_window(const struct market_trade_stats *stats, size_t window_index,
                                struct market_trade_window *out /* out */);
+
+/* ---- Metrics and observations: what the monitor measures and the rules test */
+
+/* Fraction digits of the statistics that come from the quant module (z-scores, realised
+ * volatility): rounded once, half-up, when they become decimals. */
+#define MARKET_STAT_EXPONENT 6
+
+/*
+ * X(NAME, json_name, kind). The kinds: SCORED, measured per instrument each interval
+ * and scored by an EWMA z-score; VALUE, per instrument each interval; WINDOW, per
+ * instrument and trade window each interval; FEED, per venue each interval; EVENT, when
+ * it happens. Units are in the names; formulas in docs/market.md ("Anomaly detection").
+ */
+#define MARKET_METRIC_TABLE(X)                                                                     \
+    X(TRADES, "trades", SCORED)                             /* trades in the interval */           \
+    X(TRADE_FLOW, "trade_flow", SCORED)                     /* taker buy − sell, base units */   \
+    X(ORDER_FLOW_IMBALANCE, "order_flow_imbalance", SCORED) /* top-of-book OFI, base units */      \
+    X(SPREAD_BPS, "spread_bps", SCORED)                     /* at the interval's end */            \
+    X(MID_RETURN_BPS, "mid_return_bps", SCORED)             /* the mid's jump since the last */    \
+    X(REALISED_VOL_BPS, "realised_vol_bps", VALUE)          /* EWMA, per interval */               \
+    X(WINDOW_TRADES, "window_trades", WINDOW)               /* trades in the window */             \
+    X(WINDOW_RATE, "window_rate", WINDOW)                   /* trades per second */                \
+    X(WINDOW_VOLUME_BASE, "window_volume_base", WINDOW)     /* base units */                       \
+    X(WINDOW_VOLUME_QUOTE, "window_volume_quote", WINDOW)   /* quote notional */                   \
+    X(FEED_AGE_MS, "feed_age_ms", FEED)                     /* since the venue's last message */   \
+    X(TICKER_LAG, "ticker_lag", EVENT)                      /* update ids a ticker is behind */
+
+enum market_metric {
+#define MARKET_X_ENUM(name, json, kind) MARKET_METRIC_##name,
+    MARKET_METRIC_TABLE(MARKET_X_ENUM)
+#undef MARKET_X_ENUM
+        MARKET_METRICS_COUNT
+};
+
+/* The scored metrics are the first ones (the monitor keeps a detector for each). */
+#define MARKET_METRICS_SCORED_COUNT 5
+
+enum market_metric_kind {
+    MARKET_METRIC_KIND_SCORED = 0,
+    MARKET_METRIC_KIND_VALUE = 1,
+    MARKET_METRIC_KIND_WINDOW = 2,
+    MARKET_METRIC_KIND_FEED = 3,
+    MARKET_METRIC_KIND_EVENT = 4,
+};
+
+/* "trades", …; "unknown" outside the table. Static strings. */
+const char *market_metric_name(enum market_metric metric);
+enum market_metric_kind market_metric_kind_of(enum market_metric metric);
+
+/* One measured value, as the monitor hands it to the rules (and to its caller). */
+struct market_observation {
+    enum market_metric metric;
+    bool has_z;                  /* SCORED metrics once the detector is warm */
+    int64_t timestamp_us;        /* the interval's end, or the event's receive time */
+    int64_t window_us;           /* WINDOW metrics: the window; 0 otherwise */
+    const char *venue;           /* valid during the call */
+    const char *symbol;          /* "" for FEED metrics */
+    struct market_decimal value; /* exact at the metric's scale (docs/market.md) */
+    struct market_decimal z;     /* when has_z: at MARKET_STAT_EXPONENT */
+};
+
+typedef void market_observation_fn(void *user, const struct market_observation *observation);
+
+/* ---- Alert rules (src/market/alert_rules.c; the file format: docs/formats/market-alerts.md) */
+
+#define MARKET_ALERT_RULES_MAX 64
+/* A rule's name with its NUL: [A-Za-z0-9_.-], 1..47 bytes. */
+#define MARKET_ALERT_NAME_SIZE 48
+/* Longest line of a rules file. */
+#define MARKET_ALERT_LINE_MAX 1024
+/* Longest cool-down: a week. */
+#define MARKET_ALERT_COOLDOWN_MAX_US ((int64_t)7 * 24 * 3600 * 1000000)
+
+/* X(NAME, json_name) */
+#define MARKET_ALERT_SEVERITY_TABLE(X)                                                             \
+    X(INFO, "info")                                                                                \
+    X(WARNING, "warning")                                                                          \
+    X(CRITICAL, "critical")
+
+enum market_alert_severity {
+#define MARKET_X_ENUM(name, json) MARKET_ALERT_##name,
+    MARKET_ALERT_SEVERITY_TABLE(MARKET_X_ENUM)
+#undef MARKET_X_ENUM
+};
+
+/* What a condition compares: the value or the z-score, as is or its magnitude. */
+enum market_alert_operand {
+    MARKET_ALERT_VALUE = 0,
+    MARKET_ALERT_ABS_VALUE = 1,
+    MARKET_ALERT_Z = 2,
+    MARKET_ALERT_ABS_Z = 3,
+};
+
+enum market_alert_comparison {
+    MARKET_ALERT_GE = 0, /* >= */
+    MARKET_ALERT_GT = 1, /* > */
+    MARKET_ALERT_LE = 2, /* <= */
+    MARKET_ALERT_LT = 3, /* < */
+};
+
+/* The fields of a de-duplication key (the rule's `dedup=`), joined in this order. */
+enum market_alert_key_fields {
+    MARKET_ALERT_KEY_RULE = (1u << 0),
+    MARKET_ALERT_KEY_METRIC = (1u << 1),
+    MARKET_ALERT_KEY_VENUE = (1u << 2),
+    MARKET_ALERT_KEY_SYMBOL = (1u << 3),
+    MARKET_ALERT_KEY_SEVERITY = (1u << 4),
+};
+
+struct market_alert_rule {
+    char name[MARKET_ALERT_NAME_SIZE];
+    char venue_pattern[MARKET_VENUE_SIZE];   /* `*` and `?` globs */
+    char symbol_pattern[MARKET_SYMBOL_SIZE]; /* `*` and `?` globs; FEED metrics ignore it */
+    enum market_metric metric;
+    enum market_alert_operand operand;
+    enum market_alert_comparison comparison;
+    enum market_alert_severity severity;
+    struct market_decimal threshold; /* exact, as written */
+    int64_t window_us;               /* WINDOW metrics: which window; 0 otherwise */
+    int64_t cooldown_us;             /* 0..MARKET_ALERT_COOLDOWN_MAX_US */
+    uint32_t key_fields;             /* enum market_alert_key_fields */
+    uint32_t line_number;            /* in its rules file */
+};
+
+struct market_alert_rules {
+    struct market_alert_rule rules[MARKET_ALERT_RULES_MAX];
+    size_t rules_count;
+};
+
+/*
+ * Parses a rules file's text (docs/formats/market-alerts.md) into *out: all of it or,
+ * on the first error, nothing usable. Errors: TPW_ERR_INVALID_ARGUMENT with the line
+ * number in detail->offset_bytes and a message "line N: …" (an unknown metric or key, a
+ * z-score for a metric without one, a window missing or not one the monitor keeps…, a
+ * duplicate name, more than MARKET_ALERT_RULES_MAX rules, a line above
+ * MARKET_ALERT_LINE_MAX bytes).
+ */
+TPW_MUST_CHECK enum tpw_err market_alert_rules_parse(const char *text, size_t text_len,
+                                                     struct market_alert_rules *out /* out */,
+                                                     struct tpw_error_detail *detail);
+
+/* Reads and parses a rules file. Errors: as above, and TPW_ERR_NOT_FOUND, TPW_ERR_IO,
+ * TPW_ERR_INVALID_ARGUMENT for a file above 1 MiB. */
+TPW_MUST_CHECK enum tpw_err market_alert_rules_load(const char *path,
+                                                    struct market_alert_rules *out /* out */,
+                                                    struct tpw_error_detail *detail);
+
+/* "info", …; "unknown" outside the table. The condition as written back ("abs(z)>=4"). */
+const char *market_alert_severity_name(enum market_alert_severity severity);
+#define MARKET_ALERT_CONDITION_SIZE 64
+size_t market_alert_condition_format(const struct market_alert_rule *rule, char *buf, size_t size);
+
+/* ---- Alerts (src/market/alerts.c): rules applied to observations, cool-down, de-dup */
+
+/* Keys whose cool-down state is kept; when full, the one that fired longest ago goes. */
+#define MARKET_ALERT_KEYS_MAX 1024
+/* A de-duplication key with its NUL: its fields joined by ':'. */
+#define MARKET_ALERT_KEY_SIZE 160
+
+/*
+ * One alert, for the caller to turn into an SSE signal, a /v1/alerts entry, a log line.
+ * Valid during the callback only. An observation that meets a rule's condition is a
+ * trigger; a trigger fires unless its de-duplication key fired less than the rule's
+ * cool-down ago (or at the very same microsecond): then it is suppressed and counted in
+ * the key's next alert.
+ */
+struct market_alert {
+    uint64_t sequence;                            /* 1, 2, … per alerter: an id */
+    uint64_t suppressed_count;                    /* this key's triggers held back since its
+                                                     last alert */
+    const struct market_alert_rule *rule;         /* name, severity, condition, cool-down */
+    const struct market_observation *observation; /* time, metric, venue, symbol, value, z */
+    const char *key;                              /* the de-duplication key */
+};
+
+typedef void market_alert_fn(void *user, const struct market_alert *alert);
+
+/*
+ * The alert as one JSON object (no newline), fields in a fixed order:
+ * {"type":"alert","sequence","time","timestamp_us","rule","severity","metric","venue",
+ *  "symbol","value","z","condition","window_us","cooldown_us","key","suppressed"}
+ * with decimals as strings, time (ms precision), z and window_us null when absent. Returns the
+ * length, or 0 when `size` is too small (then buf holds ""). No allocation.
+ */
+#define MARKET_ALERT_JSON_SIZE 1024
+size_t market_alert_format_json(const struct market_alert *alert, char *buf, size_t size);
+
+typedef struct market_alerter market_alerter;
+
+struct market_alerter_stats {
+    uint64_t observations_count;
+    uint64_t triggers_count;
+    uint64_t alerts_count;     /* fired */
+    uint64_t suppressed_count; /* triggers held back by a cool-down */
+    uint64_t keys_count;       /* keys with a cool-down state now */
+    uint64_t keys_evicted_count;
+};
+
+/*
+ * Creates an alerter over a copy of `rules`, calling `on_alert` with `user` for every
+ * alert fired. Errors: TPW_ERR_INVALID_ARGUMENT (NULL callback), TPW_ERR_NOMEM.
+ */
+TPW_MUST_CHECK enum tpw_err market_alerter_create(const struct market_alert_rules *rules,
+                                                  market_alert_fn *on_alert, void *user,
+                                                  market_alerter **out /* out */);
+void market_alerter_destroy(market_alerter *alerter);
+
+/* Tests one observation against every rule, in file order; alerts are delivered from
+ * inside this call. */
+void market_alerter_observe(market_alerter *alerter, const struct market_observation *observation);
+void market_alerter_stats(const market_alerter *alerter,
+                          struct market_alerter_stats *out /* out */);
+
+/* ---- The monitor (library tpw_market_monitor: src/market/monitor*.c, with the quant
+ * module's detectors): feeds in, observations and alerts out */
+
+/* Feeds one monitor observes, and instruments it follows across them. */
+#define MARKET_MONITOR_FEEDS_MAX 8
+#define MARKET_MONITOR_INSTRUMENTS_MAX 256
+
+enum market_vol_source {
+    MARKET_VOL_MID = 0,   /* the mid at each interval's end (the book must be usable) */
+    MARKET_VOL_TRADE = 1, /* the last trade price of each interval that had one */
+};
+
+struct market_monitor_config {
+    int64_t interval_us; /* > 0: measures, z-scores, realised vol and rules each interval */
+    struct market_trade_window_config windows[MARKET_TRADE_WINDOWS_MAX];
+    size_t windows_count;    /* 1..MARKET_TRADE_WINDOWS_MAX */
+    uint32_t ewma_alpha_ppm; /* the detectors' α × 10^6: 1..1000000 */
+    uint32_t warmup_count;   /* ≥ 1: intervals scored before a z-score is reported */
+    uint32_t vol_lambda_ppm; /* realised volatility's λ × 10^6: 1..999999 */
+    uint32_t catchup_max;    /* ≥ 1: intervals closed at most when time jumps (a silence);
+                                older ones are skipped and counted */
+    enum market_vol_source vol_source;
+    /* The detectors' floor under the standard deviation, per scored metric (× 10^6, in
+     * the metric's units: trades, base units, bps), so a flat history scores a jump
+     * large instead of infinite. */
+    uint64_t min_stddev_e6[MARKET_METRICS_SCORED_COUNT];
+};
+
+/* Fills *config with docs/market.md's defaults: 1 s intervals; windows of 1 s, 10 s and
+ * 60 s; α 0.1, warm-up 30, λ 0.94, catch-up 3600, the mid. */
+void market_monitor_config_defaults(struct market_monitor_config *config /* out */);
+
+/* One scored metric's last interval. */
+struct market_monitor_measure {
+    bool has_value; /* measured in the last interval (the spread needs a usable book) */
+    bool has_z;
+    struct market_decimal value;
+    struct market_decimal z;
+};
+
+/* An instrument as the monitor sees it, as of the latest time it saw for the
+ * instrument's feed (its last trade or interval end); valid until the next monitor or
+ * feed call. */
+struct market_monitor_instrument {
+    const char *venue;
+    const char *symbol;
+    unsigned price_exponent;
+    unsigned qty_exponent;
+    uint64_t trades_count;    /* since the monitor started */
+    uint64_t intervals_count; /* intervals closed for it */
+    size_t windows_count;
+    struct market_trade_window windows[MARKET_TRADE_WINDOWS_MAX]; /* as of the last close */
+    struct market_monitor_measure measures[MARKET_METRICS_SCORED_COUNT];
+    uint64_t vol_returns_count;
+    bool has_vol; /* a return was measured */
+    bool has_last_price;
+    struct market_decimal vol_bps;            /* σ per interval × 10^4, at MARKET_STAT_EXPONENT */
+    struct market_decimal vol_annualised_pct; /* σ √(intervals a year) × 100 */
+    struct market_decimal last_price;         /* the last trade's, at price_exponent */
+};
+
+struct market_monitor_stats {
+    uint64_t intervals_closed_count; /* across feeds */
+    uint64_t intervals_skipped_count;
+    uint64_t late_events_count;         /* receive times that went back, taken as now */
+    uint64_t instruments_refused_count; /* beyond MARKET_MONITOR_INSTRUMENTS_MAX */
+    struct market_alerter_stats alerts;
+};
+
+typedef struct market_monitor market_monitor;
+
+/*
+ * Creates a monitor. `rules` may be NULL (no alerts: measures and statistics only);
+ * `on_alert` may be NULL only then. `on_observation`, if not NULL, receives every
+ * observation (the server's indicators). Errors: TPW_ERR_INVALID_ARGUMENT (a config
+ * value out of range, a rule whose window the config does not keep), TPW_ERR_NOMEM.
+ */
+TPW_MUST_CHECK enum tpw_err market_monitor_create(const struct market_monitor_config *config,
+                                                  const struct market_alert_rules *rules,
+                                                  market_alert_fn *on_alert,
+                                                  market_observation_fn *on_observation, void *user,
+                                                  market_monitor **out /* out */,
+                                                  struct tpw_error_detail *detail);
+void market_monitor_destroy(market_monitor *monitor);
+
+/*
+ * Observes `feed` (market_feed_observe): its messages' receive times drive that feed's
+ * intervals, its trades, books and stale tickers are measured. The feed must outlive
+ * the monitor or be detached by destroying the monitor first. Errors:
+ * TPW_ERR_INVALID_ARGUMENT (MARKET_MONITOR_FEEDS_MAX feeds already, this feed already,
+ * the feed's observers full).
+ *
+ * Times: observations and alerts carry the feed's receive times. A replay's are epoch
+ * microseconds; a watch's are its own clock (microseconds since it was created), so a
+ * caller that shows them as dates adds the wall time at which the watch was created —
+ * e.g. on a copy of alert->observation before market_alert_format_json().
+ */
+TPW_MUST_CHECK enum tpw_err market_monitor_attach(market_monitor *monitor, market_feed *feed);
+
+/*
+ * Time passing with no message (live mode: call it every poll): closes every attached
+ * feed's intervals up to `now_us`, so a silent feed is measured and its age checked.
+ * A time before a feed's latest changes nothing for it.
+ */
+void market_monitor_advance(market_monitor *monitor, int64_t now_us);
+
+/* Instruments in the order they were first seen; `index` < count. */
+size_t market_monitor_instruments_count(const market_monitor *monitor);
+void market_monitor_instrument(const market_monitor *monitor, size_t index,
+                               struct market_monitor_instrument *out /* out */);
+void market_monitor_stats(const market_monitor *monitor,
+                          struct market_monitor_stats *out /* out */);
 
 #endif /* TPWALLET_MARKET_H */

@@ -211,4 +211,51 @@ TPW_MUST_CHECK enum tpw_err quant_anomaly_update(struct quant_anomaly_detector *
                                                  const struct quant_interval *interval,
                                                  struct quant_anomaly_report *out /* out */);
 
+/* ------------------------------------------------------------------------------------
+ * Realised volatility: an EWMA of squared log returns (src/quant/realised_vol.c)
+ * ------------------------------------------------------------------------------------ */
+
+/*
+ * RiskMetrics' estimator, one price per period:
+ *   r = ln(p / p_previous);  σ²' = λ σ² + (1 − λ) r²  (the first return seeds σ² = r²)
+ * σ is per period; σ √(periods_per_year) annualises it. Prices are in any unit that
+ * stays the same (the market monitor passes integer minor units).
+ */
+struct quant_realised_vol_config {
+    double lambda;           /* 0 < λ < 1: the weight of the history (RiskMetrics: 0.94) */
+    double periods_per_year; /* > 0: e.g. 31 536 000 for 1 s periods of a 365-day market */
+};
+
+struct quant_realised_vol {
+    struct quant_realised_vol_config config;
+    double variance; /* per period */
+    double last_price;
+    uint64_t returns_count;
+    int64_t last_timestamp_us;
+    bool has_price;
+};
+
+struct quant_realised_vol_value {
+    double log_return;     /* this sample's (0 for the first price) */
+    double variance;       /* per period */
+    double vol_per_period; /* √variance */
+    double vol_annualised; /* vol_per_period × √periods_per_year */
+    uint64_t returns_count;
+};
+
+/* Errors: TPW_ERR_INVALID_ARGUMENT (λ outside (0, 1), periods not above 0, not finite). */
+TPW_MUST_CHECK enum tpw_err quant_realised_vol_init(struct quant_realised_vol *vol,
+                                                    const struct quant_realised_vol_config *config);
+
+/*
+ * Folds in the price of one period taken at `timestamp_us` (never earlier than the
+ * previous one) and reads the estimate into *out. Errors, leaving the estimator
+ * unchanged: TPW_ERR_INVALID_ARGUMENT (a price not finite or outside 1e−100..1e100, a
+ * timestamp that goes back).
+ */
+TPW_MUST_CHECK enum tpw_err quant_realised_vol_update(struct quant_realised_vol *vol,
+                                                      int64_t timestamp_us, double price,
+                                                      struct quant_realised_vol_value *out
+                                                      /* out */);
+
 #endif /* TPWALLET_QUANT_H */

@@ -4,11 +4,11 @@
  * user's file may be named anything; eurofxref-hist.zip renamed .csv must still be
  * read as a zip, and a CSV renamed .xml refused as neither).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "fx_int.h"
 #include "tpw_assert.h"
 
@@ -82,35 +82,7 @@ enum tpw_err fx_ecb_parse(const char *data, size_t data_len, fx_history **out,
 enum tpw_err fx__read_file(const char *path, size_t size_max, char **data, size_t *data_len,
                            struct tpw_error_detail *detail)
 {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        return tpw_error_set(detail, errno == ENOENT ? TPW_ERR_NOT_FOUND : TPW_ERR_IO, 0,
-                             "cannot open '%.120s': %s", path, strerror(errno));
-    }
-    char *buffer = malloc(size_max + 1);
-    if (buffer == NULL) {
-        (void)fclose(file);
-        (void)tpw_error_set(detail, TPW_ERR_NOMEM, 0, "no memory to read '%.120s'", path);
-        return TPW_ERR_NOMEM;
-    }
-    size_t length = fread(buffer, 1, size_max + 1, file);
-    bool failed = ferror(file) != 0;
-    (void)fclose(file);
-    enum tpw_err err = TPW_OK;
-    if (failed) {
-        err = tpw_error_set(detail, TPW_ERR_IO, 0, "cannot read '%.120s'", path);
-    } else if (length > size_max) {
-        err = tpw_error_set(detail, TPW_ERR_FX_TOO_LARGE, 0, "'%.120s' is larger than %zu bytes",
-                            path, size_max);
-    }
-    if (err != TPW_OK) {
-        free(buffer);
-        return err;
-    }
-    buffer[length] = '\0';
-    *data = buffer;
-    *data_len = length;
-    return TPW_OK;
+    return tpw_file_read(path, size_max, TPW_ERR_FX_TOO_LARGE, data, data_len, detail);
 }
 
 enum tpw_err fx_ecb_load_file(const char *path, fx_history **out, struct tpw_error_detail *detail)

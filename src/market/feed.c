@@ -593,6 +593,8 @@ enum tpw_err market_feed_message(market_feed *feed, const char *text, size_t tex
 {
     feed->status.messages_count++;
     feed->status.last_message_us = feed->received_us;
+    struct market_feed_event arrived = {.kind = MARKET_FEED_EVENT_MESSAGE};
+    market__emit(feed, &arrived);
     enum tpw_err err = TPW_OK;
     if (!feed->jansson_only && feed->ops->message_fast != NULL &&
         feed->ops->message_fast(feed, text, text_len, &err)) {

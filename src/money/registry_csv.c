@@ -6,11 +6,10 @@
  * not contain commas. A load is all-or-nothing: every row is parsed and checked into
  * a staging array first, and the registry changes only when the whole file is valid.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "money_int.h"
 #include "tpw_assert.h"
 
@@ -310,30 +309,7 @@ enum tpw_err money_registry_load_builtin(money_registry *registry, struct tpw_er
 static enum tpw_err read_file(const char *path, char **out, size_t *out_len,
                               struct tpw_error_detail *detail)
 {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
-        enum tpw_err err = errno == ENOENT ? TPW_ERR_NOT_FOUND : TPW_ERR_IO;
-        return tpw_error_set(detail, err, 0, "cannot open '%s': %s", path, strerror(errno));
-    }
-    char *buffer = malloc(MONEY_CSV_FILE_SIZE_MAX + 1);
-    size_t length = buffer != NULL ? fread(buffer, 1, MONEY_CSV_FILE_SIZE_MAX + 1, file) : 0;
-    enum tpw_err err = TPW_OK;
-    if (buffer == NULL) {
-        err = tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory reading '%s'", path);
-    } else if (ferror(file)) {
-        err = tpw_error_set(detail, TPW_ERR_IO, 0, "cannot read '%s'", path);
-    } else if (length > MONEY_CSV_FILE_SIZE_MAX) {
-        err = tpw_error_set(detail, TPW_ERR_CSV_SYNTAX, 0, "'%s' is larger than %zu bytes", path,
-                            MONEY_CSV_FILE_SIZE_MAX);
-    }
-    (void)fclose(file);
-    if (err != TPW_OK) {
-        free(buffer);
-        return err;
-    }
-    *out = buffer;
-    *out_len = length;
-    return TPW_OK;
+    return tpw_file_read(path, MONEY_CSV_FILE_SIZE_MAX, TPW_ERR_CSV_SYNTAX, out, out_len, detail);
 }
 
 enum tpw_err money_registry_load_configured_file(money_registry *registry, const char *path,

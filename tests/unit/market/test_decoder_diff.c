@@ -86,7 +86,7 @@ static void record_event(void *user, const struct market_feed_event *event)
 {
     FILE *record = user;
     (void)fprintf(record, "%d %d %lld %s %llu %llu", (int)event->kind, (int)event->snapshot,
-                  (long long)event->received_us, event->book->symbol,
+                  (long long)event->received_us, event->book != NULL ? event->book->symbol : "-",
                   (unsigned long long)event->update_id, (unsigned long long)event->book_update_id);
     const struct market_trade *trade = event->trade;
     if (trade != NULL) {

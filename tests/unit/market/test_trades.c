@@ -27,10 +27,16 @@
 static struct market_feed_event events[EVENTS_MAX];
 static struct market_trade trades[EVENTS_MAX];
 static size_t events_count;
+static size_t messages_seen;
 
 static void on_event(void *user, const struct market_feed_event *event)
 {
     (void)user;
+    if (event->kind == MARKET_FEED_EVENT_MESSAGE) {
+        assert_null(event->book); /* before decoding: no instrument yet */
+        messages_seen++;
+        return;
+    }
     assert_true(events_count < EVENTS_MAX);
     events[events_count] = *event;
     if (event->trade != NULL) {
@@ -46,6 +52,7 @@ static market_feed *feed_new(const char *venue, enum market__decoder decoder)
     market__feed_decoder_set(feed, decoder);
     assert_err(market_feed_observe(feed, on_event, NULL), TPW_OK);
     events_count = 0;
+    messages_seen = 0;
     return feed;
 }
 
@@ -382,7 +389,8 @@ static void test_recorded_agg_trades(void **state)
         assert_int_equal(trades[first].trade_time_us, 1633998288467000);
         struct market_feed_status feed_status;
         market_feed_status(feed, &feed_status);
-        assert_int_equal(feed_status.ignored_count, 5); /* the klines */
+        assert_int_equal(feed_status.ignored_count, 5);              /* the klines */
+        assert_int_equal(messages_seen, feed_status.messages_count); /* each told once */
         assert_int_equal(feed_status.last_message_us, 1633998305539553);
         market_feed_destroy(feed);
     }
