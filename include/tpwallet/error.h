@@ -316,6 +316,11 @@
     /* The server's log of manual rates (src/api/rates_manual.c, -480..-489). */                   \
     X(FX_MANUAL_LOG_CORRUPT, -480, 500, 78, "api_error", "fx_manual_log_corrupt",                  \
       "the log of manual rates is malformed")                                                      \
+    /* Market data in the server (src/api/markets*.c, -490..-499). */                              \
+    X(MARKET_UNKNOWN, -490, 404, 65, "invalid_request_error", "market_unknown",                    \
+      "no market of that venue and symbol on this server")                                         \
+    X(MARKETS_CONFIG_INVALID, -491, 500, 78, "api_error", "markets_config_invalid",                \
+      "the markets file is malformed")                                                             \
     /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
     X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
       "the ECB XML is malformed, truncated or lacks an element or attribute")                      \
