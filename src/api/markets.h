@@ -14,10 +14,10 @@
 #include "tpwallet/market.h"
 
 /* Watches one server runs. Each has a thread (markets.c says why) and each distinct
- * venue an FX provider, of which the aggregator takes FX_PROVIDERS_MAX with manual and
- * ecb among them. */
+ * venue an FX provider, of which the aggregator takes FX_PROVIDERS_MAX with manual, ecb
+ * and static among them. */
 #define API_MARKETS_WATCHES_MAX 8u
-static_assert(API_MARKETS_WATCHES_MAX + 2 <= FX_PROVIDERS_MAX, "a provider per venue");
+static_assert(API_MARKETS_WATCHES_MAX + 3 <= FX_PROVIDERS_MAX, "a provider per venue");
 /* Instruments one server follows. */
 #define API_MARKETS_INSTRUMENTS_MAX ((size_t)API_MARKETS_WATCHES_MAX * MARKET_WATCH_SYMBOLS_MAX)
 /* The longest markets-file line, with its newline: a key and a URL of MARKET_URL_SIZE. */
