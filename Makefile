@@ -107,7 +107,8 @@ bench-deps:
 # the ledger) and bench_fx (route searches across 40 currencies; seconds), the ledger benchmark with its raw limit and PostgreSQL peer
 # (bench/run-ledger; a few minutes: 10M transfers), then the portfolio backtest and
 # Monte Carlo beside numpy (bench/run-portfolio), the market books beside ccxt
-# (bench/run-market), the HTTP API under wrk against the same PostgreSQL peer's rate
+# (bench/run-market), feed message -> SSE event latency through the server
+# (bench_market_sse, a local venue on 127.0.0.1; about a minute), the HTTP API under wrk against the same PostgreSQL peer's rate
 # (bench/run-api). Results: bench/RESULTS.md.
 bench: build bench-deps
 	$(RELEASE_DIR)/bench/bench_money
@@ -117,6 +118,7 @@ bench: build bench-deps
 	./bench/run-ledger $(RELEASE_DIR)/bench/bench_ledger | tee $(RELEASE_DIR)/bench/ledger.out
 	./bench/run-portfolio $(RELEASE_DIR)/bench/bench_portfolio
 	./bench/run-market $(RELEASE_DIR)/bench/bench_market
+	$(RELEASE_DIR)/bench/bench_market_sse
 	PG_TPS=$$(sed -n 's/^pg_peer accounts=100000 .*tps=\([0-9]*\).*/\1/p' \
 		$(RELEASE_DIR)/bench/ledger.out | head -n 1) \
 		./bench/run-api $(RELEASE_DIR)/app/tpwallet/tpwallet

@@ -4,6 +4,7 @@
  * fast replay is still a correct one, and the level dump compared with the ccxt peer's.
  */
 #include "market_recordings.h"
+#include "market_final_books.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,37 +16,6 @@
 #define RECORDING_LINES_MAX ((size_t)1 << 20)
 
 static const char *const venue_names[RECORDINGS_VENUES_COUNT] = {"BINANCE", "BINANCE_US"};
-
-/* The final books of tests/data/marketdata/README.md. */
-static const struct expected_book {
-    const char *venue;
-    const char *symbol;
-    uint64_t update_id;
-    const char *bid;
-    const char *bid_qty;
-    const char *ask;
-    const char *ask_qty;
-    size_t bid_levels;
-    size_t ask_levels;
-} expected_books[] = {
-    {"BINANCE", "NKNUSDT", 499870179, "0.35270000", "9602.00000000", "0.35310000", "152.00000000",
-     614, 994},
-    {"BINANCE", "BLZETH", 281916638, "0.00006547", "100.00000000", "0.00006560", "1528.00000000",
-     173, 999},
-    {"BINANCE", "LRCBTC", 259345563, "0.00000637", "2500.00000000", "0.00000638", "2285.00000000",
-     176, 1000},
-    {"BINANCE", "RUNEEUR", 15602513, "6.25100000", "69.30000000", "6.26900000", "69.30000000", 222,
-     468},
-    {"BINANCE_US", "COMPUSDT", 113129399, "296.92000000", "16.81835000", "297.46000000",
-     "2.90000000", 219, 525},
-    {"BINANCE_US", "OMGBUSD", 77819802, "13.73070000", "91.95000000", "13.77280000", "72.96000000",
-     196, 183},
-    {"BINANCE_US", "CRVUSDT", 1938877, "2.64300000", "1889.60000000", "2.64800000", "2026.90000000",
-     73, 62},
-    {"BINANCE_US", "ZRXUSDT", 96975046, "0.99470000", "307.93000000", "0.99780000", "7119.69000000",
-     174, 256},
-};
-#define EXPECTED_BOOKS_COUNT (sizeof(expected_books) / sizeof(expected_books[0]))
 
 /* Appends the file at `path` to *buffer (of *size bytes, grown). */
 static bool file_append(const char *path, char **buffer, size_t *size)
@@ -151,7 +121,8 @@ static bool best_is(const struct market_book *book, enum market_side side, const
            level.qty_minor == qty_minor;
 }
 
-static bool book_check(const struct expected_book *want, const struct market_book_status *status)
+static bool book_check(const struct market_final_book *want,
+                       const struct market_book_status *status)
 {
     const struct market_book *book = status->book;
     bool ok = status->last_update_id == want->update_id && status->gaps_count == 0 &&
@@ -174,17 +145,17 @@ bool recordings_books_check(const market_feed *feed)
     size_t matched = 0;
     size_t wanted = 0;
     bool ok = true;
-    for (size_t want = 0; want < EXPECTED_BOOKS_COUNT; want++) {
-        if (strcmp(expected_books[want].venue, feed_status.venue) != 0) {
+    for (size_t want = 0; want < MARKET_FINAL_BOOKS_COUNT; want++) {
+        if (strcmp(market_final_books[want].venue, feed_status.venue) != 0) {
             continue;
         }
         wanted++;
         for (size_t index = 0; index < market_feed_books_count(feed); index++) {
             struct market_book_status status;
             market_feed_book_status(feed, index, &status);
-            if (strcmp(status.book->symbol, expected_books[want].symbol) == 0) {
+            if (strcmp(status.book->symbol, market_final_books[want].symbol) == 0) {
                 matched++;
-                ok = book_check(&expected_books[want], &status) && ok;
+                ok = book_check(&market_final_books[want], &status) && ok;
             }
         }
     }

@@ -240,7 +240,7 @@ static int watch_finish(struct cli *cli, market_watch *watch,
 
 int cmd_market_watch(struct cli *cli, int argc, char **argv)
 {
-    struct watch_options o = {.venue = "BINANCE"};
+    struct market_watch_texts o = {.venue = "BINANCE"};
     const char *summary_ms = NULL;
     const char *duration_ms = NULL;
     const char *messages = NULL;
@@ -258,8 +258,8 @@ int cmd_market_watch(struct cli *cli, int argc, char **argv)
     status = watch_config_build(cli, &o, cmd_market_watch_usage, &config);
     struct run_bounds bounds = {(int64_t)3600 * 1000000, 0, 1000000};
     if (status == 0 &&
-        (!watch_ms_option(summary_ms, WATCH_MS_MAX, true, &bounds.summary_us) ||
-         !watch_ms_option(duration_ms, WATCH_MS_MAX, false, &bounds.duration_us) ||
+        (!market_ms_text_us(summary_ms, MARKET_WATCH_MS_MAX, true, &bounds.summary_us) ||
+         !market_ms_text_us(duration_ms, MARKET_WATCH_MS_MAX, false, &bounds.duration_us) ||
          (messages != NULL && !lcli_u64(messages, UINT64_MAX, &bounds.messages_max)))) {
         status = cli_usage_error(cli, cmd_market_watch_usage,
                                  "--summary-ms, --duration-ms and --messages are whole numbers");
@@ -351,7 +351,7 @@ static bool book_wait(market_watch *watch, int64_t timeout_us,
 
 int cmd_market_book(struct cli *cli, int argc, char **argv)
 {
-    struct watch_options o = {.venue = "BINANCE"};
+    struct market_watch_texts o = {.venue = "BINANCE"};
     const char *depth_text = NULL;
     const char *timeout_ms = NULL;
     const struct cli_option options[] = {
@@ -369,7 +369,7 @@ int cmd_market_book(struct cli *cli, int argc, char **argv)
     if (status == 0 && (config.symbols_count != 1 ||
                         (depth_text != NULL &&
                          (!lcli_u64(depth_text, MARKET_BOOK_LEVELS_MAX, &depth) || depth == 0)) ||
-                        !watch_ms_option(timeout_ms, WATCH_MS_MAX, false, &timeout_us))) {
+                        !market_ms_text_us(timeout_ms, MARKET_WATCH_MS_MAX, false, &timeout_us))) {
         status = cli_usage_error(cli, cmd_market_book_usage,
                                  "one symbol, --depth 1 to 8192, --timeout-ms above 0");
     }

@@ -8,83 +8,35 @@
 #include <string.h>
 
 #include "cli.h"
-#include "ledger_cli.h"
 #include "market_watch_cli.h"
 #include "tpwallet/market.h"
 #include "tpwallet/money.h"
 
 #include "banned.h"
 
-/* Splits "A,B,C" into the config's symbols; false when empty, too many or too long. */
-static bool symbols_parse(const char *text, struct market_watch_config *config)
+/* The library names the setting that is wrong (its key in a markets file); the CLI
+ * keeps the wording its users know, one sentence per group of options. */
+static const char *usage_message(const char *param)
 {
-    config->symbols_count = 0;
-    while (*text != '\0') {
-        size_t len = strcspn(text, ",");
-        if (len == 0 || len >= MARKET_SYMBOL_SIZE ||
-            config->symbols_count == MARKET_WATCH_SYMBOLS_MAX) {
-            return false;
-        }
-        (void)memcpy(config->symbols[config->symbols_count], text, len);
-        config->symbols[config->symbols_count++][len] = '\0';
-        text += len + (text[len] == ',' ? 1 : 0);
+    if (strcmp(param, "venue") == 0 || strcmp(param, "symbols") == 0) {
+        return "--symbols lists 1 to 16 symbols: A,B,C";
     }
-    return config->symbols_count > 0;
+    if (strncmp(param, "primary", 7) == 0 || strncmp(param, "backup", 6) == 0) {
+        return "--primary and --primary-rest (and --backup with --backup-rest) are needed, each "
+               "shorter than 512 bytes";
+    }
+    return "durations are whole milliseconds above 0 (hysteresis may be 0), --gaps-max above 0, "
+           "--limit 1 to 5000";
 }
 
-static bool url_copy(char dst[MARKET_URL_SIZE], const char *url)
-{
-    return url != NULL && (size_t)snprintf(dst, MARKET_URL_SIZE, "%s", url) < MARKET_URL_SIZE;
-}
-
-/* Milliseconds option → microseconds; absent keeps *out. */
-bool watch_ms_option(const char *text, uint64_t max_ms, bool zero_ok, int64_t *out)
-{
-    uint64_t value_ms = 0;
-    if (text == NULL) {
-        return true;
-    }
-    if (!lcli_u64(text, max_ms, &value_ms) || (value_ms == 0 && !zero_ok)) {
-        return false;
-    }
-    *out = (int64_t)value_ms * 1000;
-    return true;
-}
-
-int watch_config_build(const struct cli *cli, const struct watch_options *o, const char *usage,
+int watch_config_build(const struct cli *cli, const struct market_watch_texts *o, const char *usage,
                        struct market_watch_config *config)
 {
-    market_watch_config_defaults(config);
-    uint64_t gaps_max = config->failover.gaps_max;
-    uint64_t limit = config->snapshot_limit;
-    if ((size_t)snprintf(config->venue, sizeof(config->venue), "%s", o->venue) >=
-            sizeof(config->venue) ||
-        o->symbols == NULL || !symbols_parse(o->symbols, config)) {
-        return cli_usage_error(cli, usage, "--symbols lists 1 to 16 symbols: A,B,C");
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    if (market_watch_config_from_texts(o, config, &detail) != TPW_OK) {
+        return cli_usage_error(cli, usage, usage_message(detail.param));
     }
-    config->sources_count = o->backup != NULL ? 2 : 1;
-    if (!url_copy(config->sources[0].ws_url, o->primary) ||
-        !url_copy(config->sources[0].rest_url, o->primary_rest) ||
-        (o->backup != NULL && (!url_copy(config->sources[1].ws_url, o->backup) ||
-                               !url_copy(config->sources[1].rest_url, o->backup_rest)))) {
-        return cli_usage_error(cli, usage,
-                               "--primary and --primary-rest (and --backup with --backup-rest) "
-                               "are needed, each shorter than 512 bytes");
-    }
-    if (!watch_ms_option(o->stale_ms, WATCH_MS_MAX, false, &config->failover.stale_after_us) ||
-        !watch_ms_option(o->hysteresis_ms, WATCH_MS_MAX, true, &config->failover.hysteresis_us) ||
-        !watch_ms_option(o->gap_window_ms, WATCH_MS_MAX, false, &config->failover.gap_window_us) ||
-        !watch_ms_option(o->snapshot_timeout_ms, WATCH_MS_MAX, false,
-                         &config->snapshot_timeout_us) ||
-        !watch_ms_option(o->reconnect_ms, WATCH_MS_MAX, false, &config->reconnect_us) ||
-        (o->gaps_max != NULL && (!lcli_u64(o->gaps_max, UINT32_MAX, &gaps_max) || gaps_max == 0)) ||
-        (o->limit != NULL && (!lcli_u64(o->limit, 5000, &limit) || limit == 0))) {
-        return cli_usage_error(cli, usage,
-                               "durations are whole milliseconds above 0 (hysteresis may be 0), "
-                               "--gaps-max above 0, --limit 1 to 5000");
-    }
-    config->failover.gaps_max = (uint32_t)gaps_max;
-    config->snapshot_limit = (uint32_t)limit;
     return 0;
 }
 

@@ -28,6 +28,7 @@ const char cmd_serve_usage[] =
     "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N]\n"
     "                      [--fx-exposure-limits CODE=MINOR,...] [--fx-fees FILE]\n"
     "                      [--fx-ecb-url URL] [--fx-ecb-poll-s N] [--fx-static-rates FILE]\n"
+    "                      [--markets FILE]\n"
     "                      [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
@@ -35,7 +36,7 @@ const char cmd_serve_usage[] =
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
     "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
     "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits, fx_fees, fx_ecb_url,\n"
-    "fx_ecb_poll_s, fx_static_rates)\n"
+    "fx_ecb_poll_s, fx_static_rates, markets)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -58,6 +59,7 @@ enum setting {
     S_FX_ECB_URL,
     S_FX_ECB_POLL,
     S_FX_STATIC_RATES,
+    S_MARKETS,
     S_COUNT
 };
 
@@ -79,7 +81,8 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "fx_fees",
                                                   "fx_ecb_url",
                                                   "fx_ecb_poll_s",
-                                                  "fx_static_rates"};
+                                                  "fx_static_rates",
+                                                  "markets"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_LISTEN",
                                                  "TPWALLET_THREADS",
@@ -98,7 +101,8 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_FX_FEES",
                                                  "TPWALLET_FX_ECB_URL",
                                                  "TPWALLET_FX_ECB_POLL_S",
-                                                 "TPWALLET_FX_STATIC_RATES"};
+                                                 "TPWALLET_FX_STATIC_RATES",
+                                                 "TPWALLET_MARKETS"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -106,33 +110,18 @@ struct settings {
     char file_values[S_COUNT][512];
 };
 
-static char *trim(char *text)
-{
-    while (*text == ' ' || *text == '\t') {
-        text++;
-    }
-    size_t length = strlen(text);
-    while (length > 0 && strchr(" \t\r\n", text[length - 1]) != NULL) {
-        text[--length] = '\0';
-    }
-    return text;
-}
-
 static enum tpw_err file_line(struct settings *settings, char *line, unsigned number,
                               struct tpw_error_detail *detail)
 {
-    char *text = trim(line);
-    if (text[0] == '\0' || text[0] == '#') {
+    char *key = NULL;
+    char *value = NULL;
+    if (!api_settings_line(line, &key, &value)) {
         return TPW_OK;
     }
-    char *equals = strchr(text, '=');
-    if (equals == NULL) {
+    if (key == NULL) {
         return tpw_error_set(detail, TPW_ERR_USAGE, number, "line %u: expected key = value",
                              number);
     }
-    *equals = '\0';
-    const char *key = trim(text);
-    const char *value = trim(equals + 1);
     for (size_t i = 0; i < S_COUNT; i++) {
         if (strcmp(key, setting_keys[i]) == 0 && strlen(value) < sizeof settings->file_values[i]) {
             memcpy(settings->file_values[i], value, strlen(value) + 1);
@@ -234,6 +223,7 @@ static bool options_from(struct settings *settings, char *listen,
     options->fx_ecb_url = settings->value[S_FX_ECB_URL];
     options->fx_ecb_poll_s = (unsigned)fx_ecb_poll;
     options->fx_static_rates_path = settings->value[S_FX_STATIC_RATES];
+    options->markets_path = settings->value[S_MARKETS];
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -295,6 +285,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"fx-ecb-url", &flags[S_FX_ECB_URL], NULL},
                                          {"fx-ecb-poll-s", &flags[S_FX_ECB_POLL], NULL},
                                          {"fx-static-rates", &flags[S_FX_STATIC_RATES], NULL},
+                                         {"markets", &flags[S_MARKETS], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

@@ -13,27 +13,7 @@
 #include "cli.h"
 #include "tpwallet/market.h"
 
-/* 7 days: the longest a threshold or a run may be. */
-#define WATCH_MS_MAX ((uint64_t)7 * 24 * 3600 * 1000)
-
-/* The option texts, NULL when not given. */
-struct watch_options {
-    const char *venue;
-    const char *symbols;
-    const char *primary;
-    const char *primary_rest;
-    const char *backup;
-    const char *backup_rest;
-    const char *stale_ms;
-    const char *hysteresis_ms;
-    const char *gaps_max;
-    const char *gap_window_ms;
-    const char *snapshot_timeout_ms;
-    const char *reconnect_ms;
-    const char *limit;
-};
-
-/* The cli_option entries of every field above, in order (13). */
+/* The cli_option entries of every field of struct market_watch_texts, in order (13). */
 #define WATCH_OPTIONS_COUNT 13
 #define WATCH_OPTIONS(o)                                                                           \
     {"venue", &(o).venue, NULL}, {"symbols", &(o).symbols, NULL}, {"primary", &(o).primary, NULL}, \
@@ -47,12 +27,10 @@ struct watch_options {
         "limit", &(o).limit, NULL                                                                  \
     }
 
-/* Builds the config from the options; 0, or the usage error's exit status. */
-int watch_config_build(const struct cli *cli, const struct watch_options *o, const char *usage,
+/* Builds the config from the options (market_watch_config_from_texts); 0, or the usage
+ * error's exit status. */
+int watch_config_build(const struct cli *cli, const struct market_watch_texts *o, const char *usage,
                        struct market_watch_config *config /* out */);
-
-/* A milliseconds option as microseconds (absent: *out unchanged); false when invalid. */
-bool watch_ms_option(const char *text, uint64_t max_ms, bool zero_ok, int64_t *out);
 
 /* {"type":"book",…} for an instrument; NULL on OOM. */
 json_t *watch_book_json(const struct market_watch_instrument *instrument, int64_t now_us,

@@ -63,9 +63,21 @@ struct api_server_options {
     /* Seconds between polls; 0 = 1800. After a failure the next poll comes sooner
      * (60 s, or this when shorter). */
     unsigned fx_ecb_poll_s;
+    /* The markets file (docs/formats/markets.md): the venues, symbols, sources and
+     * failover thresholds of the market data the server follows, serves (/v1/markets)
+     * and feeds to its FX rates; NULL: none. A file that does not read stops the start. */
+    const char *markets_path;
 };
 
 struct api_server;
+
+/*
+ * Splits one line of a settings file in place (the --config file of `tpwallet serve`,
+ * the markets file): spaces and tabs around the key and the value are dropped. False
+ * for a blank line or a `#` comment (nothing to read). Otherwise *key and *value point
+ * into `line`; a line without '=' has *key NULL and the whole trimmed line in *value.
+ */
+bool api_settings_line(char *line, char **key /* out */, char **value /* out */);
 
 /* Opens the ledger and starts listening. Errors: the ledger's open errors,
  * TPW_ERR_API_LISTEN (the address is taken or invalid), TPW_ERR_NOMEM. */

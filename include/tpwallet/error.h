@@ -316,6 +316,11 @@
     /* The server's log of manual rates (src/api/rates_manual.c, -480..-489). */                   \
     X(FX_MANUAL_LOG_CORRUPT, -480, 500, 78, "api_error", "fx_manual_log_corrupt",                  \
       "the log of manual rates is malformed")                                                      \
+    /* Market data in the server (src/api/markets*.c, -490..-499). */                              \
+    X(MARKET_UNKNOWN, -490, 404, 65, "invalid_request_error", "market_unknown",                    \
+      "no market of that venue and symbol on this server")                                         \
+    X(MARKETS_CONFIG_INVALID, -491, 500, 78, "api_error", "markets_config_invalid",                \
+      "the markets file is malformed")                                                             \
     /* Rebalancing through the exchange (src/exchange/rebalance.c, -500..-509). */                 \
     X(REBALANCE_INVALID, -500, 400, 65, "invalid_request_error", "rebalance_invalid",              \
       "the portfolio cannot be rebalanced as given")                                               \

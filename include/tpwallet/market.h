@@ -513,6 +513,46 @@ struct market_watch_config {
 /* Fills `config` with the defaults of docs/market.md (no venue, symbols or sources). */
 void market_watch_config_defaults(struct market_watch_config *config /* out */);
 
+/* The longest threshold or timeout a watch takes as text (market_ms_text_us): 7 days. */
+#define MARKET_WATCH_MS_MAX ((uint64_t)7 * 24 * 3600 * 1000)
+
+/*
+ * A watch's settings as text, NULL where not given (src/market/watch_config.c): the
+ * options of `tpwallet market watch` and the keys of a markets file
+ * (docs/formats/markets.md) are these, read by one function. The names in the
+ * comments are the keys, as errors name them.
+ */
+struct market_watch_texts {
+    const char *venue;               /* venue: 1..31 bytes */
+    const char *symbols;             /* symbols: "A,B,C", 1..16, each under 32 bytes */
+    const char *primary;             /* primary: the stream URL (required) */
+    const char *primary_rest;        /* primary_rest: the snapshot URL (required) */
+    const char *backup;              /* backup: the backup's stream URL, with … */
+    const char *backup_rest;         /* backup_rest: … its snapshot URL (both or neither) */
+    const char *stale_ms;            /* stale_ms: whole ms above 0 */
+    const char *hysteresis_ms;       /* hysteresis_ms: whole ms, 0 allowed */
+    const char *gaps_max;            /* gaps_max: above 0 */
+    const char *gap_window_ms;       /* gap_window_ms: whole ms above 0 */
+    const char *snapshot_timeout_ms; /* snapshot_timeout_ms: whole ms above 0 */
+    const char *reconnect_ms;        /* reconnect_ms: whole ms above 0 */
+    const char *limit;               /* limit: snapshot levels, 1..5000 */
+};
+
+/*
+ * Fills `config` with the defaults, then the settings `texts` gives (durations at most
+ * MARKET_WATCH_MS_MAX). Errors: TPW_ERR_INVALID_ARGUMENT with detail->param the key
+ * ("primary_rest", "stale_ms", …) and a message naming it. Whether the venue runs live
+ * and the URLs' schemes are checked by market_watch_create.
+ */
+TPW_MUST_CHECK enum tpw_err market_watch_config_from_texts(const struct market_watch_texts *texts,
+                                                           struct market_watch_config *config
+                                                           /* out */,
+                                                           struct tpw_error_detail *detail);
+
+/* Whole milliseconds 0..max_ms (0 only with zero_ok) as microseconds in *out_us; NULL
+ * text leaves *out_us as it is. False when the text is not such a number. */
+bool market_ms_text_us(const char *text, uint64_t max_ms, bool zero_ok, int64_t *out_us);
+
 /* X(NAME, json_name) */
 #define MARKET_WATCH_EVENT_TABLE(X)                                                                \
     X(CONNECTED, "connected")             /* a source's stream opened */                           \

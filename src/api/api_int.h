@@ -13,13 +13,16 @@
  *   events.c          the event pump (one journal cursor per server, a ring of recent
  *                     events as SSE text) and the streams reading it
  *   signals.c         live signals on the event stream (its own header, signals.h)
- *   rates.c, rates_ecb.c, rates_quote.c
+ *   rates.c, rates_ecb.c, rates_quote.c, rates_ticker.c
  *                     the FX aggregator, the ECB provider and poller, quotes and
- *                     exposure (their shared state in rates.h)
+ *                     exposure, exchange tickers (their shared state in rates.h)
+ *   markets.c, markets_file.c
+ *                     market data: the markets file, a watch thread each, the books
+ *                     readers see, failover signals, tickers into the rates (markets.h)
  *   metrics.c         counters and histograms, the Prometheus text (its own header,
  *                     metrics.h, so unit tests can use it alone)
  *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c,
- *   routes_metrics.c: the resources
+ *   routes_metrics.c, routes_markets.c: the resources
  */
 #ifndef TPW_API_INT_H
 #define TPW_API_INT_H
@@ -287,6 +290,35 @@ bool api_rates_exposure_limit(struct api_rates *rates, const char *code,
 void api_rates_exposure_note(struct api_rates *rates, const char *code,
                              const struct exchange_position *position);
 uint64_t api_rates_exposure_alerts(struct api_rates *rates);
+/* rates_ticker.c: a venue of the markets file as a provider (under the write lock),
+ * and a book's top of book as its quote (fx_quote_from_ticker, then the aggregator's
+ * update under the write lock). Errors: fx_aggregator_provider_add()'s;
+ * fx_quote_from_ticker()'s and fx_aggregator_update()'s, changing nothing. */
+TPW_MUST_CHECK enum tpw_err api_rates_ticker_provider(struct api_rates *rates,
+                                                      const struct fx_provider_config *config,
+                                                      uint32_t *provider_id /* out */,
+                                                      struct tpw_error_detail *detail);
+TPW_MUST_CHECK enum tpw_err api_rates_ticker_update(struct api_rates *rates, uint32_t provider_id,
+                                                    const struct fx_ticker *ticker,
+                                                    struct tpw_error_detail *detail);
+
+/* ---- markets.c, markets_file.c, routes_markets.c ------------------------------------ */
+
+/* The server's market data (docs/formats/markets.md, docs/api.md "Markets"): the watches
+ * of the markets file, a thread each, their books for the readers, their failovers as
+ * signals and their top of book as FX quotes (markets.h). */
+struct api_markets;
+/* Reads the markets file at `path` (NULL: no markets; *out is then NULL too), registers
+ * each venue as an FX provider of `rates` and starts the watches. Errors:
+ * TPW_ERR_MARKETS_CONFIG_INVALID (the file's line named), TPW_ERR_NOT_FOUND, and
+ * market_watch_create()'s, named by the watch's line. */
+TPW_MUST_CHECK enum tpw_err api_markets_start(const char *path, struct api_rates *rates,
+                                              struct api_signals *signals,
+                                              struct api_markets **out /* out */,
+                                              struct tpw_error_detail *detail);
+/* Stops every watch's thread (each within one poll, ~10 ms) and frees them; before the
+ * rates and the signals they publish to. NULL is ignored. */
+void api_markets_stop(struct api_markets *markets);
 /* routes_exposure.c: each route asset's position after a conversion, noted for alerts. */
 void api_exposure_after_conversion(struct api_server *server, const struct exchange_quote *quote);
 
@@ -406,6 +438,7 @@ struct api_server {
     struct api_signals *signals; /* published by rates, sent by events */
     struct api_deadlines *deadlines;
     struct api_rates *rates;
+    struct api_markets *markets; /* NULL without a markets file */
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -546,6 +579,7 @@ api_handler api_metrics_scrape;
 api_handler api_events_stream;
 api_handler api_rates_index, api_rate_get, api_rates_create;
 api_handler api_quotes_create, api_conversions_create, api_exposure_index;
+api_handler api_markets_index, api_market_book, api_market_indicators, api_alerts_index;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

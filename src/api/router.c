@@ -42,6 +42,11 @@ static const struct api_route routes[] = {
     {"POST", "/v1/quotes", "quotes.create", API_ACCESS_WRITE, api_quotes_create},
     {"POST", "/v1/conversions", "conversions.create", API_ACCESS_WRITE, api_conversions_create},
     {"GET", "/v1/exposure", "exposure", API_ACCESS_OPS, api_exposure_index},
+    {"GET", "/v1/markets", "markets.list", API_ACCESS_READ, api_markets_index},
+    {"GET", "/v1/markets/*/*/book", "markets.book", API_ACCESS_READ, api_market_book},
+    {"GET", "/v1/markets/*/*/indicators", "markets.indicators", API_ACCESS_READ,
+     api_market_indicators},
+    {"GET", "/v1/alerts", "alerts.list", API_ACCESS_READ, api_alerts_index},
     {"GET", "/v1/openapi.json", "openapi", API_ACCESS_PUBLIC, api_openapi_get},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
@@ -50,18 +55,25 @@ static const struct api_route routes[] = {
 static_assert(sizeof routes / sizeof routes[0] == API_ROUTES_COUNT,
               "the metrics keep a series per route (metrics.h)");
 
-/* Matches `path` against `pattern`; the "*" segment is copied to `param`. */
+/* Matches `path` against `pattern`; the "*" segment is copied to `param`, and a second
+ * one after it with a '/' between ("BINANCE/BTCUSDT" of /v1/markets/BINANCE/BTCUSDT/book). */
 static bool path_matches(const char *pattern, const char *path, char param[API_ROUTE_PARAM_SIZE])
 {
     param[0] = '\0';
+    size_t used = 0;
     while (*pattern != '\0' && *path != '\0') {
         if (*pattern == '*') {
             size_t length = strcspn(path, "/");
-            if (length == 0 || length >= API_ROUTE_PARAM_SIZE) {
+            size_t gap = used > 0 ? 1 : 0;
+            if (length == 0 || used + gap + length >= API_ROUTE_PARAM_SIZE) {
                 return false;
             }
-            memcpy(param, path, length);
-            param[length] = '\0';
+            if (gap > 0) {
+                param[used] = '/';
+            }
+            memcpy(param + used + gap, path, length);
+            used += gap + length;
+            param[used] = '\0';
             path += length;
             pattern++;
         } else if (*pattern++ != *path++) {

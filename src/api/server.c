@@ -470,9 +470,12 @@ static void server_free(struct api_server *server)
     free(server);
 }
 
-/* The pump and its ring, once nothing can publish to it (the rates are stopped). */
+/* The pump and its ring, once nothing can publish to it: the markets' threads (which
+ * publish signals and feed the rates) stop first, then the rates. */
 static void events_end(struct api_server *server)
 {
+    api_markets_stop(server->markets);
+    server->markets = NULL;
     api_rates_stop(server->rates);
     server->rates = NULL;
     if (server->signals != NULL) {
@@ -532,6 +535,10 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
             .signals = server->signals,
         };
         err = api_rates_start(&rates, &server->rates, detail);
+    }
+    if (err == TPW_OK) {
+        err = api_markets_start(server->options.markets_path, server->rates, server->signals,
+                                &server->markets, detail);
     }
     if (err == TPW_OK) {
         err = api_deadlines_start(server->options.request_timeout_s, &server->deadlines);

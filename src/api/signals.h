@@ -30,6 +30,15 @@ void api_signals_wake(struct api_signals *signals, struct api_events *events);
  * never waits for a stream. */
 void api_signals_publish(struct api_signals *signals, const char *kind, json_t *data,
                          bool staff_only);
+/* Alerts kept for GET /v1/alerts (the alert-like kinds: market.failover, fx.provider,
+ * fx.exposure_alert), apart from the stream ring so that busy signals (market quotes)
+ * do not push them out. */
+#define API_ALERTS_RING 64u
+/* The newest `limit` alerts a caller may see (`staff`: not a user key), newest first, as
+ * a JSON array of {"object":"alert","sequence","kind","severity","created","timestamp",
+ * "data"}; *has_more when older visible ones are kept too. NULL when out of memory. */
+json_t *api_signals_alerts(struct api_signals *signals, bool staff, size_t limit,
+                           bool *has_more /* out */);
 /* Signals published so far (the next one is number api_signals_published()). */
 uint64_t api_signals_published(struct api_signals *signals);
 /* Signals streams passed over because they fell more than the ring behind. */

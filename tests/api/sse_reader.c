@@ -7,6 +7,7 @@
 
 #include "sse_reader.h"
 #include "tpw_test.h"
+#include "tpwallet/clock.h"
 
 #include "banned.h"
 
@@ -33,10 +34,16 @@ static void sse_block(struct sse_reader *reader, char *block)
         line = next;
     }
     size_t count = atomic_load(&reader->count);
+    size_t prefix = strlen(reader->kind_prefix);
+    if (event.data != NULL && strncmp(event.kind, reader->kind_prefix, prefix) != 0) {
+        json_decref(event.data); /* not of the kinds asked for */
+        return;
+    }
     if (event.data == NULL || count == SSE_EVENTS_MAX) {
         assert_null(event.data); /* comments, retry: no data */
         return;
     }
+    event.received_ns = tpw_clock_monotonic_ns();
     reader->events[count] = event;
     atomic_store(&reader->count, count + 1);
 }
@@ -97,12 +104,14 @@ static void *sse_main(void *arg)
     return NULL;
 }
 
-void sse_start(struct sse_reader *reader, const struct api_fixture *fixture, const char *path,
-               const char *last_event_id, size_t want)
+static void reader_start(struct sse_reader *reader, const struct api_fixture *fixture,
+                         const char *path, const char *last_event_id, const char *kind_prefix,
+                         size_t want)
 {
     memset(reader, 0, sizeof *reader);
     reader->fixture = fixture;
     (void)snprintf(reader->path, sizeof reader->path, "%s", path);
+    (void)snprintf(reader->kind_prefix, sizeof reader->kind_prefix, "%s", kind_prefix);
     if (last_event_id != NULL) {
         (void)snprintf(reader->header, sizeof reader->header, "Last-Event-ID: %s", last_event_id);
     }
@@ -115,6 +124,18 @@ void sse_start(struct sse_reader *reader, const struct api_fixture *fixture, con
     assert_non_null(reader->buffer);
     reader->buffer[0] = '\0';
     assert_int_equal(pthread_create(&reader->thread, NULL, sse_main, reader), 0);
+}
+
+void sse_start(struct sse_reader *reader, const struct api_fixture *fixture, const char *path,
+               const char *last_event_id, size_t want)
+{
+    reader_start(reader, fixture, path, last_event_id, "", want);
+}
+
+void sse_start_kinds(struct sse_reader *reader, const struct api_fixture *fixture, const char *path,
+                     const char *kind_prefix, size_t want)
+{
+    reader_start(reader, fixture, path, NULL, kind_prefix, want);
 }
 
 void sse_join(struct sse_reader *reader)

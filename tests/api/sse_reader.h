@@ -22,6 +22,7 @@ struct sse_event {
     char id[48];
     char kind[32];
     json_t *data;
+    uint64_t received_ns; /* monotonic clock when its block was read */
 };
 
 /* One stream, read until `want` events arrived, the server ended it, or 20 s passed. */
@@ -30,6 +31,7 @@ struct sse_reader {
     char path[128];
     char header[96];                            /* "Last-Event-ID: …" or "" */
     char authorization[API_KEY_TEXT_SIZE + 32]; /* the fixture's key when started, or "" */
+    char kind_prefix[32]; /* keep only events whose kind starts so ("" keeps all) */
     size_t want;
     struct sse_event events[SSE_EVENTS_MAX];
     atomic_size_t count;
@@ -45,6 +47,10 @@ struct sse_reader {
 /* Starts reading `path` (with Last-Event-ID when not NULL) with the fixture's key. */
 void sse_start(struct sse_reader *reader, const struct api_fixture *fixture, const char *path,
                const char *last_event_id, size_t want);
+/* The same, keeping only the events whose kind starts with `kind_prefix` (the others are
+ * read and dropped): a stream busy with market quotes still shows the few failovers. */
+void sse_start_kinds(struct sse_reader *reader, const struct api_fixture *fixture, const char *path,
+                     const char *kind_prefix, size_t want);
 /* Waits for the reader's thread (the stream ended or `want` arrived). */
 void sse_join(struct sse_reader *reader);
 /* Waits (bounded: 10 s) until the reader has `count` events. */

@@ -222,6 +222,12 @@ static const struct matrix_row matrix[] = {
      "{\"quote_id\":\"fxq_00000000000000000000000000\",\"debit_account_id\":\"10\","
      "\"credit_account_id\":\"11\"}",
      {404, 404, 403, 404}},
+    /* Market data and alerts: every role reads (prices are not customer data). This
+     * server follows no market, so an instrument is not found for anyone, never 403. */
+    {"GET", "/v1/markets", NULL, {200, 200, 200, 200}},
+    {"GET", "/v1/markets/BINANCE/BTCUSDT/book", NULL, {404, 404, 404, 404}},
+    {"GET", "/v1/markets/BINANCE/BTCUSDT/indicators", NULL, {404, 404, 404, 404}},
+    {"GET", "/v1/alerts", NULL, {200, 200, 200, 200}},
     {"GET", "/livez", NULL, {200, 200, 200, 200}},
     {"GET", "/readyz", NULL, {200, 200, 200, 200}},
     /* The server's own state: ops roles only. */

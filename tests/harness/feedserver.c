@@ -10,8 +10,12 @@
  * gets only the messages of those streams (by the envelope's "stream"); without it,
  * every message.
  *
+ * With --sends-file, each websocket message sent is written there as `INDEX NS`: its
+ * place in the recording and CLOCK_MONOTONIC just before the write, which the feed →
+ * SSE latency benchmark (bench/bench_market_sse.c) matches against what reaches it.
+ *
  * usage: tpw_feedserver --http FILE --ws FILE [--port N] [--port-file PATH]
- *                       [--rate MSGS_PER_S] [--duration-ms N]
+ *                       [--rate MSGS_PER_S] [--duration-ms N] [--sends-file PATH]
  */
 #include <errno.h>
 #include <signal.h>
@@ -49,6 +53,7 @@ struct recording {
 
 static struct recording recording;
 static volatile sig_atomic_t stopping;
+static FILE *sends; /* --sends-file, or NULL */
 
 #define STREAMS_TEXT_SIZE 1024
 
@@ -264,8 +269,14 @@ static int ws_writeable(struct lws *wsi, struct session *session)
     size_t len = recording.messages_len[session->next_index];
     unsigned char *payload = &recording.send_buffer[LWS_PRE];
     (void)memcpy(payload, recording.messages[session->next_index], len);
+    struct timespec sent;
+    (void)clock_gettime(CLOCK_MONOTONIC, &sent);
     if (lws_write(wsi, payload, len, LWS_WRITE_TEXT) < (int)len) {
         return -1;
+    }
+    if (sends != NULL) {
+        (void)fprintf(sends, "%zu %lld\n", session->next_index,
+                      (long long)sent.tv_sec * 1000000000LL + sent.tv_nsec);
     }
     session->next_index++;
     if (session->next_index == recording.messages_count) {
@@ -311,6 +322,7 @@ struct options {
     const char *http_path;
     const char *ws_path;
     const char *port_file;
+    const char *sends_path;
     long port;
     long rate;
     long duration_ms;
@@ -330,7 +342,7 @@ static int parse_long(const char *text, long min, long max, long *out)
 
 static int parse_options(int argc, char **argv, struct options *options)
 {
-    *options = (struct options){NULL, NULL, NULL, 0, 100, 60000};
+    *options = (struct options){NULL, NULL, NULL, NULL, 0, 100, 60000};
     for (int index = 1; index + 1 < argc; index += 2) {
         const char *name = argv[index];
         const char *value = argv[index + 1];
@@ -341,6 +353,8 @@ static int parse_options(int argc, char **argv, struct options *options)
             options->ws_path = value;
         } else if (strcmp(name, "--port-file") == 0) {
             options->port_file = value;
+        } else if (strcmp(name, "--sends-file") == 0) {
+            options->sends_path = value;
         } else if (strcmp(name, "--port") == 0) {
             rc = parse_long(value, 0, 65535, &options->port);
         } else if (strcmp(name, "--rate") == 0) {
@@ -435,11 +449,17 @@ int main(int argc, char **argv)
     struct options options;
     if (parse_options(argc, argv, &options) != 0) {
         (void)fprintf(stderr, "usage: tpw_feedserver --http FILE --ws FILE [--port N] "
-                              "[--port-file PATH] [--rate MSGS_PER_S] [--duration-ms N]\n");
+                              "[--port-file PATH] [--rate MSGS_PER_S] [--duration-ms N] "
+                              "[--sends-file PATH]\n");
         return 64;
     }
     if (recording_load(&options) != 0) {
         return 66;
+    }
+    sends = options.sends_path != NULL ? fopen(options.sends_path, "w") : NULL;
+    if (options.sends_path != NULL && sends == NULL) {
+        (void)fprintf(stderr, "feedserver: cannot write %s\n", options.sends_path);
+        return 73;
     }
     (void)signal(SIGTERM, on_signal);
     (void)signal(SIGINT, on_signal);
@@ -456,5 +476,8 @@ int main(int argc, char **argv)
     int rc = serve(context, &options);
     lws_sul_cancel(&wake);
     lws_context_destroy(context);
+    if (sends != NULL && fclose(sends) != 0) {
+        rc = 74;
+    }
     return rc;
 }
