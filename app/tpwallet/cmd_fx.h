@@ -1,7 +1,8 @@
 /*
  * Helpers shared by the `tpwallet fx` sub-commands only: cmd_fx.c (load-ecb, rate, the
  * dispatch), cmd_fx_route.c (route) and cmd_fx_client.c (quote and convert, against a
- * running server).
+ * running server); the rates and graph of `fx route` also serve `portfolio rebalance`
+ * (cmd_portfolio.c), which prices its trades on the same graph.
  */
 #ifndef TPWALLET_CMD_FX_H
 #define TPWALLET_CMD_FX_H
@@ -58,6 +59,31 @@ const char *cmd_fx__amount_text(struct cli *cli, const json_t *minor, const char
 
 /* A string member of a JSON object, or "?" when absent or not a string. */
 const char *cmd_fx__text(const json_t *object, const char *key);
+
+/* The date rates are taken on: `as_of_text` (param "as-of"; *fresh is then true), else
+ * the newest publication of the history in `dir` (*fresh: within `stale_days` of
+ * today). TPW_ERR_FX_RATE_UNAVAILABLE (param "data") when the history is empty. */
+TPW_MUST_CHECK enum tpw_err cmd_fx__rates_date(const fx_history *history, const char *as_of_text,
+                                               const char *dir, int32_t stale_days,
+                                               int32_t *as_of_days /* out */, bool *fresh /* out */,
+                                               struct tpw_error_detail *detail);
+
+/* The fee table of --fees `path` (param "fees"), or no fees at all when NULL. */
+TPW_MUST_CHECK enum tpw_err cmd_fx__fees_read(const char *path, struct fx_fee_table *fees /* out */,
+                                              struct tpw_error_detail *detail);
+
+/*
+ * The route graph of `fx route` on a date: EUR and every currency of the history fresh
+ * on `as_of_days` whose exponent the registry knows, one EUR/X pair each at the ECB mid
+ * (bid = ask), with `fees` (its corridors outside those currencies dropped, in place).
+ * The caller destroys *out. Errors: the registry's for EUR, TPW_ERR_FX_GRAPH_TOO_LARGE
+ * (param "data"), fx_graph_create's (param "fees").
+ */
+TPW_MUST_CHECK enum tpw_err cmd_fx__graph_build(const fx_history *history,
+                                                const money_registry *registry, int32_t as_of_days,
+                                                int32_t stale_days, struct fx_fee_table *fees,
+                                                fx_graph **out /* out */,
+                                                struct tpw_error_detail *detail);
 
 int cmd_fx__route(struct cli *cli, int argc, char **argv);
 int cmd_fx__quote(struct cli *cli, int argc, char **argv);

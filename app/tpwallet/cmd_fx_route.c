@@ -44,13 +44,14 @@ struct route_options {
 };
 
 /* The date the rates are taken on: --as-of, else the history's newest publication. */
-static enum tpw_err route_date(const fx_history *history, const char *as_of_text, const char *dir,
-                               struct route_answer *answer, struct tpw_error_detail *detail)
+enum tpw_err cmd_fx__rates_date(const fx_history *history, const char *as_of_text, const char *dir,
+                                int32_t stale_days, int32_t *as_of_days, bool *fresh,
+                                struct tpw_error_detail *detail)
 {
     if (as_of_text != NULL) {
         tpw_error_set_param(detail, "as-of");
-        answer->fresh = true;
-        return fx_date_parse(as_of_text, strlen(as_of_text), &answer->as_of_days, detail);
+        *fresh = true;
+        return fx_date_parse(as_of_text, strlen(as_of_text), as_of_days, detail);
     }
     struct fx_history_summary summary;
     enum tpw_err err = fx_history_summarize(history, &summary, detail);
@@ -61,8 +62,8 @@ static enum tpw_err route_date(const fx_history *history, const char *as_of_text
     }
     struct tpw_clock clock = tpw_clock_system();
     int32_t today = fx_date_from_time_ns(tpw_clock_now_ns(&clock));
-    answer->as_of_days = summary.last_days;
-    answer->fresh = err == TPW_OK && today - summary.last_days <= answer->stale_days;
+    *as_of_days = summary.last_days;
+    *fresh = err == TPW_OK && today - summary.last_days <= stale_days;
     return err;
 }
 
@@ -70,14 +71,14 @@ static enum tpw_err route_date(const fx_history *history, const char *as_of_text
  * and the registry knows its exponent; a currency that is neither is left out, as the
  * server leaves out the pairs it cannot use. */
 static enum tpw_err rates_add(struct route_rates *rates, const fx_history *history,
-                              const money_registry *registry, const char *code,
-                              const struct route_answer *answer, struct tpw_error_detail *detail)
+                              const money_registry *registry, const char *code, int32_t as_of_days,
+                              int32_t stale_days, struct tpw_error_detail *detail)
 {
     const struct money_asset *asset = NULL;
     struct fx_observation observation;
     if (money_registry_find(registry, code, &asset, NULL) != TPW_OK ||
-        fx_history_rate_as_of(history, code, answer->as_of_days, answer->stale_days, &observation,
-                              NULL) != TPW_OK) {
+        fx_history_rate_as_of(history, code, as_of_days, stale_days, &observation, NULL) !=
+            TPW_OK) {
         return TPW_OK;
     }
     if (rates->asset_count == FX_GRAPH_CURRENCIES_MAX) {
@@ -98,44 +99,35 @@ static enum tpw_err rates_add(struct route_rates *rates, const fx_history *histo
     return TPW_OK;
 }
 
-/* FROM and TO must have a fresh rate on the date (else `fx rate`'s very refusal); the
- * other currencies are taken when fresh and left out otherwise. */
+/* EUR first, then each currency of the history fresh on the date. */
 static enum tpw_err rates_collect(const fx_history *history, const money_registry *registry,
-                                  const struct route_options *options,
-                                  const struct route_answer *answer, struct route_rates *rates,
+                                  int32_t as_of_days, int32_t stale_days, struct route_rates *rates,
                                   struct tpw_error_detail *detail)
 {
-    struct fx_observation observation;
-    tpw_error_set_param(detail, NULL);
-    enum tpw_err err = fx_history_rate_as_of(history, options->amount.from, answer->as_of_days,
-                                             answer->stale_days, &observation, detail);
-    if (err == TPW_OK) {
-        err = fx_history_rate_as_of(history, options->amount.to, answer->as_of_days,
-                                    answer->stale_days, &observation, detail);
-    }
     const struct money_asset *euro = NULL;
-    if (err == TPW_OK) {
-        tpw_error_set_param(detail, "EUR");
-        err = money_registry_find(registry, "EUR", &euro, detail);
-    }
+    tpw_error_set_param(detail, "EUR");
+    enum tpw_err err = money_registry_find(registry, "EUR", &euro, detail);
     if (err != TPW_OK) {
         return err;
     }
     rates->assets[0] = *euro;
     rates->asset_count = 1;
+    rates->quote_count = 0;
     size_t count = fx_history_currencies_count(history);
     for (size_t index = 0; err == TPW_OK && index < count; index++) {
-        err = rates_add(rates, history, registry, fx_history_currency_at(history, index), answer,
-                        detail);
+        err = rates_add(rates, history, registry, fx_history_currency_at(history, index),
+                        as_of_days, stale_days, detail);
     }
     return err;
 }
 
-static enum tpw_err route_search(const struct route_rates *rates, const struct fx_fee_table *fees,
-                                 enum fx_route_direction direction, const char *from,
-                                 const char *to, tpw_u128 amount_minor,
-                                 struct fx_route_explanation *why, struct tpw_error_detail *detail)
+/* The graph of the rates with the fee table, whose corridors of currencies not quoted
+ * on the date are dropped (the server ignores them the same way). */
+static enum tpw_err graph_of(const struct route_rates *rates, struct fx_fee_table *fees,
+                             fx_graph **graph, struct tpw_error_detail *detail)
 {
+    fees->corridor_count =
+        fx_fee_table_corridors_within(fees, rates->assets, rates->asset_count, fees->corridors);
     const struct fx_graph_spec spec = {
         .assets = rates->assets,
         .asset_count = rates->asset_count,
@@ -145,20 +137,29 @@ static enum tpw_err route_search(const struct route_rates *rates, const struct f
         .corridor_count = fees->corridor_count,
         .default_fees = fees->default_fees,
     };
-    fx_graph *graph = NULL;
     tpw_error_set_param(detail, "fees");
-    enum tpw_err err = fx_graph_create(&spec, &graph, detail);
-    if (err == TPW_OK) {
-        tpw_error_set_param(detail, NULL);
-        err = fx_route_find(graph, direction, from, to, amount_minor, why, detail);
+    return fx_graph_create(&spec, graph, detail);
+}
+
+enum tpw_err cmd_fx__graph_build(const fx_history *history, const money_registry *registry,
+                                 int32_t as_of_days, int32_t stale_days, struct fx_fee_table *fees,
+                                 fx_graph **out, struct tpw_error_detail *detail)
+{
+    *out = NULL;
+    struct route_rates *rates = calloc(1, sizeof *rates);
+    if (rates == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the route's rates");
     }
-    fx_graph_destroy(graph);
+    enum tpw_err err = rates_collect(history, registry, as_of_days, stale_days, rates, detail);
+    if (err == TPW_OK) {
+        err = graph_of(rates, fees, out, detail);
+    }
+    free(rates);
     return err;
 }
 
-/* The fee table of --fees (none without it), left in `fees`. */
-static enum tpw_err fees_read(const char *path, struct fx_fee_table *fees,
-                              struct tpw_error_detail *detail)
+enum tpw_err cmd_fx__fees_read(const char *path, struct fx_fee_table *fees,
+                               struct tpw_error_detail *detail)
 {
     if (path == NULL) {
         memset(fees, 0, sizeof *fees); /* no corridors, no default tier: no fee */
@@ -168,11 +169,40 @@ static enum tpw_err fees_read(const char *path, struct fx_fee_table *fees,
     return fx_fee_table_load(path, fees, detail);
 }
 
+/* FROM and TO must have a fresh rate on the date (else `fx rate`'s very refusal); the
+ * other currencies are taken when fresh and left out otherwise. */
+static enum tpw_err route_search(const fx_history *history, const struct route_options *options,
+                                 struct fx_fee_table *fees, enum fx_route_direction direction,
+                                 tpw_u128 amount_minor, struct route_answer *answer,
+                                 struct tpw_error_detail *detail)
+{
+    struct fx_observation observation;
+    tpw_error_set_param(detail, NULL);
+    enum tpw_err err = fx_history_rate_as_of(history, options->amount.from, answer->as_of_days,
+                                             answer->stale_days, &observation, detail);
+    if (err == TPW_OK) {
+        err = fx_history_rate_as_of(history, options->amount.to, answer->as_of_days,
+                                    answer->stale_days, &observation, detail);
+    }
+    fx_graph *graph = NULL;
+    if (err == TPW_OK) {
+        err = cmd_fx__graph_build(history, answer->registry, answer->as_of_days, answer->stale_days,
+                                  fees, &graph, detail);
+    }
+    if (err == TPW_OK) {
+        tpw_error_set_param(detail, NULL);
+        err = fx_route_find(graph, direction, options->amount.from, options->amount.to,
+                            amount_minor, &answer->why, detail);
+    }
+    fx_graph_destroy(graph);
+    return err;
+}
+
 /* Amount, history, date, rates, fees, search: each step's error names its input. The
- * two tables are the caller's (heap: a fee table is about 170 KB). */
+ * fee table is the caller's (heap: a fee table is about 170 KB). */
 static enum tpw_err route_compute(struct cli *cli, const struct route_options *options,
-                                  struct route_rates *rates, struct fx_fee_table *fees,
-                                  struct route_answer *answer, struct tpw_error_detail *detail)
+                                  struct fx_fee_table *fees, struct route_answer *answer,
+                                  struct tpw_error_detail *detail)
 {
     enum fx_route_direction direction = FX_ROUTE_SELL;
     tpw_u128 amount_minor = 0;
@@ -186,7 +216,7 @@ static enum tpw_err route_compute(struct cli *cli, const struct route_options *o
         err = cmd_fx__stale_days(options->stale_days, &answer->stale_days, detail);
     }
     if (err == TPW_OK) {
-        err = fees_read(options->fees_path, fees, detail);
+        err = cmd_fx__fees_read(options->fees_path, fees, detail);
     }
     if (err == TPW_OK) {
         err = cmd_fx__dir(options->data_dir, false, dir, detail);
@@ -195,19 +225,13 @@ static enum tpw_err route_compute(struct cli *cli, const struct route_options *o
         err = fx_history_load(dir, &history, detail);
     }
     if (err == TPW_OK) {
-        err = route_date(history, options->as_of, dir, answer, detail);
+        err = cmd_fx__rates_date(history, options->as_of, dir, answer->stale_days,
+                                 &answer->as_of_days, &answer->fresh, detail);
     }
     if (err == TPW_OK) {
-        err = rates_collect(history, answer->registry, options, answer, rates, detail);
+        err = route_search(history, options, fees, direction, amount_minor, answer, detail);
     }
     fx_history_destroy(history);
-    if (err == TPW_OK) {
-        /* The server ignores corridors of currencies not quoted now the same way. */
-        fees->corridor_count =
-            fx_fee_table_corridors_within(fees, rates->assets, rates->asset_count, fees->corridors);
-        err = route_search(rates, fees, direction, options->amount.from, options->amount.to,
-                           amount_minor, &answer->why, detail);
-    }
     if (err != TPW_OK && strcmp(detail->param, "amount") == 0) {
         /* The search's name for the amount; on the command line it is the option's. */
         tpw_error_set_param(detail, direction == FX_ROUTE_SELL ? "sell" : "buy");
@@ -218,15 +242,11 @@ static enum tpw_err route_compute(struct cli *cli, const struct route_options *o
 static enum tpw_err route_run(struct cli *cli, const struct route_options *options,
                               struct route_answer *answer, struct tpw_error_detail *detail)
 {
-    struct route_rates *rates = calloc(1, sizeof *rates);
     struct fx_fee_table *fees = calloc(1, sizeof *fees);
-    enum tpw_err err = TPW_ERR_NOMEM;
-    if (rates == NULL || fees == NULL) {
-        (void)tpw_error_set(detail, err, 0, "out of memory for the route's tables");
-    } else {
-        err = route_compute(cli, options, rates, fees, answer, detail);
+    if (fees == NULL) {
+        return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for the route's tables");
     }
-    free(rates);
+    enum tpw_err err = route_compute(cli, options, fees, answer, detail);
     free(fees);
     return err;
 }

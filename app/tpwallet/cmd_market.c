@@ -218,6 +218,15 @@ static json_t *book_json(const struct market_book_status *status)
         "ticker_checks", (json_int_t)status->ticker_checks_count, "ticker_mismatches",
         (json_int_t)status->ticker_mismatches_count, "malformed",
         market_malformed_json(status->malformed_count));
+    json_t *trades = json_pack("{s:I,s:I,s:I,s:I}", "trades", (json_int_t)status->trades_count,
+                               "trade_gaps", (json_int_t)status->trade_gaps_count, "trades_dropped",
+                               (json_int_t)status->trades_dropped_count, "tickers_stale",
+                               (json_int_t)status->tickers_stale_count);
+    if (counts != NULL && (trades == NULL || json_object_update(counts, trades) != 0)) {
+        json_decref(counts);
+        counts = NULL;
+    }
+    json_decref(trades);
     if (object == NULL || counts == NULL || json_object_update(object, counts) != 0) {
         json_decref(object);
         object = NULL;

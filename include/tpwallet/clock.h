@@ -8,6 +8,7 @@
 #ifndef TPWALLET_CLOCK_H
 #define TPWALLET_CLOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,14 @@ static inline uint64_t tpw_clock_now_ns(const struct tpw_clock *clock)
  * tpwallet prints (logs, identifiers). Returns the length written, excluding the NUL.
  */
 size_t tpw_clock_format_utc_ms(uint64_t unix_ms, char buf[TPW_CLOCK_UTC_TEXT_SIZE]);
+
+/*
+ * Parses ISO 8601 UTC, "2014-11-07T08:19:27.028459Z": a fraction of 1 to 9 digits or
+ * none, then Z; years 1970..2261 (nanoseconds stay below 2^63), real month lengths and
+ * leap years, seconds 00..59. The time as nanoseconds since the epoch in *out_ns; false
+ * for anything else (*out_ns untouched).
+ */
+bool tpw_clock_parse_utc(const char *text, size_t text_len, uint64_t *out_ns /* out */);
 
 /* Monotonic nanoseconds for measuring durations only (never stored). */
 uint64_t tpw_clock_monotonic_ns(void);

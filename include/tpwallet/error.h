@@ -321,6 +321,9 @@
       "no market of that venue and symbol on this server")                                         \
     X(MARKETS_CONFIG_INVALID, -491, 500, 78, "api_error", "markets_config_invalid",                \
       "the markets file is malformed")                                                             \
+    /* Rebalancing through the exchange (src/exchange/rebalance.c, -500..-509). */                 \
+    X(REBALANCE_INVALID, -500, 400, 65, "invalid_request_error", "rebalance_invalid",              \
+      "the portfolio cannot be rebalanced as given")                                               \
     /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
     X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
       "the ECB XML is malformed, truncated or lacks an element or attribute")                      \

@@ -155,4 +155,105 @@ void exchange_position_of(const struct ledger_account *pool, const struct ledger
 /* True when the position's size (long or short) is above `limit_minor`. */
 bool exchange_position_over(const struct exchange_position *position, tpw_u128 limit_minor);
 
+/* ---- several quotes as one group -------------------------------------------------- */
+
+/* One conversion of a group: a quote with the customer's two accounts. */
+struct exchange_group_leg {
+    const struct exchange_quote *quote;
+    tpw_u128 debit_account_id;
+    tpw_u128 credit_account_id;
+};
+
+/*
+ * The transfers of several conversions chained into ONE linked group (a rebalance:
+ * every trade or none), in the order given; at most `max` transfers. Returns the
+ * count, or 0 when they do not fit. Each quote's transfers are those of
+ * exchange_quote_transfers (ids from its quote id); only the group's last transfer
+ * closes the chain.
+ */
+size_t exchange_group_transfers(const struct exchange_group_leg *legs, size_t legs_count,
+                                struct ledger_transfer *out, size_t max);
+
+/*
+ * exchange_results_check for a group: the verdict of the leg whose transfer failed the
+ * chain (*leg_index; its own errors: insufficient funds when its payer cannot pay, …),
+ * and *spent as there — for every quote of the group, since their transfers share the
+ * ledger's one verdict. TPW_ERR_EXCHANGE_QUOTE_USED when every transfer `exists`.
+ */
+TPW_MUST_CHECK enum tpw_err exchange_group_results_check(const struct exchange_group_leg *legs,
+                                                         size_t legs_count,
+                                                         const enum ledger_transfer_result *results,
+                                                         size_t count, bool *spent /* out */,
+                                                         size_t *leg_index /* out */,
+                                                         struct tpw_error_detail *detail);
+
+/* ---- rebalancing ---------------------------------------------------------------------- */
+
+/* Holdings one portfolio may have. */
+#define EXCHANGE_HOLDINGS_MAX 16
+
+/* One holding of a portfolio: a ledger account in its asset, with its target. */
+struct exchange_holding {
+    tpw_u128 account_id;
+    struct money_asset asset;  /* its code and exponent */
+    tpw_u128 balance_minor;    /* what it holds now */
+    struct money_rate to_base; /* base per one unit of the asset (a mid); the base's is 1 */
+    uint64_t target_e18;       /* its target weight × 10^18; the targets sum to 10^18 */
+    uint64_t band_e18;         /* the drift |weight − target| allowed, × 10^18 */
+};
+
+/* A portfolio in its base currency. */
+struct exchange_valuation {
+    tpw_u128 total_minor; /* base minor units */
+    tpw_u128 value_minor[EXCHANGE_HOLDINGS_MAX];
+    uint64_t weight_e18[EXCHANGE_HOLDINGS_MAX]; /* value / total, half-even; 0 when empty */
+    uint64_t drift_e18[EXCHANGE_HOLDINGS_MAX];  /* |weight − target| */
+    bool outside_band;                          /* some drift above its band */
+};
+
+/*
+ * Values each holding at its mid in the base (rounded down), weights and drifts.
+ * Errors: TPW_ERR_REBALANCE_INVALID (no holdings or more than EXCHANGE_HOLDINGS_MAX,
+ * targets not summing to 1, a target or band above 1, the base not valued at 1),
+ * TPW_ERR_RATE_ZERO, TPW_ERR_OVERFLOW.
+ */
+TPW_MUST_CHECK enum tpw_err exchange_valuation_of(const struct exchange_holding *holdings,
+                                                  size_t count, size_t base_index,
+                                                  struct exchange_valuation *out /* out */,
+                                                  struct tpw_error_detail *detail);
+
+/* Where a rebalance takes the holdings outside their bands. */
+enum exchange_destination {
+    EXCHANGE_TO_TARGET = 1,    /* every holding back to its target */
+    EXCHANGE_TO_BAND_EDGE = 2, /* only those outside, to the nearest edge of their band */
+};
+
+/* One trade of a plan: a conversion between a holding and the base holding. */
+struct exchange_trade {
+    size_t from_index;                 /* the holding that pays */
+    size_t to_index;                   /* the holding that receives */
+    enum fx_route_direction direction; /* SELL: amount of from's asset; BUY: of to's */
+    tpw_u128 amount_minor;
+};
+
+struct exchange_rebalance {
+    struct exchange_valuation before;
+    struct exchange_trade trades[EXCHANGE_HOLDINGS_MAX]; /* sells first, then buys */
+    size_t trades_count; /* 0 when every holding is inside its band */
+};
+
+/*
+ * The plan that brings a portfolio back (docs/portfolio.md, "Rebalancing on the
+ * ledger"): none when every holding is inside its band; otherwise a SELL of each
+ * holding above its destination into the base holding, then a BUY of each one below
+ * it out of the base holding, each for the exact amount of its asset (rounded down).
+ * The base holding is the netting point: it takes what the trades cost. Errors: those
+ * of exchange_valuation_of.
+ */
+TPW_MUST_CHECK enum tpw_err exchange_rebalance_plan(const struct exchange_holding *holdings,
+                                                    size_t count, size_t base_index,
+                                                    enum exchange_destination kind,
+                                                    struct exchange_rebalance *out /* out */,
+                                                    struct tpw_error_detail *detail);
+
 #endif /* TPWALLET_EXCHANGE_H */

@@ -336,7 +336,7 @@ TPW_MUST_CHECK enum tpw_err market_failover_step(struct market_failover *failove
     X(TOO_LARGE, "too_large")           /* above 2^64-1 minor units */                             \
     X(OUT_OF_ORDER, "out_of_order")     /* update ids that go backwards or are inverted */         \
     X(BOOK_FULL, "book_full")           /* a new level on a full side */                           \
-    X(UNKNOWN_SYMBOL, "unknown_symbol") /* a diff or ticker for a symbol without a book */
+    X(UNKNOWN_SYMBOL, "unknown_symbol") /* a diff, ticker or trade for a bookless symbol */
 
 enum market_malformed {
 #define MARKET_X_ENUM(name, json) MARKET_MALFORMED_##name,
@@ -366,6 +366,12 @@ struct market_book_status {
     uint64_t levels_set_count;        /* price levels set or removed by snapshots and applied
                                          diffs (the benchmark's level updates) */
     uint64_t malformed_count[MARKET_MALFORMED_COUNT];
+    /* Trades and stale tickers (the "Monitoring" section below; docs/market.md, "Trades"). */
+    uint64_t trades_count;         /* trades accepted */
+    uint64_t trade_gaps_count;     /* accepted trades whose id skipped ids: trades were missed */
+    uint64_t trades_dropped_count; /* trades whose id was not above the last one (replays) */
+    uint64_t last_trade_id;        /* of the last trade accepted; 0 before the first */
+    uint64_t tickers_stale_count;  /* tickers older than the book (sent on subscription) */
 };
 
 /* Counters of what a feed received that belongs to no book. */
@@ -376,8 +382,10 @@ struct market_feed_status {
     uint64_t blank_count;    /* empty lines (replay only) */
     uint64_t sent_count;     /* messages the recorder sent, skipped (replay only) */
     uint64_t messages_count; /* stream messages handed to the feed */
-    uint64_t ignored_count;  /* well-formed messages of other kinds (trades, klines, …) */
+    uint64_t ignored_count;  /* well-formed messages of other kinds (klines, heartbeats, …) */
     uint64_t malformed_count[MARKET_MALFORMED_COUNT];
+    int64_t last_message_us; /* receive time of the last stream message (see
+                                market_feed_received_at); 0 before the first */
 };
 
 typedef struct market_feed market_feed;
@@ -630,5 +638,182 @@ uint64_t market_watch_frames_count(const market_watch *watch);
 
 /* "connected", …; "unknown" outside the table. */
 const char *market_watch_event_name(enum market_watch_event_kind kind);
+
+/* ====================================================================================
+ * Monitoring: trades, windowed trade statistics, anomaly detection and alert rules
+ * (docs/market.md: "Trades", "Trade statistics", "Anomaly detection", "Alert rules";
+ * docs/formats/market-alerts.md). Everything below is exact integers except what the
+ * monitor hands to the quant module (z-scores, realised volatility), which comes back
+ * here as decimals rounded once, half-up, at MARKET_STAT_EXPONENT.
+ * ==================================================================================== */
+
+/* ---- Trades (src/market/trade.c): what the feeds parse from the venues' trade streams */
+
+/*
+ * One trade, exact in its book's minor units. The venues' trade messages: Binance spot
+ * `trade` ("t" id) and `aggTrade` ("a" id; one taker order at one price), Binance
+ * futures `aggTrade`, Coinbase `match` and `last_match` (whose "side" is the MAKER's: a
+ * "sell" maker means the taker bought). A trade needs its symbol's book (the exponents
+ * come from its snapshot) but not a synced one: trades do not touch the book.
+ */
+struct market_trade {
+    const struct market_book *book; /* venue, symbol, price_exponent, qty_exponent */
+    uint64_t trade_id;              /* Binance "t" or "a", Coinbase "trade_id" */
+    uint64_t price_minor;           /* > 0, at book->price_exponent */
+    uint64_t qty_minor;             /* > 0, at book->qty_exponent */
+    int64_t trade_time_us;          /* the venue's time: Binance "T" (ms), Coinbase "time" */
+    int64_t received_us;            /* the feed's receive time (market_feed_received_at) */
+    enum market_taker aggressor;    /* the taker's side: BUY when the taker bought */
+    bool aggregate;                 /* a Binance aggTrade */
+};
+
+/* What a feed tells its observers, from inside the feed call that caused it. */
+enum market_feed_event_kind {
+    MARKET_FEED_EVENT_TRADE = 1,        /* a trade was accepted (event->trade) */
+    MARKET_FEED_EVENT_BOOK = 2,         /* a diff was applied or a snapshot loaded */
+    MARKET_FEED_EVENT_TICKER_STALE = 3, /* a top-of-book ticker older than the book */
+};
+
+/* Valid during the callback only; the book is the feed's and must not be changed. */
+struct market_feed_event {
+    enum market_feed_event_kind kind;
+    bool snapshot;                    /* BOOK: the book was replaced by a snapshot */
+    int64_t received_us;              /* the feed's receive time of the message */
+    const struct market_book *book;   /* the instrument */
+    const struct market_trade *trade; /* TRADE only, else NULL */
+    uint64_t update_id;               /* BOOK: the book's id now; TICKER_STALE: the ticker's */
+    uint64_t book_update_id;          /* TICKER_STALE: the book's id, above the ticker's */
+};
+
+typedef void market_feed_event_fn(void *user, const struct market_feed_event *event);
+
+/* Observers one feed calls (the monitor is one; the server may add its own). */
+#define MARKET_FEED_OBSERVERS_MAX 4
+
+/*
+ * Adds an observer: `on_event` is called with `user` for every event from now on, in the
+ * order observers were added. Errors: TPW_ERR_INVALID_ARGUMENT (NULL, or already
+ * MARKET_FEED_OBSERVERS_MAX observers).
+ */
+TPW_MUST_CHECK enum tpw_err market_feed_observe(market_feed *feed, market_feed_event_fn *on_event,
+                                                void *user);
+
+/*
+ * The receive time of the messages that follow, in the caller's microseconds (replay:
+ * the recording's epoch; live: the watch's clock). Trades and events carry it, and the
+ * feed status keeps the last stream message's as last_message_us. The feed never reads
+ * a clock itself.
+ */
+void market_feed_received_at(market_feed *feed, int64_t received_us);
+
+/*
+ * The feed of one source of a watch (library tpw_market_live), to observe it; NULL when
+ * the watch has no such source. The watch owns it (valid until market_watch_destroy) and
+ * sets its receive times from the watch's clock; a buffered message keeps the time it
+ * arrived. Each source has its own feed: observe one (the primary's) for trade
+ * statistics, or both with their own monitors — the same trades arrive on each.
+ */
+market_feed *market_watch_source_feed(market_watch *watch, enum market_source source);
+
+/* ---- Windowed trade statistics (src/market/trade_stats.c): exact, bounded, O(1) a trade */
+
+/* Windows one statistics object keeps, and buckets one window is cut into. */
+#define MARKET_TRADE_WINDOWS_MAX 4
+#define MARKET_TRADE_BUCKETS_MAX 120
+/* Fraction digits of a trade rate (trades per second). */
+#define MARKET_RATE_EXPONENT 6
+
+/*
+ * One sliding window of window_us cut into buckets_count buckets of
+ * window_us / buckets_count (which must divide it). The window is the newest bucket —
+ * the one the current time falls in — and the buckets_count − 1 before it, so it covers
+ * between window_us − bucket and window_us of history and slides a bucket at a time: a
+ * trade at time t counts while now < (⌊t / bucket⌋ + buckets_count) × bucket — for more
+ * than window_us − bucket and at most window_us (docs/market.md, "Trade statistics").
+ */
+struct market_trade_window_config {
+    int64_t window_us;      /* > 0 */
+    uint32_t buckets_count; /* 1..MARKET_TRADE_BUCKETS_MAX */
+};
+
+/* Exact sums: quantities at the book's qty exponent, notionals (price × quantity) at
+ * price_exponent + qty_exponent. Buy and sell are the taker's side. */
+struct market_trade_totals {
+    uint64_t buy_trades_count;
+    uint64_t sell_trades_count;
+    tpw_u128 buy_base_minor;
+    tpw_u128 sell_base_minor;
+    tpw_u128 buy_quote_minor;
+    tpw_u128 sell_quote_minor;
+};
+
+/* Internal to trade_stats.c; public so the statistics live in the caller's memory. */
+struct market__trade_ring {
+    struct market_trade_window_config config;
+    int64_t bucket_us;
+    int64_t newest_index;                /* the newest bucket's number (time / bucket_us) */
+    struct market_trade_totals totals;   /* the sum of the buckets */
+    struct market_trade_totals *buckets; /* buckets_count, allocated once */
+};
+
+struct market_trade_stats {
+    unsigned price_exponent;
+    unsigned qty_exponent;
+    size_t windows_count;
+    struct market__trade_ring windows[MARKET_TRADE_WINDOWS_MAX];
+    int64_t now_us;        /* the latest time seen (time never goes back here) */
+    uint64_t late_count;   /* trades with a time before now_us, counted at now_us */
+    uint64_t trades_count; /* since init */
+    bool started;          /* a time was seen */
+};
+
+/* One window now, as exact numbers and the decimals derived from them. */
+struct market_trade_window {
+    int64_t window_us;
+    uint64_t trades_count; /* buy + sell */
+    struct market_trade_totals totals;
+    struct market_decimal volume_base;  /* buy + sell base, at qty_exponent */
+    struct market_decimal volume_quote; /* buy + sell notional, at price + qty exponents */
+    struct market_decimal buy_volume_base;
+    struct market_decimal sell_volume_base;
+    struct market_decimal rate_per_s; /* trades / (window_us / 10^6), half-up, at
+                                         MARKET_RATE_EXPONENT */
+    struct market_decimal vwap;       /* volume_quote / volume_base, half-up, at
+                                         price_exponent; 0 when has_vwap is false */
+    bool has_vwap;                    /* false when the window holds no trade */
+};
+
+/*
+ * Allocates the windows' buckets once (updates never allocate). Errors:
+ * TPW_ERR_INVALID_ARGUMENT (no or too many windows, a window or bucket count out of
+ * range, a bucket count that does not divide the window, exponents above
+ * MARKET_EXPONENT_MAX), TPW_ERR_NOMEM.
+ */
+TPW_MUST_CHECK enum tpw_err
+market_trade_stats_init(struct market_trade_stats *stats,
+                        const struct market_trade_window_config *windows, size_t windows_count,
+                        unsigned price_exponent, unsigned qty_exponent);
+void market_trade_stats_deinit(struct market_trade_stats *stats);
+
+/*
+ * Moves the windows to `now_us` (the caller's clock: the feed's receive times): buckets
+ * that fell out are subtracted, at most buckets_count per window however far time
+ * jumped. A time before the latest seen changes nothing.
+ */
+void market_trade_stats_advance(struct market_trade_stats *stats, int64_t now_us);
+
+/*
+ * Counts one trade at `at_us` (advancing first; a trade before the latest time seen is
+ * counted in the newest buckets and as late). Errors, leaving the statistics
+ * unchanged: TPW_ERR_INVALID_ARGUMENT (a zero quantity, an unknown side),
+ * TPW_ERR_OVERFLOW (a window's volume or notional would pass 2^128 − 1).
+ */
+TPW_MUST_CHECK enum tpw_err market_trade_stats_add(struct market_trade_stats *stats, int64_t at_us,
+                                                   enum market_taker aggressor,
+                                                   uint64_t price_minor, uint64_t qty_minor);
+
+/* Window `window_index` (< windows_count) as of the latest time seen. */
+void market_trade_stats_window(const struct market_trade_stats *stats, size_t window_index,
+                               struct market_trade_window *out /* out */);
 
 #endif /* TPWALLET_MARKET_H */

@@ -63,6 +63,26 @@ size_t exchange_quote_transfers(const struct exchange_quote *quote, tpw_u128 deb
     return count + 1;
 }
 
+size_t exchange_group_transfers(const struct exchange_group_leg *legs, size_t legs_count,
+                                struct ledger_transfer *out, size_t max)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < legs_count; i++) {
+        if (max - count < EXCHANGE_TRANSFERS_MAX) {
+            return 0;
+        }
+        size_t added = exchange_quote_transfers(legs[i].quote, legs[i].debit_account_id,
+                                                legs[i].credit_account_id, &out[count]);
+        /* Each quote's last transfer closed its own chain: the group goes on past it. */
+        out[count + added - 1].flags = LEDGER_TRANSFER_LINKED;
+        count += added;
+    }
+    if (count > 0) {
+        out[count - 1].flags = 0; /* closes the group */
+    }
+    return count;
+}
+
 /* The refusal that failed the chain: the first result that is not the echo of it. */
 static size_t first_cause(const enum ledger_transfer_result *results, size_t count)
 {
@@ -144,4 +164,44 @@ enum tpw_err exchange_results_check(const enum ledger_transfer_result *results, 
     size_t at = first_cause(results, count);
     *spent = pins(results[at]) || results[at] == LEDGER_TRANSFER_ID_ALREADY_FAILED;
     return cause_error(results, count, at, detail);
+}
+
+/* How many transfers exchange_quote_transfers writes for `quote`. */
+static size_t quote_transfers_count(const struct exchange_quote *quote)
+{
+    const struct fx_route *route = &quote->route;
+    size_t count = route->legs[0].fee_minor > 0 ? 3 : 2;
+    for (size_t k = 1; k < route->leg_count; k++) {
+        count += route->legs[k].fee_minor > 0 ? 1 : 0;
+    }
+    return count;
+}
+
+enum tpw_err exchange_group_results_check(const struct exchange_group_leg *legs, size_t legs_count,
+                                          const enum ledger_transfer_result *results, size_t count,
+                                          bool *spent, size_t *leg_index,
+                                          struct tpw_error_detail *detail)
+{
+    *spent = true;
+    *leg_index = 0;
+    if (all_are(results, count, LEDGER_TRANSFER_OK)) {
+        return TPW_OK;
+    }
+    if (all_are(results, count, LEDGER_TRANSFER_EXISTS)) {
+        return tpw_error_set(detail, TPW_ERR_EXCHANGE_QUOTE_USED, 0,
+                             "the group has been executed already");
+    }
+    size_t at = first_cause(results, count);
+    *spent = pins(results[at]) || results[at] == LEDGER_TRANSFER_ID_ALREADY_FAILED;
+    size_t offset = 0;
+    for (size_t i = 0; i < legs_count; i++) {
+        size_t leg_count = quote_transfers_count(legs[i].quote);
+        if (at < offset + leg_count) {
+            *leg_index = i;
+            return cause_error(results + offset, leg_count, at - offset, detail);
+        }
+        offset += leg_count;
+    }
+    TPW_ASSERT(false); /* the results are the group's: `at` is inside one of its legs */
+    return TPW_ERR_INTERNAL;
 }

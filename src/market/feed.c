@@ -324,11 +324,30 @@ static void tickers_settle(struct market_feed *feed, struct market__book_state *
     state->tickers_count = kept;
 }
 
+/* A ticker behind the synced book: it cannot be checked, and it says the venue sent a
+ * top of book older than what the book already shows (as on a subscription). */
+static void ticker_stale(struct market_feed *feed, struct market__book_state *state,
+                         const struct market__ticker *ticker)
+{
+    state->status.tickers_stale_count++;
+    struct market_feed_event event = {
+        .kind = MARKET_FEED_EVENT_TICKER_STALE,
+        .book = &state->book,
+        .update_id = ticker->update_id,
+        .book_update_id = state->status.last_update_id,
+    };
+    market__emit(feed, &event);
+}
+
 void market__ticker(struct market_feed *feed, struct market__book_state *state,
                     const struct market__ticker *ticker)
 {
-    if (!state->status.synced || ticker->update_id < state->status.last_update_id) {
-        return; /* the book is not at that id and never will be again: nothing to check */
+    if (!state->status.synced) {
+        return; /* the book is not usable: nothing to check it against */
+    }
+    if (ticker->update_id < state->status.last_update_id) {
+        ticker_stale(feed, state, ticker); /* and the book never returns to that id */
+        return;
     }
     if (ticker->update_id == state->status.last_update_id) {
         ticker_compare(feed, state, ticker);
@@ -386,6 +405,9 @@ enum tpw_err market__changes_apply(struct market_feed *feed, struct market__book
         state->status.crossed_count++;
     }
     tickers_settle(feed, state);
+    struct market_feed_event event = {
+        .kind = MARKET_FEED_EVENT_BOOK, .book = &state->book, .update_id = update_id};
+    market__emit(feed, &event);
     return TPW_OK;
 }
 
@@ -524,6 +546,11 @@ enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol,
     state->status.snapshots_count++;
     state->awaiting_first = true;
     tickers_settle(feed, state);
+    struct market_feed_event event = {.kind = MARKET_FEED_EVENT_BOOK,
+                                      .snapshot = true,
+                                      .book = &state->book,
+                                      .update_id = update_id};
+    market__emit(feed, &event);
     return TPW_OK;
 }
 
@@ -565,6 +592,7 @@ enum tpw_err market_feed_snapshot(market_feed *feed, const char *url, size_t url
 enum tpw_err market_feed_message(market_feed *feed, const char *text, size_t text_len)
 {
     feed->status.messages_count++;
+    feed->status.last_message_us = feed->received_us;
     enum tpw_err err = TPW_OK;
     if (!feed->jansson_only && feed->ops->message_fast != NULL &&
         feed->ops->message_fast(feed, text, text_len, &err)) {

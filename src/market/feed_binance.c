@@ -10,8 +10,11 @@
  * applied events all start exactly at lastUpdateId+1, which a literal reading of the
  * doc's "lastUpdateId within [U;u]" would reject.
  * Messages: {"stream":"nknusdt@depth@100ms","data":{"e":"depthUpdate","E":…,"s":"NKNUSDT",
- * "U":…,"u":…,"b":[[px,qty]…],"a":[…]}} and bookTicker {"u","s","b","B","a","A"}, with
- * or without the combined-stream envelope; other streams (trades, klines) are ignored.
+ * "U":…,"u":…,"b":[[px,qty]…],"a":[…]}}, bookTicker {"u","s","b","B","a","A"}, and the
+ * trade streams: `trade` {"e":"trade","E","s","t","p","q","T","m","M"} (older payloads
+ * add the order ids "b","a") and `aggTrade` {"e":"aggTrade","E","s","a","p","q","f","l",
+ * "T","m","M"}, with or without the combined-stream envelope; other streams (klines)
+ * are ignored.
  */
 #include <string.h>
 
@@ -197,6 +200,46 @@ static enum tpw_err book_ticker(struct market_feed *feed, json_t *event)
     return err;
 }
 
+/* A `trade` ("t" id) or `aggTrade` ("a" id) event: {"e","E","s",id,"p","q","T","m",…};
+ * "m" true means the buyer was the maker, so the taker sold. */
+static enum tpw_err trade_event(struct market_feed *feed, json_t *event, bool aggregate)
+{
+    struct market__book_state *state = NULL;
+    enum tpw_err err = event_book(feed, event, &state);
+    if (err != TPW_OK) {
+        return err;
+    }
+    TPW_ASSERT(state != NULL);
+    struct market__trade_fields fields = {.aggregate = aggregate};
+    uint64_t time_ms = 0;
+    err = market__json_id(feed, state, event, aggregate ? "a" : "t", &fields.trade_id);
+    if (err == TPW_OK) {
+        err = market__json_id(feed, state, event, "T", &time_ms);
+    }
+    if (err == TPW_OK && !market__ms_to_us(time_ms, &fields.trade_time_us)) {
+        err = market__refuse(feed, state, MARKET_MALFORMED_TYPE, "T");
+    }
+    json_t *maker = json_object_get(event, "m");
+    if (err == TPW_OK && !json_is_boolean(maker)) {
+        err = market__refuse(feed, state, MARKET_MALFORMED_TYPE, "m");
+    }
+    const char *price = NULL;
+    const char *qty = NULL;
+    size_t price_len = 0;
+    size_t qty_len = 0;
+    if (err == TPW_OK) {
+        err = market__json_string(feed, state, event, "p", &price, &price_len);
+    }
+    if (err == TPW_OK) {
+        err = market__json_string(feed, state, event, "q", &qty, &qty_len);
+    }
+    if (err != TPW_OK) {
+        return err;
+    }
+    fields.aggressor = json_is_true(maker) ? MARKET_TAKER_SELL : MARKET_TAKER_BUY;
+    return market__trade(feed, state, &fields, price, price_len, qty, qty_len);
+}
+
 enum tpw_err market__binance_message(struct market_feed *feed, json_t *message,
                                      market__binance_rule rule)
 {
@@ -216,6 +259,9 @@ enum tpw_err market__binance_message(struct market_feed *feed, json_t *message,
         kind == NULL ? json_object_get(event, "A") != NULL : strcmp(kind, "bookTicker") == 0;
     if (ticker) {
         return book_ticker(feed, event);
+    }
+    if (kind != NULL && (strcmp(kind, "trade") == 0 || strcmp(kind, "aggTrade") == 0)) {
+        return trade_event(feed, event, strcmp(kind, "aggTrade") == 0);
     }
     feed->status.ignored_count++;
     return TPW_OK;

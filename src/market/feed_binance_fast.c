@@ -5,11 +5,11 @@
  * order, so books, counters and log lines are the same.
  *
  * Taken here: depthUpdate events, bookTicker events (spot: no "e" and an "A"; futures:
- * "e":"bookTicker"), bare or in the combined-stream envelope {"stream","data"}, and REST
- * depth snapshots {"lastUpdateId","bids","asks"} (futures add "E","T"). Declined, for
- * jansson (before any side effect): whatever the scanner refuses (escapes, non-ASCII,
- * reals, negative or 19-digit numbers, true/false/null, other keys — so trades and
- * klines —, duplicate keys, deeper nesting, truncation) and every shape whose fields are
+ * "e":"bookTicker"), trade and aggTrade events, bare or in the combined-stream envelope
+ * {"stream","data"}, and REST depth snapshots {"lastUpdateId","bids","asks"} (futures
+ * add "E","T"). Declined, for jansson (before any side effect): whatever the scanner
+ * refuses (escapes, non-ASCII, reals, negative or 19-digit numbers, null, other keys —
+ * so klines —, duplicate keys, deeper nesting, truncation) and every shape whose fields are
  * missing or of another type than the procedure needs, since those are refusals whose
  * order and wording the jansson handlers define.
  */
@@ -33,8 +33,16 @@ enum binance_key {
     KEY_PREVIOUS_ID,
     KEY_BIDS, /* "b": levels in a diff, the best bid price in a ticker */
     KEY_BID_QTY,
-    KEY_ASKS, /* "a" */
+    KEY_ASKS, /* "a": levels in a diff, the best ask in a ticker, an aggTrade's id */
     KEY_ASK_QTY,
+    /* The trade streams' keys last: the depth events' keys are found first. */
+    KEY_TRADE_ID,    /* "t" */
+    KEY_PRICE,       /* "p" */
+    KEY_QTY,         /* "q" */
+    KEY_MAKER,       /* "m": the buyer was the maker */
+    KEY_IGNORE,      /* "M", ignored */
+    KEY_FIRST_TRADE, /* "f", ignored (aggTrade) */
+    KEY_LAST_TRADE,  /* "l", ignored (aggTrade) */
     KEY_COUNT,
 };
 
@@ -43,8 +51,11 @@ static const struct market_scan_key event_keys[KEY_COUNT] = {
     [KEY_EVENT_TIME] = {"E", 0},  [KEY_TRADE_TIME] = {"T", 0}, [KEY_SYMBOL] = {"s", 0},
     [KEY_FIRST_ID] = {"U", 0},    [KEY_LAST_ID] = {"u", 0},    [KEY_PREVIOUS_ID] = {"pu", 0},
     [KEY_BIDS] = {"b", 2},        [KEY_BID_QTY] = {"B", 0},    [KEY_ASKS] = {"a", 2},
-    [KEY_ASK_QTY] = {"A", 0},
+    [KEY_ASK_QTY] = {"A", 0},     [KEY_TRADE_ID] = {"t", 0},   [KEY_PRICE] = {"p", 0},
+    [KEY_QTY] = {"q", 0},         [KEY_MAKER] = {"m", 0},      [KEY_IGNORE] = {"M", 0},
+    [KEY_FIRST_TRADE] = {"f", 0}, [KEY_LAST_TRADE] = {"l", 0},
 };
+_Static_assert(KEY_COUNT <= MARKET_SCAN_KEYS_MAX, "the scanner's table bound");
 
 #define BIT(key) (UINT32_C(1) << (key))
 
@@ -164,6 +175,94 @@ static enum tpw_err book_ticker(struct market_feed *feed, const struct market_sc
     return err;
 }
 
+/* What trade_event() of feed_binance.c needs, of the types it accepts; other keys of the
+ * table ("E", "M", "f", "l", a trade's "b" and "a" order ids) it never reads. */
+static bool trade_shape(const struct market_scan_object *event, bool aggregate)
+{
+    return has(event, KEY_SYMBOL, MARKET_SCAN_STRING) &&
+           has(event, aggregate ? KEY_ASKS : KEY_TRADE_ID, MARKET_SCAN_UINT) &&
+           has(event, KEY_TRADE_TIME, MARKET_SCAN_UINT) &&
+           has(event, KEY_MAKER, MARKET_SCAN_BOOL) && has(event, KEY_PRICE, MARKET_SCAN_STRING) &&
+           has(event, KEY_QTY, MARKET_SCAN_STRING);
+}
+
+static enum tpw_err trade_event(struct market_feed *feed, const struct market_scan_object *event,
+                                bool aggregate)
+{
+    struct market__book_state *state = NULL;
+    enum tpw_err err = event_book(feed, event, &state);
+    if (err != TPW_OK) {
+        return err;
+    }
+    TPW_ASSERT(state != NULL);
+    struct market__trade_fields fields = {
+        .trade_id = event->values[aggregate ? KEY_ASKS : KEY_TRADE_ID].number,
+        .aggressor = event->values[KEY_MAKER].number != 0 ? MARKET_TAKER_SELL : MARKET_TAKER_BUY,
+        .aggregate = aggregate,
+    };
+    if (!market__ms_to_us(event->values[KEY_TRADE_TIME].number, &fields.trade_time_us)) {
+        return market__refuse(feed, state, MARKET_MALFORMED_TYPE, "T");
+    }
+    const struct market_scan_value *price = &event->values[KEY_PRICE];
+    const struct market_scan_value *qty = &event->values[KEY_QTY];
+    return market__trade(feed, state, &fields, price->text, price->text_len, qty->text,
+                         qty->text_len);
+}
+
+/* The kind of a depth, ticker or trade event, or false for another event. */
+enum event_kind { EVENT_DEPTH, EVENT_TICKER, EVENT_TRADE, EVENT_AGG_TRADE };
+
+static bool event_kind_of(const struct market_scan_object *event, enum event_kind *out)
+{
+    const struct market_scan_value *kind = &event->values[KEY_KIND];
+    if ((event->present_mask & BIT(KEY_KIND)) == 0) {
+        *out = EVENT_TICKER; /* spot tickers carry no "e": an "A" says it is one */
+        return (event->present_mask & BIT(KEY_ASK_QTY)) != 0;
+    }
+    static const struct {
+        const char *name;
+        enum event_kind kind;
+    } kinds[] = {{"depthUpdate", EVENT_DEPTH},
+                 {"bookTicker", EVENT_TICKER},
+                 {"trade", EVENT_TRADE},
+                 {"aggTrade", EVENT_AGG_TRADE}};
+    for (size_t index = 0; index < sizeof(kinds) / sizeof(kinds[0]); index++) {
+        if (is_string(kind, kinds[index].name)) {
+            *out = kinds[index].kind;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Handles an event of a known kind when its shape is the one its handler needs. */
+static bool event_handle(struct market_feed *feed, const struct market_scan_object *event,
+                         enum event_kind kind, market__binance_rule rule, enum tpw_err *err)
+{
+    switch (kind) {
+    case EVENT_DEPTH:
+        if (!depth_shape(event)) {
+            return false;
+        }
+        *err = depth_update(feed, event, rule);
+        return true;
+    case EVENT_TICKER:
+        if (!ticker_shape(event)) {
+            return false;
+        }
+        *err = book_ticker(feed, event);
+        return true;
+    case EVENT_TRADE:
+    case EVENT_AGG_TRADE:
+        if (!trade_shape(event, kind == EVENT_AGG_TRADE)) {
+            return false;
+        }
+        *err = trade_event(feed, event, kind == EVENT_AGG_TRADE);
+        return true;
+    }
+    return false;
+}
+
 bool market__binance_message_fast(struct market_feed *feed, const char *text, size_t text_len,
                                   market__binance_rule rule, enum tpw_err *err)
 {
@@ -176,20 +275,13 @@ bool market__binance_message_fast(struct market_feed *feed, const char *text, si
     if (event == NULL || (event->present_mask & (BIT(KEY_STREAM) | BIT(KEY_DATA))) != 0) {
         return false;
     }
-    bool has_kind = (event->present_mask & BIT(KEY_KIND)) != 0;
-    const struct market_scan_value *kind = &event->values[KEY_KIND];
-    if (has_kind && kind->type != MARKET_SCAN_STRING) {
+    if ((event->present_mask & BIT(KEY_KIND)) != 0 &&
+        event->values[KEY_KIND].type != MARKET_SCAN_STRING) {
         return false; /* jansson's handler reads a non-string "e" as none */
     }
-    bool depth = has_kind && is_string(kind, "depthUpdate");
-    bool ticker =
-        has_kind ? is_string(kind, "bookTicker") : (event->present_mask & BIT(KEY_ASK_QTY)) != 0;
-    if (depth || ticker) {
-        if (depth ? !depth_shape(event) : !ticker_shape(event)) {
-            return false;
-        }
-        *err = depth ? depth_update(feed, event, rule) : book_ticker(feed, event);
-        return true;
+    enum event_kind kind = EVENT_DEPTH;
+    if (event_kind_of(event, &kind)) {
+        return event_handle(feed, event, kind, rule, err);
     }
     feed->status.ignored_count++; /* a well-formed event of another kind */
     *err = TPW_OK;

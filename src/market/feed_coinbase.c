@@ -6,8 +6,9 @@
  * then {"type":"l2update","product_id":…,"time":…,"changes":[["buy"|"sell",price,size]…]}
  * where size is the new absolute quantity at that price and "0" removes the level. The
  * channel carries no sequence numbers, so no gap can be seen in it; a new snapshot (a
- * new subscription) replaces the book. Other message types (subscriptions, heartbeat,
- * ticker) are ignored here.
+ * new subscription) replaces the book. The matches channel's trades, `match` and the
+ * `last_match` sent on subscription, go to the shared trade step (their "side" is the
+ * maker's). Other message types (subscriptions, heartbeat, ticker) are ignored here.
  */
 #include <string.h>
 
@@ -70,6 +71,59 @@ static enum tpw_err l2_update(struct market_feed *feed, json_t *message, const c
     return market__changes_apply(feed, state, state->status.last_update_id);
 }
 
+bool market__coinbase_maker_side(const char *side, size_t side_len, enum market_taker *out)
+{
+    bool buy = side_len == 3 && memcmp(side, "buy", 3) == 0;
+    if (!buy && !(side_len == 4 && memcmp(side, "sell", 4) == 0)) {
+        return false;
+    }
+    /* The side is the maker's: a resting sell order was hit by a buying taker. */
+    *out = buy ? MARKET_TAKER_SELL : MARKET_TAKER_BUY;
+    return true;
+}
+
+/* A match or last_match: {"type","trade_id","sequence","maker_order_id","taker_order_id",
+ * "time","product_id","size","price","side"} (authenticated ones add user fields). */
+static enum tpw_err match(struct market_feed *feed, json_t *message, const char *product,
+                          size_t product_len)
+{
+    struct market__book_state *state = market__book_find(feed, product, product_len);
+    if (state == NULL) {
+        return market__refuse(feed, NULL, MARKET_MALFORMED_UNKNOWN_SYMBOL,
+                              "match for a product without a snapshot");
+    }
+    struct market__trade_fields fields = {.aggregate = false};
+    const char *side = NULL;
+    const char *time_text = NULL;
+    const char *price = NULL;
+    const char *size = NULL;
+    size_t side_len = 0;
+    size_t time_len = 0;
+    size_t price_len = 0;
+    size_t size_len = 0;
+    enum tpw_err err = market__json_id(feed, state, message, "trade_id", &fields.trade_id);
+    if (err == TPW_OK) {
+        err = market__json_string(feed, state, message, "side", &side, &side_len);
+    }
+    if (err == TPW_OK && !market__coinbase_maker_side(side, side_len, &fields.aggressor)) {
+        err = market__refuse(feed, state, MARKET_MALFORMED_TYPE, "side");
+    }
+    if (err == TPW_OK) {
+        err = market__json_string(feed, state, message, "time", &time_text, &time_len);
+    }
+    if (err == TPW_OK && !market__utc_time_us(time_text, time_len, &fields.trade_time_us)) {
+        err = market__refuse(feed, state, MARKET_MALFORMED_TYPE, "time");
+    }
+    if (err == TPW_OK) {
+        err = market__json_string(feed, state, message, "price", &price, &price_len);
+    }
+    if (err == TPW_OK) {
+        err = market__json_string(feed, state, message, "size", &size, &size_len);
+    }
+    return err != TPW_OK ? err
+                         : market__trade(feed, state, &fields, price, price_len, size, size_len);
+}
+
 static enum tpw_err coinbase_message(struct market_feed *feed, json_t *message)
 {
     const char *type = json_string_value(json_object_get(message, "type"));
@@ -77,7 +131,8 @@ static enum tpw_err coinbase_message(struct market_feed *feed, json_t *message)
         return market__refuse(feed, NULL, MARKET_MALFORMED_TYPE, "message without a type");
     }
     bool snapshot = strcmp(type, "snapshot") == 0;
-    if (!snapshot && strcmp(type, "l2update") != 0) {
+    bool trade = strcmp(type, "match") == 0 || strcmp(type, "last_match") == 0;
+    if (!snapshot && !trade && strcmp(type, "l2update") != 0) {
         feed->status.ignored_count++;
         return TPW_OK;
     }
@@ -87,6 +142,9 @@ static enum tpw_err coinbase_message(struct market_feed *feed, json_t *message)
         market__json_string(feed, NULL, message, "product_id", &product, &product_len);
     if (err != TPW_OK) {
         return err;
+    }
+    if (trade) {
+        return match(feed, message, product, product_len);
     }
     return snapshot ? l2_snapshot(feed, message, product, product_len)
                     : l2_update(feed, message, product, product_len);

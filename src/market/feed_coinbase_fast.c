@@ -3,8 +3,9 @@
  * scan (json_scan.c), then the shared steps in the jansson handler's order.
  *
  * Taken here: {"type","product_id","bids","asks"} snapshots, {"type","product_id",
- * "changes","time"} l2updates whose changes are [side, price, size] strings, and any
- * other type of that key table (ignored). Declined, for jansson (before any side
+ * "changes","time"} l2updates whose changes are [side, price, size] strings, match and
+ * last_match trades (unauthenticated: the keys of the table below), and any other type
+ * of that key table (ignored). Declined, for jansson (before any side
  * effect): whatever the scanner refuses (escapes, non-ASCII, numbers where strings are
  * due, other keys — subscriptions, heartbeats and tickers carry others —, duplicate keys,
  * truncation) and a missing or non-string type or product_id, bids/asks/changes that are
@@ -17,12 +18,40 @@
 
 #include "banned.h"
 
-enum coinbase_key { KEY_TYPE, KEY_PRODUCT, KEY_BIDS, KEY_ASKS, KEY_CHANGES, KEY_TIME, KEY_COUNT };
+enum coinbase_key {
+    KEY_TYPE,
+    KEY_PRODUCT,
+    KEY_BIDS,
+    KEY_ASKS,
+    KEY_CHANGES,
+    KEY_TIME,
+    /* A match's keys; "sequence" and the order ids are not read. */
+    KEY_TRADE_ID,
+    KEY_SEQUENCE,
+    KEY_MAKER_ORDER,
+    KEY_TAKER_ORDER,
+    KEY_SIZE,
+    KEY_PRICE,
+    KEY_SIDE,
+    KEY_COUNT
+};
 
 static const struct market_scan_key coinbase_keys[KEY_COUNT] = {
-    [KEY_TYPE] = {"type", 0}, [KEY_PRODUCT] = {"product_id", 0}, [KEY_BIDS] = {"bids", 2},
-    [KEY_ASKS] = {"asks", 2}, [KEY_CHANGES] = {"changes", 3},    [KEY_TIME] = {"time", 0},
+    [KEY_TYPE] = {"type", 0},
+    [KEY_PRODUCT] = {"product_id", 0},
+    [KEY_BIDS] = {"bids", 2},
+    [KEY_ASKS] = {"asks", 2},
+    [KEY_CHANGES] = {"changes", 3},
+    [KEY_TIME] = {"time", 0},
+    [KEY_TRADE_ID] = {"trade_id", 0},
+    [KEY_SEQUENCE] = {"sequence", 0},
+    [KEY_MAKER_ORDER] = {"maker_order_id", 0},
+    [KEY_TAKER_ORDER] = {"taker_order_id", 0},
+    [KEY_SIZE] = {"size", 0},
+    [KEY_PRICE] = {"price", 0},
+    [KEY_SIDE] = {"side", 0},
 };
+_Static_assert(KEY_COUNT <= MARKET_SCAN_KEYS_MAX, "the scanner's table bound");
 
 static bool has(const struct market_scan_object *object, enum coinbase_key key,
                 enum market_scan_type type)
@@ -85,6 +114,41 @@ static enum tpw_err l2_update(struct market_feed *feed, const struct market_scan
     return market__changes_apply(feed, state, state->status.last_update_id);
 }
 
+static bool match_shape(const struct market_scan_object *message)
+{
+    return has(message, KEY_PRODUCT, MARKET_SCAN_STRING) &&
+           has(message, KEY_TRADE_ID, MARKET_SCAN_UINT) &&
+           has(message, KEY_SIDE, MARKET_SCAN_STRING) &&
+           has(message, KEY_TIME, MARKET_SCAN_STRING) &&
+           has(message, KEY_PRICE, MARKET_SCAN_STRING) &&
+           has(message, KEY_SIZE, MARKET_SCAN_STRING);
+}
+
+/* A match or last_match, checked in match()'s order of feed_coinbase.c. */
+static enum tpw_err match(struct market_feed *feed, const struct market_scan_object *message)
+{
+    const struct market_scan_value *product = &message->values[KEY_PRODUCT];
+    struct market__book_state *state = market__book_find(feed, product->text, product->text_len);
+    if (state == NULL) {
+        return market__refuse(feed, NULL, MARKET_MALFORMED_UNKNOWN_SYMBOL,
+                              "match for a product without a snapshot");
+    }
+    struct market__trade_fields fields = {.trade_id = message->values[KEY_TRADE_ID].number,
+                                          .aggregate = false};
+    const struct market_scan_value *side = &message->values[KEY_SIDE];
+    if (!market__coinbase_maker_side(side->text, side->text_len, &fields.aggressor)) {
+        return market__refuse(feed, state, MARKET_MALFORMED_TYPE, "side");
+    }
+    const struct market_scan_value *time_value = &message->values[KEY_TIME];
+    if (!market__utc_time_us(time_value->text, time_value->text_len, &fields.trade_time_us)) {
+        return market__refuse(feed, state, MARKET_MALFORMED_TYPE, "time");
+    }
+    const struct market_scan_value *price = &message->values[KEY_PRICE];
+    const struct market_scan_value *size = &message->values[KEY_SIZE];
+    return market__trade(feed, state, &fields, price->text, price->text_len, size->text,
+                         size->text_len);
+}
+
 bool market__coinbase_message_fast(struct market_feed *feed, const char *text, size_t text_len,
                                    enum tpw_err *err)
 {
@@ -95,6 +159,14 @@ bool market__coinbase_message_fast(struct market_feed *feed, const char *text, s
     }
     const struct market_scan_value *type = &message.values[KEY_TYPE];
     bool snapshot = text_is(type->text, type->text_len, "snapshot");
+    if (text_is(type->text, type->text_len, "match") ||
+        text_is(type->text, type->text_len, "last_match")) {
+        if (!match_shape(&message)) {
+            return false;
+        }
+        *err = match(feed, &message);
+        return true;
+    }
     if (!snapshot && !text_is(type->text, type->text_len, "l2update")) {
         feed->status.ignored_count++;
         *err = TPW_OK;

@@ -82,6 +82,17 @@ static bool scan_uint(struct cursor *cursor, uint64_t *out)
     return true;
 }
 
+/* The literal `word` ("true", "false"); what follows it is the caller's to check. */
+static bool scan_literal(struct cursor *cursor, const char *word)
+{
+    size_t word_len = strlen(word);
+    if ((size_t)(cursor->end - cursor->at) < word_len || memcmp(cursor->at, word, word_len) != 0) {
+        return false;
+    }
+    cursor->at += word_len;
+    return true;
+}
+
 /* One level: '[' then exactly `width` strings. */
 static bool scan_level(struct cursor *cursor, unsigned width)
 {
@@ -164,6 +175,12 @@ static bool scan_value(struct cursor *cursor, const struct market_scan_key *keys
         value->type = MARKET_SCAN_UINT;
         return scan_uint(cursor, &value->number);
     }
+    if (c == 't' || c == 'f') {
+        /* "truex" or "true1" is left for the caller's ',' or '}' check to refuse. */
+        value->type = MARKET_SCAN_BOOL;
+        value->number = c == 't' ? 1 : 0;
+        return scan_literal(cursor, c == 't' ? "true" : "false");
+    }
     if (c == '[' && keys[key_index].level_width > 0) {
         return scan_levels(cursor, keys[key_index].level_width, value);
     }
@@ -238,6 +255,7 @@ bool market_scan_message(const char *text, size_t text_len, const struct market_
                          struct market_scan_object *inner)
 {
     TPW_ASSERT(keys_count <= MARKET_SCAN_KEYS_MAX);
+    _Static_assert(MARKET_SCAN_KEYS_MAX <= 32, "present_mask has a bit per key");
     struct cursor cursor = {text, text + text_len};
     if (inner != NULL) {
         inner->present_mask = 0;

@@ -12,11 +12,12 @@
  *     decodes them to is their bytes;
  *   - non-negative integers of 1 to 18 digits without a leading zero (below 2^63, so
  *     jansson's json_int_t holds them exactly);
+ *   - the literals true and false (a trade's "m": is the buyer the maker);
  *   - arrays of levels: arrays of exactly `level_width` such strings ([[px,qty],…]);
  *   - one nested object (the combined-stream envelope's "data"), no deeper;
  *   - jansson's whitespace (space, tab, CR, LF), and nothing after the root but that.
- * Anything else — escapes, other bytes, reals, negative or longer numbers, true/false/
- * null, other nesting, unknown or repeated keys, truncation — is refused (false).
+ * Anything else — escapes, other bytes, reals, negative or longer numbers, null, other
+ * nesting, unknown or repeated keys, truncation — is refused (false).
  */
 #ifndef MARKET_JSON_SCAN_H
 #define MARKET_JSON_SCAN_H
@@ -25,8 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Keys one object table can hold: the Binance event table has 13. */
-#define MARKET_SCAN_KEYS_MAX 16
+/* Keys one object table can hold: the Binance event table (depth, tickers and trades)
+ * has 20; present_mask has a bit for each. */
+#define MARKET_SCAN_KEYS_MAX 24
 
 enum market_scan_type {
     MARKET_SCAN_ABSENT = 0,
@@ -34,6 +36,7 @@ enum market_scan_type {
     MARKET_SCAN_UINT = 2,   /* number */
     MARKET_SCAN_LEVELS = 3, /* text, text_len: the array's bytes; levels_count */
     MARKET_SCAN_OBJECT = 4, /* the nested object, in the scan's `inner` */
+    MARKET_SCAN_BOOL = 5,   /* number: 1 for true, 0 for false */
 };
 
 struct market_scan_value {

@@ -19,6 +19,7 @@
 struct market__buffered {
     char *text; /* owned, NUL-terminated */
     size_t text_len;
+    int64_t received_us; /* when it arrived: the feed's receive time when it is applied */
 };
 
 /* A FIFO of at most MARKET_LIVE_BUFFER_MESSAGES_MAX messages and BYTES_MAX bytes. */
@@ -37,7 +38,7 @@ void market__buffer_clear(struct market__buffer *buffer);
  * TPW_ERR_NOMEM leaves the buffer as it was; TPW_ERR_INVALID_ARGUMENT for a message
  * above MARKET_LIVE_FRAME_MAX. */
 TPW_MUST_CHECK enum tpw_err market__buffer_push(struct market__buffer *buffer, const char *text,
-                                                size_t text_len);
+                                                size_t text_len, int64_t received_us);
 /* Takes the oldest message (the caller frees entry->text); false when empty. */
 bool market__buffer_pop(struct market__buffer *buffer, struct market__buffered *entry /* out */);
 

@@ -52,7 +52,8 @@ void market__buffer_clear(struct market__buffer *buffer)
     buffer->head_index = 0;
 }
 
-enum tpw_err market__buffer_push(struct market__buffer *buffer, const char *text, size_t text_len)
+enum tpw_err market__buffer_push(struct market__buffer *buffer, const char *text, size_t text_len,
+                                 int64_t received_us)
 {
     if (text_len > MARKET_LIVE_FRAME_MAX) {
         return TPW_ERR_INVALID_ARGUMENT;
@@ -69,7 +70,7 @@ enum tpw_err market__buffer_push(struct market__buffer *buffer, const char *text
         buffer->dropped_count++;
     }
     size_t tail_index = (buffer->head_index + buffer->count) % MARKET_LIVE_BUFFER_MESSAGES_MAX;
-    buffer->entries[tail_index] = (struct market__buffered){copy, text_len};
+    buffer->entries[tail_index] = (struct market__buffered){copy, text_len, received_us};
     buffer->count++;
     buffer->bytes += text_len;
     TPW_ASSERT(buffer->bytes <= MARKET_LIVE_BUFFER_BYTES_MAX);

@@ -135,8 +135,11 @@ static void resync_distrusted(struct market__source *source, enum tpw_err err, i
     }
 }
 
-static void apply(struct market__source *source, const char *text, size_t text_len, int64_t now_us)
+/* Applies a message received at `received_us` (earlier than now when it was buffered). */
+static void apply(struct market__source *source, const char *text, size_t text_len,
+                  int64_t received_us, int64_t now_us)
 {
+    market_feed_received_at(source->feed, received_us);
     enum tpw_err err = market_feed_message(source->feed, text, text_len);
     if (err != TPW_OK) {
         resync_distrusted(source, err, now_us);
@@ -149,7 +152,7 @@ static void drain(struct market__source *source, int64_t now_us)
 {
     struct market__buffered entry;
     while (!any_pending(source) && market__buffer_pop(&source->buffer, &entry)) {
-        apply(source, entry.text, entry.text_len, now_us);
+        apply(source, entry.text, entry.text_len, entry.received_us, now_us);
         free(entry.text);
     }
 }
@@ -159,11 +162,11 @@ bool market__source_message(struct market__source *source, const char *text, siz
 {
     source->stats.frames_count++;
     if (!any_pending(source)) {
-        apply(source, text, text_len, now_us);
+        apply(source, text, text_len, now_us, now_us);
         return true;
     }
     uint64_t dropped_before = source->buffer.dropped_count;
-    enum tpw_err err = market__buffer_push(&source->buffer, text, text_len);
+    enum tpw_err err = market__buffer_push(&source->buffer, text, text_len, now_us);
     if (err != TPW_OK) {
         TPW_LOGF(TPW_LOG_WARN, "market.buffer_refused", TPW_LOG_STR("venue", source->config->venue),
                  TPW_LOG_STR("source", market_source_name(source->id)),
@@ -229,6 +232,7 @@ void market__source_snapshot_done(struct market__source *source, size_t symbol_i
         return;
     }
     struct market_book_status status;
+    market_feed_received_at(source->feed, now_us);
     enum tpw_err err = market_feed_snapshot(source->feed, url, strlen(url), body, body_len);
     if (err != TPW_OK || !book_status(source, symbol_index, &status) || !status.synced) {
         snapshot_failed(source, symbol_index, "snapshot refused", now_us);

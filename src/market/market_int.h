@@ -29,6 +29,8 @@ struct market__book_state {
     bool awaiting_first;              /* snapshot loaded, no diff applied since */
     struct market__ticker tickers[MARKET_TICKERS_PENDING_MAX];
     size_t tickers_count;
+    bool has_trade;        /* a trade was accepted: status.last_trade_id is its id */
+    bool trades_aggregate; /* … and it was an aggTrade (the other kind is then ignored) */
 };
 
 /* One parsed price change of a message, applied only once all of them parsed. */
@@ -76,6 +78,10 @@ extern const struct market__venue_ops market__binance_spot_ops;
 extern const struct market__venue_ops market__binance_usdm_ops;
 extern const struct market__venue_ops market__coinbase_ops;
 
+/* The taker of a Coinbase match from its "side" ("buy" or "sell": the MAKER's side);
+ * false for anything else (feed_coinbase.c). */
+bool market__coinbase_maker_side(const char *side, size_t side_len, enum market_taker *out);
+
 /* The streaming decoder of Coinbase level2 (feed_coinbase_fast.c), as a venue op. */
 bool market__coinbase_message_fast(struct market_feed *feed, const char *text, size_t text_len,
                                    enum tpw_err *err /* out */);
@@ -89,7 +95,49 @@ struct market_feed {
     size_t changes_count;
     uint64_t line_number; /* of the message being applied, for the log (0: not a replay) */
     bool jansson_only;    /* the fast decoder is off (feed_decoder.h: the differential test) */
+    int64_t received_us;  /* market_feed_received_at: the receive time of the messages */
+    struct {
+        market_feed_event_fn *on_event;
+        void *user;
+    } observers[MARKET_FEED_OBSERVERS_MAX];
+    size_t observers_count;
 };
+
+/* Calls every observer with `event` (its received_us is set here). */
+void market__emit(struct market_feed *feed, struct market_feed_event *event);
+
+/* The fields of a trade message other than its price and quantity text. */
+struct market__trade_fields {
+    uint64_t trade_id;
+    int64_t trade_time_us;
+    enum market_taker aggressor;
+    bool aggregate;
+};
+
+/*
+ * The shared step of every trade message (src/market/trade.c): parses the price and
+ * quantity at the book's exponents (refusals as for levels; zero is bad_number), then
+ * drops a trade whose id is not above the last one (counted), ignores the other kind of
+ * Binance trade once one kind was seen, counts a skipped id as a trade gap, counts the
+ * trade and tells the observers.
+ */
+TPW_MUST_CHECK enum tpw_err market__trade(struct market_feed *feed,
+                                          struct market__book_state *state,
+                                          const struct market__trade_fields *fields,
+                                          const char *price, size_t price_len, const char *qty,
+                                          size_t qty_len);
+
+/*
+ * Binance's millisecond times as microseconds; false beyond what int64 microseconds hold.
+ */
+bool market__ms_to_us(uint64_t time_ms, int64_t *out_us);
+
+/*
+ * An ISO 8601 UTC time as Coinbase sends it, "2014-11-07T08:19:27.028459Z"
+ * (tpw_clock_parse_utc's grammar: years 1970..2261), as microseconds since 1970 (digits
+ * beyond the sixth are cut); false for anything else.
+ */
+bool market__utc_time_us(const char *text, size_t text_len, int64_t *out_us);
 
 /* The book of `symbol`, or NULL. */
 struct market__book_state *market__book_find(struct market_feed *feed, const char *symbol,

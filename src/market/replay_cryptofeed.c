@@ -12,7 +12,9 @@
  *   | `<url> -> <epoch>: <json body>`   | a REST response (an http file's lines)    |
  *
  * `<epoch>` is seconds since 1970 with an optional fraction ("1633998512.0633569"),
- * URLs hold no spaces. Empty lines are counted and skipped; any other line is refused
+ * URLs hold no spaces; the epoch becomes the feed's receive time of the line's message
+ * (market_feed_received_at), so trades and the monitor's windows see the recorded
+ * times. Empty lines are counted and skipped; any other line is refused
  * as bad_line, and one longer than MARKET_LINE_SIZE_MAX as oversized, never read whole.
  */
 #include <errno.h>
@@ -47,6 +49,29 @@ static size_t epoch_length(const char *text, size_t text_len)
     return index > fraction_start ? index : 0;
 }
 
+/*
+ * The epoch of `epoch_len` bytes at `text` (epoch_length() checked its shape) as
+ * microseconds, the fraction cut after six digits, into the feed's receive time; an
+ * epoch beyond int64 microseconds leaves the time as it was.
+ */
+static void received_at_epoch(market_feed *feed, const char *text, size_t epoch_len)
+{
+    int64_t seconds = 0;
+    size_t index = 0;
+    for (; index < epoch_len && is_digit(text[index]); index++) {
+        if (seconds > (INT64_MAX / 1000000 - 9) / 10) {
+            return;
+        }
+        seconds = seconds * 10 + (text[index] - '0');
+    }
+    int64_t micros = 0;
+    size_t fraction_digits = 0;
+    for (index++; fraction_digits < 6; fraction_digits++, index++) {
+        micros = micros * 10 + (index < epoch_len ? text[index] - '0' : 0);
+    }
+    market_feed_received_at(feed, seconds * 1000000 + micros);
+}
+
 static bool starts_with(const char *text, size_t text_len, const char *prefix)
 {
     size_t prefix_len = strlen(prefix);
@@ -68,6 +93,7 @@ static enum tpw_err stream_line(market_feed *feed, const char *line, size_t line
     const char *rest = line + epoch_len;
     size_t rest_len = line_len - epoch_len;
     if (epoch_len > 0 && starts_with(rest, rest_len, ": ")) {
+        received_at_epoch(feed, line, epoch_len);
         return fatal_only(market_feed_message(feed, rest + 2, rest_len - 2));
     }
     if (epoch_len > 0 && starts_with(rest, rest_len, " <- ")) {
@@ -93,6 +119,7 @@ static enum tpw_err url_line(market_feed *feed, const char *line, size_t line_le
         const char *body = rest + 4 + epoch_len;
         size_t body_len = rest_len - 4 - epoch_len;
         if (epoch_len > 0 && starts_with(body, body_len, ": ")) {
+            received_at_epoch(feed, rest + 4, epoch_len);
             return fatal_only(market_feed_snapshot(feed, line, url_len, body + 2, body_len - 2));
         }
     }

@@ -403,3 +403,11 @@ uint64_t market_watch_frames_count(const market_watch *watch)
     }
     return total;
 }
+
+market_feed *market_watch_source_feed(market_watch *watch, enum market_source source)
+{
+    if ((size_t)source >= watch->config.sources_count) {
+        return NULL;
+    }
+    return watch->sources[source].feed;
+}

@@ -10,9 +10,7 @@
  */
 #include <string.h>
 
-#include "fx_fixture.h"
-#include "ledger_fixture.h"
-#include "tpwallet/exchange.h"
+#include "exchange_fixture.h"
 
 #define CUSTOMER_EUR 100u
 #define CUSTOMER_TWD 101u
@@ -20,14 +18,7 @@
 #define FUNDING_EUR 900u
 #define TTL_NS (15u * LF_NS_PER_S)
 
-struct fixture {
-    struct lf *lf;
-    uint32_t twd; /* the ledger's asset number for TWD */
-    fx_graph *graph;
-    exchange_quote_book *book;
-};
-
-static void graph_build(struct fixture *f)
+static void graph_build(struct xf *f)
 {
     struct money_asset assets[] = {fx_fixture_asset("EUR", 2), fx_fixture_asset("USD", 2),
                                    fx_fixture_asset("TWD", 0)};
@@ -52,16 +43,8 @@ static void graph_build(struct fixture *f)
     assert_err(fx_graph_create(&spec, &f->graph, NULL), TPW_OK);
 }
 
-static void accounts_make(struct fixture *f)
+static void accounts_make(struct xf *f)
 {
-    uint32_t assets[] = {LF_EUR, LF_USD, f->twd};
-    for (size_t i = 0; i < 3; i++) {
-        struct ledger_account house[2];
-        exchange_house_accounts(assets[i], house);
-        lf_assert_account_result(lf_create_account(f->lf, &house[0]), LEDGER_ACCOUNT_OK);
-        lf_assert_account_result(lf_create_account(f->lf, &house[1]), LEDGER_ACCOUNT_OK);
-        lf_assert_account_result(lf_create_account(f->lf, &house[0]), LEDGER_ACCOUNT_EXISTS);
-    }
     lf_add_account(f->lf, CUSTOMER_EUR, LF_EUR, LF_A_DMNEC);
     lf_add_account(f->lf, CUSTOMER_TWD, f->twd, 0);
     lf_add_account(f->lf, CUSTOMER_USD, LF_USD, 0);
@@ -71,56 +54,28 @@ static void accounts_make(struct fixture *f)
 
 static int setup(void **state)
 {
-    static struct fixture fixture;
-    memset(&fixture, 0, sizeof fixture);
-    fixture.lf = lf_create();
-    assert_non_null(fixture.lf);
-    assert_err(ledger_asset_define(fixture.lf->ledger, "TWD", 0, &fixture.twd, NULL), TPW_OK);
+    static struct xf fixture;
+    xf_start(&fixture, TTL_NS, 7);
     graph_build(&fixture);
     accounts_make(&fixture);
-    assert_err(exchange_quote_book_create(4, TTL_NS, tpw_clock_manual(&fixture.lf->now_ns), 7,
-                                          &fixture.book, NULL),
-               TPW_OK);
     *state = &fixture;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    exchange_quote_book_destroy(f->book);
-    fx_graph_destroy(f->graph);
-    lf_destroy(f->lf);
+    xf_stop(*state);
     return 0;
 }
 
-static uint32_t asset_number(const struct fixture *f, const char *code)
-{
-    if (strcmp(code, "EUR") == 0) {
-        return LF_EUR;
-    }
-    return strcmp(code, "USD") == 0 ? LF_USD : f->twd;
-}
-
 /* A SELL of `amount_minor` EUR for TWD, locked. */
-static struct exchange_quote quote_locked(struct fixture *f, tpw_u128 amount_minor)
+static struct exchange_quote quote_locked(struct xf *f, tpw_u128 amount_minor)
 {
-    struct fx_route_explanation explanation;
-    assert_err(
-        fx_route_find(f->graph, FX_ROUTE_SELL, "EUR", "TWD", amount_minor, &explanation, NULL),
-        TPW_OK);
-    struct exchange_quote quote = {.route = explanation.best};
-    assert_true(quote.route.leg_count >= 1 && quote.route.leg_count <= FX_ROUTE_LEGS_MAX);
-    for (size_t k = 0; k < quote.route.leg_count && k < FX_ROUTE_LEGS_MAX; k++) {
-        quote.assets[k] = asset_number(f, quote.route.legs[k].from);
-    }
-    quote.assets[quote.route.leg_count] = f->twd;
-    assert_err(exchange_quote_lock(f->book, &quote, NULL), TPW_OK);
-    return quote;
+    return xf_quote_locked(f, FX_ROUTE_SELL, "EUR", "TWD", amount_minor);
 }
 
 /* Runs the quote's group; returns exchange_results_check's verdict. */
-static enum tpw_err execute(struct fixture *f, tpw_u128 id, tpw_u128 debit, tpw_u128 credit,
+static enum tpw_err execute(struct xf *f, tpw_u128 id, tpw_u128 debit, tpw_u128 credit,
                             struct tpw_error_detail *detail)
 {
     struct exchange_quote quote;
@@ -143,7 +98,7 @@ static enum tpw_err execute(struct fixture *f, tpw_u128 id, tpw_u128 debit, tpw_
  * beats the direct pair's 35,000 TWD. */
 static void test_conversion_moves_the_quoted_amounts(void **state)
 {
-    struct fixture *f = *state;
+    struct xf *f = *state;
     struct exchange_quote quote = quote_locked(f, 100000);
     assert_int_equal(quote.route.leg_count, 2);
     assert_u128_equal(quote.route.in_minor, 100000);
@@ -198,7 +153,7 @@ static void test_conversion_moves_the_quoted_amounts(void **state)
     lf_assert_snapshot_equal(before, after, count);
 }
 
-static void assert_refused(struct fixture *f, tpw_u128 id, tpw_u128 debit, tpw_u128 credit,
+static void assert_refused(struct xf *f, tpw_u128 id, tpw_u128 debit, tpw_u128 credit,
                            enum tpw_err expected, const char *param)
 {
     struct ledger_account before[16];
@@ -222,7 +177,7 @@ static void assert_refused(struct fixture *f, tpw_u128 id, tpw_u128 debit, tpw_u
  * leaves it open. */
 static void test_refusals_change_nothing(void **state)
 {
-    struct fixture *f = *state;
+    struct xf *f = *state;
     struct exchange_quote big = quote_locked(f, 200000); /* 2000.00 EUR: more than held */
     assert_refused(f, big.id, CUSTOMER_EUR, CUSTOMER_TWD, TPW_ERR_EXCHANGE_INSUFFICIENT_FUNDS,
                    "debit_account_id");
@@ -255,7 +210,7 @@ static void test_refusals_change_nothing(void **state)
 /* Unknown, busy, expired, full — and a replay the book forgot, caught by the ledger. */
 static void test_quote_lifecycle(void **state)
 {
-    struct fixture *f = *state;
+    struct xf *f = *state;
     struct exchange_quote quote = quote_locked(f, 10000);
     struct exchange_quote taken;
     assert_err(exchange_quote_take(f->book, quote.id + 8, &taken, NULL),

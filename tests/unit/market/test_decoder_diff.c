@@ -1,11 +1,13 @@
 /*
  * The differential test of the streaming decoder: every line of the recordings (and of a
- * Coinbase level2 session written from its documented format), then a few thousand
- * seeded random mutations of them (bit flips, truncations, swapped
- * strings, duplicated keys, numbers for strings, escapes, whitespace), go through two
- * feeds of the same venue, one with the streaming decoder (jansson for what it
- * declines) and one with jansson alone; after each line both must have returned the
- * same result, logged the same lines and hold the same books and counters. The seed is
+ * Coinbase level2 session written from its documented format), trade messages in each
+ * venue's documented formats (Binance trade and aggTrade, Coinbase match and
+ * last_match), then a few thousand seeded random mutations of them (bit flips,
+ * truncations, swapped strings, duplicated keys, numbers for strings, escapes,
+ * whitespace), go through two feeds of the same venue, one with the streaming decoder
+ * (jansson for what it declines) and one with jansson alone; after each line both must
+ * have returned the same result, logged the same lines, told their observers the same
+ * events and trades, and hold the same books and counters. The seed is
  * printed; TPW_TEST_SEED replays one.
  */
 #define _XOPEN_SOURCE 700 /* open_memstream */
@@ -65,15 +67,36 @@ static void lines_free(struct lines *lines)
     }
 }
 
-/* Two feeds of one venue, each with its own log. */
+/* Two feeds of one venue, each with its own log, and its observer's record. */
 struct pair {
     market_feed *feeds[2]; /* [0] streaming decoder, [1] jansson alone */
     char *log_text[2];
     size_t log_size[2];
     FILE *log[2];
+    char *events_text[2];
+    size_t events_size[2];
+    FILE *events[2];
+    size_t events_checked; /* bytes of both records already compared */
 };
 
 static uint64_t clock_ns;
+
+/* Writes every event of a feed, with its trade, as a line of its record. */
+static void record_event(void *user, const struct market_feed_event *event)
+{
+    FILE *record = user;
+    (void)fprintf(record, "%d %d %lld %s %llu %llu", (int)event->kind, (int)event->snapshot,
+                  (long long)event->received_us, event->book->symbol,
+                  (unsigned long long)event->update_id, (unsigned long long)event->book_update_id);
+    const struct market_trade *trade = event->trade;
+    if (trade != NULL) {
+        (void)fprintf(record, " trade %llu %llu %llu %lld %lld %d %d",
+                      (unsigned long long)trade->trade_id, (unsigned long long)trade->price_minor,
+                      (unsigned long long)trade->qty_minor, (long long)trade->trade_time_us,
+                      (long long)trade->received_us, (int)trade->aggressor, (int)trade->aggregate);
+    }
+    (void)fputc('\n', record);
+}
 
 static void pair_init(struct pair *pair, const char *venue)
 {
@@ -82,6 +105,10 @@ static void pair_init(struct pair *pair, const char *venue)
         assert_err(market_feed_create(venue, &pair->feeds[index], NULL), TPW_OK);
         pair->log[index] = open_memstream(&pair->log_text[index], &pair->log_size[index]);
         assert_non_null(pair->log[index]);
+        pair->events[index] = open_memstream(&pair->events_text[index], &pair->events_size[index]);
+        assert_non_null(pair->events[index]);
+        assert_err(market_feed_observe(pair->feeds[index], record_event, pair->events[index]),
+                   TPW_OK);
     }
     market__feed_decoder_set(pair->feeds[1], MARKET__DECODER_JANSSON);
 }
@@ -92,6 +119,8 @@ static void pair_deinit(struct pair *pair)
         market_feed_destroy(pair->feeds[index]);
         assert_int_equal(fclose(pair->log[index]), 0);
         free(pair->log_text[index]);
+        assert_int_equal(fclose(pair->events[index]), 0);
+        free(pair->events_text[index]);
     }
 }
 
@@ -110,13 +139,17 @@ static void books_equal(const market_feed *fast, const market_feed *slow)
         assert_int_equal(a.synced, b.synced);
         assert_int_equal(a.needs_resync, b.needs_resync);
         const uint64_t counts_a[] = {
-            a.snapshots_count,         a.events_count,    a.dropped_count, a.applied_count,
-            a.unsynced_count,          a.gaps_count,      a.crossed_count, a.ticker_checks_count,
-            a.ticker_mismatches_count, a.levels_set_count};
+            a.snapshots_count,      a.events_count,        a.dropped_count,
+            a.applied_count,        a.unsynced_count,      a.gaps_count,
+            a.crossed_count,        a.ticker_checks_count, a.ticker_mismatches_count,
+            a.levels_set_count,     a.trades_count,        a.trade_gaps_count,
+            a.trades_dropped_count, a.last_trade_id,       a.tickers_stale_count};
         const uint64_t counts_b[] = {
-            b.snapshots_count,         b.events_count,    b.dropped_count, b.applied_count,
-            b.unsynced_count,          b.gaps_count,      b.crossed_count, b.ticker_checks_count,
-            b.ticker_mismatches_count, b.levels_set_count};
+            b.snapshots_count,      b.events_count,        b.dropped_count,
+            b.applied_count,        b.unsynced_count,      b.gaps_count,
+            b.crossed_count,        b.ticker_checks_count, b.ticker_mismatches_count,
+            b.levels_set_count,     b.trades_count,        b.trade_gaps_count,
+            b.trades_dropped_count, b.last_trade_id,       b.tickers_stale_count};
         assert_memory_equal(counts_a, counts_b, sizeof(counts_a));
         assert_memory_equal(a.malformed_count, b.malformed_count, sizeof(a.malformed_count));
         for (int side = 0; side < MARKET_SIDES_COUNT; side++) {
@@ -139,13 +172,21 @@ static void pair_equal(struct pair *pair)
     assert_int_equal(a.sent_count, b.sent_count);
     assert_int_equal(a.messages_count, b.messages_count);
     assert_int_equal(a.ignored_count, b.ignored_count);
+    assert_int_equal(a.last_message_us, b.last_message_us);
     assert_memory_equal(a.malformed_count, b.malformed_count, sizeof(a.malformed_count));
     books_equal(pair->feeds[0], pair->feeds[1]);
     for (size_t index = 0; index < 2; index++) {
         assert_int_equal(fflush(pair->log[index]), 0);
+        assert_int_equal(fflush(pair->events[index]), 0);
     }
     assert_int_equal(pair->log_size[0], pair->log_size[1]);
     assert_memory_equal(pair->log_text[0], pair->log_text[1], pair->log_size[0]);
+    /* The records only grow: compare what the line added. */
+    assert_int_equal(pair->events_size[0], pair->events_size[1]);
+    assert_memory_equal(pair->events_text[0] + pair->events_checked,
+                        pair->events_text[1] + pair->events_checked,
+                        pair->events_size[0] - pair->events_checked);
+    pair->events_checked = pair->events_size[0];
 }
 
 /* One line through both feeds: the same result, logs, books and counters. */
@@ -164,13 +205,27 @@ static void pair_line(struct pair *pair, const char *text, size_t text_len, uint
     pair_equal(pair);
 }
 
-static void replay_all(struct pair *pair, const struct lines *http, const struct lines *ws)
+/* The lines of one run: the snapshots, the stream, and trade messages. */
+struct session {
+    struct lines http;
+    struct lines ws;
+    struct lines trades;
+};
+
+static void session_free(struct session *session)
 {
-    for (size_t index = 0; index < http->count; index++) {
-        pair_line(pair, http->text[index], http->text_len[index], index + 1);
-    }
-    for (size_t index = 0; index < ws->count; index++) {
-        pair_line(pair, ws->text[index], ws->text_len[index], index + 1);
+    lines_free(&session->http);
+    lines_free(&session->ws);
+    lines_free(&session->trades);
+}
+
+static void replay_all(struct pair *pair, const struct session *session)
+{
+    const struct lines *parts[] = {&session->http, &session->ws, &session->trades};
+    for (size_t part = 0; part < 3; part++) {
+        for (size_t index = 0; index < parts[part]->count; index++) {
+            pair_line(pair, parts[part]->text[index], parts[part]->text_len[index], index + 1);
+        }
     }
 }
 
@@ -201,6 +256,18 @@ static const char *const splices[] = {
     "[\"1.0\",\"2.0\",\"3.0\"]",
     "\"-0.5\"",
     "\"1.000000000000000000001\"",
+    "\"m\":true,",
+    "false",
+    "\"t\":5,",
+    "\"e\":\"trade\",",
+    "\"e\":\"aggTrade\",",
+    "\"p\":\"0\",",
+    "\"q\":1,",
+    "\"T\":9999999999999999,",
+    "\"side\":\"hold\",",
+    "\"type\":\"match\",",
+    "\"time\":\"2024-02-30T00:00:00Z\",",
+    "\"trade_id\":1,",
 };
 
 /* Copies `text` into `out` with one random mutation; returns the new length. */
@@ -308,43 +375,98 @@ static void coinbase_session(struct lines *ws, struct tpw_prng *prng)
     }
 }
 
-static void run_lines(const char *venue, struct lines *http, struct lines *ws, uint64_t seed);
+/*
+ * Binance trade messages in the documented formats for the recording's symbols, with
+ * ids above the recordings' that go up (some repeat, some skip): `aggTrade`, as the
+ * recordings subscribe, and `trade` (with and without the order ids) for the fourth
+ * symbol, which has no recorded trades; the mutations mix the kinds.
+ */
+static void binance_trades(struct lines *trades, const char *const symbols[4],
+                           struct tpw_prng *prng)
+{
+    char text[512];
+    uint64_t ids[4] = {30000000, 31000000, 32000000, 33000000};
+    for (size_t index = 0; index < 400; index++) {
+        size_t symbol = (size_t)tpw_prng_below(prng, 4);
+        ids[symbol] += tpw_prng_below(prng, 3); /* 0: a replay, 2: a gap */
+        bool aggregate = symbol != 3;
+        char lower[32];
+        size_t len = strlen(symbols[symbol]);
+        for (size_t at = 0; at <= len; at++) {
+            char c = symbols[symbol][at];
+            lower[at] = (char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+        }
+        (void)snprintf(
+            text, sizeof(text),
+            "1633998530.%03u: {\"stream\":\"%s@%s\",\"data\":{\"e\":\"%s\","
+            "\"E\":1633998530000,\"s\":\"%s\",\"%s\":%llu,\"p\":\"0.%08u\","
+            "\"q\":\"%u.%02u\",%s\"T\":1633998530%03u,\"m\":%s,\"M\":true}}",
+            (unsigned)(index % 1000), lower, aggregate ? "aggTrade" : "trade",
+            aggregate ? "aggTrade" : "trade", symbols[symbol], aggregate ? "a" : "t",
+            (unsigned long long)ids[symbol], 1 + (unsigned)tpw_prng_below(prng, 99999999),
+            (unsigned)tpw_prng_below(prng, 500), (unsigned)tpw_prng_below(prng, 100),
+            aggregate ? "\"f\":1,\"l\":2," : (index % 3 == 0 ? "\"b\":88,\"a\":50," : ""),
+            (unsigned)(index % 1000), tpw_prng_below(prng, 2) ? "true" : "false");
+        lines_add(trades, text);
+    }
+}
 
-static void run_venue(const char *venue, const char *http_name, const char *ws_name)
+static void run_lines(const char *venue, const struct session *session, uint64_t seed);
+
+static void run_venue(const char *venue, const char *http_name, const char *ws_name,
+                      const char *const symbols[4])
 {
     uint64_t seed = seed_get();
-    struct lines http = {0};
-    struct lines ws = {0};
-    lines_read(&http, http_name);
-    lines_read(&ws, ws_name);
-    run_lines(venue, &http, &ws, seed);
-    lines_free(&http);
-    lines_free(&ws);
+    struct session session;
+    memset(&session, 0, sizeof(session));
+    lines_read(&session.http, http_name);
+    lines_read(&session.ws, ws_name);
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, seed ^ 0x7a);
+    binance_trades(&session.trades, symbols, &prng);
+    run_lines(venue, &session, seed);
+    session_free(&session);
+}
+
+/* Trades accepted on every book of a feed (so the trade lines are known to apply). */
+static uint64_t trades_total(const market_feed *feed)
+{
+    uint64_t total = 0;
+    for (size_t index = 0; index < market_feed_books_count(feed); index++) {
+        struct market_book_status status;
+        market_feed_book_status(feed, index, &status);
+        total += status.trades_count;
+    }
+    return total;
 }
 
 /* The recordings, then mutations of their lines, then the recordings again, … */
-static void run_lines(const char *venue, struct lines *http_lines, struct lines *ws_lines,
-                      uint64_t seed)
+static void run_lines(const char *venue, const struct session *session, uint64_t seed)
 {
-    const struct lines *http = http_lines;
-    const struct lines *ws = ws_lines;
     struct pair pair;
     pair_init(&pair, venue);
     tpw_log_set_clock(tpw_clock_manual(&clock_ns));
     tpw_log_set_level(TPW_LOG_INFO);
-    replay_all(&pair, http, ws);
+    replay_all(&pair, session);
+    assert_true(trades_total(pair.feeds[1]) > session->trades.count / 2);
     struct tpw_prng prng;
     tpw_prng_seed(&prng, seed);
     char *mutant = malloc(MUTANT_SIZE_MAX);
     assert_non_null(mutant);
     for (size_t round = 0; round < MUTATIONS_COUNT; round++) {
-        bool snapshot = http->count > 0 && tpw_prng_below(&prng, 16) == 0;
-        const struct lines *from = snapshot ? http : ws;
+        /* A sixteenth from the snapshots, a quarter from the trades, the rest the stream. */
+        uint64_t pick = tpw_prng_below(&prng, 16);
+        const struct lines *from = &session->ws;
+        if (pick == 0 && session->http.count > 0) {
+            from = &session->http;
+        } else if (pick >= 12 && session->trades.count > 0) {
+            from = &session->trades;
+        }
         size_t index = (size_t)tpw_prng_below(&prng, from->count);
         size_t len = mutate(&prng, from->text[index], from->text_len[index], mutant);
         pair_line(&pair, mutant, len, round + 1);
         if (round % 1000 == 999) {
-            replay_all(&pair, http, ws); /* back to synced books, then more mutations */
+            replay_all(&pair, session); /* back to synced books, then more mutations */
         }
     }
     free(mutant);
@@ -353,23 +475,51 @@ static void run_lines(const char *venue, struct lines *http_lines, struct lines 
     pair_deinit(&pair);
 }
 
+static const char *const binance_symbols[4] = {"NKNUSDT", "BLZETH", "LRCBTC", "RUNEEUR"};
+static const char *const binance_us_symbols[4] = {"COMPUSDT", "OMGBUSD", "CRVUSDT", "ZRXUSDT"};
+
 static void test_binance_recording_and_mutations(void **state)
 {
     (void)state;
-    run_venue("BINANCE", "BINANCE.http.0.0", "BINANCE.ws.1.0");
+    run_venue("BINANCE", "BINANCE.http.0.0", "BINANCE.ws.1.0", binance_symbols);
 }
 
 static void test_binance_us_recording_and_mutations(void **state)
 {
     (void)state;
-    run_venue("BINANCE_US", "BINANCE_US.http.0.0", "BINANCE_US.ws.1.0");
+    run_venue("BINANCE_US", "BINANCE_US.http.0.0", "BINANCE_US.ws.1.0", binance_us_symbols);
 }
 
 /* The futures rule on spot messages: no "pu", so every second event is refused. */
 static void test_futures_rule_on_the_recording(void **state)
 {
     (void)state;
-    run_venue("BINANCE_FUTURES", "BINANCE.http.0.0", "BINANCE.ws.1.0");
+    run_venue("BINANCE_FUTURES", "BINANCE.http.0.0", "BINANCE.ws.1.0", binance_symbols);
+}
+
+/* Coinbase matches in the documented format: ids up with replays and gaps, both kinds. */
+static void coinbase_matches(struct lines *trades, struct tpw_prng *prng)
+{
+    static const char *const products[] = {"BTC-USD", "ETH-USD"};
+    char text[512];
+    uint64_t ids[2] = {10, 500};
+    for (size_t index = 0; index < 300; index++) {
+        size_t product = (size_t)tpw_prng_below(prng, 2);
+        ids[product] += tpw_prng_below(prng, 3);
+        (void)snprintf(
+            text, sizeof(text),
+            "1.0: {\"type\":\"%s\",\"trade_id\":%llu,\"sequence\":%zu,"
+            "\"maker_order_id\":\"ac928c66-ca53-498f-9c13-a110027a60e8\","
+            "\"taker_order_id\":\"132fb6ae-456b-4654-b4e0-d681ac05cea1\","
+            "\"time\":\"2014-11-07T08:19:%02u.%06uZ\",\"product_id\":\"%s\","
+            "\"size\":\"%u.%05u\",\"price\":\"%u.%02u\",\"side\":\"%s\"}",
+            index % 50 == 0 ? "last_match" : "match", (unsigned long long)ids[product], 50 + index,
+            (unsigned)(index % 60), (unsigned)tpw_prng_below(prng, 999999), products[product],
+            (unsigned)tpw_prng_below(prng, 9), (unsigned)tpw_prng_below(prng, 99999),
+            990 + (unsigned)tpw_prng_below(prng, 20), (unsigned)tpw_prng_below(prng, 100),
+            tpw_prng_below(prng, 2) ? "buy" : "sell");
+        lines_add(trades, text);
+    }
 }
 
 static void test_coinbase_session_and_mutations(void **state)
@@ -378,11 +528,12 @@ static void test_coinbase_session_and_mutations(void **state)
     uint64_t seed = seed_get();
     struct tpw_prng prng;
     tpw_prng_seed(&prng, seed ^ 0xc0b);
-    struct lines http = {0};
-    struct lines ws = {0};
-    coinbase_session(&ws, &prng);
-    run_lines("COINBASE", &http, &ws, seed);
-    lines_free(&ws);
+    struct session session;
+    memset(&session, 0, sizeof(session));
+    coinbase_session(&session.ws, &prng);
+    coinbase_matches(&session.trades, &prng);
+    run_lines("COINBASE", &session, seed);
+    session_free(&session);
 }
 
 int main(void)

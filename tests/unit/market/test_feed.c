@@ -276,8 +276,8 @@ static void test_spot_refused_messages(void **state)
                              "\"u\":101,\"b\":[[9.5,1]],\"a\":[]}}"),
                TPW_ERR_MARKET_MESSAGE_INVALID);
     assert_int_equal(status_of(feed, 0).malformed_count[MARKET_MALFORMED_TYPE], 3);
-    /* Other streams are well-formed and ignored. */
-    assert_err(message(feed, "{\"stream\":\"btcusdt@aggTrade\",\"data\":{\"e\":\"aggTrade\"}}"),
+    /* Other streams are well-formed and ignored (trades are not: test_market_trades). */
+    assert_err(message(feed, "{\"stream\":\"btcusdt@kline_1m\",\"data\":{\"e\":\"kline\"}}"),
                TPW_OK);
     market_feed_status(feed, &feed_status);
     assert_int_equal(feed_status.ignored_count, 1);

@@ -2,9 +2,9 @@
  * The streaming decoder's scanner (src/market/json_scan.c), table-driven: what it
  * accepts — every value type, whitespace, any key order, the envelope's one nested
  * object — with the values it finds, and everything it must decline so that jansson
- * decides instead: escapes, non-ASCII, reals, negative and oversized numbers, literals,
- * unknown and duplicate keys, deeper nesting, levels of the wrong width, truncation,
- * trailing bytes, garbage.
+ * decides instead: escapes, non-ASCII, reals, negative and oversized numbers, null and
+ * misspelt literals, unknown and duplicate keys, deeper nesting, levels of the wrong
+ * width, truncation, trailing bytes, garbage.
  */
 #include "tpw_test.h"
 
@@ -69,6 +69,12 @@ static void test_envelope_empty_and_limits(void **state)
     assert_true(scan("{\"c\":[[\"buy\",\"1\",\"2\"]],\"s\":\"\"}", &out, NULL));
     assert_int_equal(out.values[K_C].levels_count, 1);
     assert_int_equal(out.values[K_S].text_len, 0);
+    /* The literals true and false (a trade's "m"), with whitespace around them. */
+    assert_true(scan("{\"U\":true,\"s\" : false }", &out, NULL));
+    assert_int_equal(out.values[K_U].type, MARKET_SCAN_BOOL);
+    assert_int_equal(out.values[K_U].number, 1);
+    assert_int_equal(out.values[K_S].type, MARKET_SCAN_BOOL);
+    assert_int_equal(out.values[K_S].number, 0);
 }
 
 static void test_declined(void **state)
@@ -89,8 +95,12 @@ static void test_declined(void **state)
         "{\"U\":01}",                        /* a leading zero */
         "{\"U\":1000000000000000000}",       /* 19 digits */
         "{\"U\":99999999999999999999999}",   /* far beyond 2^64 */
-        "{\"U\":true}",                      /* a literal */
         "{\"U\":null}",                      /* null */
+        "{\"U\":tru}",                       /* a literal cut short */
+        "{\"U\":truex}",                     /* a literal run on */
+        "{\"U\":True}",                      /* a literal in the wrong case */
+        "{\"U\":fals",                       /* a literal truncated */
+        "{\"b\":[[\"1\",true]]}",            /* a literal in a level */
         "{\"x\":1}",                         /* an unknown key */
         "{\"U\":1,\"U\":2}",                 /* a duplicate key */
         "{\"s\":\"a\",\"U\":1,\"s\":\"b\"}", /* a duplicate key, apart */

@@ -25,13 +25,14 @@ static void test_buffer_fifo_and_count_bound(void **state)
     char text[32];
     for (size_t index = 0; index <= MARKET_LIVE_BUFFER_MESSAGES_MAX; index++) {
         int len = snprintf(text, sizeof(text), "m%zu", index);
-        assert_err(market__buffer_push(&buffer, text, (size_t)len), TPW_OK);
+        assert_err(market__buffer_push(&buffer, text, (size_t)len, 7), TPW_OK);
     }
     assert_int_equal(buffer.count, MARKET_LIVE_BUFFER_MESSAGES_MAX);
     assert_int_equal(buffer.dropped_count, 1); /* m0, the oldest */
     struct market__buffered entry;
     assert_true(market__buffer_pop(&buffer, &entry));
     assert_string_equal(entry.text, "m1");
+    assert_int_equal(entry.received_us, 7); /* applied later, with the time it arrived */
     free(entry.text);
     market__buffer_clear(&buffer);
     assert_false(market__buffer_pop(&buffer, &entry));
@@ -47,11 +48,11 @@ static void test_buffer_byte_bound_and_oversized(void **state)
     char *big = calloc(MARKET_LIVE_FRAME_MAX + 1, 1);
     assert_non_null(big);
     memset(big, 'x', MARKET_LIVE_FRAME_MAX + 1);
-    assert_err(market__buffer_push(&buffer, big, MARKET_LIVE_FRAME_MAX + 1),
+    assert_err(market__buffer_push(&buffer, big, MARKET_LIVE_FRAME_MAX + 1, 0),
                TPW_ERR_INVALID_ARGUMENT);
     size_t fits = MARKET_LIVE_BUFFER_BYTES_MAX / MARKET_LIVE_FRAME_MAX;
     for (size_t index = 0; index < fits + 2; index++) {
-        assert_err(market__buffer_push(&buffer, big, MARKET_LIVE_FRAME_MAX), TPW_OK);
+        assert_err(market__buffer_push(&buffer, big, MARKET_LIVE_FRAME_MAX, 0), TPW_OK);
     }
     assert_int_equal(buffer.count, fits);
     assert_int_equal(buffer.dropped_count, 2);

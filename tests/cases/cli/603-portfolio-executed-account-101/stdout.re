@@ -1,0 +1,1 @@
+^\{"id":"acct_00000000000000000000000035","asset":"USD","kind":"user","owner":null,"flags":\["debits_must_not_exceed_credits"\],"overdraft_limit":"0","debits_pending":"0","debits_posted":"0","credits_pending":"0","credits_posted":"31357","timestamp":[0-9]+\}$

@@ -1,0 +1,1 @@
+^\{"id":"acct_00000000000000000000000036","asset":"JPY","kind":"user","owner":null,"flags":\["debits_must_not_exceed_credits"\],"overdraft_limit":"0","debits_pending":"0","debits_posted":"14939","credits_pending":"0","credits_posted":"40000","timestamp":[0-9]+\}$
