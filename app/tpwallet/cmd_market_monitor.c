@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ledger_cli.h"
 #include "market_replay_cli.h"
 #include "tpwallet/u128.h"
 
@@ -26,17 +27,17 @@ static void print_alert(void *user, const struct market_alert *alert)
     }
 }
 
-/* A whole number 1..max from option text; false when it is not one. */
+/* A whole number 1..max from option text (absent: *out unchanged); false otherwise. */
 static bool count_option(const char *text, uint64_t max, uint64_t *out)
 {
-    tpw_u128 value = 0;
+    uint64_t value = 0;
     if (text == NULL) {
         return true;
     }
-    if (tpw_u128_from_dec(text, strlen(text), &value) != TPW_OK || value == 0 || value > max) {
+    if (!lcli_u64(text, max, &value) || value == 0) {
         return false;
     }
-    *out = (uint64_t)value;
+    *out = value;
     return true;
 }
 

@@ -112,6 +112,29 @@ static bool pins(enum ledger_transfer_result result)
     return result >= LEDGER_TRANSFER_DEBIT_ACCOUNT_NOT_FOUND;
 }
 
+/* Every transfer applied now (err TPW_OK) or before (quote_used): true, with *err. */
+static bool settled(const enum ledger_transfer_result *results, size_t count, enum tpw_err *err,
+                    struct tpw_error_detail *detail)
+{
+    if (all_are(results, count, LEDGER_TRANSFER_OK)) {
+        *err = TPW_OK;
+        return true;
+    }
+    if (all_are(results, count, LEDGER_TRANSFER_EXISTS)) {
+        *err = tpw_error_set(detail, TPW_ERR_EXCHANGE_QUOTE_USED, 0,
+                             "the quote has been executed already");
+        return true;
+    }
+    return false;
+}
+
+/* The transfer that failed the chain (*at), and whether its refusal spends the quotes. */
+static bool refusal_at(const enum ledger_transfer_result *results, size_t count, size_t *at)
+{
+    *at = first_cause(results, count);
+    return pins(results[*at]) || results[*at] == LEDGER_TRANSFER_ID_ALREADY_FAILED;
+}
+
 static enum tpw_err cause_error(const enum ledger_transfer_result *results, size_t count, size_t at,
                                 struct tpw_error_detail *detail)
 {
@@ -153,16 +176,13 @@ enum tpw_err exchange_results_check(const enum ledger_transfer_result *results, 
                                     bool *spent, struct tpw_error_detail *detail)
 {
     TPW_ASSERT(count >= 2 && count <= EXCHANGE_TRANSFERS_MAX);
-    *spent = true;
-    if (all_are(results, count, LEDGER_TRANSFER_OK)) {
-        return TPW_OK;
+    size_t at = 0;
+    enum tpw_err err = TPW_OK;
+    if (settled(results, count, &err, detail)) {
+        *spent = true;
+        return err;
     }
-    if (all_are(results, count, LEDGER_TRANSFER_EXISTS)) {
-        return tpw_error_set(detail, TPW_ERR_EXCHANGE_QUOTE_USED, 0,
-                             "the quote has been executed already");
-    }
-    size_t at = first_cause(results, count);
-    *spent = pins(results[at]) || results[at] == LEDGER_TRANSFER_ID_ALREADY_FAILED;
+    *spent = refusal_at(results, count, &at);
     return cause_error(results, count, at, detail);
 }
 
@@ -182,17 +202,14 @@ enum tpw_err exchange_group_results_check(const struct exchange_group_leg *legs,
                                           bool *spent, size_t *leg_index,
                                           struct tpw_error_detail *detail)
 {
-    *spent = true;
     *leg_index = 0;
-    if (all_are(results, count, LEDGER_TRANSFER_OK)) {
-        return TPW_OK;
+    size_t at = 0;
+    enum tpw_err err = TPW_OK;
+    if (settled(results, count, &err, detail)) {
+        *spent = true;
+        return err;
     }
-    if (all_are(results, count, LEDGER_TRANSFER_EXISTS)) {
-        return tpw_error_set(detail, TPW_ERR_EXCHANGE_QUOTE_USED, 0,
-                             "the group has been executed already");
-    }
-    size_t at = first_cause(results, count);
-    *spent = pins(results[at]) || results[at] == LEDGER_TRANSFER_ID_ALREADY_FAILED;
+    *spent = refusal_at(results, count, &at);
     size_t offset = 0;
     for (size_t i = 0; i < legs_count; i++) {
         size_t leg_count = quote_transfers_count(legs[i].quote);
