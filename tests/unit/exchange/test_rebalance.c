@@ -237,6 +237,8 @@ static void test_execution_lands_in_band(void **state)
     quotes_lock(f, h, &plan, quotes);
     size_t leg = 0;
     assert_err(group_run(f, h, &plan, quotes, &leg), TPW_OK);
+    /* The same group again: the ledger answers `exists` for every transfer. */
+    assert_err(group_run(f, h, &plan, quotes, &leg), TPW_ERR_EXCHANGE_QUOTE_USED);
     /* The preview is the execution: each account moved by exactly its quotes. */
     struct exchange_holding after[3];
     holdings_now(f, after);
