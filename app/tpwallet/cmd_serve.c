@@ -28,7 +28,7 @@ const char cmd_serve_usage[] =
     "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N]\n"
     "                      [--fx-exposure-limits CODE=MINOR,...] [--fx-fees FILE]\n"
     "                      [--fx-ecb-url URL] [--fx-ecb-poll-s N] [--fx-static-rates FILE]\n"
-    "                      [--markets FILE]\n"
+    "                      [--markets FILE] [--web-root DIR]\n"
     "                      [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
     "one. Prints {\"event\":\"listening\",\"url\":…} when ready; SIGTERM or SIGINT stops it\n"
@@ -36,7 +36,7 @@ const char cmd_serve_usage[] =
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
     "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
     "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits, fx_fees, fx_ecb_url,\n"
-    "fx_ecb_poll_s, fx_static_rates, markets)\n"
+    "fx_ecb_poll_s, fx_static_rates, markets, web_root)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -60,6 +60,7 @@ enum setting {
     S_FX_ECB_POLL,
     S_FX_STATIC_RATES,
     S_MARKETS,
+    S_WEB_ROOT,
     S_COUNT
 };
 
@@ -82,7 +83,8 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "fx_ecb_url",
                                                   "fx_ecb_poll_s",
                                                   "fx_static_rates",
-                                                  "markets"};
+                                                  "markets",
+                                                  "web_root"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_LISTEN",
                                                  "TPWALLET_THREADS",
@@ -102,7 +104,8 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_FX_ECB_URL",
                                                  "TPWALLET_FX_ECB_POLL_S",
                                                  "TPWALLET_FX_STATIC_RATES",
-                                                 "TPWALLET_MARKETS"};
+                                                 "TPWALLET_MARKETS",
+                                                 "TPWALLET_WEB_ROOT"};
 
 /* Values from the file live here (copies); the others point into argv or environ. */
 struct settings {
@@ -224,6 +227,7 @@ static bool options_from(struct settings *settings, char *listen,
     options->fx_ecb_poll_s = (unsigned)fx_ecb_poll;
     options->fx_static_rates_path = settings->value[S_FX_STATIC_RATES];
     options->markets_path = settings->value[S_MARKETS];
+    options->web_root = settings->value[S_WEB_ROOT];
     options->port = 8080;
     return ok && events_settings(settings, options) &&
            (settings->value[S_LISTEN] == NULL || listen_setting(listen, options));
@@ -286,6 +290,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"fx-ecb-poll-s", &flags[S_FX_ECB_POLL], NULL},
                                          {"fx-static-rates", &flags[S_FX_STATIC_RATES], NULL},
                                          {"markets", &flags[S_MARKETS], NULL},
+                                         {"web-root", &flags[S_WEB_ROOT], NULL},
                                          {"access-log", NULL, &access_log},
                                          {"config", &config, NULL}};
     const struct cli_spec spec = {options, sizeof options / sizeof options[0], 0, 0,

@@ -324,6 +324,9 @@
     /* Rebalancing through the exchange (src/exchange/rebalance.c, -500..-509). */                 \
     X(REBALANCE_INVALID, -500, 400, 65, "invalid_request_error", "rebalance_invalid",              \
       "the portfolio cannot be rebalanced as given")                                               \
+    /* The dashboard's files (src/api/web.c, -550..-559). */                                       \
+    X(WEB_ROOT_INVALID, -550, 500, 78, "api_error", "web_root_invalid",                            \
+      "the web root does not hold the dashboard's built files")                                    \
     /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
     X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
       "the ECB XML is malformed, truncated or lacks an element or attribute")                      \

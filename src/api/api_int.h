@@ -19,6 +19,7 @@
  *   markets.c, markets_file.c
  *                     market data: the markets file, a watch thread each, the books
  *                     readers see, failover signals, tickers into the rates (markets.h)
+ *   web.c             the dashboard's built files, read at start, served by name
  *   metrics.c         counters and histograms, the Prometheus text (its own header,
  *                     metrics.h, so unit tests can use it alone)
  *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c,
@@ -319,6 +320,17 @@ TPW_MUST_CHECK enum tpw_err api_markets_start(const char *path, struct api_rates
 /* Stops every watch's thread (each within one poll, ~10 ms) and frees them; before the
  * rates and the signals they publish to. NULL is ignored. */
 void api_markets_stop(struct api_markets *markets);
+/* ---- web.c --------------------------------------------------------------------------- */
+
+/* The dashboard's built files (docs/dashboard.md), held in memory. */
+struct api_web;
+/* Reads ROOT/index.html and the regular files of ROOT/assets (root NULL: *out NULL, no
+ * dashboard). Errors: TPW_ERR_WEB_ROOT_INVALID (no index.html, too many or too large
+ * files), TPW_ERR_IO, TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err api_web_load(const char *root, struct api_web **out /* out */,
+                                         struct tpw_error_detail *detail);
+void api_web_free(struct api_web *web); /* NULL is ignored */
+
 /* routes_exposure.c: each route asset's position after a conversion, noted for alerts. */
 void api_exposure_after_conversion(struct api_server *server, const struct exchange_quote *quote);
 
@@ -439,6 +451,7 @@ struct api_server {
     struct api_deadlines *deadlines;
     struct api_rates *rates;
     struct api_markets *markets; /* NULL without a markets file */
+    struct api_web *web;         /* NULL without a web_root */
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -470,6 +483,9 @@ struct api_reply {
     /* A JSON body in static storage (GET /v1/openapi.json), sent without a copy, with
      * `length`; `body` is then NULL. */
     const unsigned char *static_body;
+    /* The dashboard's files (web.c): Cache-Control, and the page's security headers. */
+    const char *cache_control; /* a constant; NULL: none */
+    bool web_page;
     /* A streamed body (GET /v1/events) sent with `status` instead of `body`. */
     struct MHD_Response *stream;
     unsigned status;
@@ -580,6 +596,7 @@ api_handler api_events_stream;
 api_handler api_rates_index, api_rate_get, api_rates_create;
 api_handler api_quotes_create, api_conversions_create, api_exposure_index;
 api_handler api_markets_index, api_market_book, api_market_indicators, api_alerts_index;
+api_handler api_web_index, api_web_asset;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

@@ -51,6 +51,8 @@ static const struct api_route routes[] = {
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
     {"GET", "/metrics", "metrics", API_ACCESS_OPS, api_metrics_scrape},
+    {"GET", "/", "web.index", API_ACCESS_PUBLIC, api_web_index},
+    {"GET", "/assets/*", "web.asset", API_ACCESS_PUBLIC, api_web_asset},
 };
 static_assert(sizeof routes / sizeof routes[0] == API_ROUTES_COUNT,
               "the metrics keep a series per route (metrics.h)");

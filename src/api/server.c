@@ -466,6 +466,7 @@ static void server_free(struct api_server *server)
     api_idem_close(server->idem);
     api_keystore_close(server->keys);
     api_assets_deinit(&server->assets);
+    api_web_free(server->web);
     (void)pthread_mutex_destroy(&server->ledger_lock);
     free(server);
 }
@@ -488,6 +489,16 @@ static void events_end(struct api_server *server)
     }
 }
 
+/* The files the settings name that are read once: the asset table, the dashboard. */
+static enum tpw_err files_load(struct api_server *server, struct tpw_error_detail *detail)
+{
+    enum tpw_err err = api_assets_init(&server->assets, server->options.assets_path, detail);
+    if (err == TPW_OK) {
+        err = api_web_load(server->options.web_root, &server->web, detail);
+    }
+    return err;
+}
+
 enum tpw_err api_server_start(const struct api_server_options *options, struct api_server **out,
                               struct tpw_error_detail *detail)
 {
@@ -505,7 +516,7 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     api_metrics_init(&server->metrics, tpw_clock_now_ns(&wall) / 1000000000u);
     randombytes_buf(&server->request_id_salt, sizeof server->request_id_salt);
     TPW_ASSERT(pthread_mutex_init(&server->ledger_lock, NULL) == 0);
-    enum tpw_err err = api_assets_init(&server->assets, options->assets_path, detail);
+    enum tpw_err err = files_load(server, detail);
     if (err == TPW_OK) {
         err = ledger_start(server, detail);
     }
