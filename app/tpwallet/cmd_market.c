@@ -23,6 +23,7 @@ const char cmd_market_usage[] =
     "                              [--interval-ms 1000] [--warmup 30] [--vol-source mid|trade]\n"
     "                              [--windows-ms 1000,10000,60000] [--json]\n"
     "       tpwallet market watch|book …   (live books; tpwallet market watch --help)\n"
+    "       tpwallet market simulate …     (a simulated session; market simulate --help)\n"
     "Replays cryptofeed recordings (REST snapshot files first, then websocket files) and\n"
     "prints each venue+symbol book. The venue is the file name's prefix (BINANCE.ws.1.0 is\n"
     "BINANCE) unless --venue names it: BINANCE, BINANCE_US, BINANCE_FUTURES, COINBASE.\n"
@@ -430,6 +431,10 @@ int cmd_market(struct cli *cli, int argc, char **argv)
     if (strcmp(argv[1], "watch") == 0) {
         cli->command = "market watch";
         return cmd_market_watch(cli, argc - 1, argv + 1);
+    }
+    if (strcmp(argv[1], "simulate") == 0) {
+        cli->command = "market simulate";
+        return cmd_market_simulate(cli, argc - 1, argv + 1);
     }
     if (strcmp(argv[1], "book") == 0) {
         cli->command = "market book";

@@ -42,4 +42,9 @@ json_t *replay_monitor_json_take(json_t *object, const market_monitor *monitor,
                                  const struct market_book *book,
                                  const struct replay_monitor_options *options);
 
+/* `tpwallet market simulate` (cmd_market_simulate.c): a simulated session written in
+ * the recorded format these replays read. */
+extern const char cmd_market_simulate_usage[];
+int cmd_market_simulate(struct cli *cli, int argc, char **argv);
+
 #endif /* TPWALLET_MARKET_REPLAY_CLI_H */

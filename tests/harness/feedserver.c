@@ -5,7 +5,8 @@
  * every client that connects, at --rate messages per second; then it stays silent.
  * It listens on 127.0.0.1 only, writes the port it got (--port 0 picks one) to
  * --port-file, logs "replay_done" on stderr when a replay ends, and exits after
- * --duration-ms or on SIGTERM/SIGINT, so a test that dies leaves nothing behind.
+ * --duration-ms or on SIGTERM/SIGINT, so a test that dies leaves nothing behind
+ * (--duration-ms 0, for the demo: only on a signal).
  * Like Binance's combined streams, a client that asks for ?streams=a@depth/b@depth
  * gets only the messages of those streams (by the envelope's "stream"); without it,
  * every message.
@@ -360,7 +361,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         } else if (strcmp(name, "--rate") == 0) {
             rc = parse_long(value, 1, RATE_MAX, &options->rate);
         } else if (strcmp(name, "--duration-ms") == 0) {
-            rc = parse_long(value, 1, DURATION_MS_MAX, &options->duration_ms);
+            rc = parse_long(value, 0, DURATION_MS_MAX, &options->duration_ms);
         } else {
             rc = -1;
         }
@@ -434,7 +435,8 @@ static int serve(struct lws_context *context, const struct options *options)
         (void)fprintf(stderr, "feedserver: cannot write %s\n", options->port_file);
         return 1;
     }
-    int64_t deadline_ms = monotonic_ms() + options->duration_ms;
+    int64_t deadline_ms =
+        options->duration_ms > 0 ? monotonic_ms() + options->duration_ms : INT64_MAX;
     while (!stopping && monotonic_ms() < deadline_ms) {
         lws_sul_schedule(context, 0, &wake, wake_up, 50 * LWS_US_PER_MS);
         if (lws_service(context, 0) < 0) {
