@@ -88,10 +88,10 @@ static struct gmp_scratch g_gmp;
 
 /* Fallback assets when the built-in registry is not usable (still being written). */
 static const struct money_asset g_fallback_assets[4] = {
-    {"EUR", 2, true, 978, MONEY_ASSET_ISO4217, "Euro"},
-    {"JPY", 0, true, 392, MONEY_ASSET_ISO4217, "Yen"},
-    {"USD", 2, true, 840, MONEY_ASSET_ISO4217, "US Dollar"},
-    {"ETH", 18, true, 0, MONEY_ASSET_CONFIGURED, "Ether"},
+    {"EUR", 2, true, 978, MONEY_ASSET_ISO4217, "Euro", MONEY_CLASS_FIAT},
+    {"JPY", 0, true, 392, MONEY_ASSET_ISO4217, "Yen", MONEY_CLASS_FIAT},
+    {"USD", 2, true, 840, MONEY_ASSET_ISO4217, "US Dollar", MONEY_CLASS_FIAT},
+    {"ETH", 18, true, 0, MONEY_ASSET_CONFIGURED, "Ether", MONEY_CLASS_CRYPTO},
 };
 
 /* ---------------------------------------------------------------------------------------

@@ -38,6 +38,20 @@ enum money_asset_kind {
     MONEY_ASSET_CONFIGURED = 2, /* from a configured-assets file (crypto, metals…) */
 };
 
+/* What kind of holding an asset is, for valuations that group them (the asset map):
+ * ISO 4217 money is fiat, an ISO code without a minor unit other; a configured asset's
+ * class is its file's `class` column (other when the file has none). */
+enum money_asset_class {
+    MONEY_CLASS_OTHER = 0, /* so that an asset built field by field defaults to it */
+    MONEY_CLASS_FIAT = 1,
+    MONEY_CLASS_STABLECOIN = 2,
+    MONEY_CLASS_CRYPTO = 3,
+    MONEY_CLASS_COMMODITY = 4,
+};
+
+/* "fiat", "stablecoin", "crypto", "commodity", "other". */
+const char *money_asset_class_name(enum money_asset_class asset_class);
+
 struct money_asset {
     char code[MONEY_ASSET_CODE_LEN_MAX + 1]; /* NUL-terminated, e.g. "USD" */
     uint8_t exponent;                        /* minor unit = 10^-exponent of the major unit */
@@ -45,6 +59,7 @@ struct money_asset {
     uint16_t iso_numeric;                    /* ISO 4217 numeric code, 0 when none */
     enum money_asset_kind kind;
     char name[MONEY_ASSET_NAME_SIZE];
+    enum money_asset_class asset_class;
 };
 
 /* Checks that `code` has the shape of an asset code (not that it is registered). */

@@ -1,7 +1,7 @@
 /*
  * Loading the asset registry from CSV data files (formats in docs/money.md):
  *   ISO 4217 list:     code,numeric,minor_unit,name   (minor_unit may be "N.A.")
- *   configured assets: code,exponent,name
+ *   configured assets: code,exponent,name[,class]
  * Blank lines and lines starting with '#' are skipped; fields are unquoted and may
  * not contain commas. A load is all-or-nothing: every row is parsed and checked into
  * a staging array first, and the registry changes only when the whole file is valid.
@@ -25,13 +25,28 @@ extern const size_t money_builtin_assets_csv_size;
 #define MONEY_CSV_FILE_SIZE_MAX ((size_t)1 << 20)
 #define CSV_FIELDS_MAX 4
 
-enum load_kind { LOAD_ISO4217, LOAD_CONFIGURED };
+/* A configured file has a class column or none (the older form): its header says. */
+enum load_kind { LOAD_ISO4217, LOAD_CONFIGURED, LOAD_CONFIGURED_CLASSED };
 
 static const char *const load_headers[] = {
     [LOAD_ISO4217] = "code,numeric,minor_unit,name",
     [LOAD_CONFIGURED] = "code,exponent,name",
+    [LOAD_CONFIGURED_CLASSED] = "code,exponent,name,class",
 };
-static const size_t load_field_counts[] = {[LOAD_ISO4217] = 4, [LOAD_CONFIGURED] = 3};
+static const size_t load_field_counts[] = {
+    [LOAD_ISO4217] = 4, [LOAD_CONFIGURED] = 3, [LOAD_CONFIGURED_CLASSED] = 4};
+
+static const char *const class_names[] = {
+    [MONEY_CLASS_FIAT] = "fiat",     [MONEY_CLASS_STABLECOIN] = "stablecoin",
+    [MONEY_CLASS_CRYPTO] = "crypto", [MONEY_CLASS_COMMODITY] = "commodity",
+    [MONEY_CLASS_OTHER] = "other",
+};
+
+const char *money_asset_class_name(enum money_asset_class asset_class)
+{
+    TPW_ASSERT(asset_class >= MONEY_CLASS_OTHER && asset_class <= MONEY_CLASS_COMMODITY);
+    return class_names[asset_class];
+}
 
 struct csv_line {
     const char *text;
@@ -160,11 +175,29 @@ static enum tpw_err parse_iso_row(const struct csv_line *line, const struct csv_
     }
     asset->iso_numeric = (uint16_t)numeric;
     asset->kind = MONEY_ASSET_ISO4217;
+    asset->asset_class = MONEY_CLASS_FIAT;
     if (fields->length[2] == 4 && memcmp(fields->text[2], "N.A.", 4) == 0) {
         asset->is_money = false;
+        asset->asset_class = MONEY_CLASS_OTHER;
         return TPW_OK;
     }
     return parse_exponent(line, fields->text[2], fields->length[2], asset, detail);
+}
+
+/* The class column's value (never "fiat": ISO 4217 money is the only fiat). */
+static enum tpw_err parse_class(const struct csv_line *line, const char *text, size_t length,
+                                struct money_asset *asset, struct tpw_error_detail *detail)
+{
+    for (int value = MONEY_CLASS_OTHER; value <= MONEY_CLASS_COMMODITY; value++) {
+        if (value != MONEY_CLASS_FIAT && length == strlen(class_names[value]) &&
+            memcmp(text, class_names[value], length) == 0) {
+            asset->asset_class = (enum money_asset_class)value;
+            return TPW_OK;
+        }
+    }
+    return tpw_error_set(detail, TPW_ERR_CSV_SYNTAX, line->offset,
+                         "line %zu: class must be stablecoin, crypto, commodity or other",
+                         line->number);
 }
 
 static enum tpw_err parse_configured_row(const struct csv_line *line,
@@ -176,6 +209,13 @@ static enum tpw_err parse_configured_row(const struct csv_line *line,
         return err;
     }
     asset->kind = MONEY_ASSET_CONFIGURED;
+    asset->asset_class = MONEY_CLASS_OTHER;
+    if (fields->count == load_field_counts[LOAD_CONFIGURED_CLASSED]) {
+        err = parse_class(line, fields->text[3], fields->length[3], asset, detail);
+    }
+    if (err != TPW_OK) {
+        return err;
+    }
     return parse_exponent(line, fields->text[1], fields->length[1], asset, detail);
 }
 
@@ -238,6 +278,12 @@ static void commit(money_registry *registry, const struct money_asset *staged, s
     }
 }
 
+static bool header_is(const struct csv_line *line, enum load_kind kind)
+{
+    return line->length == strlen(load_headers[kind]) &&
+           memcmp(line->text, load_headers[kind], line->length) == 0;
+}
+
 static enum tpw_err parse_rows(const money_registry *registry, const char *csv, size_t csv_len,
                                enum load_kind kind, struct money_asset *staged,
                                size_t *staged_count, struct tpw_error_detail *detail)
@@ -245,11 +291,14 @@ static enum tpw_err parse_rows(const money_registry *registry, const char *csv, 
     size_t position = 0;
     size_t number = 0;
     struct csv_line line;
-    if (!csv_next_line(csv, csv_len, &position, &number, &line) ||
-        line.length != strlen(load_headers[kind]) ||
-        memcmp(line.text, load_headers[kind], line.length) != 0) {
-        return tpw_error_set(detail, TPW_ERR_CSV_SYNTAX, 0, "line %zu: expected the header '%s'",
-                             number, load_headers[kind]);
+    bool found = csv_next_line(csv, csv_len, &position, &number, &line);
+    if (found && kind == LOAD_CONFIGURED && header_is(&line, LOAD_CONFIGURED_CLASSED)) {
+        kind = LOAD_CONFIGURED_CLASSED;
+    }
+    if (!found || !header_is(&line, kind)) {
+        return tpw_error_set(detail, TPW_ERR_CSV_SYNTAX, 0, "line %zu: expected the header '%s'%s",
+                             number, load_headers[kind],
+                             kind == LOAD_CONFIGURED ? " (and optionally ',class')" : "");
     }
     *staged_count = 0;
     while (csv_next_line(csv, csv_len, &position, &number, &line)) {

@@ -136,6 +136,37 @@ static void test_configure_na_code(void **state)
                TPW_ERR_ASSET_DUPLICATE);
 }
 
+/* Classes: ISO money is fiat, ISO codes without a minor unit other, the built-in
+ * configured assets as data/assets.csv says, a file without the column other. */
+static void test_classes(void **state)
+{
+    assert_int_equal(find(*state, "USD")->asset_class, MONEY_CLASS_FIAT);
+    const struct money_asset *xdr = NULL; /* not money: money_registry_find refuses it */
+    for (size_t index = 0; index < money_registry_count(*state); index++) {
+        if (strcmp(money_registry_at(*state, index)->code, "XDR") == 0) {
+            xdr = money_registry_at(*state, index);
+        }
+    }
+    assert_non_null(xdr);
+    assert_int_equal(xdr->asset_class, MONEY_CLASS_OTHER);
+    assert_int_equal(find(*state, "BTC")->asset_class, MONEY_CLASS_CRYPTO);
+    assert_int_equal(find(*state, "USDT")->asset_class, MONEY_CLASS_STABLECOIN);
+    const char classed[] = "code,exponent,name,class\nXAU,3,Gold (troy ounce),commodity\n"
+                           "PYUSD,6,PayPal USD,stablecoin\nTOKEN,2,A token,other\n";
+    assert_err(money_registry_load_configured(*state, classed, strlen(classed), NULL), TPW_OK);
+    assert_int_equal(find(*state, "XAU")->asset_class, MONEY_CLASS_COMMODITY);
+    assert_int_equal(find(*state, "PYUSD")->asset_class, MONEY_CLASS_STABLECOIN);
+    assert_int_equal(find(*state, "TOKEN")->asset_class, MONEY_CLASS_OTHER);
+    const char plain[] = "code,exponent,name\nDOGE,8,Dogecoin\n";
+    assert_err(money_registry_load_configured(*state, plain, strlen(plain), NULL), TPW_OK);
+    assert_int_equal(find(*state, "DOGE")->asset_class, MONEY_CLASS_OTHER);
+    assert_string_equal(money_asset_class_name(MONEY_CLASS_FIAT), "fiat");
+    assert_string_equal(money_asset_class_name(MONEY_CLASS_STABLECOIN), "stablecoin");
+    assert_string_equal(money_asset_class_name(MONEY_CLASS_CRYPTO), "crypto");
+    assert_string_equal(money_asset_class_name(MONEY_CLASS_COMMODITY), "commodity");
+    assert_string_equal(money_asset_class_name(MONEY_CLASS_OTHER), "other");
+}
+
 struct bad_file {
     const char *csv;
     enum tpw_err err;
@@ -157,6 +188,12 @@ static const struct bad_file bad_configured[] = {
     {"code,exponent,name\nDOGE,N.A.,Dogecoin\n", TPW_ERR_ASSET_EXPONENT_INVALID},
     {"code,exponent,name\nDOGE,8,A\nDOGE,8,B\n", TPW_ERR_ASSET_DUPLICATE},
     {"code,exponent,name\nBTC,8,Bitcoin again\n", TPW_ERR_ASSET_DUPLICATE},
+    {"code,exponent,name,class\nDOGE,8,Dogecoin\n", TPW_ERR_CSV_SYNTAX},
+    {"code,exponent,name,class\nDOGE,8,Dogecoin,meme\n", TPW_ERR_CSV_SYNTAX},
+    {"code,exponent,name,class\nDOGE,8,Dogecoin,fiat\n", TPW_ERR_CSV_SYNTAX},
+    {"code,exponent,name,class\nDOGE,8,Dogecoin,\n", TPW_ERR_CSV_SYNTAX},
+    {"code,exponent,name,class\nDOGE,8,Dogecoin,Crypto\n", TPW_ERR_CSV_SYNTAX},
+    {"code,exponent,name,kind\nDOGE,8,Dogecoin,crypto\n", TPW_ERR_CSV_SYNTAX},
 };
 
 static void test_configured_file_errors(void **state)
@@ -285,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_configured_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configured_adds_and_pointers_stay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configure_na_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_classes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_configured_file_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_line_and_name, setup, teardown),
         cmocka_unit_test(test_iso_file_errors),
