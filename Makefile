@@ -19,13 +19,14 @@ RELEASE_DIR := $(BUILD_ROOT)/release
 DEBUG_DIR := $(BUILD_ROOT)/debug
 ASAN_DIR := $(BUILD_ROOT)/asan
 
-.PHONY: all deps build release debug asan check test test-asan demo bench bench-deps torture lint \
+.PHONY: all deps build release debug asan check test test-asan demo tour bench bench-deps torture lint \
 	format clean help
 
 all: build
 
 help:
-	@echo "make demo    install what is missing, build, run the demo"
+	@echo "make demo    install what is missing, build, run the live wallet and its dashboard"
+	@echo "make tour    a command-line walkthrough of the engine"
 	@echo "make check   install what is missing, build, run every test (release + sanitizers)"
 	@echo "make deps    install missing Debian packages (root) or print the apt-get line"
 	@echo "make build   release build in $(RELEASE_DIR)"
@@ -87,8 +88,15 @@ test-asan: asan
 
 check: test test-asan
 
+# The live wallet: the server on build/demo, a simulated venue, seeded accounts and
+# background activity, the dashboard when it is built (tools/demo).
 demo: build
-	./tools/demo $(RELEASE_DIR)/app/tpwallet/tpwallet
+	./tools/demo $(RELEASE_DIR)
+
+# The command-line walkthrough: the money core, a ledger, the ECB's rates, order books,
+# portfolios, then the API by curl (tools/tour).
+tour: build
+	./tools/tour $(RELEASE_DIR)/app/tpwallet/tpwallet
 
 # The ledger benchmark's PostgreSQL peer (bench/pg/run-pg) needs Debian's server; the
 # market benchmark's ccxt peer needs Debian's node and npm, and ccxt itself from the npm
