@@ -327,6 +327,9 @@
     /* The dashboard's files (src/api/web.c, -550..-559). */                                       \
     X(WEB_ROOT_INVALID, -550, 500, 78, "api_error", "web_root_invalid",                            \
       "the web root does not hold the dashboard's built files")                                    \
+    /* The asset map (src/api/routes_map.c, -560..-569). */                                        \
+    X(MAP_TOO_LARGE, -560, 422, 65, "invalid_request_error", "map_too_large",                      \
+      "more accounts than one map values: name an owner")                                          \
     /* FX: ECB reference rates and the rate history (src/fx, -400..-419). */                       \
     X(FX_XML_INVALID, -400, 400, 65, "invalid_request_error", "fx_xml_invalid",                    \
       "the ECB XML is malformed, truncated or lacks an element or attribute")                      \

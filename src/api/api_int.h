@@ -20,10 +20,11 @@
  *                     market data: the markets file, a watch thread each, the books
  *                     readers see, failover signals, tickers into the rates (markets.h)
  *   web.c             the dashboard's built files, read at start, served by name
+ *   valuation.c       an asset's valuation rate in a base currency (up to three legs)
  *   metrics.c         counters and histograms, the Prometheus text (its own header,
  *                     metrics.h, so unit tests can use it alone)
  *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c,
- *   routes_metrics.c, routes_markets.c: the resources
+ *   routes_metrics.c, routes_markets.c, routes_map.c: the resources
  */
 #ifndef TPW_API_INT_H
 #define TPW_API_INT_H
@@ -331,6 +332,24 @@ TPW_MUST_CHECK enum tpw_err api_web_load(const char *root, struct api_web **out 
                                          struct tpw_error_detail *detail);
 void api_web_free(struct api_web *web); /* NULL is ignored */
 
+/* ---- valuation.c ------------------------------------------------------------------ */
+
+/* The most legs a valuation rate takes (asset → other → pivot → base): its path lists
+ * the assets in between. */
+#define API_VALUE_PATH_MAX 2
+struct api_value_rate {
+    struct money_rate mid; /* base per one unit of the asset */
+    enum fx_status status; /* the worst of its legs' */
+    uint64_t time_ns;      /* the oldest of its legs' quotes */
+    char path[API_VALUE_PATH_MAX][FX_CODE_SIZE];
+    size_t path_count;
+};
+/* One unit of `asset` in `base` at the live mids, through at most three legs (docs/api.md
+ * "The asset map"). TPW_ERR_FX_PAIR_UNKNOWN when nothing reaches it; TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err api_value_rate_get(struct api_rates *rates, const char *asset,
+                                               const char *base,
+                                               struct api_value_rate *out /* out */);
+
 /* routes_exposure.c: each route asset's position after a conversion, noted for alerts. */
 void api_exposure_after_conversion(struct api_server *server, const struct exchange_quote *quote);
 
@@ -597,6 +616,7 @@ api_handler api_rates_index, api_rate_get, api_rates_create;
 api_handler api_quotes_create, api_conversions_create, api_exposure_index;
 api_handler api_markets_index, api_market_book, api_market_indicators, api_alerts_index;
 api_handler api_web_index, api_web_asset;
+api_handler api_map_get;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

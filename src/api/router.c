@@ -47,6 +47,7 @@ static const struct api_route routes[] = {
     {"GET", "/v1/markets/*/*/indicators", "markets.indicators", API_ACCESS_READ,
      api_market_indicators},
     {"GET", "/v1/alerts", "alerts.list", API_ACCESS_READ, api_alerts_index},
+    {"GET", "/v1/map", "map", API_ACCESS_READ, api_map_get},
     {"GET", "/v1/openapi.json", "openapi", API_ACCESS_PUBLIC, api_openapi_get},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
