@@ -254,7 +254,7 @@ int cmd_market_simulate(struct cli *cli, int argc, char **argv)
     if (status != 0) {
         return status;
     }
-    struct market_sim_final final[MARKET_SIM_SYMBOLS_MAX];
+    struct market_sim_final final[MARKET_SIM_SYMBOLS_MAX] = {0};
     struct tpw_error_detail detail;
     tpw_error_detail_reset(&detail);
     enum tpw_err err = session_write(texts.out, &options, final, &detail);

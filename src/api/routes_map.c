@@ -235,12 +235,17 @@ static int account_compare(const void *a_ptr, const void *b_ptr)
     return (a->balance_minor < b->balance_minor) - (a->balance_minor > b->balance_minor);
 }
 
-/* Valued assets by value, largest first, then the unvalued by code (an array of
- * pointers: the accounts refer to the assets by their place). */
+/* The assets in the order they are shown, sorted as references: the accounts refer to
+ * the assets by their place, which must not move. */
+struct map_asset_ref {
+    const struct map_asset *asset;
+};
+
+/* Valued assets by value, largest first, then the unvalued by code. */
 static int asset_compare(const void *a_ptr, const void *b_ptr)
 {
-    const struct map_asset *a = *(const struct map_asset *const *)a_ptr;
-    const struct map_asset *b = *(const struct map_asset *const *)b_ptr;
+    const struct map_asset *a = ((const struct map_asset_ref *)a_ptr)->asset;
+    const struct map_asset *b = ((const struct map_asset_ref *)b_ptr)->asset;
     if (a->valued != b->valued) {
         return a->valued ? -1 : 1;
     }
@@ -308,14 +313,14 @@ static json_t *asset_json(const struct map *map, const struct map_asset *asset)
 }
 
 /* One class's assets (already in order) and their sums; NULL when it has none. */
-static json_t *class_json(const struct map *map, const struct map_asset *const *sorted,
+static json_t *class_json(const struct map *map, const struct map_asset_ref *sorted,
                           enum money_asset_class asset_class, map_signed *value,
                           map_signed *holds_value, bool *complete)
 {
     json_t *assets = json_array();
     map_signed class_value = 0;
     for (size_t i = 0; i < map->assets_count; i++) {
-        const struct map_asset *asset = sorted[i];
+        const struct map_asset *asset = sorted[i].asset;
         if (asset->money.asset_class != asset_class) {
             continue;
         }
@@ -337,13 +342,15 @@ static json_t *class_json(const struct map *map, const struct map_asset *const *
 
 static json_t *map_json(struct map *map, bool owner_given, tpw_u128 owner)
 {
-    qsort(map->accounts, map->accounts_count, sizeof map->accounts[0], account_compare);
-    const struct map_asset **sorted = calloc(map->assets_count + 1, sizeof *sorted);
+    if (map->accounts_count > 0) {
+        qsort(map->accounts, map->accounts_count, sizeof map->accounts[0], account_compare);
+    }
+    struct map_asset_ref *sorted = calloc(map->assets_count + 1, sizeof *sorted);
     if (sorted == NULL) {
         return NULL;
     }
     for (size_t i = 0; i < map->assets_count; i++) {
-        sorted[i] = &map->assets[i];
+        sorted[i].asset = &map->assets[i];
     }
     qsort(sorted, map->assets_count, sizeof *sorted, asset_compare);
     static const enum money_asset_class order[] = {MONEY_CLASS_FIAT, MONEY_CLASS_STABLECOIN,
@@ -382,6 +389,9 @@ static bool base_param(struct api_request *request, struct money_asset *out)
         code == NULL ? tpw_error_set(&detail, TPW_ERR_INVALID_ARGUMENT, 0,
                                      "base: the currency to value in is required")
                      : money_registry_find(request->server->assets.registry, code, &found, &detail);
+    if (err == TPW_OK && found == NULL) {
+        err = TPW_ERR_INTERNAL; /* the registry answers OK with an asset */
+    }
     if (err != TPW_OK) {
         api_reply_error(request, err, &detail);
         return false;

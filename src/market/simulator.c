@@ -215,10 +215,11 @@ static int64_t move_draw(struct sim_book *book, uint32_t volatility_bps)
 static void mid_move(struct sim_book *book, int64_t step)
 {
     uint64_t size = (uint64_t)(step < 0 ? -step : step);
-    if (step < 0 && book->mid_ticks - book->floor_ticks < size) {
-        step = -step; /* reflected off the floor: every price stays positive */
-    } else if (step > 0 && book->ceiling_ticks - book->mid_ticks < size) {
-        step = -step; /* and off the ceiling: every price fits 64 bits */
+    /* Reflected off the floor (every price stays positive) and off the ceiling (every
+     * price fits 64 bits). */
+    if ((step < 0 && book->mid_ticks - book->floor_ticks < size) ||
+        (step > 0 && book->ceiling_ticks - book->mid_ticks < size)) {
+        step = -step;
     }
     book->mid_ticks = step < 0 ? book->mid_ticks - size : book->mid_ticks + size;
 }
