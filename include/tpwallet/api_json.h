@@ -18,6 +18,7 @@
 
 #include "tpwallet/fx.h"
 #include "tpwallet/ledger.h"
+#include "tpwallet/portfolio.h"
 
 /* Id prefixes of the text form; any prefix or a decimal integer is accepted on input. */
 #define API_ACCOUNT_PREFIX "acct"
@@ -117,6 +118,16 @@ json_t *api_event_json(const struct ledger_event *event, const struct ledger_ass
  * then hold some of the fields, and the caller drops it. */
 bool api_route_json_add(json_t *object, const struct fx_route_explanation *why,
                         const money_registry *registry, unsigned flags);
+
+/* ---- Backtests -------------------------------------------------------------------------
+ * A backtest's metrics (portfolio.h) as `tpwallet backtest --json` and POST /v1/backtests
+ * print them: first_date, last_date, days, years, check, targets, threshold, cost_bps,
+ * periods_per_year, cagr, volatility, sharpe, sortino, max_drawdown, rebalances,
+ * turnover_per_year, cost_per_year, final_value (null where undefined), average_weights
+ * and skipped_rows (per symbol). Print with JSON_REAL_PRECISION(12): statistics, without
+ * binary noise. NULL on OOM. */
+json_t *api_backtest_json(const struct portfolio_backtest_config *config,
+                          const struct portfolio_backtest_result *result);
 
 /* A tpw_u128 as a JSON string of decimal digits; an id in its text form. NULL on OOM. */
 json_t *api_u128_json(tpw_u128 value);

@@ -554,6 +554,8 @@ TPW_MUST_CHECK enum tpw_err api_check_fields(json_t *object, const char *const *
 
 /* Takes `body`; sets the reply (a failure to dump becomes a 500). */
 void api_reply_json(struct api_request *request, unsigned status, json_t *body);
+/* The same dumped with jansson `flags` (JSON_REAL_PRECISION for statistics). */
+void api_reply_json_flags(struct api_request *request, unsigned status, json_t *body, size_t flags);
 /* {"error":{"type","code","message","param","request_id"}} with the table's status. */
 void api_reply_error(struct api_request *request, enum tpw_err err,
                      const struct tpw_error_detail *detail);
@@ -617,6 +619,7 @@ api_handler api_quotes_create, api_conversions_create, api_exposure_index;
 api_handler api_markets_index, api_market_book, api_market_indicators, api_alerts_index;
 api_handler api_web_index, api_web_asset;
 api_handler api_map_get;
+api_handler api_backtests_create;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

@@ -46,7 +46,12 @@ void api_reply_static(struct api_request *request, unsigned status, const unsign
 
 void api_reply_json(struct api_request *request, unsigned status, json_t *body)
 {
-    char *text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
+    api_reply_json_flags(request, status, body, JSON_COMPACT);
+}
+
+void api_reply_json_flags(struct api_request *request, unsigned status, json_t *body, size_t flags)
+{
+    char *text = body != NULL ? json_dumps(body, flags) : NULL;
     json_decref(body);
     if (text == NULL) {
         /* Building the body ran out of memory: a fixed body needs none. */

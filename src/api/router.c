@@ -48,6 +48,7 @@ static const struct api_route routes[] = {
      api_market_indicators},
     {"GET", "/v1/alerts", "alerts.list", API_ACCESS_READ, api_alerts_index},
     {"GET", "/v1/map", "map", API_ACCESS_READ, api_map_get},
+    {"POST", "/v1/backtests", "backtests.create", API_ACCESS_READ, api_backtests_create},
     {"GET", "/v1/openapi.json", "openapi", API_ACCESS_PUBLIC, api_openapi_get},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},
