@@ -3,7 +3,9 @@
  * by a thread of its own, and what each poll publishes — per instrument, its state and
  * a copy of its book for the request threads (under the instrument's lock), a
  * market.quote signal when its top of book moved, its top as the venue's FX quote while
- * it is live, and every failover as a market.failover signal.
+ * it is live, and every failover as a market.failover signal. A watch with alert rules
+ * (`alerts = RULES`) has a market monitor on its primary's feed, whose alerts are
+ * market.alert signals (and /v1/alerts entries, and log lines).
  *
  * A thread per watch, not one for all: market_watch_poll waits up to 10 ms in the
  * watch's own libwebsockets context, so one thread serving N watches would add the
@@ -36,6 +38,8 @@ struct markets_watch {
     size_t instruments_count;
     uint64_t quote_interval_ns; /* between market.quote signals; 0: none */
     uint32_t provider_id;       /* the venue's FX provider */
+    market_monitor *monitor;    /* NULL: no alert rules */
+    uint64_t created_wall_ns;   /* the watch's clock 0, for the dates of its alerts */
     pthread_t thread;
     bool thread_started;
 };
@@ -296,6 +300,40 @@ static void on_watch_event(void *user, const struct market_watch_event *event)
     TPW_ASSERT(pthread_mutex_unlock(&market->lock) == 0);
 }
 
+/* A monitor's alert, from inside the watch's poll: the market.alert signal (an alert
+ * on GET /v1/alerts too, of the rule's severity) and a market.alert log line. Its
+ * times are the watch's clock: dated by when the watch was created. */
+static void on_alert(void *user, const struct market_alert *alert)
+{
+    struct markets_watch *watch = user;
+    struct market_observation observation = *alert->observation;
+    observation.timestamp_us += (int64_t)(watch->created_wall_ns / 1000u);
+    struct market_alert dated = *alert;
+    dated.observation = &observation;
+    char text[MARKET_ALERT_JSON_SIZE];
+    json_t *data =
+        market_alert_format_json(&dated, text, sizeof text) > 0 ? json_loads(text, 0, NULL) : NULL;
+    if (data != NULL) {
+        char message[160];
+        (void)snprintf(message, sizeof message, "%s%s%s: %s %s (rule %s)", observation.venue,
+                       observation.symbol[0] != '\0' ? " " : "", observation.symbol,
+                       market_metric_name(observation.metric),
+                       json_string_value(json_object_get(data, "condition")), alert->rule->name);
+        (void)json_object_set_new(data, "message", json_string(message));
+        (void)json_object_del(data, "type");
+        api_signals_publish(watch->markets->signals, "market.alert", data, false);
+    }
+    static const enum tpw_log_level levels[] = {
+        [MARKET_ALERT_INFO] = TPW_LOG_INFO,
+        [MARKET_ALERT_WARNING] = TPW_LOG_WARN,
+        [MARKET_ALERT_CRITICAL] = TPW_LOG_ERROR,
+    };
+    TPW_ASSERT((size_t)alert->rule->severity < sizeof levels / sizeof levels[0]);
+    TPW_LOGF(levels[alert->rule->severity], "market.alert", TPW_LOG_STR("rule", alert->rule->name),
+             TPW_LOG_STR("venue", observation.venue), TPW_LOG_STR("symbol", observation.symbol),
+             TPW_LOG_STR("key", alert->key), TPW_LOG_U64("suppressed", alert->suppressed_count));
+}
+
 static void *watch_main(void *arg)
 {
     struct markets_watch *watch = arg;
@@ -305,6 +343,9 @@ static void *watch_main(void *arg)
     while (!atomic_load(&watch->markets->stop)) {
         int64_t watch_us = 0;
         market_watch_poll(watch->watch, &watch_us);
+        if (watch->monitor != NULL) {
+            market_monitor_advance(watch->monitor, watch_us); /* a silent feed is measured */
+        }
         struct markets_now now = {tpw_clock_monotonic_ns(), tpw_clock_now_ns(&wall)};
         for (size_t i = 0; i < watch->instruments_count; i++) {
             instrument_poll(watch, i, &now);
@@ -377,6 +418,22 @@ static enum tpw_err watch_refused(enum tpw_err err, unsigned line, const char *w
                          "markets file line %u ([watch]): %s", line, why);
 }
 
+/* The monitor of docs/market.md's defaults on the primary's feed only: the backup
+ * carries the same trades, and observing both would count each twice. */
+static enum tpw_err monitor_start(struct markets_watch *watch, const struct api_watch_spec *spec,
+                                  struct tpw_error_detail *detail)
+{
+    struct market_monitor_config config;
+    market_monitor_config_defaults(&config);
+    enum tpw_err err = market_monitor_create(&config, &spec->alerts, on_alert, NULL, watch,
+                                             &watch->monitor, detail);
+    if (err == TPW_OK) {
+        err = market_monitor_attach(watch->monitor,
+                                    market_watch_source_feed(watch->watch, MARKET_SOURCE_PRIMARY));
+    }
+    return err;
+}
+
 static enum tpw_err watch_start(struct api_markets *markets, size_t watch_index,
                                 struct tpw_error_detail *detail)
 {
@@ -394,7 +451,12 @@ static enum tpw_err watch_start(struct api_markets *markets, size_t watch_index,
     }
     struct tpw_error_detail why;
     tpw_error_detail_reset(&why);
+    struct tpw_clock wall = tpw_clock_system();
+    watch->created_wall_ns = tpw_clock_now_ns(&wall);
     err = market_watch_create(&spec->config, on_watch_event, watch, &watch->watch, &why);
+    if (err == TPW_OK && spec->has_alerts) {
+        err = monitor_start(watch, spec, &why);
+    }
     return err == TPW_OK ? TPW_OK : watch_refused(err, spec->line, why.message, detail);
 }
 
@@ -408,6 +470,7 @@ void api_markets_stop(struct api_markets *markets)
         if (markets->watches[w].thread_started) {
             TPW_ASSERT(pthread_join(markets->watches[w].thread, NULL) == 0);
         }
+        market_monitor_destroy(markets->watches[w].monitor); /* before the feed it observes */
         market_watch_destroy(markets->watches[w].watch);
     }
     for (size_t i = 0; i < markets->instruments_count; i++) {

@@ -57,6 +57,8 @@ struct api_watch_spec {
     char quote[MARKET_WATCH_SYMBOLS_MAX][FX_CODE_SIZE];
     unsigned quotes_per_s; /* market.quote signals per instrument and second; 0: none */
     unsigned line;         /* the section's [watch] line, for errors found later */
+    bool has_alerts;       /* `alerts = RULES`: a monitor on the primary's feed */
+    struct market_alert_rules alerts;
 };
 
 struct api_markets_file {

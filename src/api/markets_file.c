@@ -33,13 +33,24 @@ enum key {
     K_RECONNECT_MS,
     K_LIMIT,
     K_QUOTE_SIGNALS_PER_S,
+    K_ALERTS,
     K_COUNT
 };
 
-static const char *const key_names[K_COUNT] = {
-    "venue",        "primary",       "primary_rest",       "backup",        "backup_rest",
-    "stale_ms",     "hysteresis_ms", "gaps_max",           "gap_window_ms", "snapshot_timeout_ms",
-    "reconnect_ms", "limit",         "quote_signals_per_s"};
+static const char *const key_names[K_COUNT] = {"venue",
+                                               "primary",
+                                               "primary_rest",
+                                               "backup",
+                                               "backup_rest",
+                                               "stale_ms",
+                                               "hysteresis_ms",
+                                               "gaps_max",
+                                               "gap_window_ms",
+                                               "snapshot_timeout_ms",
+                                               "reconnect_ms",
+                                               "limit",
+                                               "quote_signals_per_s",
+                                               "alerts"};
 
 /* The section being read. */
 struct section {
@@ -50,7 +61,8 @@ struct section {
     char base[MARKET_WATCH_SYMBOLS_MAX][FX_CODE_SIZE];
     char quote[MARKET_WATCH_SYMBOLS_MAX][FX_CODE_SIZE];
     size_t symbols_count;
-    unsigned line; /* of `[watch]`; 0 before the first */
+    unsigned line;         /* of `[watch]`; 0 before the first */
+    const char *file_path; /* the markets file's, for the paths it names */
 };
 
 static enum tpw_err refuse(struct tpw_error_detail *detail, unsigned line, const char *why)
@@ -168,6 +180,36 @@ static enum tpw_err quotes_rate(const struct section *section, unsigned *out,
     return TPW_OK;
 }
 
+/* `alerts = RULES`: the monitor's alert rules (docs/formats/market-alerts.md), a path
+ * relative to the markets file's directory unless absolute; read now, so that a rules
+ * file that does not parse stops the start with its line. */
+static enum tpw_err alert_rules(const struct section *section, struct api_watch_spec *out,
+                                struct tpw_error_detail *detail)
+{
+    const char *rules = value_of(section, K_ALERTS);
+    if (rules == NULL) {
+        return TPW_OK;
+    }
+    char path[2 * MARKET_URL_SIZE];
+    const char *slash = strrchr(section->file_path, '/');
+    int length = rules[0] == '/' || slash == NULL
+                     ? snprintf(path, sizeof path, "%s", rules)
+                     : snprintf(path, sizeof path, "%.*s/%s", (int)(slash - section->file_path),
+                                section->file_path, rules);
+    if (length < 0 || (size_t)length >= sizeof path) {
+        return refuse(detail, section->key_lines[K_ALERTS], "alerts: the path is too long");
+    }
+    struct tpw_error_detail why;
+    tpw_error_detail_reset(&why);
+    if (market_alert_rules_load(path, &out->alerts, &why) != TPW_OK) {
+        char message[sizeof why.message + 128];
+        (void)snprintf(message, sizeof message, "alerts %.100s: %s", rules, why.message);
+        return refuse(detail, section->key_lines[K_ALERTS], message);
+    }
+    out->has_alerts = true;
+    return TPW_OK;
+}
+
 /* The section's watch: its config through the shared reader, its assets. */
 static enum tpw_err section_end(const struct section *section, struct api_watch_spec *out,
                                 struct tpw_error_detail *detail)
@@ -198,7 +240,8 @@ static enum tpw_err section_end(const struct section *section, struct api_watch_
     memcpy(out->base, section->base, sizeof out->base);
     memcpy(out->quote, section->quote, sizeof out->quote);
     out->line = section->line;
-    return quotes_rate(section, &out->quotes_per_s, detail);
+    enum tpw_err err = quotes_rate(section, &out->quotes_per_s, detail);
+    return err == TPW_OK ? alert_rules(section, out, detail) : err;
 }
 
 /* An instrument is one venue's symbol: two watches may not both follow it. */
@@ -254,8 +297,10 @@ static enum tpw_err file_line(struct api_markets_file *file, struct section *sec
         if (err == TPW_OK && file->watches_count == API_MARKETS_WATCHES_MAX) {
             err = refuse(detail, line, "at most 8 watches");
         }
+        const char *file_path = section->file_path;
         memset(section, 0, sizeof *section);
         section->line = line;
+        section->file_path = file_path;
         return err;
     }
     if (key == NULL) {
@@ -307,6 +352,9 @@ enum tpw_err api_markets_file_read(const char *path, struct api_markets_file *ou
                              path);
     }
     struct section *section = calloc(1, sizeof *section);
+    if (section != NULL) {
+        section->file_path = path;
+    }
     enum tpw_err err = section != NULL ? file_lines(stream, out, section, detail)
                                        : tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory");
     free(section);

@@ -111,6 +111,16 @@ static const char *alert_severity(const char *kind, const json_t *data)
     if (strcmp(kind, "fx.provider") == 0) {
         return json_is_true(json_object_get(data, "up")) ? "info" : "warning";
     }
+    if (strcmp(kind, "market.alert") == 0) { /* the rule's, as a static string */
+        const char *severity = json_string_value(json_object_get(data, "severity"));
+        static const char *const severities[] = {"info", "warning", "critical"};
+        for (size_t i = 0; severity != NULL && i < 3; i++) {
+            if (strcmp(severity, severities[i]) == 0) {
+                return severities[i];
+            }
+        }
+        return "warning";
+    }
     return strcmp(kind, "fx.exposure_alert") == 0 ? "warning" : NULL;
 }
 

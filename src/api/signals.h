@@ -30,8 +30,8 @@ void api_signals_wake(struct api_signals *signals, struct api_events *events);
  * never waits for a stream. */
 void api_signals_publish(struct api_signals *signals, const char *kind, json_t *data,
                          bool staff_only);
-/* Alerts kept for GET /v1/alerts (the alert-like kinds: market.failover, fx.provider,
- * fx.exposure_alert), apart from the stream ring so that busy signals (market quotes)
+/* Alerts kept for GET /v1/alerts (the alert-like kinds: market.failover, market.alert,
+ * fx.provider, fx.exposure_alert), apart from the stream ring so that busy signals (market quotes)
  * do not push them out. */
 #define API_ALERTS_RING 64u
 /* The newest `limit` alerts a caller may see (`staff`: not a user key), newest first, as

@@ -10,6 +10,8 @@
  *     within the stale threshold, prices delayed from the backup, the alert on
  *     /v1/alerts (for every role), the FX quote no longer refreshed; the primary back →
  *     live again after the hysteresis;
+ *   - anomaly alerts: a watch with alert rules has a monitor whose alerts are
+ *     market.alert signals and /v1/alerts entries of the rule's severity;
  *   - markets files that must stop the start, each naming its line;
  *   - every error of the new endpoints, and an instrument that never synced.
  * Every wait is bounded; the feed servers are SIGKILLed at teardown and exit by
@@ -772,6 +774,15 @@ static const struct bad_file bad_files[] = {
      TPW_ERR_MARKETS_CONFIG_INVALID, "line 1 ([watch]): primary: a ws:// or wss:// stream"},
     {"[watch]\nvenue = A_VENUE_NAME_OF_24_BYTES\n" GOOD_SOURCES "symbol = BTCUSDT BTC USDT\n",
      TPW_ERR_MARKETS_CONFIG_INVALID, "line 2: venue: at most 23 bytes"},
+    /* Alert rules: a file that is not there, one that does not parse, a window the
+     * monitor does not keep (refused when the monitor is made: the [watch] line). */
+    {"[watch]\nvenue = BINANCE\n" GOOD_SOURCES "alerts = none.rules\nsymbol = BTCUSDT BTC USDT\n",
+     TPW_ERR_MARKETS_CONFIG_INVALID, "line 5: alerts none.rules: "},
+    {"[watch]\nvenue = BINANCE\n" GOOD_SOURCES "alerts = bad.rules\nsymbol = BTCUSDT BTC USDT\n",
+     TPW_ERR_MARKETS_CONFIG_INVALID, "line 5: alerts bad.rules: line 2: "},
+    {"[watch]\nvenue = BINANCE\n" GOOD_SOURCES "alerts = window.rules\n"
+     "symbol = BTCUSDT BTC USDT\n",
+     TPW_ERR_MARKETS_CONFIG_INVALID, "line 1 ([watch]): "},
 };
 
 /* Nine watches: one more than a server runs. */
@@ -815,6 +826,9 @@ static void test_bad_files(void **state)
     /* The data directory and its key, made by a first start without markets. */
     api_fixture_start(&fixture->api, (struct api_server_options){0});
     api_fixture_stop(&fixture->api);
+    (void)markets_write(fixture, "bad.rules", "# fine\nrule x metric=nope when=value>0\n");
+    (void)markets_write(fixture, "window.rules",
+                        "rule w metric=window_trades window=7s when=value>0\n");
     for (size_t i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
         expect_refused(fixture, markets_write(fixture, "bad.conf", bad_files[i].text),
                        bad_files[i].err, bad_files[i].message);
@@ -940,6 +954,68 @@ static void test_endpoint_errors(void **state)
     check_unsynced(fixture);
 }
 
+/* ---- anomaly alerts ---------------------------------------------------------------- */
+
+/* The alert of `rule` among the reader's first `count` events; fails when none. */
+static json_t *alert_of(const struct sse_reader *reader, size_t count, const char *rule,
+                        const char *venue)
+{
+    for (size_t i = 0; i < count; i++) {
+        json_t *data = reader->events[i].data;
+        if (strcmp(text_of(data, "rule"), rule) == 0 &&
+            strcmp(text_of(data, "venue"), venue) == 0) {
+            return data;
+        }
+    }
+    fail_msg("no %s alert for %s", rule, venue);
+    return NULL;
+}
+
+/* Both watches monitored: each venue's feed age fires once (a cool-down of an hour),
+ * COMPUSDT's spread once; signals first, then GET /v1/alerts of their severities. */
+static void test_alerts(void **state)
+{
+    struct markets_fixture *fixture = *state;
+    (void)markets_write(fixture, "alerts.rules",
+                        "rule age metric=feed_age_ms when=value>=0 severity=info cooldown=1h\n"
+                        "rule wide metric=spread_bps when=value>=0 instrument=BINANCE_US:COMPUSDT "
+                        "severity=critical cooldown=1h\n");
+    start_both_venues(fixture, "stale_ms = 600000\nalerts = alerts.rules\n");
+    struct sse_reader *alerts = stream_start(fixture, 0, "market.alert", 3);
+    events_wait(alerts, 3, 15000);
+    json_t *age = alert_of(alerts, 3, "age", "BINANCE");
+    assert_string_equal(text_of(age, "severity"), "info");
+    assert_string_equal(text_of(age, "metric"), "feed_age_ms");
+    assert_string_equal(text_of(age, "symbol"), "");
+    (void)alert_of(alerts, 3, "age", "BINANCE_US");
+    json_t *wide = alert_of(alerts, 3, "wide", "BINANCE_US");
+    assert_string_equal(text_of(wide, "symbol"), "COMPUSDT");
+    assert_string_equal(text_of(wide, "condition"), "value>=0");
+    assert_string_equal(text_of(wide, "message"),
+                        "BINANCE_US COMPUSDT: spread_bps value>=0 (rule wide)");
+    /* Dated by the wall clock, not the watch's: within the last minute. */
+    struct tpw_clock wall = tpw_clock_system();
+    json_int_t now_us = (json_int_t)(tpw_clock_now_ns(&wall) / 1000u);
+    json_int_t at_us = json_integer_value(json_object_get(wide, "timestamp_us"));
+    assert_in_range(now_us - at_us, 0, 60000000);
+    struct api_response r;
+    get_expect(fixture, "/v1/alerts?limit=10", 200, &r);
+    size_t index;
+    json_t *item;
+    unsigned severities = 0;
+    json_array_foreach(json_object_get(r.body, "data"), index, item)
+    {
+        if (strcmp(text_of(item, "kind"), "market.alert") == 0) {
+            const char *severity = text_of(item, "severity");
+            severities |= strcmp(severity, "critical") == 0 ? 1u
+                          : strcmp(severity, "info") == 0   ? 2u
+                                                            : 4u;
+        }
+    }
+    assert_int_equal(severities, 3u);
+    api_response_free(&r);
+}
+
 /* A server without a markets file lists none, and knows none. */
 static void test_no_markets(void **state)
 {
@@ -963,6 +1039,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_live_books, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_markets, setup, teardown),
