@@ -1,7 +1,8 @@
-// Who the key is: the API has no "who am I" route, so the page asks what the key may
-// do. GET /metrics answers staff keys (admin, operator, auditor) and refuses a user
-// key (403); a user key's map names its owner. Navigation follows from that.
-import { ApiError, get, metricsText } from "./api";
+// Who the key is: the API has no "who am I" route, so the page reads it from the map:
+// a user key's map is its owner's (`owner` names it), a staff key's (admin, operator,
+// auditor) without `owner` is every owner's (`owner` null). Asking what would be
+// refused (GET /metrics) would work too, but a refused request is a console error.
+import { get } from "./api";
 import type { Feed } from "./events";
 
 export interface Session {
@@ -12,15 +13,7 @@ export interface Session {
 }
 
 export async function probe(): Promise<{ staff: boolean; owner: string | null }> {
-  // Validates the key first: a 401 here is the sign-in form's error.
+  // Validates the key too: a 401 here is the sign-in form's error.
   const map = await get<{ owner: string | null }>("/v1/map?base=EUR");
-  try {
-    await metricsText();
-    return { staff: true, owner: null };
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 403) {
-      return { staff: false, owner: map.owner };
-    }
-    throw error;
-  }
+  return { staff: map.owner === null, owner: map.owner };
 }
