@@ -198,7 +198,15 @@ test("every screen at 1280x800 and 390x844, light and dark, without console erro
         await signIn(page, key);
         for (const screen of SCREENS) {
           await show(page, screen);
+          if (screen === "convert") {
+            // A locked quote is what this screen is about: show one.
+            await page.getByLabel("Amount", { exact: true }).fill("100");
+            await page.getByRole("button", { name: "Get quote" }).click();
+            await page.locator("[data-quote]").waitFor();
+          }
           await page.waitForTimeout(SETTLE_MS);
+          const width = await page.evaluate(() => document.documentElement.scrollWidth);
+          assert.ok(width <= size[0], `${who} ${screen} at ${size[0]} px is ${width} px wide`);
           await page.screenshot({ path: path.join(shots,
             `${who}-${screen}-${size[0]}x${size[1]}.png`), fullPage: true });
         }
@@ -236,7 +244,7 @@ test("a user key sees only its owner's accounts", async () => {
       assert.ok(!html.includes(id), `${screen} shows northwind's ${id}`);
     }
   }
-  assert.match(await page.locator("[data-who]").textContent(), /owner usr_/);
+  assert.match(await page.locator("[data-who]").getAttribute("data-who"), /^owner usr_/);
   const status = await page.evaluate(async (id) => (await fetch("/v1/accounts/" + id,
     { headers: { Authorization: "Bearer " + sessionStorage.getItem("tpw.key") } })).status, ids[0]);
   assert.equal(status, 404);

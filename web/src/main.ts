@@ -106,10 +106,11 @@ function shell(): void {
       h("li", {}, h("a", { href: "#/" + screen.path, "data-screen": screen.path },
         screen.title)))));
   const who = s.staff ? "staff key" : `owner ${s.owner ?? "?"}`;
+  const whoShort = s.staff ? who : `owner ${(s.owner ?? "?").replace(/^usr_0*/, "")}`;
   const header = h("header", { class: "top" },
     h("a", { class: "brand", href: "#/overview" }, "tpwallet"),
     nav,
-    h("div", { class: "who" }, h("span", { class: "muted", "data-who": who }, who), feedState,
+    h("div", { class: "who" }, h("span", { class: "muted", "data-who": who, title: who }, whoShort), feedState,
       h("button", { type: "button", class: "link", onclick: signOut }, "Sign out")));
   const main = h("main", { id: "main", tabindex: "-1" });
   app.append(header, main);

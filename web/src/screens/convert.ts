@@ -34,7 +34,9 @@ export function mountConvert(root: HTMLElement, session: Session): () => void {
   const form = h("form", { class: "convert-form card", "aria-label": "Conversion" },
     h("div", { class: "form-grid" }, from.root, to.root, mode.root, amount.root),
     h("div", { class: "actions" }, quoteButton), formError);
-  const quoteBox = h("div", { class: "quote", "aria-live": "polite" });
+  const quoteBox = h("div", { class: "quote", "aria-live": "polite" },
+    h("p", { class: "muted" }, "A quote locks its rate for a short while (the server's ",
+      "fx_quote_ttl_s, 15 s by default); execute it before it expires."));
   root.append(form, quoteBox);
   let options: Option[] = [];
   let quote: Quote | null = null;
@@ -63,7 +65,7 @@ export function mountConvert(root: HTMLElement, session: Session): () => void {
       return a.accounts.map((acct) => ({ id: acct.id, asset: a.asset, exponent: a.exponent,
         available: acct.available_decimal }));
     }));
-    options.sort((x, y) => x.asset.localeCompare(y.asset) || x.id.localeCompare(y.id));
+    // The map's order: fiat first, then by value, so the defaults are the main accounts.
     for (const select of [fromSelect, toSelect]) {
       const keep = select.value;
       clear(select);
@@ -150,7 +152,7 @@ export function mountConvert(root: HTMLElement, session: Session): () => void {
           [q.from, ...q.legs.map((l) => l.to)].join(" → "),
           q.direct && q.saving_bps !== "0" ? ` (saves ${q.saving_bps} bps over the direct pair)` : ""),
         h("dt", {}, "Expires"), h("dd", {}, timer)),
-      h("table", {},
+      h("div", { class: "table-wrap" }, h("table", {},
         h("caption", {}, "Legs: each one's rate, its spread from the pair's mid, its fee"),
         h("thead", {}, h("tr", {}, ...["Pair", "Side", "Rate", "Pair mid", "Spread", "Fee",
           "In", "Out"].map((t) => h("th", { scope: "col" }, t)))),
@@ -164,7 +166,7 @@ export function mountConvert(root: HTMLElement, session: Session): () => void {
             h("td", { class: "num", "data-fee": l.fee }, fmt(l.fee, l.from)),
             h("td", { class: "num" }, fmt(l.amount_in, l.from)),
             h("td", { class: "num" }, fmt(l.amount_out, l.to)));
-        }))),
+        })))),
       h("div", { class: "actions" }, execute), result));
     const expires = Date.parse(q.expires_at);
     window.clearInterval(countdown);

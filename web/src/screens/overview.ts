@@ -89,15 +89,21 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
           label_text: `${acct.id}: ${acct.balance_decimal} ${a.asset} = ${acct.value_decimal} ${map.base}` })),
       })),
     }));
+    // Borders and the parents' label bands in the card's colour, light or dark.
+    const card = getComputedStyle(document.documentElement).getPropertyValue("--card").trim();
     treemap.setOption({
       backgroundColor: "transparent",
       tooltip: { formatter: (p: { data: { label_text?: string }; name: string }) =>
         p.data.label_text ?? p.name },
       series: [{ type: "treemap", data, roam: false, nodeClick: false, breadcrumb: { show: false },
         width: "100%", height: "100%", top: 0, left: 0,
-        upperLabel: { show: true, height: 18 },
-        levels: [{ itemStyle: { gapWidth: 3 } }, { itemStyle: { gapWidth: 1 } },
-          { colorSaturation: [0.35, 0.6] }] }],
+        upperLabel: { show: true, height: 18, color: "inherit", textBorderWidth: 0 },
+        itemStyle: { borderColor: card },
+        levels: [{ itemStyle: { gapWidth: 3, borderWidth: 0, borderColor: card } },
+          { itemStyle: { gapWidth: 1, borderWidth: 2, borderColor: card },
+            upperLabel: { show: true } },
+          { colorSaturation: [0.35, 0.6], itemStyle: { borderColorSaturation: 0.6,
+            gapWidth: 1, borderWidth: 1 } }] }],
     }, true);
   }
 
