@@ -207,8 +207,12 @@ test("every screen at 1280x800 and 390x844, light and dark, without console erro
           await page.waitForTimeout(SETTLE_MS);
           const width = await page.evaluate(() => document.documentElement.scrollWidth);
           assert.ok(width <= size[0], `${who} ${screen} at ${size[0]} px is ${width} px wide`);
-          await page.screenshot({ path: path.join(shots,
-            `${who}-${screen}-${size[0]}x${size[1]}.png`), fullPage: true });
+          const name = `${who}-${screen}-${size[0]}x${size[1]}`;
+          await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
+          if (screen === "overview") {
+            // What a person sees first (docs/img/overview.png is Alice's at 1280x800).
+            await page.screenshot({ path: path.join(shots, name + "-viewport.png") });
+          }
         }
         assert.deepEqual(page.consoleErrors, [], `${who} at ${size.join("x")}`);
         await page.context().close();

@@ -82,10 +82,14 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
 
   function drawTreemap(map: AssetMap): void {
     const data = map.classes.map((c) => ({
-      name: c.class, value: Number(c.value), itemStyle: { color: CLASS_COLOURS[c.class] },
+      name: c.class, value: Number(c.value),
+      // A parent's label band is its border: the class's colour, so its name shows.
+      itemStyle: { color: CLASS_COLOURS[c.class], borderColor: CLASS_COLOURS[c.class] },
       children: c.assets.filter((a) => a.value !== null).map((a) => ({
         name: a.asset, value: Number(a.value),
-        children: a.accounts.map((acct) => ({ name: acct.id.slice(-6), value: Number(acct.value),
+        children: a.accounts.map((acct) => ({
+          name: `${a.asset} …${acct.id.slice(-4)}\n${group(acct.value_decimal ?? "0")} ${map.base}`,
+          value: Number(acct.value),
           label_text: `${acct.id}: ${acct.balance_decimal} ${a.asset} = ${acct.value_decimal} ${map.base}` })),
       })),
     }));
@@ -97,9 +101,10 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
         p.data.label_text ?? p.name },
       series: [{ type: "treemap", data, roam: false, nodeClick: false, breadcrumb: { show: false },
         width: "100%", height: "100%", top: 0, left: 0,
-        upperLabel: { show: true, height: 18, color: "inherit", textBorderWidth: 0 },
+        upperLabel: { show: true, height: 18, color: "#fff", fontWeight: 600, textBorderWidth: 0 },
         itemStyle: { borderColor: card },
-        levels: [{ itemStyle: { gapWidth: 3, borderWidth: 0, borderColor: card } },
+        label: { lineHeight: 15 },
+        levels: [{ itemStyle: { gapWidth: 2, borderWidth: 2 }, upperLabel: { show: true } },
           { itemStyle: { gapWidth: 1, borderWidth: 2, borderColor: card },
             upperLabel: { show: true } },
           { colorSaturation: [0.35, 0.6], itemStyle: { borderColorSaturation: 0.6,
