@@ -25,6 +25,7 @@ static const struct {
     {"BINANCE", &market__binance_spot_ops},
     {"BINANCE_US", &market__binance_spot_ops},
     {"BINANCE_FUTURES", &market__binance_usdm_ops},
+    {"BINANCE_DELIVERY", &market__binance_coinm_ops},
     {"COINBASE", &market__coinbase_ops},
 };
 

@@ -76,6 +76,7 @@ struct market__levels {
 
 extern const struct market__venue_ops market__binance_spot_ops;
 extern const struct market__venue_ops market__binance_usdm_ops;
+extern const struct market__venue_ops market__binance_coinm_ops;
 extern const struct market__venue_ops market__coinbase_ops;
 
 /* The taker of a Coinbase match from its "side" ("buy" or "sell": the MAKER's side);
