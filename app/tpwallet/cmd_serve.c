@@ -224,7 +224,8 @@ static bool options_from(struct settings *settings, char *listen,
         number_setting(settings->value[S_FX_QUOTE_TTL], 3600, &fx_quote_ttl) &&
         number_setting(settings->value[S_FX_ECB_POLL], 86400, &fx_ecb_poll) &&
         number_setting(settings->value[S_FX_HISTORY_SAMPLE], 3600, &fx_history_sample) &&
-        number_setting(settings->value[S_FX_HISTORY_WINDOW], 7u * 86400u, &fx_history_window);
+        number_setting(settings->value[S_FX_HISTORY_WINDOW], UINT64_C(7) * 86400u,
+                       &fx_history_window);
     options->threads = (unsigned)threads;
     options->body_limit_bytes = body;
     options->connection_timeout_s = (unsigned)timeout;
