@@ -14,9 +14,36 @@
 /* Longest integer accepted: 10^18 - 1 < 2^63 - 1, so jansson's json_int_t holds it. */
 #define SCAN_UINT_DIGITS_MAX 18
 
+/* Most digits of a staged decimal: 10^19 - 1 < 2^64, so its digits fit a uint64_t. */
+#define SCAN_DECIMAL_DIGITS_MAX MARKET_SCAN_SCALED_DIGITS_MAX
+
+const uint64_t market_scan_pow10[MARKET_SCAN_SCALED_DIGITS_MAX + 1] = {
+    UINT64_C(1),
+    UINT64_C(10),
+    UINT64_C(100),
+    UINT64_C(1000),
+    UINT64_C(10000),
+    UINT64_C(100000),
+    UINT64_C(1000000),
+    UINT64_C(10000000),
+    UINT64_C(100000000),
+    UINT64_C(1000000000),
+    UINT64_C(10000000000),
+    UINT64_C(100000000000),
+    UINT64_C(1000000000000),
+    UINT64_C(10000000000000),
+    UINT64_C(100000000000000),
+    UINT64_C(1000000000000000),
+    UINT64_C(10000000000000000),
+    UINT64_C(100000000000000000),
+    UINT64_C(1000000000000000000),
+    UINT64_C(10000000000000000000),
+};
+
 struct cursor {
     const char *at;
     const char *end;
+    struct market_scan_stage *stage; /* NULL: levels are not staged */
 };
 
 static void skip_space(struct cursor *cursor)
@@ -30,6 +57,10 @@ static void skip_space(struct cursor *cursor)
 /* Consumes `c` after optional whitespace. */
 static bool expect(struct cursor *cursor, char c)
 {
+    if (cursor->at < cursor->end && *cursor->at == c) {
+        cursor->at++; /* the venues send no whitespace: this is nearly every call */
+        return true;
+    }
     skip_space(cursor);
     if (cursor->at == cursor->end || *cursor->at != c) {
         return false;
@@ -109,6 +140,135 @@ static bool scan_level(struct cursor *cursor, unsigned width)
     return expect(cursor, ']');
 }
 
+/*
+ * A string that is a plain decimal — digits, at most one point with a digit on each
+ * side, at most 19 digits — as its digits without the point and the digit counts; the
+ * cursor is at its opening quote and moves past the closing one. False, the cursor
+ * unmoved, for any other string (or no string): scan_string() then decides on it.
+ */
+static bool scan_decimal(struct cursor *cursor, uint64_t *digits, unsigned *integer_digits,
+                         unsigned *fraction_digits)
+{
+    if (cursor->at == cursor->end || *cursor->at != '"') {
+        return false;
+    }
+    const char *start = cursor->at + 1;
+    const char *at = start;
+    const char *point = NULL;
+    uint64_t value = 0; /* wraps past 19 digits, which are then refused */
+    for (; at < cursor->end; at++) {
+        unsigned digit = (unsigned)(unsigned char)*at - '0';
+        if (digit < 10) {
+            value = value * 10 + digit;
+        } else if (*at == '.' && point == NULL && at > start) {
+            point = at;
+        } else {
+            break;
+        }
+    }
+    size_t count = (size_t)(at - start) - (point != NULL ? 1 : 0);
+    if (at == cursor->end || *at != '"' || count == 0 || count > SCAN_DECIMAL_DIGITS_MAX ||
+        at - 1 == point) {
+        return false;
+    }
+    *digits = value;
+    *fraction_digits = point != NULL ? (unsigned)(at - point - 1) : 0;
+    *integer_digits = (unsigned)count - *fraction_digits;
+    cursor->at = at + 1;
+    return true;
+}
+
+/* Raises the maxima of `digits` to a string's counts. */
+static void digits_note(struct market_scan_digits *digits, unsigned integer_digits,
+                        unsigned fraction_digits)
+{
+    TPW_ASSERT(integer_digits + fraction_digits <= SCAN_DECIMAL_DIGITS_MAX);
+    if (integer_digits > digits->integer_max) {
+        digits->integer_max = (uint8_t)integer_digits;
+    }
+    if (fraction_digits > digits->fraction_max) {
+        digits->fraction_max = (uint8_t)fraction_digits;
+    }
+}
+
+/*
+ * One level of two strings, as scan_level(cursor, 2) accepts it, into *level while both
+ * strings are plain decimals; the first that is not clears *plain, and the strings are
+ * then only scanned.
+ */
+static bool scan_level_staged(struct cursor *cursor, struct market_scan_level *level,
+                              struct market_scan_value *value, bool *plain)
+{
+    if (!expect(cursor, '[')) {
+        return false;
+    }
+    uint64_t *digits[2] = {&level->price_digits, &level->qty_digits};
+    uint8_t *fraction[2] = {&level->price_fraction_digits, &level->qty_fraction_digits};
+    struct market_scan_digits *maxima[2] = {&value->price_digits, &value->qty_digits};
+    for (unsigned index = 0; index < 2; index++) {
+        if (index > 0 && !expect(cursor, ',')) {
+            return false;
+        }
+        skip_space(cursor);
+        unsigned integer_digits = 0;
+        unsigned fraction_digits = 0;
+        if (*plain && scan_decimal(cursor, digits[index], &integer_digits, &fraction_digits)) {
+            *fraction[index] = (uint8_t)fraction_digits;
+            digits_note(maxima[index], integer_digits, fraction_digits);
+            continue;
+        }
+        *plain = false;
+        const char *text = NULL;
+        size_t text_len = 0;
+        if (!scan_string(cursor, &text, &text_len)) {
+            return false;
+        }
+    }
+    return expect(cursor, ']');
+}
+
+/* One level of an array: staged (the next level of the stage) while *plain holds and
+ * the stage has room, else only scanned (and *plain is cleared). */
+static bool scan_level_any(struct cursor *cursor, unsigned width, struct market_scan_value *value,
+                           bool *plain)
+{
+    struct market_scan_stage *stage = cursor->stage;
+    if (*plain && stage->levels_count < stage->levels_max) {
+        if (!scan_level_staged(cursor, &stage->levels[stage->levels_count], value, plain)) {
+            return false;
+        }
+        stage->levels_count += *plain ? 1 : 0;
+        return true;
+    }
+    *plain = false;
+    return scan_level(cursor, width);
+}
+
+/* Starts staging an array's levels when the scan has a stage and they are pairs. */
+static bool staging_begin(const struct cursor *cursor, unsigned width,
+                          struct market_scan_value *value)
+{
+    value->staged = NULL;
+    value->price_digits = (struct market_scan_digits){0, 0};
+    value->qty_digits = (struct market_scan_digits){0, 0};
+    return cursor->stage != NULL && width == 2;
+}
+
+/* Ends an array's staging: its levels, or (not all plain) their room given back. */
+static void staging_end(struct cursor *cursor, struct market_scan_value *value, bool plain,
+                        size_t first, size_t count)
+{
+    if (cursor->stage == NULL) {
+        return;
+    }
+    if (plain) {
+        TPW_ASSERT(cursor->stage->levels_count == first + count);
+        value->staged = &cursor->stage->levels[first];
+    } else {
+        cursor->stage->levels_count = first;
+    }
+}
+
 /* An array of levels; the cursor is at its '['. */
 static bool scan_levels(struct cursor *cursor, unsigned width, struct market_scan_value *value)
 {
@@ -117,6 +277,8 @@ static bool scan_levels(struct cursor *cursor, unsigned width, struct market_sca
     if (!expect(cursor, '[')) {
         return false;
     }
+    bool plain = staging_begin(cursor, width, value);
+    size_t first = cursor->stage != NULL ? cursor->stage->levels_count : 0;
     size_t count = 0;
     skip_space(cursor);
     if (cursor->at < cursor->end && *cursor->at == ']') {
@@ -124,7 +286,8 @@ static bool scan_levels(struct cursor *cursor, unsigned width, struct market_sca
     } else {
         bool more = true;
         while (more) { /* each turn consumes a level, so it ends within the input */
-            if (!scan_level(cursor, width)) {
+            if (!(plain ? scan_level_any(cursor, width, value, &plain)
+                        : scan_level(cursor, width))) {
                 return false;
             }
             count++;
@@ -136,6 +299,7 @@ static bool scan_levels(struct cursor *cursor, unsigned width, struct market_sca
             cursor->at += more ? 1 : 0;
         }
     }
+    staging_end(cursor, value, plain, first, count);
     value->type = MARKET_SCAN_LEVELS;
     value->text = start;
     value->text_len = (size_t)(cursor->at - start);
@@ -254,9 +418,20 @@ bool market_scan_message(const char *text, size_t text_len, const struct market_
                          size_t keys_count, struct market_scan_object *out,
                          struct market_scan_object *inner)
 {
+    return market_scan_message_staged(text, text_len, keys, keys_count, out, inner, NULL);
+}
+
+bool market_scan_message_staged(const char *text, size_t text_len,
+                                const struct market_scan_key *keys, size_t keys_count,
+                                struct market_scan_object *out, struct market_scan_object *inner,
+                                struct market_scan_stage *stage)
+{
     TPW_ASSERT(keys_count <= MARKET_SCAN_KEYS_MAX);
     _Static_assert(MARKET_SCAN_KEYS_MAX <= 32, "present_mask has a bit per key");
-    struct cursor cursor = {text, text + text_len};
+    struct cursor cursor = {text, text + text_len, stage};
+    if (stage != NULL) {
+        stage->levels_count = 0;
+    }
     if (inner != NULL) {
         inner->present_mask = 0;
     }
