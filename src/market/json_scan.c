@@ -140,6 +140,74 @@ static bool scan_level(struct cursor *cursor, unsigned width)
     return expect(cursor, ']');
 }
 
+/* The 8 bytes at `at` as a number whose lowest byte is at[0], whatever the byte order. */
+static uint64_t load_le64(const char *at)
+{
+    uint64_t word = 0;
+    (void)memcpy(&word, at, sizeof(word));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    word = __builtin_bswap64(word);
+#endif
+    return word;
+}
+
+/* Bytes of a word, and one bit in each (its top bit) for per-byte flags. */
+#define BYTES_EACH(byte) (UINT64_C(0x0101010101010101) * (byte))
+
+/*
+ * How many of the word's bytes, from the lowest, are ASCII digits (0..8). Each byte v
+ * XOR '0' is 0..9 for a digit; (v & 0x7f) + 0x76 reaches 0x80 exactly when that is 10
+ * or more, without a carry into the next byte, and v's own top bit flags the rest.
+ */
+static unsigned digits_leading(uint64_t word)
+{
+    uint64_t value = word ^ BYTES_EACH(0x30);
+    uint64_t flags = (((value & BYTES_EACH(0x7f)) + BYTES_EACH(0x76)) | value) & BYTES_EACH(0x80);
+    return flags == 0 ? 8 : (unsigned)__builtin_ctzll(flags) / 8;
+}
+
+/*
+ * The number the first `count` (1..8) bytes of the word spell, at[0] the first digit.
+ * The digits are moved to the top bytes (zero bytes below them are leading zeros), then
+ * neighbours are combined in three multiplications: ×(1 + 10·2^8) >> 8 leaves 10·a + b
+ * in every other byte, ×(1 + 100·2^16) >> 16 pairs those into 4-digit lanes of 16 bits,
+ * and ×(1 + 10000·2^32) >> 32 the two lanes into the 8-digit number.
+ */
+static uint64_t digits_value(uint64_t word, unsigned count)
+{
+    TPW_ASSERT(count >= 1 && count <= 8);
+    uint64_t digits = (word << (8 * (8 - count))) & BYTES_EACH(0x0f);
+    digits = (digits * (1 + (UINT64_C(10) << 8))) >> 8;
+    digits = ((digits & UINT64_C(0x00ff00ff00ff00ff)) * (1 + (UINT64_C(100) << 16))) >> 16;
+    return ((digits & UINT64_C(0x0000ffff0000ffff)) * (1 + (UINT64_C(10000) << 32))) >> 32;
+}
+
+/*
+ * Reads the run of ASCII digits at `at` (not beyond `end`) onto *value (×10 a digit;
+ * it wraps past 19 digits, which the caller refuses); returns where the run ends. Why
+ * 8 bytes at a time: a byte at a time was one long multiply-add chain per digit, most of
+ * a snapshot's scan.
+ */
+static const char *digits_run(const char *at, const char *end, uint64_t *value)
+{
+    while (end - at >= 8) {
+        uint64_t word = load_le64(at);
+        unsigned count = digits_leading(word);
+        if (count == 0) {
+            return at;
+        }
+        *value = *value * market_scan_pow10[count] + digits_value(word, count);
+        at += count;
+        if (count < 8) {
+            return at;
+        }
+    }
+    for (; at < end && (unsigned)(unsigned char)*at - '0' < 10; at++) {
+        *value = *value * 10 + ((unsigned)(unsigned char)*at - '0');
+    }
+    return at;
+}
+
 /*
  * A string that is a plain decimal — digits, at most one point with a digit on each
  * side, at most 19 digits — as its digits without the point and the digit counts; the
@@ -153,27 +221,25 @@ static bool scan_decimal(struct cursor *cursor, uint64_t *digits, unsigned *inte
         return false;
     }
     const char *start = cursor->at + 1;
-    const char *at = start;
-    const char *point = NULL;
-    uint64_t value = 0; /* wraps past 19 digits, which are then refused */
-    for (; at < cursor->end; at++) {
-        unsigned digit = (unsigned)(unsigned char)*at - '0';
-        if (digit < 10) {
-            value = value * 10 + digit;
-        } else if (*at == '.' && point == NULL && at > start) {
-            point = at;
-        } else {
-            break;
+    uint64_t value = 0;
+    const char *at = digits_run(start, cursor->end, &value);
+    size_t integer_count = (size_t)(at - start);
+    size_t fraction_count = 0;
+    if (integer_count > 0 && at < cursor->end && *at == '.') {
+        const char *fraction = at + 1;
+        at = digits_run(fraction, cursor->end, &value);
+        fraction_count = (size_t)(at - fraction);
+        if (fraction_count == 0) {
+            return false; /* "5.": not a plain decimal */
         }
     }
-    size_t count = (size_t)(at - start) - (point != NULL ? 1 : 0);
-    if (at == cursor->end || *at != '"' || count == 0 || count > SCAN_DECIMAL_DIGITS_MAX ||
-        at - 1 == point) {
+    if (at == cursor->end || *at != '"' || integer_count == 0 ||
+        integer_count + fraction_count > SCAN_DECIMAL_DIGITS_MAX) {
         return false;
     }
     *digits = value;
-    *fraction_digits = point != NULL ? (unsigned)(at - point - 1) : 0;
-    *integer_digits = (unsigned)count - *fraction_digits;
+    *fraction_digits = (unsigned)fraction_count;
+    *integer_digits = (unsigned)integer_count;
     cursor->at = at + 1;
     return true;
 }
@@ -225,6 +291,127 @@ static bool scan_level_staged(struct cursor *cursor, struct market_scan_level *l
         }
     }
     return expect(cursor, ']');
+}
+
+/* Bytes that must follow a compact level's start for level_compact() to read without
+ * bound checks: a string's reads end within 17 bytes of its start (two 8-byte words and
+ * the byte after them), the price starts 2 bytes in and the quantity at most 21, so
+ * every read, up to the byte after the level's ']', is within 40. */
+#define COMPACT_LEVEL_BYTES 48
+
+/*
+ * A plain decimal of at most 7 integer and 8 fraction digits and its closing quote, as
+ * the venues write prices and quantities ("0.35210000", "672.00000000"), read from two
+ * 8-byte words; `at` is after the opening quote and 17 bytes from it are readable.
+ * Returns the byte after the closing quote, or NULL for anything else (longer or not
+ * plain), which scan_decimal() then reads.
+ */
+static const char *decimal_compact(const char *at, uint64_t *digits, unsigned *integer_digits,
+                                   unsigned *fraction_digits)
+{
+    uint64_t word = load_le64(at);
+    unsigned integer_count = digits_leading(word);
+    if (integer_count == 0 || integer_count == 8) {
+        return NULL;
+    }
+    uint64_t value = digits_value(word, integer_count);
+    at += integer_count;
+    unsigned fraction_count = 0;
+    if (*at == '.') {
+        at++;
+        word = load_le64(at);
+        fraction_count = digits_leading(word);
+        if (fraction_count == 0) {
+            return NULL;
+        }
+        value = value * market_scan_pow10[fraction_count] + digits_value(word, fraction_count);
+        at += fraction_count;
+    }
+    if (*at != '"') {
+        return NULL; /* a ninth fraction digit, or a byte that is not part of a decimal */
+    }
+    *digits = value;
+    *integer_digits = integer_count;
+    *fraction_digits = fraction_count;
+    return at + 1;
+}
+
+/* Running maxima of a staged array's digit counts, kept in registers by levels_compact. */
+struct digits_maxima {
+    unsigned price_integer;
+    unsigned price_fraction;
+    unsigned qty_integer;
+    unsigned qty_fraction;
+};
+
+/* One compact level ["price","qty"] into *level; the byte after its ']', or NULL. */
+static const char *level_compact(const char *at, struct market_scan_level *level,
+                                 struct digits_maxima *maxima)
+{
+    unsigned integer_digits = 0;
+    unsigned fraction_digits = 0;
+    if (at[0] != '[' || at[1] != '"') {
+        return NULL;
+    }
+    at = decimal_compact(at + 2, &level->price_digits, &integer_digits, &fraction_digits);
+    if (at == NULL || at[0] != ',' || at[1] != '"') {
+        return NULL;
+    }
+    level->price_fraction_digits = (uint8_t)fraction_digits;
+    maxima->price_integer =
+        integer_digits > maxima->price_integer ? integer_digits : maxima->price_integer;
+    maxima->price_fraction =
+        fraction_digits > maxima->price_fraction ? fraction_digits : maxima->price_fraction;
+    at = decimal_compact(at + 2, &level->qty_digits, &integer_digits, &fraction_digits);
+    if (at == NULL || at[0] != ']') {
+        return NULL;
+    }
+    level->qty_fraction_digits = (uint8_t)fraction_digits;
+    maxima->qty_integer =
+        integer_digits > maxima->qty_integer ? integer_digits : maxima->qty_integer;
+    maxima->qty_fraction =
+        fraction_digits > maxima->qty_fraction ? fraction_digits : maxima->qty_fraction;
+    return at + 1;
+}
+
+/*
+ * The run of levels as venues send them — no whitespace, both strings short plain
+ * decimals — staged in one tight loop (the general path's calls, cursor updates and
+ * byte loops were most of a snapshot's scan). The cursor is at a level's start. Each
+ * level taken is followed by a ',' (consumed, and the loop goes on) or by anything
+ * else: the cursor is then after that level and the result is true. False: the cursor
+ * is at the start of a level this loop did not take (the run may have taken others),
+ * for the general path. The levels taken are exactly what scan_level_staged() would
+ * have staged, so the array's scan and staging do not depend on where the run stops.
+ */
+static bool levels_compact(struct cursor *cursor, struct market_scan_value *value, size_t *count)
+{
+    struct market_scan_stage *stage = cursor->stage;
+    struct digits_maxima maxima = {value->price_digits.integer_max,
+                                   value->price_digits.fraction_max, value->qty_digits.integer_max,
+                                   value->qty_digits.fraction_max};
+    const char *at = cursor->at;
+    bool after_level = false;
+    while (cursor->end - at >= COMPACT_LEVEL_BYTES && stage->levels_count < stage->levels_max) {
+        const char *next = level_compact(at, &stage->levels[stage->levels_count], &maxima);
+        if (next == NULL) {
+            break;
+        }
+        stage->levels_count++;
+        (*count)++;
+        at = next;
+        if (*at != ',') {
+            after_level = true;
+            break;
+        }
+        at++;
+    }
+    cursor->at = at;
+    value->price_digits =
+        (struct market_scan_digits){(uint8_t)maxima.price_integer, (uint8_t)maxima.price_fraction};
+    value->qty_digits =
+        (struct market_scan_digits){(uint8_t)maxima.qty_integer, (uint8_t)maxima.qty_fraction};
+    return after_level;
 }
 
 /* One level of an array: staged (the next level of the stage) while *plain holds and
@@ -286,11 +473,12 @@ static bool scan_levels(struct cursor *cursor, unsigned width, struct market_sca
     } else {
         bool more = true;
         while (more) { /* each turn consumes a level, so it ends within the input */
-            if (!(plain ? scan_level_any(cursor, width, value, &plain)
-                        : scan_level(cursor, width))) {
+            bool after_level = plain && levels_compact(cursor, value, &count);
+            if (!after_level && !(plain ? scan_level_any(cursor, width, value, &plain)
+                                        : scan_level(cursor, width))) {
                 return false;
             }
-            count++;
+            count += after_level ? 0 : 1;
             skip_space(cursor);
             more = cursor->at < cursor->end && *cursor->at == ',';
             if (!more && !expect(cursor, ']')) {
