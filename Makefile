@@ -10,6 +10,11 @@ DEBIAN_PACKAGES := build-essential cmake pkg-config \
 	libwebsockets-dev libcurl4-openssl-dev libmicrohttpd-dev libxml2-dev libzip-dev \
 	curl clang-format clang-tidy cppcheck
 
+# The web dashboard (web/, docs/web.md) is built with npm and tested in Debian's
+# chromium (tests/browser). Debian's nodejs and npm only when the machine has no npm: a
+# NodeSource nodejs carries its own npm and conflicts with Debian's.
+WEB_PACKAGES := chromium $(if $(shell command -v npm 2>/dev/null),,nodejs npm)
+
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE ?= cmake
 CTEST ?= ctest
@@ -20,7 +25,7 @@ DEBUG_DIR := $(BUILD_ROOT)/debug
 ASAN_DIR := $(BUILD_ROOT)/asan
 
 .PHONY: all deps build release debug asan check test test-asan demo tour bench bench-deps torture lint \
-	format clean help
+	format clean help web test-browser
 
 all: build
 
@@ -32,6 +37,8 @@ help:
 	@echo "make build   release build in $(RELEASE_DIR)"
 	@echo "make debug   debug build in $(DEBUG_DIR)"
 	@echo "make asan    ASan+UBSan build in $(ASAN_DIR)"
+	@echo "make web     build the dashboard alone into $(RELEASE_DIR)/web (make build does too)"
+	@echo "make test-browser  the dashboard's browser tests (chromium, ctest -L browser)"
 	@echo "make bench   run the benchmarks (release build)"
 	@echo "make torture long randomized and crash runs kept out of make check"
 	@echo "make lint    clang-tidy, cppcheck, clang-format check, tools/tidy"
@@ -57,7 +64,7 @@ define install_missing
 endef
 
 deps:
-	$(call install_missing,$(DEBIAN_PACKAGES))
+	$(call install_missing,$(DEBIAN_PACKAGES) $(WEB_PACKAGES))
 
 # configure DIR TYPE EXTRA-ARGS
 define configure
@@ -87,6 +94,13 @@ test-asan: asan
 	cd $(ASAN_DIR) && $(CTEST) --output-on-failure -j $(JOBS)
 
 check: test test-asan
+
+# The dashboard alone (the release build makes it too: the CMake target tpw_web).
+web: build
+	$(CMAKE) --build $(RELEASE_DIR) --target tpw_web
+
+test-browser: build
+	cd $(RELEASE_DIR) && $(CTEST) --output-on-failure -L browser
 
 # The live wallet: the server on build/demo, a simulated venue, seeded accounts and
 # background activity, the dashboard when it is built (tools/demo).

@@ -1,0 +1,187 @@
+// Allocation: the wallet's weights by asset class against targets the user sets, with
+// bands and drift bars (from GET /v1/map; weights are exact quotients of the map's
+// decimal values), and a backtest of a target mix over daily closes the user picks
+// (CSV files, one per symbol) through POST /v1/backtests, charted. Portfolios stored
+// on the server (/v1/portfolios) are not used yet.
+import { ApiError, get, post } from "../api";
+import { CLASS_COLOURS, chartIn } from "../charts";
+import { clear, field, h } from "../dom";
+import { divide, trim } from "../money";
+import type { Session } from "../session";
+import type { AssetMap } from "../types";
+
+const TARGETS: Record<string, string> = { fiat: "50", stablecoin: "30", crypto: "20" };
+const BAND_PP = "5";
+
+interface Backtest {
+  first_date: string; last_date: string; cagr: number | null; volatility: number | null;
+  sharpe: number | null; max_drawdown: number | null; rebalances: number;
+  final_value: number | null; average_weights: Record<string, number>;
+}
+
+export function mountAllocation(root: HTMLElement, session: Session): () => void {
+  void session;
+  const targetInputs = new Map<string, HTMLInputElement>();
+  const targets = h("form", { class: "controls", "aria-label": "Target weights" });
+  const driftBox = h("div", { class: "chart drift", role: "img",
+    "aria-label": "Drift of each class from its target, percentage points" });
+  const table = h("div", { class: "table-wrap" });
+  const files = h("input", { type: "file", accept: ".csv,text/csv", multiple: true });
+  const weights = h("input", { type: "text", value: "SPY=0.6,USD=0.4", size: 24 });
+  const cash = h("input", { type: "text", value: "USD", size: 6 });
+  const check = h("select", {}, ...["monthly", "quarterly", "annual", "daily", "weekly", "never"]
+    .map((c) => h("option", { value: c }, c)));
+  const fFiles = field("Daily closes (CSV files, named SYMBOL…csv)", files, "prices");
+  const fWeights = field("Target weights (symbol=weight, summing to 1)", weights, "weights");
+  const fCash = field("Cash symbol", cash, "cash");
+  const fCheck = field("Rebalance check", check, "check");
+  const btError = h("p", { class: "field-error", role: "alert", "data-error-for": "form" });
+  const btForm = h("form", { class: "form-grid", "aria-label": "Backtest" }, fFiles.root,
+    fWeights.root, fCash.root, fCheck.root,
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Run backtest")),
+    btError);
+  const btResult = h("div", { class: "backtest", "aria-live": "polite" });
+  const btChartBox = h("div", { class: "chart drift", role: "img",
+    "aria-label": "Average weights held against targets" });
+  root.append(
+    h("div", { class: "card" }, h("h2", {}, "Weights against targets"), targets,
+      h("div", { class: "grid-2" }, driftBox, table)),
+    h("div", { class: "card" }, h("h2", {}, "Backtest"), btForm, btResult, btChartBox));
+  const drift = chartIn(driftBox);
+  const btChart = chartIn(btChartBox);
+  let map: AssetMap | null = null;
+
+  function ensureTargets(classes: string[]): void {
+    for (const c of classes) {
+      if (targetInputs.has(c)) {
+        continue;
+      }
+      const input = h("input", { type: "text", inputmode: "decimal", value: TARGETS[c] ?? "0", size: 5 });
+      input.addEventListener("input", render);
+      targetInputs.set(c, input);
+      targets.append(field(`Target ${c} (%)`, input, "target_" + c).root);
+    }
+  }
+
+  function render(): void {
+    if (map === null) {
+      return;
+    }
+    const rows = map.classes.map((c) => {
+      const weight = map!.total === "0" ? "0" : divide((BigInt(c.value) * 100n).toString(), map!.total, 2);
+      const target = (targetInputs.get(c.class)?.value ?? "0").trim() || "0";
+      const valid = /^\d+(\.\d+)?$/.test(target);
+      const driftPp = valid ? divide(sub(weight, target), "1", 2) : "0";
+      const out = valid && abs(driftPp) > Number(BAND_PP);
+      return { c, weight, target, driftPp, out };
+    });
+    clear(table);
+    table.append(h("table", {}, h("caption", { class: "sr-only" }, "Weights by class"),
+      h("thead", {}, h("tr", {}, ...["Class", "Value", "Weight", "Target", "Drift", "Band"]
+        .map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, ...rows.map((r) => h("tr", { "data-class": r.c.class, "data-out": String(r.out) },
+        h("td", {}, r.c.class), h("td", { class: "num" }, `${r.c.value_decimal} ${map!.base}`),
+        h("td", { class: "num" }, r.weight + " %"), h("td", { class: "num" }, r.target + " %"),
+        h("td", { class: "num" }, (r.driftPp.startsWith("-") ? "" : "+") + r.driftPp + " pp"),
+        h("td", {}, r.out ? "outside ±" + BAND_PP : "within ±" + BAND_PP))))));
+    drift.setOption({
+      backgroundColor: "transparent",
+      grid: { left: 80, right: 20, top: 10, bottom: 30 },
+      xAxis: { type: "value", name: "pp" },
+      yAxis: { type: "category", data: rows.map((r) => r.c.class) },
+      series: [{ type: "bar", data: rows.map((r) => ({ value: Number(r.driftPp),
+        itemStyle: { color: r.out ? "#ef4444" : CLASS_COLOURS[r.c.class] } })),
+        markLine: undefined }],
+    }, true);
+  }
+
+  async function load(): Promise<void> {
+    map = await get<AssetMap>("/v1/map?base=EUR");
+    ensureTargets(map.classes.map((c) => c.class));
+    render();
+  }
+
+  async function runBacktest(): Promise<void> {
+    for (const e of [fFiles.error, fWeights.error, fCash.error, fCheck.error, btError]) {
+      e.textContent = "";
+    }
+    const prices: Record<string, string> = {};
+    for (const file of Array.from(files.files ?? [])) {
+      prices[file.name.split(/[-.]/)[0].toUpperCase()] = await file.text();
+    }
+    const weightMap: Record<string, string> = {};
+    for (const part of weights.value.split(",")) {
+      const [symbol, weight] = part.split("=").map((s) => s.trim());
+      if (symbol) {
+        weightMap[symbol] = weight ?? "";
+      }
+    }
+    try {
+      const result = await post<Backtest>("/v1/backtests", { prices, weights: weightMap,
+        cash: cash.value.trim(), check: check.value, periods_per_year: 252 });
+      showBacktest(result, weightMap);
+    } catch (error) {
+      const e = error instanceof ApiError ? error : null;
+      const target = e?.param === "prices" ? fFiles.error : e?.param === "weights" ? fWeights.error
+        : e?.param === "cash" ? fCash.error : e?.param === "check" ? fCheck.error : btError;
+      target.textContent = e ? e.message : String(error);
+    }
+  }
+
+  function showBacktest(r: Backtest, weightMap: Record<string, string>): void {
+    const pct = (x: number | null) => (x === null ? "—" : (x * 100).toFixed(2) + " %");
+    clear(btResult);
+    btResult.append(h("dl", { class: "facts", "data-backtest": "done" },
+      h("dt", {}, "Period"), h("dd", {}, `${r.first_date} … ${r.last_date}`),
+      h("dt", {}, "CAGR"), h("dd", { class: "num" }, pct(r.cagr)),
+      h("dt", {}, "Volatility"), h("dd", { class: "num" }, pct(r.volatility)),
+      h("dt", {}, "Sharpe"), h("dd", { class: "num" }, r.sharpe === null ? "—" : r.sharpe.toFixed(2)),
+      h("dt", {}, "Max drawdown"), h("dd", { class: "num" }, pct(r.max_drawdown)),
+      h("dt", {}, "Rebalances"), h("dd", { class: "num" }, String(r.rebalances)),
+      h("dt", {}, "Growth of 1"), h("dd", { class: "num" }, r.final_value === null ? "—" : r.final_value.toFixed(3))));
+    const symbols = Object.keys(weightMap);
+    btChart.setOption({
+      backgroundColor: "transparent",
+      legend: { top: 0 }, tooltip: {},
+      grid: { left: 50, right: 20, top: 30, bottom: 30 },
+      xAxis: { type: "category", data: symbols },
+      yAxis: { type: "value", name: "weight" },
+      series: [
+        { name: "target", type: "bar", data: symbols.map((s) => Number(weightMap[s])) },
+        { name: "average held", type: "bar", data: symbols.map((s) => r.average_weights[s] ?? 0) },
+      ],
+    }, true);
+  }
+
+  btForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void runBacktest();
+  });
+  void load().catch(() => undefined);
+  return () => {
+    drift.dispose();
+    btChart.dispose();
+  };
+}
+
+function sub(a: string, b: string): string {
+  // a - b on decimal strings, exactly, at the larger scale.
+  const scale = Math.max(frac(a), frac(b));
+  const x = BigInt(a.replace(".", "") + "0".repeat(scale - frac(a)));
+  const y = BigInt(b.replace(".", "") + "0".repeat(scale - frac(b)));
+  const d = (x - y).toString();
+  const negative = d.startsWith("-");
+  const digits = (negative ? d.slice(1) : d).padStart(scale + 1, "0");
+  const text = scale === 0 ? digits : digits.slice(0, -scale) + "." + digits.slice(-scale);
+  return trim((negative ? "-" : "") + text);
+}
+
+function frac(x: string): number {
+  const dot = x.indexOf(".");
+  return dot < 0 ? 0 : x.length - dot - 1;
+}
+
+function abs(x: string): number {
+  // comparison with the band only: a drift in percentage points, not money
+  return Math.abs(Number(x));
+}
