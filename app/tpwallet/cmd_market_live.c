@@ -169,7 +169,8 @@ static void source_print(const struct cli *cli, const struct market_watch_source
 
 const char cmd_market_watch_usage[] =
     "usage: tpwallet market watch --symbols A,B --primary WS_URL --primary-rest URL\n"
-    "         [--backup WS_URL --backup-rest URL] [--venue BINANCE|BINANCE_US|BINANCE_FUTURES]\n"
+    "         [--backup WS_URL --backup-rest URL]\n"
+    "         [--venue BINANCE|BINANCE_US|BINANCE_FUTURES|BINANCE_DELIVERY]\n"
     "         [--stale-ms 2000] [--hysteresis-ms 10000] [--gaps-max 3] [--gap-window-ms 60000]\n"
     "         [--snapshot-timeout-ms 5000] [--reconnect-ms 500] [--limit 1000]\n"
     "         [--summary-ms 1000] [--duration-ms 3600000] [--messages N] [--json]\n"

@@ -28,6 +28,7 @@ const char cmd_serve_usage[] =
     "                      [--fx-manual-ttl-s N] [--fx-quote-ttl-s N]\n"
     "                      [--fx-exposure-limits CODE=MINOR,...] [--fx-fees FILE]\n"
     "                      [--fx-ecb-url URL] [--fx-ecb-poll-s N] [--fx-static-rates FILE]\n"
+    "                      [--fx-history-sample-s N] [--fx-history-window-s N]\n"
     "                      [--markets FILE] [--web-root DIR]\n"
     "                      [--config FILE]\n"
     "Serves the HTTP API (docs/api.md) on 127.0.0.1:8080 by default; port 0 picks a free\n"
@@ -36,7 +37,8 @@ const char cmd_serve_usage[] =
     "body_limit_bytes, timeout_s, request_timeout_s, access_log, assets,\n"
     "events_ring_capacity, events_streams_max, events_catchups_max, events_keepalive_s,\n"
     "fx_manual_ttl_s, fx_quote_ttl_s, fx_exposure_limits, fx_fees, fx_ecb_url,\n"
-    "fx_ecb_poll_s, fx_static_rates, markets, web_root)\n"
+    "fx_ecb_poll_s, fx_static_rates, fx_history_sample_s, fx_history_window_s, markets,\n"
+    "web_root)\n"
     "< TPWALLET_<KEY> < flags.\n";
 
 enum setting {
@@ -59,6 +61,8 @@ enum setting {
     S_FX_ECB_URL,
     S_FX_ECB_POLL,
     S_FX_STATIC_RATES,
+    S_FX_HISTORY_SAMPLE,
+    S_FX_HISTORY_WINDOW,
     S_MARKETS,
     S_WEB_ROOT,
     S_COUNT
@@ -83,6 +87,8 @@ static const char *const setting_keys[S_COUNT] = {"data",
                                                   "fx_ecb_url",
                                                   "fx_ecb_poll_s",
                                                   "fx_static_rates",
+                                                  "fx_history_sample_s",
+                                                  "fx_history_window_s",
                                                   "markets",
                                                   "web_root"};
 static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
@@ -104,6 +110,8 @@ static const char *const setting_env[S_COUNT] = {"TPWALLET_DATA",
                                                  "TPWALLET_FX_ECB_URL",
                                                  "TPWALLET_FX_ECB_POLL_S",
                                                  "TPWALLET_FX_STATIC_RATES",
+                                                 "TPWALLET_FX_HISTORY_SAMPLE_S",
+                                                 "TPWALLET_FX_HISTORY_WINDOW_S",
                                                  "TPWALLET_MARKETS",
                                                  "TPWALLET_WEB_ROOT"};
 
@@ -202,7 +210,7 @@ static bool options_from(struct settings *settings, char *listen,
                          struct api_server_options *options)
 {
     uint64_t threads = 0, body = 0, timeout = 0, request_timeout = 0, fx_manual_ttl = 0,
-             fx_quote_ttl = 0, fx_ecb_poll = 0;
+             fx_quote_ttl = 0, fx_ecb_poll = 0, fx_history_sample = 0, fx_history_window = 0;
     options->data_dir = settings->value[S_DATA];
     options->assets_path = settings->value[S_ASSETS];
     const char *log = settings->value[S_ACCESS_LOG];
@@ -214,7 +222,10 @@ static bool options_from(struct settings *settings, char *listen,
         number_setting(settings->value[S_REQUEST_TIMEOUT], 86400, &request_timeout) &&
         number_setting(settings->value[S_FX_MANUAL_TTL], UINT64_C(31) * 86400u, &fx_manual_ttl) &&
         number_setting(settings->value[S_FX_QUOTE_TTL], 3600, &fx_quote_ttl) &&
-        number_setting(settings->value[S_FX_ECB_POLL], 86400, &fx_ecb_poll);
+        number_setting(settings->value[S_FX_ECB_POLL], 86400, &fx_ecb_poll) &&
+        number_setting(settings->value[S_FX_HISTORY_SAMPLE], 3600, &fx_history_sample) &&
+        number_setting(settings->value[S_FX_HISTORY_WINDOW], UINT64_C(7) * 86400u,
+                       &fx_history_window);
     options->threads = (unsigned)threads;
     options->body_limit_bytes = body;
     options->connection_timeout_s = (unsigned)timeout;
@@ -225,6 +236,8 @@ static bool options_from(struct settings *settings, char *listen,
     options->fx_fees_path = settings->value[S_FX_FEES];
     options->fx_ecb_url = settings->value[S_FX_ECB_URL];
     options->fx_ecb_poll_s = (unsigned)fx_ecb_poll;
+    options->fx_history_sample_s = (unsigned)fx_history_sample;
+    options->fx_history_window_s = (unsigned)fx_history_window;
     options->fx_static_rates_path = settings->value[S_FX_STATIC_RATES];
     options->markets_path = settings->value[S_MARKETS];
     options->web_root = settings->value[S_WEB_ROOT];
@@ -289,6 +302,8 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
                                          {"fx-ecb-url", &flags[S_FX_ECB_URL], NULL},
                                          {"fx-ecb-poll-s", &flags[S_FX_ECB_POLL], NULL},
                                          {"fx-static-rates", &flags[S_FX_STATIC_RATES], NULL},
+                                         {"fx-history-sample-s", &flags[S_FX_HISTORY_SAMPLE], NULL},
+                                         {"fx-history-window-s", &flags[S_FX_HISTORY_WINDOW], NULL},
                                          {"markets", &flags[S_MARKETS], NULL},
                                          {"web-root", &flags[S_WEB_ROOT], NULL},
                                          {"access-log", NULL, &access_log},

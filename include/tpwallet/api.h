@@ -63,6 +63,11 @@ struct api_server_options {
     /* Seconds between polls; 0 = 1800. After a failure the next poll comes sooner
      * (60 s, or this when shorter). */
     unsigned fx_ecb_poll_s;
+    /* The rates' history behind GET /v1/map's `change` (docs/api.md): a sample every
+     * fx_history_sample_s (0 = 60 s), kept for fx_history_window_s (0 = 86400 s: the
+     * change over 24 h), at most 10,080 samples. */
+    unsigned fx_history_sample_s;
+    unsigned fx_history_window_s;
     /* The markets file (docs/formats/markets.md): the venues, symbols, sources and
      * failover thresholds of the market data the server follows, serves (/v1/markets)
      * and feeds to its FX rates; NULL: none. A file that does not read stops the start. */

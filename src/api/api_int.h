@@ -238,6 +238,8 @@ struct api_rates_options {
     const char *ecb_url;           /* fx_ecb_url: NULL, no poller */
     const char *static_rates_path; /* fx_static_rates: a CSV, NULL for none */
     unsigned ecb_poll_s;
+    unsigned history_sample_s;   /* fx_history_sample_s: 0 = 60 */
+    unsigned history_window_s;   /* fx_history_window_s: 0 = 86400 */
     struct api_signals *signals; /* where status changes and alerts are published */
 };
 TPW_MUST_CHECK enum tpw_err api_rates_start(const struct api_rates_options *options,
@@ -349,6 +351,15 @@ struct api_value_rate {
 TPW_MUST_CHECK enum tpw_err api_value_rate_get(struct api_rates *rates, const char *asset,
                                                const char *base,
                                                struct api_value_rate *out /* out */);
+
+/* rate_history.c: the rates' recent past (docs/api.md "The asset map", `change`). One
+ * unit of `asset` in `base` about a window back: from the newest sample at least the
+ * window old that has it, else the oldest that has it; *since_ns is that sample's time
+ * (0 for the base itself, worth 1 always). False when no sample has it — a base first
+ * asked for now is sampled from the next period on. */
+bool api_rate_history_mid(struct api_rates *rates, const char *asset, const char *base,
+                          struct money_rate *mid /* out */, uint64_t *since_ns /* out */);
+uint64_t api_rate_history_window_ns(const struct api_rates *rates);
 
 /* routes_exposure.c: each route asset's position after a conversion, noted for alerts. */
 void api_exposure_after_conversion(struct api_server *server, const struct exchange_quote *quote);

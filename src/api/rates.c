@@ -65,6 +65,7 @@ static void *ticker_main(void *arg)
         TPW_ASSERT(pthread_rwlock_wrlock(&rates->lock) == 0);
         fx_aggregator_tick(rates->aggregator);
         TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+        api_rate_history_tick(rates, tpw_clock_now_ns(&rates->clock));
     }
     return NULL;
 }
@@ -85,6 +86,7 @@ static void rates_free(struct api_rates *rates)
     (void)pthread_mutex_destroy(&rates->limits_lock);
     fx_aggregator_destroy(rates->aggregator);
     exchange_quote_book_destroy(rates->quotes);
+    api_rate_history_destroy(rates->history);
     api_rates_manual_close(rates);
     free(rates->ecb_url);
     free(rates->fx_dir);
@@ -189,10 +191,15 @@ enum tpw_err api_rates_start(const struct api_rates_options *options, struct api
         err = exchange_quote_book_create(QUOTES_LOG2, (uint64_t)options->quote_ttl_s * 1000000000u,
                                          rates->clock, seed, &rates->quotes, detail);
     }
+    if (err == TPW_OK) {
+        err = api_rate_history_create(options->history_sample_s, options->history_window_s,
+                                      &rates->history, detail);
+    }
     if (err != TPW_OK) {
         rates_free(rates);
         return err;
     }
+    api_rate_history_tick(rates, tpw_clock_now_ns(&rates->clock)); /* the start's rates */
     /* From here on changes are news (the start's own are not); before any thread runs. */
     fx_aggregator_listen(rates->aggregator, on_status, rates);
     if (pthread_create(&rates->ticker, NULL, ticker_main, rates) != 0) {

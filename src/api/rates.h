@@ -28,7 +28,8 @@ struct api_rates {
     pthread_cond_t stop_wake; /* broadcast at stop: the ticker and the poller */
     struct tpw_clock clock;   /* the aggregator's: the system's real time */
     fx_aggregator *aggregator;
-    exchange_quote_book *quotes; /* locked quotes (POST /v1/quotes), thread-safe itself */
+    exchange_quote_book *quotes;      /* locked quotes (POST /v1/quotes), thread-safe itself */
+    struct api_rate_history *history; /* rate_history.c: sampled by the ticker */
     struct api_signals *signals;
     size_t limits_count;
     atomic_uint_fast64_t exposure_alerts;
@@ -68,6 +69,13 @@ void api_rates_manual_close(struct api_rates *rates);
 TPW_MUST_CHECK enum tpw_err api_rates_manual_log(struct api_rates *rates,
                                                  const struct fx_quote *quote, uint64_t key_id,
                                                  struct tpw_error_detail *detail);
+/* rate_history.c: the samples' ring, created before the ticker starts. */
+TPW_MUST_CHECK enum tpw_err api_rate_history_create(unsigned period_s, unsigned window_s,
+                                                    struct api_rate_history **out,
+                                                    struct tpw_error_detail *detail);
+void api_rate_history_destroy(struct api_rate_history *history); /* NULL is ignored */
+/* Takes a sample when one is due (the ticker, each second). */
+void api_rate_history_tick(struct api_rates *rates, uint64_t now_ns);
 /* Sleeps up to `seconds` unless the rates stop; false when they stop. */
 bool api_rates_wait(struct api_rates *rates, unsigned seconds);
 

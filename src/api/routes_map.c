@@ -41,12 +41,17 @@ struct map_asset {
     uint32_t number;
     struct money_asset money;
     bool valued;
+    bool then_valued; /* valued now and a window back (the rates' history) */
     struct api_value_rate rate;
+    struct money_rate then_mid;
+    uint64_t since_ns; /* the time of then_mid's sample (0: the base itself) */
     map_signed balance_minor, holds_minor, incoming_minor, value_minor, holds_value_minor;
+    map_signed then_value_minor; /* today's balances at then_mid */
 };
 
 struct map {
     struct money_asset base;
+    uint64_t window_ns; /* the rates' history's: how far back `change` looks */
     struct map_account *accounts;
     size_t accounts_count, accounts_capacity;
     struct map_asset *assets;
@@ -162,18 +167,20 @@ static enum tpw_err asset_entry(struct api_request *request, struct map *map, ui
     }
     struct map_asset *entry = &map->assets[map->assets_count++];
     *entry = (struct map_asset){.number = number, .money = *known};
-    entry->valued = api_value_rate_get(request->server->rates, known->code, map->base.code,
-                                       &entry->rate) == TPW_OK;
+    struct api_rates *rates = request->server->rates;
+    entry->valued = api_value_rate_get(rates, known->code, map->base.code, &entry->rate) == TPW_OK;
+    entry->then_valued = entry->valued && api_rate_history_mid(rates, known->code, map->base.code,
+                                                               &entry->then_mid, &entry->since_ns);
     return TPW_OK;
 }
 
-/* `amount` of the asset in the base, rounded down in magnitude. */
+/* `amount` of the asset in the base at `mid`, rounded down in magnitude. */
 static enum tpw_err value_of(const struct map *map, const struct map_asset *asset,
-                             map_signed amount, map_signed *out)
+                             struct money_rate mid, map_signed amount, map_signed *out)
 {
     tpw_u128 magnitude = amount < 0 ? (tpw_u128)-amount : (tpw_u128)amount;
     tpw_u128 value = 0;
-    enum tpw_err err = money_convert(magnitude, &asset->money, &map->base, asset->rate.mid,
+    enum tpw_err err = money_convert(magnitude, &asset->money, &map->base, mid,
                                      MONEY_RATE_TO_PER_FROM, MONEY_ROUND_DOWN, &value);
     if (err == TPW_OK && value > (tpw_u128)MAP_SIGNED_MAX) {
         err = TPW_ERR_OVERFLOW;
@@ -193,13 +200,20 @@ static enum tpw_err account_value(struct map *map, struct map_account *entry)
     if (!asset->valued) {
         return TPW_OK;
     }
-    map_signed holds_value = 0;
-    enum tpw_err err = value_of(map, asset, entry->balance_minor, &entry->value_minor);
+    map_signed holds_value = 0, then_value = 0;
+    enum tpw_err err =
+        value_of(map, asset, asset->rate.mid, entry->balance_minor, &entry->value_minor);
     if (err == TPW_OK) {
-        err = value_of(map, asset, (map_signed)account->debits_pending, &holds_value);
+        err = value_of(map, asset, asset->rate.mid, (map_signed)account->debits_pending,
+                       &holds_value);
+    }
+    /* Account by account, rounded as now: at an unchanged rate the change is exactly 0. */
+    if (err == TPW_OK && asset->then_valued) {
+        err = value_of(map, asset, asset->then_mid, entry->balance_minor, &then_value);
     }
     asset->value_minor += entry->value_minor;
     asset->holds_value_minor += holds_value;
+    asset->then_value_minor += then_value;
     return err;
 }
 
@@ -274,6 +288,28 @@ static json_t *rate_json(const struct map_asset *asset)
                      via);
 }
 
+static json_t *time_json(uint64_t time_ns)
+{
+    char text[TPW_CLOCK_UTC_TEXT_SIZE];
+    (void)tpw_clock_format_utc_ms(time_ns / 1000000u, text);
+    return time_ns != 0 ? json_string(text) : json_null();
+}
+
+/* The asset's value then (today's balances at the rate a window back) and since. */
+static json_t *asset_change_json(const struct map *map, const struct map_asset *asset)
+{
+    if (!asset->then_valued) {
+        return json_null();
+    }
+    char mid[MONEY_DECIMAL_TEXT_SIZE];
+    (void)money_rate_format(asset->then_mid, mid, sizeof mid);
+    json_t *object = json_pack("{s:s,s:o}", "mid_then", mid, "since", time_json(asset->since_ns));
+    amount_set(object, "value_then", true, asset->then_value_minor, map->base.exponent);
+    amount_set(object, "change", true, asset->value_minor - asset->then_value_minor,
+               map->base.exponent);
+    return object;
+}
+
 static json_t *account_json(const struct map *map, const struct map_account *entry)
 {
     const struct ledger_account *account = &entry->account;
@@ -301,6 +337,7 @@ static json_t *asset_json(const struct map *map, const struct map_asset *asset)
     amount_set(object, "incoming", true, asset->incoming_minor, exponent);
     amount_set(object, "value", asset->valued, asset->value_minor, map->base.exponent);
     (void)json_object_set_new(object, "rate", rate_json(asset));
+    (void)json_object_set_new(object, "change", asset_change_json(map, asset));
     json_t *accounts = json_array();
     size_t index = (size_t)(asset - map->assets);
     for (size_t i = 0; i < map->accounts_count; i++) {
@@ -312,10 +349,29 @@ static json_t *asset_json(const struct map *map, const struct map_asset *asset)
     return object;
 }
 
+/* What the classes add up to; the change sums the assets valued now and then. */
+struct map_totals {
+    map_signed value, holds_value, then_value, change;
+    uint64_t since_ns; /* the newest of those assets' samples */
+    bool complete, change_complete, change_any;
+};
+
+static void totals_add(struct map_totals *totals, const struct map_asset *asset)
+{
+    totals->holds_value += asset->valued ? asset->holds_value_minor : 0;
+    totals->complete = totals->complete && asset->valued;
+    totals->change_complete = totals->change_complete && asset->then_valued;
+    if (asset->then_valued) {
+        totals->change_any = true;
+        totals->then_value += asset->then_value_minor;
+        totals->change += asset->value_minor - asset->then_value_minor;
+        totals->since_ns = asset->since_ns > totals->since_ns ? asset->since_ns : totals->since_ns;
+    }
+}
+
 /* One class's assets (already in order) and their sums; NULL when it has none. */
 static json_t *class_json(const struct map *map, const struct map_asset_ref *sorted,
-                          enum money_asset_class asset_class, map_signed *value,
-                          map_signed *holds_value, bool *complete)
+                          enum money_asset_class asset_class, struct map_totals *totals)
 {
     json_t *assets = json_array();
     map_signed class_value = 0;
@@ -326,17 +382,45 @@ static json_t *class_json(const struct map *map, const struct map_asset_ref *sor
         }
         (void)json_array_append_new(assets, asset_json(map, asset));
         class_value += asset->valued ? asset->value_minor : 0;
-        *holds_value += asset->valued ? asset->holds_value_minor : 0;
-        *complete = *complete && asset->valued;
+        totals_add(totals, asset);
     }
     if (json_array_size(assets) == 0) {
         json_decref(assets);
         return NULL;
     }
-    *value += class_value;
+    totals->value += class_value;
     json_t *object = json_pack("{s:s}", "class", money_asset_class_name(asset_class));
     amount_set(object, "value", true, class_value, map->base.exponent);
     (void)json_object_set_new(object, "assets", assets);
+    return object;
+}
+
+/* The change in hundredths of a percent of the value then, half-even; null below 0. */
+static json_t *percent_json(map_signed change, map_signed then)
+{
+    tpw_u128 magnitude = change < 0 ? (tpw_u128)-change : (tpw_u128)change;
+    tpw_u128 hundredths = 0;
+    if (then <= 0 ||
+        money_muldiv(magnitude, 10000, (tpw_u128)then, MONEY_ROUND_HALF_EVEN, &hundredths) !=
+            TPW_OK ||
+        hundredths > (tpw_u128)MAP_SIGNED_MAX) {
+        return json_null();
+    }
+    return signed_text(change < 0 ? -(map_signed)hundredths : (map_signed)hundredths, 2, true);
+}
+
+static json_t *map_change_json(const struct map *map, const struct map_totals *totals)
+{
+    if (!totals->change_any) {
+        return json_null();
+    }
+    json_t *object =
+        json_pack("{s:I,s:o,s:b}", "window_s", (json_int_t)(map->window_ns / 1000000000u), "since",
+                  time_json(totals->since_ns), "complete", totals->change_complete);
+    amount_set(object, "value_then", true, totals->then_value, map->base.exponent);
+    amount_set(object, "change", true, totals->change, map->base.exponent);
+    (void)json_object_set_new(object, "change_percent",
+                              percent_json(totals->change, totals->then_value));
     return object;
 }
 
@@ -357,10 +441,9 @@ static json_t *map_json(struct map *map, bool owner_given, tpw_u128 owner)
                                                    MONEY_CLASS_CRYPTO, MONEY_CLASS_COMMODITY,
                                                    MONEY_CLASS_OTHER};
     json_t *classes = json_array();
-    map_signed total = 0, holds = 0;
-    bool complete = true;
+    struct map_totals totals = {.complete = true, .change_complete = true};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-        json_t *one = class_json(map, sorted, order[i], &total, &holds, &complete);
+        json_t *one = class_json(map, sorted, order[i], &totals);
         if (one != NULL) {
             (void)json_array_append_new(classes, one);
         }
@@ -369,9 +452,10 @@ static json_t *map_json(struct map *map, bool owner_given, tpw_u128 owner)
     json_t *object = json_pack("{s:s,s:s,s:i,s:o,s:b,s:I}", "object", "asset_map", "base",
                                map->base.code, "exponent", (int)map->base.exponent, "owner",
                                owner_given ? api_id_json(owner, "usr") : json_null(), "complete",
-                               complete, "accounts_count", (json_int_t)map->accounts_count);
-    amount_set(object, "total", true, total, map->base.exponent);
-    amount_set(object, "holds", true, holds, map->base.exponent);
+                               totals.complete, "accounts_count", (json_int_t)map->accounts_count);
+    amount_set(object, "total", true, totals.value, map->base.exponent);
+    amount_set(object, "holds", true, totals.holds_value, map->base.exponent);
+    (void)json_object_set_new(object, "change", map_change_json(map, &totals));
     (void)json_object_set_new(object, "classes", classes);
     return object;
 }
@@ -434,6 +518,7 @@ void api_map_get(struct api_request *request, const char *id_text)
     if (!base_param(request, &map.base) || !owner_param(request, &owner_given, &owner)) {
         return;
     }
+    map.window_ns = api_rate_history_window_ns(request->server->rates);
     enum tpw_err err = accounts_gather(request, owner_given, owner, &map);
     if (err == TPW_OK) {
         err = map_value(request, &map);

@@ -499,6 +499,25 @@ static enum tpw_err files_load(struct api_server *server, struct tpw_error_detai
     return err;
 }
 
+static enum tpw_err rates_start(struct api_server *server, struct tpw_error_detail *detail)
+{
+    const struct api_server_options *options = &server->options;
+    struct api_rates_options rates = {
+        .data_dir = options->data_dir,
+        .fees_path = options->fx_fees_path,
+        .exposure_limits = options->fx_exposure_limits,
+        .manual_ttl_s = options->fx_manual_ttl_s,
+        .quote_ttl_s = options->fx_quote_ttl_s,
+        .ecb_url = options->fx_ecb_url,
+        .static_rates_path = options->fx_static_rates_path,
+        .ecb_poll_s = options->fx_ecb_poll_s,
+        .history_sample_s = options->fx_history_sample_s,
+        .history_window_s = options->fx_history_window_s,
+        .signals = server->signals,
+    };
+    return api_rates_start(&rates, &server->rates, detail);
+}
+
 enum tpw_err api_server_start(const struct api_server_options *options, struct api_server **out,
                               struct tpw_error_detail *detail)
 {
@@ -534,18 +553,7 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
         err = api_committer_start(server, &server->committer);
     }
     if (err == TPW_OK) {
-        struct api_rates_options rates = {
-            .data_dir = server->options.data_dir,
-            .fees_path = server->options.fx_fees_path,
-            .exposure_limits = server->options.fx_exposure_limits,
-            .manual_ttl_s = server->options.fx_manual_ttl_s,
-            .quote_ttl_s = server->options.fx_quote_ttl_s,
-            .ecb_url = server->options.fx_ecb_url,
-            .static_rates_path = server->options.fx_static_rates_path,
-            .ecb_poll_s = server->options.fx_ecb_poll_s,
-            .signals = server->signals,
-        };
-        err = api_rates_start(&rates, &server->rates, detail);
+        err = rates_start(server, detail);
     }
     if (err == TPW_OK) {
         err = api_markets_start(server->options.markets_path, server->rates, server->signals,

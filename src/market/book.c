@@ -98,7 +98,14 @@ enum tpw_err market_book_set(struct market_book *book, enum market_side side, ui
     struct market_book_side *levels = &book->sides[side];
     TPW_ASSERT(levels->levels_count <= levels->levels_max);
     bool found = false;
-    size_t index = side_search(levels, side, price_minor, &found);
+    size_t index = levels->levels_count;
+    /* A price beyond the best is appended without a search: a snapshot's levels come so,
+     * applied from the last (feed.c), and so do new best prices in the diffs. */
+    bool beyond_best =
+        index == 0 || sorts_before(side, levels->levels[index - 1].price_minor, price_minor);
+    if (!beyond_best) {
+        index = side_search(levels, side, price_minor, &found);
+    }
     size_t above_count = levels->levels_count - index;
     if (qty_minor == 0) {
         if (found) {

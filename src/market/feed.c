@@ -25,6 +25,7 @@ static const struct {
     {"BINANCE", &market__binance_spot_ops},
     {"BINANCE_US", &market__binance_spot_ops},
     {"BINANCE_FUTURES", &market__binance_usdm_ops},
+    {"BINANCE_DELIVERY", &market__binance_coinm_ops},
     {"COINBASE", &market__coinbase_ops},
 };
 
@@ -57,8 +58,14 @@ enum tpw_err market_feed_create(const char *venue, market_feed **out,
     struct market_feed *feed = calloc(1, sizeof(*feed));
     if (feed != NULL) {
         feed->changes = calloc(MARKET_MESSAGE_CHANGES_MAX, sizeof(struct market__change));
+        feed->stage.levels = calloc(MARKET_MESSAGE_CHANGES_MAX, sizeof(struct market_scan_level));
+        feed->stage.levels_max = MARKET_MESSAGE_CHANGES_MAX;
     }
-    if (feed == NULL || feed->changes == NULL) {
+    if (feed == NULL || feed->changes == NULL || feed->stage.levels == NULL) {
+        if (feed != NULL) {
+            free(feed->changes);
+            free(feed->stage.levels);
+        }
         free(feed);
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory");
     }
@@ -79,6 +86,7 @@ void market_feed_destroy(market_feed *feed)
         free(feed->books[index]);
     }
     free(feed->changes);
+    free(feed->stage.levels);
     free(feed);
 }
 
@@ -226,10 +234,41 @@ enum tpw_err market__change_add_text(struct market_feed *feed, struct market__bo
     return err != TPW_OK ? err : change_keep(feed, state, &change);
 }
 
+/* The changes of a staged levels array, when they all fit the book's exponents
+ * (market_scan_digits_fit: none can be refused); false, and nothing kept, when they do
+ * not, or would overflow the changes. */
+static bool changes_add_staged(struct market_feed *feed, const struct market__book_state *state,
+                               enum market_side side, const struct market_scan_value *levels)
+{
+    unsigned price_exponent = state->book.price_exponent;
+    unsigned qty_exponent = state->book.qty_exponent;
+    if (levels->staged == NULL || !market_scan_digits_fit(&levels->price_digits, price_exponent) ||
+        !market_scan_digits_fit(&levels->qty_digits, qty_exponent) ||
+        levels->levels_count > MARKET_MESSAGE_CHANGES_MAX - feed->changes_count) {
+        return false;
+    }
+    struct market__change *change = &feed->changes[feed->changes_count];
+    for (size_t index = 0; index < levels->levels_count; index++, change++) {
+        const struct market_scan_level *level = &levels->staged[index];
+        TPW_DEBUG_ASSERT(level->price_fraction_digits <= price_exponent);
+        TPW_DEBUG_ASSERT(level->qty_fraction_digits <= qty_exponent);
+        change->side = side;
+        change->level.price_minor = market_scan_decimal_value(
+            level->price_digits, level->price_fraction_digits, price_exponent);
+        change->level.qty_minor =
+            market_scan_decimal_value(level->qty_digits, level->qty_fraction_digits, qty_exponent);
+    }
+    feed->changes_count += levels->levels_count;
+    return true;
+}
+
 enum tpw_err market__changes_add_scanned(struct market_feed *feed, struct market__book_state *state,
                                          enum market_side side,
                                          const struct market_scan_value *levels)
 {
+    if (changes_add_staged(feed, state, side, levels)) {
+        return TPW_OK;
+    }
     struct market_scan_strings walk;
     market_scan_strings_init(&walk, levels);
     const char *price = NULL;

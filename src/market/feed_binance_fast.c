@@ -268,7 +268,8 @@ bool market__binance_message_fast(struct market_feed *feed, const char *text, si
 {
     struct market_scan_object root;
     struct market_scan_object inner;
-    if (!market_scan_message(text, text_len, event_keys, KEY_COUNT, &root, &inner)) {
+    if (!market_scan_message_staged(text, text_len, event_keys, KEY_COUNT, &root, &inner,
+                                    &feed->stage)) {
         return false;
     }
     const struct market_scan_object *event = event_of(&root, &inner);
@@ -300,7 +301,8 @@ bool market__binance_snapshot_fast(struct market_feed *feed, const char *url, si
                                    const char *body, size_t body_len, enum tpw_err *err)
 {
     struct market_scan_object root;
-    if (!market_scan_message(body, body_len, snapshot_keys, SNAP_COUNT, &root, NULL)) {
+    if (!market_scan_message_staged(body, body_len, snapshot_keys, SNAP_COUNT, &root, NULL,
+                                    &feed->stage)) {
         return false;
     }
     uint32_t needed = BIT(SNAP_ID) | BIT(SNAP_BIDS) | BIT(SNAP_ASKS);

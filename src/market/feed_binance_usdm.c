@@ -1,8 +1,11 @@
 /*
- * Binance USD-M futures diff-depth: the venue handler for BINANCE_FUTURES.
+ * Binance futures diff-depth: the venue handlers for BINANCE_FUTURES (USD-M) and
+ * BINANCE_DELIVERY (COIN-M, cryptofeed's name for it).
  *
- * Same messages as spot (feed_binance.c) plus "pu", the previous event's u; the
- * procedure (Binance futures "How to manage a local order book correctly"): drop
+ * Same messages as spot (feed_binance.c) plus "pu", the previous event's u; COIN-M's add
+ * the pair ("ps" in events, "symbol" and "pair" in snapshots), which the book does not
+ * need (it is keyed by "s" and the snapshot URL's symbol=). The procedure, one for both
+ * (Binance USD-M and COIN-M "How to manage a local order book correctly"): drop
  * events with u < lastUpdateId; the first applied event has U <= lastUpdateId <= u;
  * after it each event's pu must equal the previous event's u, otherwise the book is
  * out of sync and needs a new snapshot. Quantity 0 removes a level (removing a level
@@ -45,6 +48,15 @@ static bool usdm_message_fast(struct market_feed *feed, const char *text, size_t
 
 const struct market__venue_ops market__binance_usdm_ops = {
     .name = "binance-usdm",
+    .snapshot = market__binance_snapshot,
+    .message = usdm_message,
+    .snapshot_fast = market__binance_snapshot_fast,
+    .message_fast = usdm_message_fast,
+};
+
+/* COIN-M: the same procedure and handlers; its own name, so a feed says which it runs. */
+const struct market__venue_ops market__binance_coinm_ops = {
+    .name = "binance-coinm",
     .snapshot = market__binance_snapshot,
     .message = usdm_message,
     .snapshot_fast = market__binance_snapshot_fast,

@@ -153,7 +153,8 @@ bool market__coinbase_message_fast(struct market_feed *feed, const char *text, s
                                    enum tpw_err *err)
 {
     struct market_scan_object message;
-    if (!market_scan_message(text, text_len, coinbase_keys, KEY_COUNT, &message, NULL) ||
+    if (!market_scan_message_staged(text, text_len, coinbase_keys, KEY_COUNT, &message, NULL,
+                                    &feed->stage) ||
         !has(&message, KEY_TYPE, MARKET_SCAN_STRING)) {
         return false;
     }

@@ -14,9 +14,36 @@
 /* Longest integer accepted: 10^18 - 1 < 2^63 - 1, so jansson's json_int_t holds it. */
 #define SCAN_UINT_DIGITS_MAX 18
 
+/* Most digits of a staged decimal: 10^19 - 1 < 2^64, so its digits fit a uint64_t. */
+#define SCAN_DECIMAL_DIGITS_MAX MARKET_SCAN_SCALED_DIGITS_MAX
+
+const uint64_t market_scan_pow10[MARKET_SCAN_SCALED_DIGITS_MAX + 1] = {
+    UINT64_C(1),
+    UINT64_C(10),
+    UINT64_C(100),
+    UINT64_C(1000),
+    UINT64_C(10000),
+    UINT64_C(100000),
+    UINT64_C(1000000),
+    UINT64_C(10000000),
+    UINT64_C(100000000),
+    UINT64_C(1000000000),
+    UINT64_C(10000000000),
+    UINT64_C(100000000000),
+    UINT64_C(1000000000000),
+    UINT64_C(10000000000000),
+    UINT64_C(100000000000000),
+    UINT64_C(1000000000000000),
+    UINT64_C(10000000000000000),
+    UINT64_C(100000000000000000),
+    UINT64_C(1000000000000000000),
+    UINT64_C(10000000000000000000),
+};
+
 struct cursor {
     const char *at;
     const char *end;
+    struct market_scan_stage *stage; /* NULL: levels are not staged */
 };
 
 static void skip_space(struct cursor *cursor)
@@ -30,6 +57,10 @@ static void skip_space(struct cursor *cursor)
 /* Consumes `c` after optional whitespace. */
 static bool expect(struct cursor *cursor, char c)
 {
+    if (cursor->at < cursor->end && *cursor->at == c) {
+        cursor->at++; /* the venues send no whitespace: this is nearly every call */
+        return true;
+    }
     skip_space(cursor);
     if (cursor->at == cursor->end || *cursor->at != c) {
         return false;
@@ -109,6 +140,322 @@ static bool scan_level(struct cursor *cursor, unsigned width)
     return expect(cursor, ']');
 }
 
+/* The 8 bytes at `at` as a number whose lowest byte is at[0], whatever the byte order. */
+static uint64_t load_le64(const char *at)
+{
+    uint64_t word = 0;
+    (void)memcpy(&word, at, sizeof(word));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    word = __builtin_bswap64(word);
+#endif
+    return word;
+}
+
+/* Bytes of a word, and one bit in each (its top bit) for per-byte flags. */
+#define BYTES_EACH(byte) (UINT64_C(0x0101010101010101) * (byte))
+
+/*
+ * How many of the word's bytes, from the lowest, are ASCII digits (0..8). Each byte v
+ * XOR '0' is 0..9 for a digit; (v & 0x7f) + 0x76 reaches 0x80 exactly when that is 10
+ * or more, without a carry into the next byte, and v's own top bit flags the rest.
+ */
+static unsigned digits_leading(uint64_t word)
+{
+    uint64_t value = word ^ BYTES_EACH(0x30);
+    uint64_t flags = (((value & BYTES_EACH(0x7f)) + BYTES_EACH(0x76)) | value) & BYTES_EACH(0x80);
+    return flags == 0 ? 8 : (unsigned)__builtin_ctzll(flags) / 8;
+}
+
+/*
+ * The number the first `count` (1..8) bytes of the word spell, at[0] the first digit.
+ * The digits are moved to the top bytes (zero bytes below them are leading zeros), then
+ * neighbours are combined in three multiplications: ×(1 + 10·2^8) >> 8 leaves 10·a + b
+ * in every other byte, ×(1 + 100·2^16) >> 16 pairs those into 4-digit lanes of 16 bits,
+ * and ×(1 + 10000·2^32) >> 32 the two lanes into the 8-digit number.
+ */
+static uint64_t digits_value(uint64_t word, unsigned count)
+{
+    TPW_ASSERT(count >= 1 && count <= 8);
+    uint64_t digits = (word << (8 * (8 - count))) & BYTES_EACH(0x0f);
+    digits = (digits * (1 + (UINT64_C(10) << 8))) >> 8;
+    digits = ((digits & UINT64_C(0x00ff00ff00ff00ff)) * (1 + (UINT64_C(100) << 16))) >> 16;
+    return ((digits & UINT64_C(0x0000ffff0000ffff)) * (1 + (UINT64_C(10000) << 32))) >> 32;
+}
+
+/*
+ * Reads the run of ASCII digits at `at` (not beyond `end`) onto *value (×10 a digit;
+ * it wraps past 19 digits, which the caller refuses); returns where the run ends. Why
+ * 8 bytes at a time: a byte at a time was one long multiply-add chain per digit, most of
+ * a snapshot's scan.
+ */
+static const char *digits_run(const char *at, const char *end, uint64_t *value)
+{
+    while (end - at >= 8) {
+        uint64_t word = load_le64(at);
+        unsigned count = digits_leading(word);
+        if (count == 0) {
+            return at;
+        }
+        *value = *value * market_scan_pow10[count] + digits_value(word, count);
+        at += count;
+        if (count < 8) {
+            return at;
+        }
+    }
+    for (; at < end && (unsigned)(unsigned char)*at - '0' < 10; at++) {
+        *value = *value * 10 + ((unsigned)(unsigned char)*at - '0');
+    }
+    return at;
+}
+
+/*
+ * A string that is a plain decimal — digits, at most one point with a digit on each
+ * side, at most 19 digits — as its digits without the point and the digit counts; the
+ * cursor is at its opening quote and moves past the closing one. False, the cursor
+ * unmoved, for any other string (or no string): scan_string() then decides on it.
+ */
+static bool scan_decimal(struct cursor *cursor, uint64_t *digits, unsigned *integer_digits,
+                         unsigned *fraction_digits)
+{
+    if (cursor->at == cursor->end || *cursor->at != '"') {
+        return false;
+    }
+    const char *start = cursor->at + 1;
+    uint64_t value = 0;
+    const char *at = digits_run(start, cursor->end, &value);
+    size_t integer_count = (size_t)(at - start);
+    size_t fraction_count = 0;
+    if (integer_count > 0 && at < cursor->end && *at == '.') {
+        const char *fraction = at + 1;
+        at = digits_run(fraction, cursor->end, &value);
+        fraction_count = (size_t)(at - fraction);
+        if (fraction_count == 0) {
+            return false; /* "5.": not a plain decimal */
+        }
+    }
+    if (at == cursor->end || *at != '"' || integer_count == 0 ||
+        integer_count + fraction_count > SCAN_DECIMAL_DIGITS_MAX) {
+        return false;
+    }
+    *digits = value;
+    *fraction_digits = (unsigned)fraction_count;
+    *integer_digits = (unsigned)integer_count;
+    cursor->at = at + 1;
+    return true;
+}
+
+/* Raises the maxima of `digits` to a string's counts. */
+static void digits_note(struct market_scan_digits *digits, unsigned integer_digits,
+                        unsigned fraction_digits)
+{
+    TPW_ASSERT(integer_digits + fraction_digits <= SCAN_DECIMAL_DIGITS_MAX);
+    if (integer_digits > digits->integer_max) {
+        digits->integer_max = (uint8_t)integer_digits;
+    }
+    if (fraction_digits > digits->fraction_max) {
+        digits->fraction_max = (uint8_t)fraction_digits;
+    }
+}
+
+/*
+ * One level of two strings, as scan_level(cursor, 2) accepts it, into *level while both
+ * strings are plain decimals; the first that is not clears *plain, and the strings are
+ * then only scanned.
+ */
+static bool scan_level_staged(struct cursor *cursor, struct market_scan_level *level,
+                              struct market_scan_value *value, bool *plain)
+{
+    if (!expect(cursor, '[')) {
+        return false;
+    }
+    uint64_t *digits[2] = {&level->price_digits, &level->qty_digits};
+    uint8_t *fraction[2] = {&level->price_fraction_digits, &level->qty_fraction_digits};
+    struct market_scan_digits *maxima[2] = {&value->price_digits, &value->qty_digits};
+    for (unsigned index = 0; index < 2; index++) {
+        if (index > 0 && !expect(cursor, ',')) {
+            return false;
+        }
+        skip_space(cursor);
+        unsigned integer_digits = 0;
+        unsigned fraction_digits = 0;
+        if (*plain && scan_decimal(cursor, digits[index], &integer_digits, &fraction_digits)) {
+            *fraction[index] = (uint8_t)fraction_digits;
+            digits_note(maxima[index], integer_digits, fraction_digits);
+            continue;
+        }
+        *plain = false;
+        const char *text = NULL;
+        size_t text_len = 0;
+        if (!scan_string(cursor, &text, &text_len)) {
+            return false;
+        }
+    }
+    return expect(cursor, ']');
+}
+
+/* Bytes that must follow a compact level's start for level_compact() to read without
+ * bound checks: a string's reads end within 17 bytes of its start (two 8-byte words and
+ * the byte after them), the price starts 2 bytes in and the quantity at most 21, so
+ * every read, up to the byte after the level's ']', is within 40. */
+#define COMPACT_LEVEL_BYTES 48
+
+/*
+ * A plain decimal of at most 7 integer and 8 fraction digits and its closing quote, as
+ * the venues write prices and quantities ("0.35210000", "672.00000000"), read from two
+ * 8-byte words; `at` is after the opening quote and 17 bytes from it are readable.
+ * Returns the byte after the closing quote, or NULL for anything else (longer or not
+ * plain), which scan_decimal() then reads.
+ */
+static const char *decimal_compact(const char *at, uint64_t *digits, unsigned *integer_digits,
+                                   unsigned *fraction_digits)
+{
+    uint64_t word = load_le64(at);
+    unsigned integer_count = digits_leading(word);
+    if (integer_count == 0 || integer_count == 8) {
+        return NULL;
+    }
+    uint64_t value = digits_value(word, integer_count);
+    at += integer_count;
+    unsigned fraction_count = 0;
+    if (*at == '.') {
+        at++;
+        word = load_le64(at);
+        fraction_count = digits_leading(word);
+        if (fraction_count == 0) {
+            return NULL;
+        }
+        value = value * market_scan_pow10[fraction_count] + digits_value(word, fraction_count);
+        at += fraction_count;
+    }
+    if (*at != '"') {
+        return NULL; /* a ninth fraction digit, or a byte that is not part of a decimal */
+    }
+    *digits = value;
+    *integer_digits = integer_count;
+    *fraction_digits = fraction_count;
+    return at + 1;
+}
+
+/* Running maxima of a staged array's digit counts, kept in registers by levels_compact. */
+struct digits_maxima {
+    unsigned price_integer;
+    unsigned price_fraction;
+    unsigned qty_integer;
+    unsigned qty_fraction;
+};
+
+/* One compact level ["price","qty"] into *level; the byte after its ']', or NULL. */
+static const char *level_compact(const char *at, struct market_scan_level *level,
+                                 struct digits_maxima *maxima)
+{
+    unsigned integer_digits = 0;
+    unsigned fraction_digits = 0;
+    if (at[0] != '[' || at[1] != '"') {
+        return NULL;
+    }
+    at = decimal_compact(at + 2, &level->price_digits, &integer_digits, &fraction_digits);
+    if (at == NULL || at[0] != ',' || at[1] != '"') {
+        return NULL;
+    }
+    level->price_fraction_digits = (uint8_t)fraction_digits;
+    maxima->price_integer =
+        integer_digits > maxima->price_integer ? integer_digits : maxima->price_integer;
+    maxima->price_fraction =
+        fraction_digits > maxima->price_fraction ? fraction_digits : maxima->price_fraction;
+    at = decimal_compact(at + 2, &level->qty_digits, &integer_digits, &fraction_digits);
+    if (at == NULL || at[0] != ']') {
+        return NULL;
+    }
+    level->qty_fraction_digits = (uint8_t)fraction_digits;
+    maxima->qty_integer =
+        integer_digits > maxima->qty_integer ? integer_digits : maxima->qty_integer;
+    maxima->qty_fraction =
+        fraction_digits > maxima->qty_fraction ? fraction_digits : maxima->qty_fraction;
+    return at + 1;
+}
+
+/*
+ * The run of levels as venues send them — no whitespace, both strings short plain
+ * decimals — staged in one tight loop (the general path's calls, cursor updates and
+ * byte loops were most of a snapshot's scan). The cursor is at a level's start. Each
+ * level taken is followed by a ',' (consumed, and the loop goes on) or by anything
+ * else: the cursor is then after that level and the result is true. False: the cursor
+ * is at the start of a level this loop did not take (the run may have taken others),
+ * for the general path. The levels taken are exactly what scan_level_staged() would
+ * have staged, so the array's scan and staging do not depend on where the run stops.
+ */
+static bool levels_compact(struct cursor *cursor, struct market_scan_value *value, size_t *count)
+{
+    struct market_scan_stage *stage = cursor->stage;
+    struct digits_maxima maxima = {value->price_digits.integer_max,
+                                   value->price_digits.fraction_max, value->qty_digits.integer_max,
+                                   value->qty_digits.fraction_max};
+    const char *at = cursor->at;
+    bool after_level = false;
+    while (cursor->end - at >= COMPACT_LEVEL_BYTES && stage->levels_count < stage->levels_max) {
+        const char *next = level_compact(at, &stage->levels[stage->levels_count], &maxima);
+        if (next == NULL) {
+            break;
+        }
+        stage->levels_count++;
+        (*count)++;
+        at = next;
+        if (*at != ',') {
+            after_level = true;
+            break;
+        }
+        at++;
+    }
+    cursor->at = at;
+    value->price_digits =
+        (struct market_scan_digits){(uint8_t)maxima.price_integer, (uint8_t)maxima.price_fraction};
+    value->qty_digits =
+        (struct market_scan_digits){(uint8_t)maxima.qty_integer, (uint8_t)maxima.qty_fraction};
+    return after_level;
+}
+
+/* One level of an array: staged (the next level of the stage) while *plain holds and
+ * the stage has room, else only scanned (and *plain is cleared). */
+static bool scan_level_any(struct cursor *cursor, unsigned width, struct market_scan_value *value,
+                           bool *plain)
+{
+    struct market_scan_stage *stage = cursor->stage;
+    if (*plain && stage->levels_count < stage->levels_max) {
+        if (!scan_level_staged(cursor, &stage->levels[stage->levels_count], value, plain)) {
+            return false;
+        }
+        stage->levels_count += *plain ? 1 : 0;
+        return true;
+    }
+    *plain = false;
+    return scan_level(cursor, width);
+}
+
+/* Starts staging an array's levels when the scan has a stage and they are pairs. */
+static bool staging_begin(const struct cursor *cursor, unsigned width,
+                          struct market_scan_value *value)
+{
+    value->staged = NULL;
+    value->price_digits = (struct market_scan_digits){0, 0};
+    value->qty_digits = (struct market_scan_digits){0, 0};
+    return cursor->stage != NULL && width == 2;
+}
+
+/* Ends an array's staging: its levels, or (not all plain) their room given back. */
+static void staging_end(struct cursor *cursor, struct market_scan_value *value, bool plain,
+                        size_t first, size_t count)
+{
+    if (cursor->stage == NULL) {
+        return;
+    }
+    if (plain) {
+        TPW_ASSERT(cursor->stage->levels_count == first + count);
+        value->staged = &cursor->stage->levels[first];
+    } else {
+        cursor->stage->levels_count = first;
+    }
+}
+
 /* An array of levels; the cursor is at its '['. */
 static bool scan_levels(struct cursor *cursor, unsigned width, struct market_scan_value *value)
 {
@@ -117,6 +464,8 @@ static bool scan_levels(struct cursor *cursor, unsigned width, struct market_sca
     if (!expect(cursor, '[')) {
         return false;
     }
+    bool plain = staging_begin(cursor, width, value);
+    size_t first = cursor->stage != NULL ? cursor->stage->levels_count : 0;
     size_t count = 0;
     skip_space(cursor);
     if (cursor->at < cursor->end && *cursor->at == ']') {
@@ -124,10 +473,12 @@ static bool scan_levels(struct cursor *cursor, unsigned width, struct market_sca
     } else {
         bool more = true;
         while (more) { /* each turn consumes a level, so it ends within the input */
-            if (!scan_level(cursor, width)) {
+            bool after_level = plain && levels_compact(cursor, value, &count);
+            if (!after_level && !(plain ? scan_level_any(cursor, width, value, &plain)
+                                        : scan_level(cursor, width))) {
                 return false;
             }
-            count++;
+            count += after_level ? 0 : 1;
             skip_space(cursor);
             more = cursor->at < cursor->end && *cursor->at == ',';
             if (!more && !expect(cursor, ']')) {
@@ -136,6 +487,7 @@ static bool scan_levels(struct cursor *cursor, unsigned width, struct market_sca
             cursor->at += more ? 1 : 0;
         }
     }
+    staging_end(cursor, value, plain, first, count);
     value->type = MARKET_SCAN_LEVELS;
     value->text = start;
     value->text_len = (size_t)(cursor->at - start);
@@ -254,9 +606,20 @@ bool market_scan_message(const char *text, size_t text_len, const struct market_
                          size_t keys_count, struct market_scan_object *out,
                          struct market_scan_object *inner)
 {
+    return market_scan_message_staged(text, text_len, keys, keys_count, out, inner, NULL);
+}
+
+bool market_scan_message_staged(const char *text, size_t text_len,
+                                const struct market_scan_key *keys, size_t keys_count,
+                                struct market_scan_object *out, struct market_scan_object *inner,
+                                struct market_scan_stage *stage)
+{
     TPW_ASSERT(keys_count <= MARKET_SCAN_KEYS_MAX);
     _Static_assert(MARKET_SCAN_KEYS_MAX <= 32, "present_mask has a bit per key");
-    struct cursor cursor = {text, text + text_len};
+    struct cursor cursor = {text, text + text_len, stage};
+    if (stage != NULL) {
+        stage->levels_count = 0;
+    }
     if (inner != NULL) {
         inner->present_mask = 0;
     }

@@ -18,6 +18,12 @@
  *   - jansson's whitespace (space, tab, CR, LF), and nothing after the root but that.
  * Anything else — escapes, other bytes, reals, negative or longer numbers, null, other
  * nesting, unknown or repeated keys, truncation — is refused (false).
+ *
+ * With a stage (market_scan_message_staged), the strings of two-string levels are also
+ * read as decimals while they are scanned, so the caller need not walk the level
+ * strings a second time: a level whose price and quantity are both plain decimals
+ * (digits, at most one point with a digit on each side, at most 19 digits) is kept as
+ * their digits and fraction digit counts. What counts as accepted JSON does not change.
  */
 #ifndef MARKET_JSON_SCAN_H
 #define MARKET_JSON_SCAN_H
@@ -39,12 +45,40 @@ enum market_scan_type {
     MARKET_SCAN_BOOL = 5,   /* number: 1 for true, 0 for false */
 };
 
+/* The most integer and fraction digits among the price (or quantity) strings of a
+ * staged levels array: whether every one of them fits a book's exponent. */
+struct market_scan_digits {
+    uint8_t integer_max;
+    uint8_t fraction_max;
+};
+
+/* A level whose two strings were plain decimals: each as its digits without the point
+ * ("0.3520" is 3520) and how many of them follow the point. */
+struct market_scan_level {
+    uint64_t price_digits;
+    uint64_t qty_digits;
+    uint8_t price_fraction_digits;
+    uint8_t qty_fraction_digits;
+};
+
 struct market_scan_value {
     enum market_scan_type type;
     const char *text; /* points into the scanned bytes */
     size_t text_len;
     uint64_t number;
     size_t levels_count;
+    /* Levels only, and only with a stage: the array's levels_count levels when every
+     * string was a plain decimal and the stage had room, else NULL. */
+    const struct market_scan_level *staged;
+    struct market_scan_digits price_digits; /* of the staged levels' prices */
+    struct market_scan_digits qty_digits;   /* … and quantities */
+};
+
+/* Room for staged levels, the caller's: one message's levels share it. */
+struct market_scan_stage {
+    struct market_scan_level *levels;
+    size_t levels_max;
+    size_t levels_count; /* used by the message last scanned */
 };
 
 /* A key the scanner looks for; `level_width` > 0 lets its value be an array of levels. */
@@ -67,6 +101,41 @@ struct market_scan_object {
 bool market_scan_message(const char *text, size_t text_len, const struct market_scan_key *keys,
                          size_t keys_count, struct market_scan_object *out /* out */,
                          struct market_scan_object *inner /* out, may be NULL */);
+
+/* The same scan, staging the levels of two-string level arrays into `stage` (emptied
+ * first; its levels are valid until the next scan into it). */
+bool market_scan_message_staged(const char *text, size_t text_len,
+                                const struct market_scan_key *keys, size_t keys_count,
+                                struct market_scan_object *out /* out */,
+                                struct market_scan_object *inner /* out, may be NULL */,
+                                struct market_scan_stage *stage);
+
+/* Digits a staged decimal may have once scaled to a book's exponent: what
+ * market_decimal_parse() reads in 64 bits (book.c), below 10^19 < 2^64. */
+#define MARKET_SCAN_SCALED_DIGITS_MAX 19u
+
+/* 10^n for n <= MARKET_SCAN_SCALED_DIGITS_MAX. */
+extern const uint64_t market_scan_pow10[MARKET_SCAN_SCALED_DIGITS_MAX + 1];
+
+/*
+ * True when every staged string with these digit counts is one market_decimal_parse()
+ * accepts at `exponent` by its 64-bit path: no more fraction digits than the exponent,
+ * at most 19 digits once scaled. Each one's value is then market_scan_decimal_value(),
+ * and none can be refused.
+ */
+static inline bool market_scan_digits_fit(const struct market_scan_digits *digits,
+                                          unsigned exponent)
+{
+    return digits->fraction_max <= exponent &&
+           digits->integer_max + exponent <= MARKET_SCAN_SCALED_DIGITS_MAX;
+}
+
+/* The value of a staged decimal in units of 10^-exponent (market_scan_digits_fit held). */
+static inline uint64_t market_scan_decimal_value(uint64_t digits, unsigned fraction_digits,
+                                                 unsigned exponent)
+{
+    return digits * market_scan_pow10[exponent - fraction_digits];
+}
 
 /* Walks the strings of a scanned levels array in order (price, quantity, price, …). */
 struct market_scan_strings {

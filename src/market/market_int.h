@@ -76,6 +76,7 @@ struct market__levels {
 
 extern const struct market__venue_ops market__binance_spot_ops;
 extern const struct market__venue_ops market__binance_usdm_ops;
+extern const struct market__venue_ops market__binance_coinm_ops;
 extern const struct market__venue_ops market__coinbase_ops;
 
 /* The taker of a Coinbase match from its "side" ("buy" or "sell": the MAKER's side);
@@ -93,6 +94,9 @@ struct market_feed {
     size_t books_count;
     struct market__change *changes; /* MARKET_MESSAGE_CHANGES_MAX, allocated once */
     size_t changes_count;
+    /* The fast decoder's staged levels (json_scan.h), MARKET_MESSAGE_CHANGES_MAX of them,
+     * allocated once: the decimals of the message being decoded, read as it was scanned. */
+    struct market_scan_stage stage;
     uint64_t line_number; /* of the message being applied, for the log (0: not a replay) */
     bool jansson_only;    /* the fast decoder is off (feed_decoder.h: the differential test) */
     int64_t received_us;  /* market_feed_received_at: the receive time of the messages */
@@ -182,7 +186,9 @@ TPW_MUST_CHECK enum tpw_err market__change_add_text(struct market_feed *feed,
                                                     size_t price_len, const char *qty,
                                                     size_t qty_len);
 
-/* Parses the [price, quantity, …] strings of a scanned levels array for `side`. */
+/* Parses the [price, quantity, …] strings of a scanned levels array for `side`: from its
+ * staged decimals when they all fit the book's exponents (then nothing can be refused),
+ * else by walking the strings, each parsed and refused as market__change_add_text(). */
 TPW_MUST_CHECK enum tpw_err market__changes_add_scanned(struct market_feed *feed,
                                                         struct market__book_state *state,
                                                         enum market_side side,

@@ -220,7 +220,7 @@ static void rest_done(void *ctx, size_t slot_index, const char *body, size_t bod
 static bool venue_has_rest_snapshots(const char *venue)
 {
     return strcmp(venue, "BINANCE") == 0 || strcmp(venue, "BINANCE_US") == 0 ||
-           strcmp(venue, "BINANCE_FUTURES") == 0;
+           strcmp(venue, "BINANCE_FUTURES") == 0 || strcmp(venue, "BINANCE_DELIVERY") == 0;
 }
 
 static enum tpw_err config_check(const struct market_watch_config *config,
@@ -229,7 +229,7 @@ static enum tpw_err config_check(const struct market_watch_config *config,
     if (!venue_has_rest_snapshots(config->venue)) {
         return tpw_error_set(detail, TPW_ERR_MARKET_VENUE_UNKNOWN, 0,
                              "no live procedure for venue '%.40s' (BINANCE, BINANCE_US, "
-                             "BINANCE_FUTURES)",
+                             "BINANCE_FUTURES, BINANCE_DELIVERY)",
                              config->venue);
     }
     if (config->symbols_count == 0 || config->symbols_count > MARKET_WATCH_SYMBOLS_MAX) {

@@ -43,6 +43,9 @@ static void tables_compute(void)
     }
     for (unsigned layer = 0; layer < NORMAL_LAYERS; layer++) {
         t->ratio[layer] = t->x[layer + 1] / t->x[layer];
+        /* ratio·2^53 and x·2^−53 are exact (powers of two), and ratio < 1. */
+        t->accept[layer] = (uint64_t)ceil(t->ratio[layer] * 0x1.0p53);
+        t->x_scaled[layer] = t->x[layer] * 0x1.0p-53;
     }
     /* The recursion must close: the top layer's edge is near zero, not NaN. */
     TPW_ASSERT(t->x[NORMAL_LAYERS - 1] > 0.0 && t->x[NORMAL_LAYERS - 1] < 0.3);
@@ -89,6 +92,35 @@ double normal__slow(struct tpw_prng *prng, const struct normal_tables *tables, u
             return negative ? -z : z;
         }
         bits = tpw_prng_next(prng);
+    }
+}
+
+void normal_lanes_seed(struct normal_lanes *lanes, unsigned lane, uint64_t seed)
+{
+    TPW_ASSERT(lane < NORMAL_LANES);
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, seed);
+    for (unsigned word = 0; word < 4; word++) {
+        lanes->s[word][lane] = prng.state[word];
+    }
+}
+
+void normal__lanes_slow(struct normal_lanes *lanes, const struct normal_tables *tables,
+                        const uint64_t bits[], double out[])
+{
+    for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
+        uint64_t layer = bits[lane] & (NORMAL_LAYERS - 1);
+        if (bits[lane] >> 11 < tables->accept[layer]) {
+            continue; /* passed the fast test: out[lane] is its normal */
+        }
+        struct tpw_prng prng;
+        for (unsigned word = 0; word < 4; word++) {
+            prng.state[word] = lanes->s[word][lane];
+        }
+        out[lane] = normal__slow(&prng, tables, bits[lane]);
+        for (unsigned word = 0; word < 4; word++) {
+            lanes->s[word][lane] = prng.state[word];
+        }
     }
 }
 

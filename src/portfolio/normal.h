@@ -10,15 +10,25 @@
 #define PORTFOLIO_NORMAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "tpwallet/prng.h"
 
 #define NORMAL_LAYERS 128u
+/* Generators run side by side by normal_lanes_next: 16 doubles are four AVX2 vectors
+ * (two AVX-512 ones), enough independent work to hide their latencies. */
+#define NORMAL_LANES 16u
 
 struct normal_tables {
     double x[NORMAL_LAYERS + 1]; /* layer edges: x[0] the base strip's width, x[1] = r */
     double ratio[NORMAL_LAYERS]; /* x[i+1] / x[i]: below it, a sample needs no test */
     double f[NORMAL_LAYERS + 1]; /* exp(−x[i]²/2) */
+    /* The same test and product in the integers the lanes hold: the top 53 bits m of a
+     * draw pass when m < accept[i] = ⌈ratio[i]·2^53⌉ (exactly u < ratio[i]), and
+     * m·x_scaled[i] with x_scaled[i] = x[i]·2^−53 (exact) rounds the same real as
+     * u·x[i], so the lanes give normal_next's bits. */
+    uint64_t accept[NORMAL_LAYERS];
+    double x_scaled[NORMAL_LAYERS];
 };
 
 /* The tables, computed on the first call (thread-safe). */
@@ -43,6 +53,81 @@ static inline double normal_next(struct tpw_prng *prng, const struct normal_tabl
         return (bits & NORMAL_LAYERS) != 0 ? -z : z;
     }
     return normal__slow(prng, tables, bits);
+}
+
+/*
+ * NORMAL_LANES xoshiro256** generators, word-major (s[word][lane]) so that one step of
+ * all of them is a few vector operations. Lane j, seeded with tpw_prng_seed(seed_j),
+ * yields exactly the normals normal_next would from that generator, in the same order.
+ */
+struct normal_lanes {
+    uint64_t s[4][NORMAL_LANES];
+};
+
+/* Lane `lane` takes the state tpw_prng_seed(seed) gives. */
+void normal_lanes_seed(struct normal_lanes *lanes, unsigned lane, uint64_t seed);
+
+/* m < 2^53 as a double, exactly, with integer operations and one subtraction and one
+ * addition: SSE2 and AVX2 have no 64-bit integer to double conversion for vectors, so
+ * a cast would leave the loop scalar. m = h·2^32 + l; (2^84 + h·2^32) − (2^84 + 2^52)
+ * is exact, and adding 2^52 + l gives m, which is representable. */
+static inline double normal__u53_to_double(uint64_t m)
+{
+    uint64_t high_bits = (m >> 32) | UINT64_C(0x4530000000000000);
+    uint64_t low_bits = (m & UINT64_C(0xFFFFFFFF)) | UINT64_C(0x4330000000000000);
+    double high;
+    double low;
+    memcpy(&high, &high_bits, sizeof(high));
+    memcpy(&low, &low_bits, sizeof(low));
+    return (high - 0x1.00000001p84) + low;
+}
+
+/* Finishes the lanes whose draw failed the fast test, one at a time. */
+void normal__lanes_slow(struct normal_lanes *lanes, const struct normal_tables *tables,
+                        const uint64_t bits[], double out[]);
+
+/* One standard normal per lane into out[0..NORMAL_LANES-1]: a step of every generator
+ * and the ziggurat's fast test in loops the compiler vectorizes (the table lookups
+ * become gathers); the ~1 % of draws outside a layer's rectangle (about one call in six
+ * has one among 16 lanes) then take normal_next's slow path from their own generator,
+ * before that lane draws again. The sign is the draw's bit 7 put into the sign bit, as
+ * −z is. */
+static inline void normal_lanes_next(struct normal_lanes *lanes, const struct normal_tables *tables,
+                                     double out[])
+{
+    uint64_t bits[NORMAL_LANES];
+    uint64_t *s0 = lanes->s[0];
+    uint64_t *s1 = lanes->s[1];
+    uint64_t *s2 = lanes->s[2];
+    uint64_t *s3 = lanes->s[3];
+    for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
+        /* tpw_prng_next, with ×5 and ×9 as shifts and adds (no 64-bit vector multiply
+         * before AVX-512). */
+        uint64_t product = (s1[lane] << 2) + s1[lane];
+        uint64_t rotated = (product << 7) | (product >> 57);
+        bits[lane] = (rotated << 3) + rotated;
+        uint64_t t = s1[lane] << 17;
+        s2[lane] ^= s0[lane];
+        s3[lane] ^= s1[lane];
+        s1[lane] ^= s2[lane];
+        s0[lane] ^= s3[lane];
+        s2[lane] ^= t;
+        s3[lane] = (s3[lane] << 45) | (s3[lane] >> 19);
+    }
+    uint64_t rejected = 0;
+    for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
+        uint64_t layer = bits[lane] & (NORMAL_LAYERS - 1);
+        uint64_t m = bits[lane] >> 11;
+        double z = normal__u53_to_double(m) * tables->x_scaled[layer];
+        uint64_t z_bits;
+        memcpy(&z_bits, &z, sizeof(z_bits));
+        z_bits ^= (bits[lane] & NORMAL_LAYERS) << 56;
+        memcpy(&out[lane], &z_bits, sizeof(z_bits));
+        rejected |= m >= tables->accept[layer] ? 1u : 0u;
+    }
+    if (rejected != 0) {
+        normal__lanes_slow(lanes, tables, bits, out);
+    }
 }
 
 /* A Gamma(shape, 1) variate, shape > 0 (Marsaglia and Tsang's squeeze method). */

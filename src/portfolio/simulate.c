@@ -24,11 +24,10 @@
 #include "banned.h"
 
 /* Paths a thread takes at once: large enough that the counter is not contended, small
- * enough that two threads finish within a few milliseconds of each other. */
+ * enough that two threads finish within a few milliseconds of each other; a multiple of
+ * NORMAL_LANES, so that GBM's groups of lanes start at multiples of it. */
 #define SIM_CHUNK_PATHS 64u
-/* A rebalance that would cost half the value or more is not made: the book is too
- * thin for it (docs/portfolio.md), and the value stays positive. */
-#define SIM_COST_FRACTION_MAX 0.5
+_Static_assert(SIM_CHUNK_PATHS % NORMAL_LANES == 0, "chunks hold whole groups of lanes");
 /* The largest drawn log-return and the largest a scenario sets or adds: together within
  * sim_exp's limit. A bootstrap's history is within ±10 (sim_market.c); GBM and t draws
  * stay within it by construction (sim_plan.h). */
@@ -39,14 +38,6 @@
  * log-returns, gross returns) is 24 KiB of stack, within the L1 cache. */
 #define SIM_BLOCK_STEPS 64u
 
-struct sim_shared {
-    const struct sim_plan *plan;
-    const struct normal_tables *tables;
-    double *values; /* values[metric * paths + path] */
-    atomic_uint_fast64_t next_path;
-    atomic_uint_fast64_t done_paths;
-};
-
 /* A thread's buffers for one block of steps, zeroed once per thread, reused by every
  * path it runs. */
 struct sim_scratch {
@@ -54,29 +45,6 @@ struct sim_scratch {
     double r[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX];     /* log-returns */
     double gross[SIM_BLOCK_STEPS * PORTFOLIO_ASSETS_MAX]; /* e^r */
 };
-
-struct path_state {
-    double holdings[PORTFOLIO_ASSETS_MAX]; /* the value in each asset; they sum to value */
-    double asset_log_growth[PORTFOLIO_ASSETS_MAX];
-    double value;
-    double peak;
-    double max_drawdown;
-    double return_sum;
-    double return_squares;
-    double cost_fraction_sum;
-    uint64_t rebalances;
-    size_t boot_row;    /* the bootstrap's next history row */
-    unsigned boot_left; /* rows left in the current block */
-};
-
-/* A stream per path: the path index hashed into the seed (splitmix64's finalizer). */
-static uint64_t path_seed(uint64_t seed, uint64_t path)
-{
-    uint64_t z = seed ^ ((path + 1) * UINT64_C(0x9E3779B97F4A7C15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
 
 /* One step of correlated normal (or t) log-returns: mean + L·ε. `eps` holds the step's
  * normals; the t model draws its chi-square here, after them, as it always has. */
@@ -106,7 +74,7 @@ static void draw_parametric(const struct sim_plan *plan, const struct normal_tab
 /* One step of the moving-block bootstrap: the next row of the current block, a new
  * block (a uniformly chosen start) when it is used up. */
 static void draw_bootstrap(const struct sim_plan *plan, struct tpw_prng *prng,
-                           struct path_state *state, double r[])
+                           struct sim_path *state, double r[])
 {
     const struct portfolio_sim_market *market = &plan->config->market;
     if (state->boot_left == 0) {
@@ -119,16 +87,11 @@ static void draw_bootstrap(const struct sim_plan *plan, struct tpw_prng *prng,
     state->boot_left--;
 }
 
-static bool in_window(const struct portfolio_sim_scenario *scenario, unsigned step)
-{
-    return step >= scenario->start_step && step - scenario->start_step < scenario->length_steps;
-}
-
 /* The scenario's change to one step's log-returns (crash, rally, replay). */
 static void overlay(const struct sim_plan *plan, unsigned step, double r[])
 {
     const struct portfolio_sim_scenario *scenario = &plan->config->scenario;
-    if (!in_window(scenario, step)) {
+    if (!sim_in_window(scenario, step)) {
         return;
     }
     if (scenario->kind == PORTFOLIO_SIM_SCENARIO_CRASH ||
@@ -142,19 +105,26 @@ static void overlay(const struct sim_plan *plan, unsigned step, double r[])
     }
 }
 
+void sim_step_costs(const struct sim_plan *plan, unsigned step, double *rate, double *slippage)
+{
+    const struct portfolio_sim_scenario *scenario = &plan->config->scenario;
+    *rate = plan->cost_rate;
+    *slippage = plan->slippage;
+    if (scenario->kind == PORTFOLIO_SIM_SCENARIO_DROUGHT && sim_in_window(scenario, step)) {
+        /* Spreads × factor, depth ÷ factor. */
+        *rate = (plan->config->costs.fee_bps +
+                 0.5 * plan->config->costs.spread_bps * scenario->cost_factor) /
+                10000.0;
+        *slippage *= scenario->cost_factor;
+    }
+}
+
 /* What a trade back to target costs, as a fraction of the value. */
 static double rebalance_cost(const struct sim_plan *plan, const double weights[], unsigned step)
 {
-    const struct portfolio_sim_scenario *scenario = &plan->config->scenario;
-    double rate = plan->cost_rate;
-    double slippage = plan->slippage;
-    if (scenario->kind == PORTFOLIO_SIM_SCENARIO_DROUGHT && in_window(scenario, step)) {
-        /* Spreads × factor, depth ÷ factor. */
-        rate = (plan->config->costs.fee_bps +
-                0.5 * plan->config->costs.spread_bps * scenario->cost_factor) /
-               10000.0;
-        slippage *= scenario->cost_factor;
-    }
+    double rate;
+    double slippage;
+    sim_step_costs(plan, step, &rate, &slippage);
     double cost = 0.0;
     for (size_t i = 0; i < plan->assets; i++) {
         double traded = fabs(plan->targets[i] - weights[i]);
@@ -163,7 +133,7 @@ static double rebalance_cost(const struct sim_plan *plan, const double weights[]
     return cost;
 }
 
-static void maybe_rebalance(const struct sim_plan *plan, struct path_state *state, unsigned step)
+static void maybe_rebalance(const struct sim_plan *plan, struct sim_path *state, unsigned step)
 {
     double weights[PORTFOLIO_ASSETS_MAX];
     double drift_max = 0.0;
@@ -189,7 +159,7 @@ static void maybe_rebalance(const struct sim_plan *plan, struct path_state *stat
 
 /* Applies one step's log-returns: holdings grow, the value is their sum, the policy
  * looks. */
-static void advance(const struct sim_plan *plan, struct path_state *state, unsigned step,
+static void advance(const struct sim_plan *plan, struct sim_path *state, unsigned step,
                     const double r[], const double gross[])
 {
     double before = state->value;
@@ -211,7 +181,7 @@ static void advance(const struct sim_plan *plan, struct path_state *state, unsig
     state->max_drawdown = drawdown > state->max_drawdown ? drawdown : state->max_drawdown;
 }
 
-static void record(const struct sim_shared *shared, uint64_t path, const struct path_state *state)
+void sim_record(const struct sim_shared *shared, uint64_t path, const struct sim_path *state)
 {
     const struct sim_plan *plan = shared->plan;
     const struct portfolio_sim_config *config = plan->config;
@@ -260,26 +230,19 @@ exp_block(const double *restrict r, double *restrict gross, size_t count)
 
 /* Draws the log-returns of steps first..first+count-1 (1-based) into r, step-major. */
 static void draw_block(const struct sim_shared *shared, struct tpw_prng *prng,
-                       struct path_state *state, unsigned first, unsigned count, double r[],
+                       struct sim_path *state, unsigned first, unsigned count, double r[],
                        double eps[])
 {
     const struct sim_plan *plan = shared->plan;
     size_t n = plan->assets;
     enum portfolio_sim_model model = plan->config->model;
-    if (model == PORTFOLIO_SIM_GBM) {
-        /* All the block's normals in one tight loop: the order of the draws is the
-         * step-by-step order, since GBM draws nothing else. */
-        for (size_t cell = 0; cell < (size_t)count * n; cell++) {
-            eps[cell] = normal_next(prng, shared->tables);
-        }
-    }
     for (unsigned index = 0; index < count; index++) {
         double *row = &r[index * n];
         double *step_eps = &eps[index * n];
         if (model == PORTFOLIO_SIM_BOOTSTRAP) {
             draw_bootstrap(plan, prng, state, row);
         } else {
-            for (size_t i = 0; model == PORTFOLIO_SIM_STUDENT_T && i < n; i++) {
+            for (size_t i = 0; i < n; i++) {
                 step_eps[i] = normal_next(prng, shared->tables);
             }
             draw_parametric(plan, shared->tables, prng, step_eps, row);
@@ -299,8 +262,8 @@ static void run_path(const struct sim_shared *shared, struct sim_scratch *scratc
     const struct sim_plan *plan = shared->plan;
     const struct portfolio_sim_config *config = plan->config;
     struct tpw_prng prng;
-    tpw_prng_seed(&prng, path_seed(config->seed, path));
-    struct path_state state;
+    tpw_prng_seed(&prng, sim_path_seed(config->seed, path));
+    struct sim_path state;
     memset(&state, 0, sizeof(state));
     memcpy(state.holdings, plan->targets, plan->assets * sizeof(double));
     state.value = 1.0;
@@ -318,7 +281,7 @@ static void run_path(const struct sim_shared *shared, struct sim_scratch *scratc
                     &gross[index * plan->assets]);
         }
     }
-    record(shared, path, &state);
+    sim_record(shared, path, &state);
 }
 
 /* A thread's loop: chunks of paths until none is left. The calling thread (reports
@@ -338,8 +301,14 @@ static bool work(struct sim_shared *shared, bool report)
         }
         uint64_t end =
             first + SIM_CHUNK_PATHS < config->paths ? first + SIM_CHUNK_PATHS : config->paths;
-        for (uint64_t path = first; path < end; path++) {
-            run_path(shared, scratch, path);
+        if (config->model == PORTFOLIO_SIM_GBM) {
+            for (uint64_t group = first; group < end; group += NORMAL_LANES) {
+                sim_lanes_run(shared, group);
+            }
+        } else {
+            for (uint64_t path = first; path < end; path++) {
+                run_path(shared, scratch, path);
+            }
         }
         uint64_t done = atomic_fetch_add(&shared->done_paths, end - first) + (end - first);
         if (report && config->progress != NULL) {

@@ -138,6 +138,9 @@ bool api_call(const struct api_fixture *fixture, const char *method, const char 
         (void)curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     }
     CURLcode code = curl_easy_perform(curl);
+    if (code != CURLE_OK) { /* say why, for the failure this becomes */
+        print_message("%s %s: curl: %s\n", method, path, curl_easy_strerror(code));
+    }
     (void)curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -90,19 +91,31 @@ static void wallet(struct api_fixture *api)
     transfer(api, "109", "901", "21", "700", "EUR", false);
 }
 
-static int setup(void **state)
+static int setup_with(void **state, struct api_server_options options)
 {
     struct map_case *test = calloc(1, sizeof *test);
     assert_non_null(test);
     /* The ledger and the admin key first; the user key before the server starts again. */
-    api_fixture_start(&test->api, (struct api_server_options){0});
+    api_fixture_start(&test->api, options);
     api_fixture_stop(&test->api);
     api_fixture_key(&test->api, &(struct api_key_spec){.role = API_ROLE_USER, .owner = 1},
                     test->alice);
-    api_fixture_start(&test->api, (struct api_server_options){0});
+    api_fixture_start(&test->api, options);
     wallet(&test->api);
     *state = test;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, (struct api_server_options){0});
+}
+
+/* The rates sampled every second, the change looking 2 s back. */
+static int setup_history(void **state)
+{
+    return setup_with(
+        state, (struct api_server_options){.fx_history_sample_s = 1, .fx_history_window_s = 2});
 }
 
 static int teardown(void **state)
@@ -274,6 +287,75 @@ static void test_who_sees_what(void **state)
     api_response_free(&r);
 }
 
+static void pause_ms(long ms)
+{
+    struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    (void)nanosleep(&pause, NULL);
+}
+
+/* Samples at least 2 s old that hold the wallet's rates: the window has passed. */
+static void history_wait(void)
+{
+    pause_ms(3500);
+}
+
+static void change_check(json_t *map, const char *then, const char *change, const char *percent)
+{
+    json_t *object = json_object_get(map, "change");
+    assert_true(json_is_object(object));
+    assert_int_equal(json_integer_value(json_object_get(object, "window_s")), 2);
+    assert_non_null(json_string_value(json_object_get(object, "since")));
+    assert_false(json_is_true(json_object_get(object, "complete"))); /* SOL: no rate */
+    assert_string_equal(text(object, "value_then_decimal"), then);
+    assert_string_equal(text(object, "change_decimal"), change);
+    assert_string_equal(text(object, "change_percent"), percent);
+}
+
+/*
+ * GET /v1/map's change against the rates' history: an unchanged market changes nothing,
+ * to the minor unit, though every account rounds on its own; BTC/USD moved from 50000 to
+ * 60000 moves 0.01 BTC from 400.00 to 480.00 EUR (+80.00, 2.75 % of 2911.62) until the
+ * window has passed; a base first asked for is sampled from then on.
+ */
+static void test_change(void **state)
+{
+    struct map_case *test = *state;
+    struct api_response r;
+    history_wait();
+    json_t *map = get_map(&test->api, test->alice, "base=EUR", &r);
+    change_check(map, "2911.62", "0.00", "0.00");
+    api_response_free(&r);
+    /* BTC was never sampled as a base: only the BTC account (worth 1 BTC a BTC) has a
+     * value then, with no sample behind it. */
+    map = get_map(&test->api, test->alice, "base=BTC", &r);
+    json_t *first = json_object_get(map, "change");
+    assert_true(json_is_null(json_object_get(first, "since")));
+    assert_string_equal(text(first, "value_then_decimal"), "0.01000000");
+    api_response_free(&r);
+
+    post_ok(&test->api, "/v1/rates", "{\"base\":\"BTC\",\"quote\":\"USD\",\"rate\":\"60000\"}");
+    map = get_map(&test->api, test->alice, "base=EUR", &r);
+    assert_string_equal(text(map, "total_decimal"), "2991.62");
+    change_check(map, "2911.62", "80.00", "2.75");
+    json_t *crypto = json_object_get(json_array_get(json_object_get(map, "classes"), 2), "assets");
+    json_t *btc = json_object_get(find(crypto, "asset", "BTC"), "change");
+    assert_string_equal(text(btc, "mid_then"), "40000");
+    assert_string_equal(text(btc, "value_then_decimal"), "400.00");
+    assert_string_equal(text(btc, "change_decimal"), "80.00");
+    json_t *eth = json_object_get(find(crypto, "asset", "ETH"), "change");
+    assert_string_equal(text(eth, "change_decimal"), "0.00");
+    assert_true(json_is_null(json_object_get(find(crypto, "asset", "SOL"), "change")));
+    api_response_free(&r);
+
+    history_wait();
+    map = get_map(&test->api, test->alice, "base=EUR", &r);
+    change_check(map, "2991.62", "0.00", "0.00");
+    api_response_free(&r);
+    map = get_map(&test->api, test->alice, "base=BTC", &r);
+    assert_non_null(json_string_value(json_object_get(json_object_get(map, "change"), "since")));
+    api_response_free(&r);
+}
+
 static void refused(struct api_fixture *api, const char *query, long status, const char *code,
                     const char *param)
 {
@@ -309,6 +391,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_other_base, setup, teardown),
         cmocka_unit_test_setup_teardown(test_who_sees_what, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_change, setup_history, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

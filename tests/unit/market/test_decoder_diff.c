@@ -4,11 +4,11 @@
  * venue's documented formats (Binance trade and aggTrade, Coinbase match and
  * last_match), then a few thousand seeded random mutations of them (bit flips,
  * truncations, swapped strings, duplicated keys, numbers for strings, escapes,
- * whitespace), go through two feeds of the same venue, one with the streaming decoder
- * (jansson for what it declines) and one with jansson alone; after each line both must
- * have returned the same result, logged the same lines, told their observers the same
- * events and trades, and hold the same books and counters. The seed is
- * printed; TPW_TEST_SEED replays one.
+ * whitespace, prices and quantities replaced by random decimal-like strings), go through two feeds
+ * of the same venue, one with the streaming decoder (jansson for what it declines) and one with
+ * jansson alone; after each line both must have returned the same result, logged the same lines,
+ * told their observers the same events and trades, and hold the same books and counters. The seed
+ * is printed; TPW_TEST_SEED replays one.
  */
 #define _XOPEN_SOURCE 700 /* open_memstream */
 
@@ -270,6 +270,39 @@ static const char *const splices[] = {
     "\"trade_id\":1,",
 };
 
+/*
+ * Replaces the contents of the first string at or after `at` that starts with a digit
+ * (a price or a quantity, mostly) by a random decimal-like text: too many fraction or
+ * integer digits, leading zeros, a sign, an exponent, a second point, a space, nothing.
+ * The streaming decoder reads these strings as decimals while it scans them; the
+ * refusals and values must stay jansson's. Returns the new length (`text_len` when
+ * there is no such string: then nothing changes).
+ */
+static size_t mutate_decimal(struct tpw_prng *prng, char *out, size_t text_len, size_t at)
+{
+    static const char alphabet[] = "000000112345678999.-+e ";
+    size_t open = at;
+    while (open + 1 < text_len &&
+           !(out[open] == '"' && out[open + 1] >= '0' && out[open + 1] <= '9')) {
+        open++;
+    }
+    const char *close =
+        open + 1 < text_len ? memchr(out + open + 1, '"', text_len - open - 1) : NULL;
+    if (close == NULL) {
+        return text_len;
+    }
+    size_t old_len = (size_t)(close - out) - open - 1;
+    size_t new_len = (size_t)tpw_prng_below(prng, 25);
+    (void)memmove(out + open + 1 + new_len, close, text_len - (size_t)(close - out));
+    for (size_t index = 0; index < new_len; index++) {
+        /* Digits mostly, and now and then another byte of the alphabet. */
+        uint64_t pick = tpw_prng_below(prng, 8) == 0 ? tpw_prng_below(prng, sizeof(alphabet) - 1)
+                                                     : tpw_prng_below(prng, 18);
+        out[open + 1 + index] = alphabet[pick];
+    }
+    return text_len - old_len + new_len;
+}
+
 /* Copies `text` into `out` with one random mutation; returns the new length. */
 static size_t mutate(struct tpw_prng *prng, const char *text, size_t text_len, char *out)
 {
@@ -279,7 +312,9 @@ static size_t mutate(struct tpw_prng *prng, const char *text, size_t text_len, c
         return 0;
     }
     size_t at = text_len > 0 ? (size_t)tpw_prng_below(prng, text_len) : 0;
-    switch (tpw_prng_below(prng, 5)) {
+    switch (tpw_prng_below(prng, 6)) {
+    case 5: /* a price or quantity replaced */
+        return mutate_decimal(prng, out, text_len, at);
     case 0: /* a bit flip */
         out[at] = (char)(out[at] ^ (char)(1u << tpw_prng_below(prng, 8)));
         return text_len;

@@ -79,9 +79,11 @@ static void test_venues(void **state)
     tpw_error_detail_reset(&detail);
     assert_err(market_feed_create("KRAKEN", &feed, &detail), TPW_ERR_MARKET_VENUE_UNKNOWN);
     assert_non_null(strstr(detail.message, "KRAKEN"));
-    const char *venues[] = {"BINANCE", "BINANCE_US", "BINANCE_FUTURES", "COINBASE"};
-    const char *handlers[] = {"binance-spot", "binance-spot", "binance-usdm", "coinbase-level2"};
-    for (size_t index = 0; index < 4; index++) {
+    const char *venues[] = {"BINANCE", "BINANCE_US", "BINANCE_FUTURES", "BINANCE_DELIVERY",
+                            "COINBASE"};
+    const char *handlers[] = {"binance-spot", "binance-spot", "binance-usdm", "binance-coinm",
+                              "coinbase-level2"};
+    for (size_t index = 0; index < 5; index++) {
         feed = feed_new(venues[index]);
         struct market_feed_status status;
         market_feed_status(feed, &status);
@@ -385,6 +387,47 @@ static void test_usdm_pu_chaining(void **state)
     market_feed_destroy(feed);
 }
 
+/*
+ * Binance COIN-M futures, from its documentation's examples: the REST snapshot
+ * (GET /dapi/v1/depth, with "symbol" and "pair") and the depthUpdate (with "ps", the
+ * pair), chained by "pu" as on USD-M; an event whose pu is not the previous u is a gap.
+ */
+static void test_coinm_documented(void **state)
+{
+    (void)state;
+    market_feed *feed = feed_new("BINANCE_DELIVERY");
+    const char *url = "https://dapi.binance.com/dapi/v1/depth?symbol=BTCUSD_200626&limit=1000";
+    const char *body = "{\"lastUpdateId\":16769853,\"symbol\":\"BTCUSD_200626\","
+                       "\"pair\":\"BTCUSD\",\"E\":1591250106701,\"T\":1591250106423,"
+                       "\"bids\":[[\"9638.0\",\"431\"]],\"asks\":[[\"9638.2\",\"12\"]]}";
+    assert_err(market_feed_snapshot(feed, url, strlen(url), body, strlen(body)), TPW_OK);
+    const char *first = "{\"e\":\"depthUpdate\",\"E\":1591270260907,\"T\":1591270260891,"
+                        "\"s\":\"BTCUSD_200626\",\"ps\":\"BTCUSD\",\"U\":16769850,"
+                        "\"u\":16769870,\"pu\":16769849,\"b\":[[\"9517.6\",\"10\"]],"
+                        "\"a\":[[\"9518.5\",\"45\"]]}";
+    assert_err(message(feed, first), TPW_OK); /* U <= lastUpdateId <= u: the first */
+    const char *next = "{\"e\":\"depthUpdate\",\"E\":1591270261000,\"T\":1591270260990,"
+                       "\"s\":\"BTCUSD_200626\",\"ps\":\"BTCUSD\",\"U\":16769871,"
+                       "\"u\":16769880,\"pu\":16769870,\"b\":[[\"9638.0\",\"0\"]],"
+                       "\"a\":[]}";
+    assert_err(message(feed, next), TPW_OK); /* pu == previous u; 9638.0 removed */
+    struct market_book_status status = status_of(feed, 0);
+    assert_string_equal(status.book->symbol, "BTCUSD_200626");
+    assert_int_equal(status.applied_count, 2);
+    assert_int_equal(status.last_update_id, 16769880);
+    assert_false(status.needs_resync);
+    struct market_level level = {0, 0};
+    assert_true(market_book_level(status.book, MARKET_BID, 0, &level));
+    assert_int_equal(level.price_minor, 95176 * (E8 / 10)); /* 9517.6; 9638.0 removed */
+    assert_int_equal(level.qty_minor, 10 * E8);
+    const char *gap = "{\"e\":\"depthUpdate\",\"E\":1591270262000,\"T\":1591270261990,"
+                      "\"s\":\"BTCUSD_200626\",\"ps\":\"BTCUSD\",\"U\":16769890,"
+                      "\"u\":16769895,\"pu\":16769889,\"b\":[],\"a\":[]}";
+    assert_err(message(feed, gap), TPW_ERR_MARKET_SEQUENCE_GAP);
+    assert_true(status_of(feed, 0).needs_resync);
+    market_feed_destroy(feed);
+}
+
 static void test_usdm_requires_pu(void **state)
 {
     (void)state;
@@ -458,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_crossed_count),
         cmocka_unit_test(test_usdm_pu_chaining),
         cmocka_unit_test(test_usdm_requires_pu),
+        cmocka_unit_test(test_coinm_documented),
         cmocka_unit_test(test_coinbase_level2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,13 +4,27 @@
  * object — with the values it finds, and everything it must decline so that jansson
  * decides instead: escapes, non-ASCII, reals, negative and oversized numbers, null and
  * misspelt literals, unknown and duplicate keys, deeper nesting, levels of the wrong
- * width, truncation, trailing bytes, garbage.
+ * width, truncation, trailing bytes, garbage. Then the staged scan (the level strings
+ * read as decimals while scanned): the same acceptance with and without a stage, which
+ * levels are staged and with what digits, and, for seeded random level strings, that
+ * every staged decimal that fits an exponent is the value market_decimal_parse() gives
+ * its string (the slow path's parse). The seed is printed; TPW_TEST_SEED replays one.
  */
 #include "tpw_test.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_scan.h"
+#include "tpwallet/market.h"
+#include "tpwallet/prng.h"
+
+/* Levels the tests' stages hold. */
+#define STAGE_LEVELS_MAX 64
+/* Random messages of the differential test, and the longest random level string. */
+#define RANDOM_MESSAGES_COUNT 50000
+#define RANDOM_STRING_LEN_MAX 26
 
 enum { K_STREAM, K_DATA, K_S, K_U, K_B, K_C, K_COUNT };
 
@@ -21,6 +35,16 @@ static const struct market_scan_key keys[K_COUNT] = {
 static bool scan(const char *text, struct market_scan_object *out, struct market_scan_object *inner)
 {
     return market_scan_message(text, strlen(text), keys, K_COUNT, out, inner);
+}
+
+/* The scan with a stage of STAGE_LEVELS_MAX levels (or `levels_max` fewer). */
+static bool scan_staged(const char *text, size_t text_len, struct market_scan_object *out,
+                        struct market_scan_stage *stage, size_t levels_max)
+{
+    static struct market_scan_level levels[STAGE_LEVELS_MAX];
+    *stage = (struct market_scan_stage){levels, levels_max, 0};
+    struct market_scan_object inner;
+    return market_scan_message_staged(text, text_len, keys, K_COUNT, out, &inner, stage);
 }
 
 static void test_values_of_every_type(void **state)
@@ -133,12 +157,243 @@ static void test_declined(void **state)
     assert_false(market_scan_message("{}\0", 3, keys, K_COUNT, &out, NULL));
 }
 
+/* Every declined case is declined with a stage too. */
+static void test_declined_staged(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "{\"b\":[[\"1\",\"2\"],]}",
+        "{\"b\":[[\"1\",\"2\"]",
+        "{\"b\":[[\"1\",2]]}",
+        "{\"b\":[[\"1\"]]}",
+        "{\"b\":[[\"1\",\"2\",\"3\"]]}",
+        "{\"b\":[[\"1\\u0030\",\"2\"]]}",
+        "{\"b\":[[\"1\",\"2\x01\"]]}",
+        "{\"b\":[[\"1.5",
+        "{\"b\":[[\"1.5\"",
+        "{\"b\":[[\"1.5\",",
+        "{\"b\":[[\"1\",\"2\"]]} x",
+        "{\"b\":[[\"\xc3\xa9\",\"2\"]]}",
+    };
+    struct market_scan_object out;
+    struct market_scan_stage stage;
+    for (size_t index = 0; index < sizeof(cases) / sizeof(cases[0]); index++) {
+        if (scan_staged(cases[index], strlen(cases[index]), &out, &stage, STAGE_LEVELS_MAX)) {
+            print_error("accepted: %s\n", cases[index]);
+        }
+        assert_false(
+            scan_staged(cases[index], strlen(cases[index]), &out, &stage, STAGE_LEVELS_MAX));
+        assert_false(scan(cases[index], &out, NULL));
+    }
+}
+
+/* Which arrays are staged, with which digits; the rest is scanned as before. */
+static void test_staged_levels(void **state)
+{
+    (void)state;
+    struct market_scan_object out;
+    struct market_scan_stage stage;
+    const char *text = "{\"b\":[ [ \"0.35210000\" , \"672\" ],[\"12.5\",\"0\"]],"
+                       "\"c\":[[\"buy\",\"1\",\"2\"]]}";
+    assert_true(scan_staged(text, strlen(text), &out, &stage, STAGE_LEVELS_MAX));
+    const struct market_scan_value *b = &out.values[K_B];
+    assert_non_null(b->staged);
+    assert_int_equal(stage.levels_count, 2);
+    assert_int_equal(b->staged[0].price_digits, 35210000);
+    assert_int_equal(b->staged[0].price_fraction_digits, 8);
+    assert_int_equal(b->staged[0].qty_digits, 672);
+    assert_int_equal(b->staged[0].qty_fraction_digits, 0);
+    assert_int_equal(b->staged[1].price_digits, 125);
+    assert_int_equal(b->staged[1].price_fraction_digits, 1);
+    assert_int_equal(b->price_digits.integer_max, 2);
+    assert_int_equal(b->price_digits.fraction_max, 8);
+    assert_int_equal(b->qty_digits.integer_max, 3);
+    assert_int_equal(b->qty_digits.fraction_max, 0);
+    assert_null(out.values[K_C].staged); /* three strings a level: never staged */
+    assert_int_equal(market_scan_decimal_value(35210000, 8, 10), 3521000000);
+    /* 19 digits are staged, 20 are not; neither is anything but digits and a point. */
+    static const struct {
+        const char *text;
+        bool staged;
+    } cases[] = {
+        {"{\"b\":[[\"1234567890.123456789\",\"1\"]]}", true},
+        {"{\"b\":[[\"1234567890.1234567890\",\"1\"]]}", false},
+        {"{\"b\":[[\"00000000000000000001\",\"1\"]]}", false},
+        {"{\"b\":[]}", true},
+        {"{\"b\":[[\"1.\",\"1\"]]}", false},
+        {"{\"b\":[[\".5\",\"1\"]]}", false},
+        {"{\"b\":[[\"1.2.3\",\"1\"]]}", false},
+        {"{\"b\":[[\"-1\",\"1\"]]}", false},
+        {"{\"b\":[[\"1e5\",\"1\"]]}", false},
+        {"{\"b\":[[\"\",\"1\"]]}", false},
+        {"{\"b\":[[\" 1\",\"1\"]]}", false},
+        {"{\"b\":[[\"1\",\"1\"],[\"2\",\"x\"],[\"3\",\"3\"]]}", false},
+    };
+    for (size_t index = 0; index < sizeof(cases) / sizeof(cases[0]); index++) {
+        assert_true(scan_staged(cases[index].text, strlen(cases[index].text), &out, &stage,
+                                STAGE_LEVELS_MAX));
+        assert_int_equal(out.values[K_B].staged != NULL, cases[index].staged);
+        /* An array not staged gives its room back. */
+        assert_int_equal(stage.levels_count,
+                         cases[index].staged ? out.values[K_B].levels_count : 0);
+    }
+    /* A stage too small: the array is scanned but not staged. */
+    text = "{\"b\":[[\"1\",\"1\"],[\"2\",\"2\"],[\"3\",\"3\"]]}";
+    assert_true(scan_staged(text, strlen(text), &out, &stage, 2));
+    assert_null(out.values[K_B].staged);
+    assert_int_equal(out.values[K_B].levels_count, 3);
+    assert_true(scan_staged(text, strlen(text), &out, &stage, 3));
+    assert_non_null(out.values[K_B].staged);
+}
+
+/* A random level string: mostly decimal-shaped (0..12 integer digits, often a point and
+ * 0..12 fraction digits, zeros favoured, so leading zeros, 19- and 20-digit strings,
+ * "5." and ".5" all come up), an eighth of them with one byte replaced by a digit, a
+ * point, a sign, an exponent, a space or a letter; one in 16 any bytes of that alphabet. */
+static size_t random_string(struct tpw_prng *prng, char *out)
+{
+    static const char alphabet[] = "0123456789...-+e x";
+    static const char digits[] = "00001123456789";
+    size_t len = 0;
+    if (tpw_prng_below(prng, 16) == 0) {
+        len = (size_t)tpw_prng_below(prng, RANDOM_STRING_LEN_MAX + 1);
+        for (size_t index = 0; index < len; index++) {
+            out[index] = alphabet[tpw_prng_below(prng, sizeof(alphabet) - 1)];
+        }
+        return len;
+    }
+    size_t integer_digits = (size_t)tpw_prng_below(prng, 13);
+    for (size_t index = 0; index < integer_digits; index++) {
+        out[len++] = digits[tpw_prng_below(prng, sizeof(digits) - 1)];
+    }
+    if (tpw_prng_below(prng, 2) == 0) {
+        out[len++] = '.';
+        size_t fraction_digits = (size_t)tpw_prng_below(prng, 13);
+        for (size_t index = 0; index < fraction_digits; index++) {
+            out[len++] = digits[tpw_prng_below(prng, sizeof(digits) - 1)];
+        }
+    }
+    if (len > 0 && tpw_prng_below(prng, 8) == 0) {
+        out[tpw_prng_below(prng, len)] = alphabet[tpw_prng_below(prng, sizeof(alphabet) - 1)];
+    }
+    return len;
+}
+
+/* One staged string against market_decimal_parse at every exponent it fits. */
+static void staged_check(const char *text, size_t text_len, uint64_t digits,
+                         unsigned fraction_digits, const struct market_scan_digits *maxima)
+{
+    for (unsigned exponent = 0; exponent <= MARKET_EXPONENT_MAX; exponent++) {
+        if (!market_scan_digits_fit(maxima, exponent)) {
+            continue;
+        }
+        uint64_t expected = 0;
+        enum tpw_err err = market_decimal_parse(text, text_len, exponent, &expected, NULL);
+        uint64_t got = market_scan_decimal_value(digits, fraction_digits, exponent);
+        if (err != TPW_OK || got != expected) {
+            print_error("'%.*s' at %u: staged %llu, parsed %d %llu\n", (int)text_len, text,
+                        exponent, (unsigned long long)got, (int)err, (unsigned long long)expected);
+        }
+        assert_int_equal(err, TPW_OK);
+        assert_int_equal(got, expected);
+    }
+}
+
+/* A random message's levels: the staged digits against the walked strings' parse. */
+static void staged_compare(const struct market_scan_value *levels)
+{
+    struct market_scan_strings walk;
+    market_scan_strings_init(&walk, levels);
+    for (size_t index = 0; index < levels->levels_count; index++) {
+        const char *text = NULL;
+        size_t text_len = 0;
+        const struct market_scan_level *level = &levels->staged[index];
+        assert_true(market_scan_strings_next(&walk, &text, &text_len));
+        staged_check(text, text_len, level->price_digits, level->price_fraction_digits,
+                     &levels->price_digits);
+        assert_true(market_scan_strings_next(&walk, &text, &text_len));
+        staged_check(text, text_len, level->qty_digits, level->qty_fraction_digits,
+                     &levels->qty_digits);
+    }
+}
+
+/*
+ * A random message {"b":[levels…]…}: 0..6 levels of random strings, now and then a space
+ * after a bracket or a comma, mostly followed by a long member so that the levels are
+ * far enough from the end for the compact loop, and now and then cut short.
+ */
+static size_t random_message(struct tpw_prng *prng, char *text)
+{
+    size_t len = 0;
+    text[len++] = '{';
+    (void)memcpy(text + len, "\"b\":[", 5);
+    len += 5;
+    uint64_t levels = tpw_prng_below(prng, 7);
+    for (uint64_t level = 0; level < levels; level++) {
+        if (level > 0) {
+            text[len++] = ',';
+        }
+        if (tpw_prng_below(prng, 16) == 0) {
+            text[len++] = ' ';
+        }
+        text[len++] = '[';
+        for (size_t field = 0; field < 2; field++) {
+            (void)memcpy(text + len, field > 0 ? ",\"" : "\"", field > 0 ? 2 : 1);
+            len += field > 0 ? 2 : 1;
+            len += random_string(prng, text + len);
+            text[len++] = '"';
+        }
+        text[len++] = ']';
+    }
+    text[len++] = ']';
+    if (tpw_prng_below(prng, 4) != 0) {
+        len += (size_t)snprintf(text + len, 80, ",\"s\":\"%s\"",
+                                "0123456789012345678901234567890123456789012345678901234567");
+    }
+    text[len++] = '}';
+    return tpw_prng_below(prng, 16) == 0 ? (size_t)tpw_prng_below(prng, len) : len;
+}
+
+static void test_staged_random(void **state)
+{
+    (void)state;
+    const char *seed_text = getenv("TPW_TEST_SEED");
+    uint64_t seed = seed_text != NULL ? strtoull(seed_text, NULL, 10) : 0x7374616765ull;
+    print_message("staged scan seed: %llu\n", (unsigned long long)seed);
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, seed);
+    char text[1024];
+    size_t staged_count = 0; /* levels staged, to show the test reaches the path */
+    for (size_t round = 0; round < RANDOM_MESSAGES_COUNT; round++) {
+        size_t len = random_message(&prng, text);
+        struct market_scan_object plain_out;
+        struct market_scan_object staged_out;
+        struct market_scan_stage stage;
+        bool accepted = market_scan_message(text, len, keys, K_COUNT, &plain_out, NULL);
+        if (scan_staged(text, len, &staged_out, &stage, STAGE_LEVELS_MAX) != accepted) {
+            print_error("%s: %.*s\n", accepted ? "declined" : "accepted", (int)len, text);
+        }
+        assert_int_equal(scan_staged(text, len, &staged_out, &stage, STAGE_LEVELS_MAX), accepted);
+        if (accepted && staged_out.values[K_B].staged != NULL) {
+            staged_count += staged_out.values[K_B].levels_count;
+            assert_int_equal(staged_out.values[K_B].levels_count,
+                             plain_out.values[K_B].levels_count);
+            staged_compare(&staged_out.values[K_B]);
+        }
+    }
+    print_message("staged levels: %zu\n", staged_count);
+    assert_true(staged_count > RANDOM_MESSAGES_COUNT / 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_values_of_every_type),
         cmocka_unit_test(test_envelope_empty_and_limits),
         cmocka_unit_test(test_declined),
+        cmocka_unit_test(test_declined_staged),
+        cmocka_unit_test(test_staged_levels),
+        cmocka_unit_test(test_staged_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,6 +181,85 @@ static void test_threads_identical(void **state)
     portfolio_sim_report_deinit(&other);
 }
 
+/* GBM runs 16 paths side by side (sim_lanes.c): the groups, the lanes past the last path
+ * and the thread count change no path's numbers; a scenario and the costs' drought go
+ * through the lanes too. 1003 paths: the last group is partial. */
+static void test_gbm_lanes_deterministic(void **state)
+{
+    (void)state;
+    const double vols[] = {0.6, 0.2, 0.0};
+    const double drifts[] = {0.2, 0.05, 0.0};
+    const uint64_t weights[] = {ONE_E18 * 2 / 10, ONE_E18 * 3 / 10, ONE_E18 / 2};
+    struct portfolio_sim_config config =
+        config_of(market_of(3, vols, 0.3, drifts), weights, 1003, 300);
+    config.check = PORTFOLIO_CHECK_WEEKLY;
+    config.threshold = 0.02;
+    config.costs = (struct portfolio_sim_costs){.fee_bps = 10, .spread_bps = 5, .depth = 20};
+    config.scenario = (struct portfolio_sim_scenario){.kind = PORTFOLIO_SIM_SCENARIO_DROUGHT,
+                                                      .start_step = 50,
+                                                      .length_steps = 100,
+                                                      .cost_factor = 10.0};
+    struct portfolio_sim_report one;
+    struct portfolio_sim_report two;
+    run_with_threads(&config, 1, &one);
+    run_with_threads(&config, 2, &two);
+    size_t bytes = (size_t)one.paths * PORTFOLIO_SIM_METRICS_COUNT * sizeof(double);
+    assert_memory_equal(one.values, two.values, bytes);
+    assert_memory_equal(one.metrics, two.metrics, sizeof(one.metrics));
+    assert_true(metric(&one, PORTFOLIO_SIM_REBALANCES)->mean > 1.0);
+    /* The first 21 paths of a 21-path run are those of the 1003-path run. */
+    config.paths = 21;
+    struct portfolio_sim_report few;
+    run_with_threads(&config, 2, &few);
+    for (size_t which = 0; which < PORTFOLIO_SIM_METRICS_COUNT; which++) {
+        assert_memory_equal(&few.values[which * few.paths], &one.values[which * one.paths],
+                            (size_t)few.paths * sizeof(double));
+    }
+    portfolio_sim_report_deinit(&one);
+    portfolio_sim_report_deinit(&two);
+    portfolio_sim_report_deinit(&few);
+}
+
+static int compare_doubles(const void *left, const void *right)
+{
+    double a = *(const double *)left;
+    double b = *(const double *)right;
+    return (a > b) - (a < b);
+}
+
+/* The report's percentiles (a radix sort of the values' bits) are those of a qsort, to
+ * the bit, for metrics of both signs (CAGR) and with ties
+ * (the rebalance counts). */
+static void test_percentiles_are_order_statistics(void **state)
+{
+    (void)state;
+    const double vols[] = {0.4, 0.3};
+    const double drifts[] = {0.0, 0.1};
+    const uint64_t weights[] = {ONE_E18 / 2, ONE_E18 / 2};
+    struct portfolio_sim_config config =
+        config_of(market_of(2, vols, -0.2, drifts), weights, 777, 100);
+    config.check = PORTFOLIO_CHECK_WEEKLY;
+    config.threshold = 0.05;
+    struct portfolio_sim_report report = run_ok(&config, true);
+    double *sorted = malloc((size_t)report.paths * sizeof(double));
+    assert_non_null(sorted);
+    for (size_t which = 0; which < PORTFOLIO_SIM_METRICS_COUNT; which++) {
+        memcpy(sorted, &report.values[which * report.paths], (size_t)report.paths * 8);
+        qsort(sorted, (size_t)report.paths, sizeof(double), compare_doubles);
+        for (size_t index = 0; index < PORTFOLIO_SIM_PERCENTILES_COUNT; index++) {
+            double h = (double)(report.paths - 1) * portfolio_sim_percentiles[index];
+            uint64_t low = (uint64_t)h;
+            double expected = sorted[low] + (h - (double)low) * (sorted[low + 1] - sorted[low]);
+            assert_memory_equal(&report.metrics[which].percentiles[index], &expected, 8);
+        }
+        if (which == PORTFOLIO_SIM_CAGR) {
+            assert_true(sorted[0] < 0.0 && sorted[report.paths - 1] > 0.0); /* both signs */
+        }
+    }
+    free(sorted);
+    portfolio_sim_report_deinit(&report);
+}
+
 /* ---- models ------------------------------------------------------------------------------ */
 
 /* t with 5 degrees of freedom: the same variance as GBM, excess kurtosis 6/(ν − 4) = 6
@@ -666,6 +745,8 @@ int main(void)
         cmocka_unit_test(test_diversification_return),
         cmocka_unit_test(test_gbm_moments),
         cmocka_unit_test(test_threads_identical),
+        cmocka_unit_test(test_gbm_lanes_deterministic),
+        cmocka_unit_test(test_percentiles_are_order_statistics),
         cmocka_unit_test(test_student_t_tails),
         cmocka_unit_test(test_bootstrap),
         cmocka_unit_test(test_crash_and_rally),
