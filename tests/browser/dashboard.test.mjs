@@ -193,6 +193,7 @@ test("the overview's totals equal the API's map", async () => {
     classes: Object.fromEntries([...document.querySelectorAll(".class-totals li")]
       .map((li) => [li.dataset.class, li.dataset.value])),
     rows: document.querySelectorAll("tr[data-account]").length,
+    change: document.querySelector("[data-change]")?.getAttribute("data-change"),
   }));
   const maps = await Promise.all(answers);
   const map = maps.findLast((m) => m.total_decimal === drawn.total);
@@ -206,6 +207,8 @@ test("the overview's totals equal the API's map", async () => {
   }
   assert.equal(sum.toString(), map.total, "the classes add up to the total");
   assert.equal(drawn.rows, map.accounts_count);
+  // The 24 h change, when the server keeps a rates history: the API's, to the digit.
+  assert.equal(drawn.change, map.change ? map.change.change_decimal : "");
   // Northwind's balances do not move in the demo: every row equals the API's, exactly.
   const { body: nw } = await api(env.admin, "/v1/map?base=EUR&owner=2");
   for (const c of nw.classes) {

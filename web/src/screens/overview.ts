@@ -64,6 +64,7 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
       h("div", { class: "kpi" }, h("span", { class: "kpi-label" }, `Net worth (${map.base})`),
         h("span", { class: "kpi-value", "data-total": map.total_decimal },
           group(map.total_decimal) + " " + map.base)),
+      changeKpi(map),
       h("div", { class: "kpi" }, h("span", { class: "kpi-label" }, "Pending holds"),
         h("span", { class: "kpi-value small", "data-holds": map.holds_decimal },
           group(map.holds_decimal) + " " + map.base)),
@@ -78,6 +79,24 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
     drawTreemap(map);
     drawDonut(map);
     drawTable(map);
+  }
+
+  function changeKpi(map: AssetMap): HTMLElement {
+    const c = map.change;
+    const hours = c ? `${Math.round(c.window_s / 3600)} h` : "24 h";
+    if (!c) {
+      return h("div", { class: "kpi" }, h("span", { class: "kpi-label" }, `Change (${hours})`),
+        h("span", { class: "kpi-value small muted", "data-change": "" }, "no rates history yet"));
+    }
+    const sign = c.change.startsWith("-") ? "down" : c.change === "0" ? "flat" : "up";
+    const span = c.since ? `since ${new Date(c.since).toLocaleString()}` : "";
+    return h("div", { class: "kpi", title: `the market's effect on today's balances, ${span}` },
+      h("span", { class: "kpi-label" }, `Change (${hours}, market)`),
+      h("span", { class: `kpi-value small change-${sign}`, "data-change": c.change_decimal },
+        `${sign === "up" ? "+" : ""}${group(c.change_decimal)} ${map.base}`,
+        c.change_percent === null ? "" : ` (${sign === "up" ? "+" : ""}${c.change_percent} %)`),
+      c.complete ? null : h("span", { class: "muted small" }, "some assets have no rate then"),
+      c.since ? h("span", { class: "muted small" }, span) : null);
   }
 
   function drawTreemap(map: AssetMap): void {
