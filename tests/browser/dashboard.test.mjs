@@ -352,6 +352,22 @@ test("form errors show the API's message next to the field", async () => {
   assert.equal(await fromError.getAttribute("data-code"), "insufficient_funds");
   assert.equal(await fromError.textContent(), "the debit account cannot pay the quote's amount");
   await page.context().close();
+  // A staff key's owner field: a malformed owner is the API's id_invalid, under it.
+  const staff = await openPage();
+  await signIn(staff, env.admin);
+  await staff.locator("[data-total]").waitFor();
+  await staff.getByLabel("Owner").fill("not-an-id");
+  await staff.getByLabel("Owner").press("Enter");
+  const ownerError = staff.locator('[data-error-for="owner"]');
+  await ownerError.filter({ hasText: /\S/ }).waitFor();
+  const { body } = await api(env.admin, "/v1/map?base=EUR&owner=not-an-id");
+  assert.equal(body.error.param, "owner");
+  assert.equal(await ownerError.textContent(), body.error.message);
+  // Another base: the total is shown in it.
+  await staff.getByLabel("Owner").fill("");
+  await staff.getByLabel("Base currency").selectOption("USD");
+  await staff.locator("[data-total]").filter({ hasText: / USD$/ }).waitFor();
+  await staff.context().close();
 });
 
 test("the keyboard reaches every control: Tab to a screen, Enter opens it", async () => {
