@@ -72,7 +72,7 @@ struct api_server_options {
      * failover thresholds of the market data the server follows, serves (/v1/markets)
      * and feeds to its FX rates; NULL: none. A file that does not read stops the start. */
     const char *markets_path;
-    /* The dashboard's built files (docs/dashboard.md): index.html and assets/, served at
+    /* The dashboard's built files (docs/web.md): index.html and assets/, served at
      * GET / and GET /assets/NAME; NULL: no dashboard (those paths answer 404). */
     const char *web_root;
 };

@@ -325,7 +325,7 @@ TPW_MUST_CHECK enum tpw_err api_markets_start(const char *path, struct api_rates
 void api_markets_stop(struct api_markets *markets);
 /* ---- web.c --------------------------------------------------------------------------- */
 
-/* The dashboard's built files (docs/dashboard.md), held in memory. */
+/* The dashboard's built files (docs/web.md), held in memory. */
 struct api_web;
 /* Reads ROOT/index.html and the regular files of ROOT/assets (root NULL: *out NULL, no
  * dashboard). Errors: TPW_ERR_WEB_ROOT_INVALID (no index.html, too many or too large

@@ -1,5 +1,5 @@
 /*
- * The dashboard's files (the `web_root` setting, docs/dashboard.md): Vite's build
+ * The dashboard's files (the `web_root` setting, docs/web.md): Vite's build
  * output — index.html and the hashed files of assets/ — read into memory once at start
  * and served from there by name, so a request never touches the file system: no path
  * is ever joined from request input, a file replaced under a running server cannot be

@@ -1,7 +1,7 @@
 // The web dashboard in Debian's chromium (headless, driven by playwright-core from
 // web/node_modules) against the real server: tools/demo starts it as `make demo` does
 // — simulated venues, seeded owners, background transfers, markets with alerts — on
-// 127.0.0.1 with a port the kernel picks, serving BUILD/web. ctest `browser_dashboard`
+// 127.0.0.1 on a free port, serving BUILD/web. ctest `browser_dashboard`
 // (label `browser`; docs/web.md). Screenshots of every screen at 1280x800 and 390x844
 // go to BUILD/tests/browser/screenshots.
 //
@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,6 +28,7 @@ const SCREENS = ["overview", "markets", "convert", "activity", "allocation", "al
 const SETTLE_MS = 900;
 
 let demo = null;
+let server = null; // the server restarted by the resume test, when it ran
 let demoExit = null;
 let browser = null;
 const env = { url: "", admin: "", alice: "", northwind: "", dir: path.join(out, "demo") };
@@ -48,12 +50,36 @@ function requireTool() {
   }
 }
 
+/** A port free on 127.0.0.1 now (a fixed one lets the resume test restart the server). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.on("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The pid whose command line contains `text`, or undefined. */
+function pidOf(text) {
+  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).find((p) => {
+    try {
+      return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ").includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Starts tools/demo and resolves once it prints its keys. */
-function startDemo() {
+async function startDemo() {
+  const port = await freePort();
   fs.rmSync(env.dir, { recursive: true, force: true });
   demo = spawn(path.join(root, "tools/demo"), [build], {
     detached: true, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, TPWALLET_DEMO_LISTEN: "127.0.0.1:0", TPWALLET_DEMO_DIR: env.dir,
+    env: { ...process.env, TPWALLET_DEMO_LISTEN: `127.0.0.1:${port}`, TPWALLET_DEMO_DIR: env.dir,
       TPWALLET_DEMO_STEPS: "6000", TPWALLET_DEMO_WEB: path.join(build, "web") },
   });
   demoExit = new Promise((resolve) => demo.on("exit", resolve));
@@ -125,6 +151,10 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
+  if (server !== null && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise((resolve) => server.on("exit", resolve));
+  }
   if (demo !== null && demo.exitCode === null) {
     process.kill(-demo.pid, "SIGTERM");
     const killed = setTimeout(() => process.kill(-demo.pid, "SIGKILL"), 10_000);
@@ -163,6 +193,7 @@ test("the overview's totals equal the API's map", async () => {
     classes: Object.fromEntries([...document.querySelectorAll(".class-totals li")]
       .map((li) => [li.dataset.class, li.dataset.value])),
     rows: document.querySelectorAll("tr[data-account]").length,
+    change: document.querySelector("[data-change]")?.getAttribute("data-change"),
   }));
   const maps = await Promise.all(answers);
   const map = maps.findLast((m) => m.total_decimal === drawn.total);
@@ -176,6 +207,8 @@ test("the overview's totals equal the API's map", async () => {
   }
   assert.equal(sum.toString(), map.total, "the classes add up to the total");
   assert.equal(drawn.rows, map.accounts_count);
+  // The 24 h change, when the server keeps a rates history: the API's, to the digit.
+  assert.equal(drawn.change, map.change ? map.change.change_decimal : "");
   // Northwind's balances do not move in the demo: every row equals the API's, exactly.
   const { body: nw } = await api(env.admin, "/v1/map?base=EUR&owner=2");
   for (const c of nw.classes) {
@@ -207,8 +240,12 @@ test("every screen at 1280x800 and 390x844, light and dark, without console erro
           await page.waitForTimeout(SETTLE_MS);
           const width = await page.evaluate(() => document.documentElement.scrollWidth);
           assert.ok(width <= size[0], `${who} ${screen} at ${size[0]} px is ${width} px wide`);
-          await page.screenshot({ path: path.join(shots,
-            `${who}-${screen}-${size[0]}x${size[1]}.png`), fullPage: true });
+          const name = `${who}-${screen}-${size[0]}x${size[1]}`;
+          await page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
+          if (screen === "overview") {
+            // What a person sees first (docs/img/overview.png is Alice's at 1280x800).
+            await page.screenshot({ path: path.join(shots, name + "-viewport.png") });
+          }
         }
         assert.deepEqual(page.consoleErrors, [], `${who} at ${size.join("x")}`);
         await page.context().close();
@@ -275,6 +312,9 @@ test("a conversion through the UI changes the balances shown", async () => {
   assert.ok(Number(await page.locator("[data-countdown]").getAttribute("data-countdown")) > 0);
   assert.ok((await page.locator("[data-mid]").getAttribute("data-mid")).length > 0);
   assert.equal(await page.locator("[data-leg]").count(), 2, "GBP → EUR → JPY");
+  // The demo's fee table charges 20 bps a leg: the fee is shown, in the leg's input asset.
+  assert.equal(await page.locator("[data-leg] [data-fee]").first().getAttribute("data-fee"), "20");
+  assert.match(await page.locator("[data-leg] [data-fee]").first().textContent(), /^0\.20 GBP$/);
   await page.getByRole("button", { name: "Execute conversion" }).click();
   await page.locator('[data-done="true"]').waitFor();
   await show(page, "overview");
@@ -359,15 +399,7 @@ test("stopping the market feed shows delayed within the threshold; the alert com
     await alerts.locator("li.alert").first().waitFor();
     const seen = await alerts.locator("li.alert").count();
     // The primary venue: its process is the feed server given the demo's port file.
-    const marker = `--port-file ${env.dir}/primary.port`;
-    const pid = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).find((p) => {
-      try {
-        return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").join(" ")
-          .includes(marker);
-      } catch {
-        return false;
-      }
-    });
+    const pid = pidOf(`--port-file ${env.dir}/primary.port`);
     assert.ok(pid, "the primary venue's process");
     const stopped = Date.now();
     process.kill(Number(pid), "SIGSTOP");
@@ -391,4 +423,37 @@ test("stopping the market feed shows delayed within the threshold; the alert com
     assert.deepEqual(alerts.consoleErrors, []);
     await markets.context().close();
     await alerts.context().close();
+  });
+
+test("the live feed reconnects after a server restart and resumes without a gap or a repeat",
+  async () => {
+    const page = await openPage();
+    await signIn(page, env.alice);
+    await show(page, "activity");
+    await page.locator('[data-feed="live"]').waitFor();
+    await page.locator("li[data-transfer]").first().waitFor();
+    // The demo's server, stopped gracefully and started again with the same command.
+    const pid = pidOf(`serve --data ${env.dir}/data`);
+    assert.ok(pid, "the demo's server");
+    const argv = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
+    process.kill(Number(pid), "SIGTERM");
+    for (let i = 0; i < 100 && fs.existsSync(`/proc/${pid}`); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await page.locator('[data-feed="reconnecting"]').waitFor({ timeout: 10_000 });
+    const log = fs.openSync(path.join(out, "restarted-serve.log"), "w");
+    server = spawn(argv[0], argv.slice(1), { stdio: ["ignore", log, log] });
+    await page.locator('[data-feed="live"]').waitFor({ timeout: 15_000 });
+    // A transfer made after the restart arrives once; nothing before it comes twice.
+    const id = String(Date.now());
+    const made = await api(env.admin, "/v1/transfers", { method: "POST", body: JSON.stringify({
+      id, debit_account_id: "1001", credit_account_id: "1002", amount: "1", asset: "EUR",
+      code: 3 }) });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    await page.locator(`li[data-transfer="${made.body.id}"]`).waitFor({ timeout: 10_000 });
+    const ids = await page.locator("li[data-transfer]").evaluateAll(
+      (items) => items.map((li) => li.dataset.transfer));
+    assert.equal(new Set(ids).size, ids.length, "no transfer shown twice");
+    assert.deepEqual(page.consoleErrors.filter((e) => !e.includes("/v1/")), []);
+    await page.context().close();
   });

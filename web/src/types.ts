@@ -7,11 +7,23 @@ export interface MapAccount {
   value: string | null; value_decimal: string | null;
 }
 
+export interface AssetChange {
+  mid_then: string; since: string | null; value_then: string; value_then_decimal: string;
+  change: string; change_decimal: string;
+}
+
+export interface MapChange {
+  window_s: number; since: string | null; complete: boolean;
+  value_then: string; value_then_decimal: string; change: string; change_decimal: string;
+  change_percent: string | null;
+}
+
 export interface MapAsset {
   asset: string; name: string; exponent: number;
   balance: string; balance_decimal: string; holds_decimal: string; incoming_decimal: string;
   value: string | null; value_decimal: string | null;
   rate: { mid: string; status: string; as_of: string | null; via: string[] } | null;
+  change?: AssetChange | null;
   accounts: MapAccount[];
 }
 
@@ -21,6 +33,7 @@ export interface AssetMap {
   object: "asset_map"; base: string; exponent: number; owner: string | null; complete: boolean;
   accounts_count: number; total: string; total_decimal: string;
   holds: string; holds_decimal: string; classes: MapClass[];
+  change?: MapChange | null; // servers before the rates' history have none
 }
 
 export interface Market {

@@ -5,8 +5,8 @@
 // on the server (/v1/portfolios) are not used yet.
 import { ApiError, get, post } from "../api";
 import { CLASS_COLOURS, chartIn } from "../charts";
-import { clear, field, h } from "../dom";
-import { divide, trim } from "../money";
+import { clear, field, h, statusBadge } from "../dom";
+import { divide, group, trim } from "../money";
 import type { Session } from "../session";
 import type { AssetMap } from "../types";
 
@@ -41,7 +41,7 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Run backtest")),
     btError);
   const btResult = h("div", { class: "backtest", "aria-live": "polite" });
-  const btChartBox = h("div", { class: "chart drift", role: "img",
+  const btChartBox = h("div", { class: "chart drift", role: "img", hidden: true,
     "aria-label": "Average weights held against targets" });
   root.append(
     h("div", { class: "card" }, h("h2", {}, "Weights against targets"), targets,
@@ -77,13 +77,14 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     });
     clear(table);
     table.append(h("table", {}, h("caption", { class: "sr-only" }, "Weights by class"),
-      h("thead", {}, h("tr", {}, ...["Class", "Value", "Weight", "Target", "Drift", "Band"]
+      h("thead", {}, h("tr", {}, ...["Class", "Value", "Weight", "Target", "Drift", `±${BAND_PP} pp`]
         .map((t) => h("th", { scope: "col" }, t)))),
       h("tbody", {}, ...rows.map((r) => h("tr", { "data-class": r.c.class, "data-out": String(r.out) },
-        h("td", {}, r.c.class), h("td", { class: "num" }, `${r.c.value_decimal} ${map!.base}`),
+        h("td", {}, r.c.class), h("td", { class: "num" }, `${group(r.c.value_decimal)} ${map!.base}`),
         h("td", { class: "num" }, r.weight + " %"), h("td", { class: "num" }, r.target + " %"),
         h("td", { class: "num" }, (r.driftPp.startsWith("-") ? "" : "+") + r.driftPp + " pp"),
-        h("td", {}, r.out ? "outside ±" + BAND_PP : "within ±" + BAND_PP))))));
+        h("td", { title: `band ±${BAND_PP} pp` }, r.out ? statusBadge("stale", "outside")
+          : statusBadge("fresh", "within")))))));
     drift.setOption({
       backgroundColor: "transparent",
       grid: { left: 80, right: 20, top: 10, bottom: 30 },
@@ -140,6 +141,7 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
       h("dt", {}, "Rebalances"), h("dd", { class: "num" }, String(r.rebalances)),
       h("dt", {}, "Growth of 1"), h("dd", { class: "num" }, r.final_value === null ? "—" : r.final_value.toFixed(3))));
     const symbols = Object.keys(weightMap);
+    btChartBox.hidden = false;
     btChart.setOption({
       backgroundColor: "transparent",
       legend: { top: 0 }, tooltip: {},

@@ -71,7 +71,7 @@ export function mountConvert(root: HTMLElement, session: Session): () => void {
       clear(select);
       for (const o of options) {
         select.append(h("option", { value: o.id, "data-asset": o.asset },
-          `${o.asset} · ${o.id} · ${group(o.available)} available`));
+          `${o.asset} · …${o.id.slice(-6)} · ${group(o.available)} available`));
       }
       if (keep) {
         select.value = keep;

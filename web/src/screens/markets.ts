@@ -198,6 +198,7 @@ export function mountMarkets(root: HTMLElement, session: Session): () => void {
       renderList();
     }
     void loadList();
+    void loadDetail();
   });
   qtyInput.addEventListener("change", () => void loadDetail());
   sideSelect.addEventListener("change", () => void loadDetail());

@@ -64,6 +64,7 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
       h("div", { class: "kpi" }, h("span", { class: "kpi-label" }, `Net worth (${map.base})`),
         h("span", { class: "kpi-value", "data-total": map.total_decimal },
           group(map.total_decimal) + " " + map.base)),
+      changeKpi(map),
       h("div", { class: "kpi" }, h("span", { class: "kpi-label" }, "Pending holds"),
         h("span", { class: "kpi-value small", "data-holds": map.holds_decimal },
           group(map.holds_decimal) + " " + map.base)),
@@ -80,12 +81,34 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
     drawTable(map);
   }
 
+  function changeKpi(map: AssetMap): HTMLElement {
+    const c = map.change;
+    const hours = c ? `${Math.round(c.window_s / 3600)} h` : "24 h";
+    if (!c) {
+      return h("div", { class: "kpi" }, h("span", { class: "kpi-label" }, `Change (${hours})`),
+        h("span", { class: "kpi-value small muted", "data-change": "" }, "no rates history yet"));
+    }
+    const sign = c.change.startsWith("-") ? "down" : c.change === "0" ? "flat" : "up";
+    const span = c.since ? `since ${new Date(c.since).toLocaleString()}` : "";
+    return h("div", { class: "kpi", title: `the market's effect on today's balances, ${span}` },
+      h("span", { class: "kpi-label" }, `Change (${hours}, market)`),
+      h("span", { class: `kpi-value small change-${sign}`, "data-change": c.change_decimal },
+        `${sign === "up" ? "+" : ""}${group(c.change_decimal)} ${map.base}`,
+        c.change_percent === null ? "" : ` (${sign === "up" ? "+" : ""}${c.change_percent} %)`),
+      c.complete ? null : h("span", { class: "muted small" }, "some assets have no rate then"),
+      c.since ? h("span", { class: "muted small" }, span) : null);
+  }
+
   function drawTreemap(map: AssetMap): void {
     const data = map.classes.map((c) => ({
-      name: c.class, value: Number(c.value), itemStyle: { color: CLASS_COLOURS[c.class] },
+      name: c.class, value: Number(c.value),
+      // A parent's label band is its border: the class's colour, so its name shows.
+      itemStyle: { color: CLASS_COLOURS[c.class], borderColor: CLASS_COLOURS[c.class] },
       children: c.assets.filter((a) => a.value !== null).map((a) => ({
         name: a.asset, value: Number(a.value),
-        children: a.accounts.map((acct) => ({ name: acct.id.slice(-6), value: Number(acct.value),
+        children: a.accounts.map((acct) => ({
+          name: `${a.asset} …${acct.id.slice(-4)}\n${group(acct.value_decimal ?? "0")} ${map.base}`,
+          value: Number(acct.value),
           label_text: `${acct.id}: ${acct.balance_decimal} ${a.asset} = ${acct.value_decimal} ${map.base}` })),
       })),
     }));
@@ -97,9 +120,10 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
         p.data.label_text ?? p.name },
       series: [{ type: "treemap", data, roam: false, nodeClick: false, breadcrumb: { show: false },
         width: "100%", height: "100%", top: 0, left: 0,
-        upperLabel: { show: true, height: 18, color: "inherit", textBorderWidth: 0 },
+        upperLabel: { show: true, height: 18, color: "#fff", fontWeight: 600, textBorderWidth: 0 },
         itemStyle: { borderColor: card },
-        levels: [{ itemStyle: { gapWidth: 3, borderWidth: 0, borderColor: card } },
+        label: { lineHeight: 15 },
+        levels: [{ itemStyle: { gapWidth: 2, borderWidth: 2 }, upperLabel: { show: true } },
           { itemStyle: { gapWidth: 1, borderWidth: 2, borderColor: card },
             upperLabel: { show: true } },
           { colorSaturation: [0.35, 0.6], itemStyle: { borderColorSaturation: 0.6,
