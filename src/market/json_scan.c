@@ -509,6 +509,8 @@ static bool scan_inner(struct cursor *cursor, const struct market_scan_key *keys
     return scan_object(cursor, keys, keys_count, object, NULL);
 }
 
+static bool scan_flat_object(struct cursor *cursor, struct market_scan_value *value);
+
 /* The value of keys[key_index]; the cursor is after the ':'. */
 static bool scan_value(struct cursor *cursor, const struct market_scan_key *keys, size_t keys_count,
                        size_t key_index, struct market_scan_value *value,
@@ -536,10 +538,87 @@ static bool scan_value(struct cursor *cursor, const struct market_scan_key *keys
     if (c == '[' && keys[key_index].level_width > 0) {
         return scan_levels(cursor, keys[key_index].level_width, value);
     }
+    if (c == '{' && keys[key_index].flat_object) {
+        return scan_flat_object(cursor, value);
+    }
     if (c == '{' && *inner != NULL) {
         return scan_inner(cursor, keys, keys_count, value, inner);
     }
     return false;
+}
+
+/* Keys a flat object may have (a kline's "k" has 17); more are left to jansson. */
+#define SCAN_FLAT_KEYS_MAX 32
+
+struct flat_names {
+    const char *name[SCAN_FLAT_KEYS_MAX];
+    size_t name_len[SCAN_FLAT_KEYS_MAX];
+    size_t count;
+};
+
+/* Keeps a flat object's key; false when it was seen before (jansson refuses repeated
+ * keys, JSON_REJECT_DUPLICATES) or there are too many to check. */
+static bool flat_name_add(struct flat_names *names, const char *name, size_t name_len)
+{
+    if (names->count == SCAN_FLAT_KEYS_MAX) {
+        return false;
+    }
+    for (size_t index = 0; index < names->count; index++) {
+        if (names->name_len[index] == name_len && memcmp(names->name[index], name, name_len) == 0) {
+            return false;
+        }
+    }
+    names->name[names->count] = name;
+    names->name_len[names->count++] = name_len;
+    return true;
+}
+
+/* One "key": scalar member of a flat object, the scalar as scan_value() reads one. */
+static bool scan_flat_member(struct cursor *cursor, struct flat_names *names)
+{
+    static const struct market_scan_key scalar_key = {"", 0, false};
+    const char *name = NULL;
+    size_t name_len = 0;
+    if (!scan_string(cursor, &name, &name_len) || !expect(cursor, ':') ||
+        !flat_name_add(names, name, name_len)) {
+        return false;
+    }
+    struct market_scan_value scalar;
+    struct market_scan_object *no_inner = NULL;
+    return scan_value(cursor, &scalar_key, 1, 0, &scalar, &no_inner);
+}
+
+/*
+ * An object of scalars for a `flat_object` key; the cursor is at its '{'. Its members
+ * are checked, not kept: the venue's own kline is such an object, and the feeds ignore
+ * klines, but declining them sent each through jansson (a tenth of a replay's time).
+ */
+static bool scan_flat_object(struct cursor *cursor, struct market_scan_value *value)
+{
+    const char *start = cursor->at;
+    struct flat_names names;
+    names.count = 0;
+    if (!expect(cursor, '{')) {
+        return false;
+    }
+    skip_space(cursor);
+    bool more = cursor->at == cursor->end || *cursor->at != '}';
+    cursor->at += more ? 0 : 1;
+    while (more) { /* each turn consumes a member, so it ends within the input */
+        if (!scan_flat_member(cursor, &names)) {
+            return false;
+        }
+        skip_space(cursor);
+        more = cursor->at < cursor->end && *cursor->at == ',';
+        if (!more && !expect(cursor, '}')) {
+            return false;
+        }
+        cursor->at += more ? 1 : 0;
+    }
+    value->type = MARKET_SCAN_FLAT;
+    value->text = start;
+    value->text_len = (size_t)(cursor->at - start);
+    return true;
 }
 
 /* The index of the key `name` in the table, or keys_count. */

@@ -26,10 +26,11 @@
 #define RANDOM_MESSAGES_COUNT 50000
 #define RANDOM_STRING_LEN_MAX 26
 
-enum { K_STREAM, K_DATA, K_S, K_U, K_B, K_C, K_COUNT };
+enum { K_STREAM, K_DATA, K_S, K_U, K_B, K_C, K_K, K_COUNT };
 
 static const struct market_scan_key keys[K_COUNT] = {
-    {"stream", 0}, {"data", 0}, {"s", 0}, {"U", 0}, {"b", 2}, {"c", 3},
+    {"stream", 0, false}, {"data", 0, false}, {"s", 0, false}, {"U", 0, false},
+    {"b", 2, false},      {"c", 3, false},    {"k", 0, true},
 };
 
 static bool scan(const char *text, struct market_scan_object *out, struct market_scan_object *inner)
@@ -99,51 +100,68 @@ static void test_envelope_empty_and_limits(void **state)
     assert_int_equal(out.values[K_U].number, 1);
     assert_int_equal(out.values[K_S].type, MARKET_SCAN_BOOL);
     assert_int_equal(out.values[K_S].number, 0);
+    /* A flat object (a kline's candle): any keys, scalar values, checked not kept. */
+    const char *kline = "{\"data\":{\"k\": { \"t\":1,\"T\":2,\"o\":\"0.1\",\"x\":false } }}";
+    assert_true(scan(kline, &out, &inner));
+    assert_int_equal(inner.values[K_K].type, MARKET_SCAN_FLAT);
+    assert_true(scan("{\"k\":{}}", &out, NULL));
+    assert_int_equal(out.values[K_K].type, MARKET_SCAN_FLAT);
+    assert_int_equal(out.values[K_K].text_len, 2);
 }
 
 static void test_declined(void **state)
 {
     (void)state;
     static const char *const cases[] = {
-        "",                                  /* nothing */
-        "   ",                               /* whitespace only */
-        "[]",                                /* not an object */
-        "garbage",                           /* garbage */
-        "{\"s\":\"A\\u0042\"}",              /* an escape */
-        "{\"s\":\"A\\\"\"}",                 /* an escaped quote */
-        "{\"s\":\"\xc3\xa9\"}",              /* non-ASCII */
-        "{\"s\":\"a\tb\"}",                  /* a control byte in a string */
-        "{\"U\":1.5}",                       /* a real */
-        "{\"U\":1e3}",                       /* an exponent */
-        "{\"U\":-1}",                        /* a negative number */
-        "{\"U\":01}",                        /* a leading zero */
-        "{\"U\":1000000000000000000}",       /* 19 digits */
-        "{\"U\":99999999999999999999999}",   /* far beyond 2^64 */
-        "{\"U\":null}",                      /* null */
-        "{\"U\":tru}",                       /* a literal cut short */
-        "{\"U\":truex}",                     /* a literal run on */
-        "{\"U\":True}",                      /* a literal in the wrong case */
-        "{\"U\":fals",                       /* a literal truncated */
-        "{\"b\":[[\"1\",true]]}",            /* a literal in a level */
-        "{\"x\":1}",                         /* an unknown key */
-        "{\"U\":1,\"U\":2}",                 /* a duplicate key */
-        "{\"s\":\"a\",\"U\":1,\"s\":\"b\"}", /* a duplicate key, apart */
-        "{\"data\":{\"data\":{}}}",          /* deeper nesting */
-        "{\"data\":{},\"stream\":{}}",       /* a second nested object */
-        "{\"U\":[[\"1\",\"2\"]]}",           /* levels for a key that has none */
-        "{\"b\":[[\"1\"]]}",                 /* a level too short */
-        "{\"b\":[[\"1\",\"2\",\"3\"]]}",     /* a level too long */
-        "{\"b\":[[\"1\",2]]}",               /* a number in a level */
-        "{\"b\":[[\"1\",\"2\"],]}",          /* a trailing comma */
-        "{\"b\":[[\"1\",\"2\"]",             /* truncated in an array */
-        "{\"U\":1,}",                        /* a trailing comma in the object */
-        "{\"U\":1",                          /* truncated */
-        "{\"s\":\"abc",                      /* truncated in a string */
-        "{\"U\":1} x",                       /* trailing bytes */
-        "{\"U\":1}\v",                       /* not JSON whitespace */
-        "{\"U\" 1}",                         /* no colon */
-        "{\"U\":1 \"s\":\"a\"}",             /* no comma */
-        "{U:1}",                             /* an unquoted key */
+        "",                                     /* nothing */
+        "   ",                                  /* whitespace only */
+        "[]",                                   /* not an object */
+        "garbage",                              /* garbage */
+        "{\"s\":\"A\\u0042\"}",                 /* an escape */
+        "{\"s\":\"A\\\"\"}",                    /* an escaped quote */
+        "{\"s\":\"\xc3\xa9\"}",                 /* non-ASCII */
+        "{\"s\":\"a\tb\"}",                     /* a control byte in a string */
+        "{\"U\":1.5}",                          /* a real */
+        "{\"U\":1e3}",                          /* an exponent */
+        "{\"U\":-1}",                           /* a negative number */
+        "{\"U\":01}",                           /* a leading zero */
+        "{\"U\":1000000000000000000}",          /* 19 digits */
+        "{\"U\":99999999999999999999999}",      /* far beyond 2^64 */
+        "{\"U\":null}",                         /* null */
+        "{\"U\":tru}",                          /* a literal cut short */
+        "{\"U\":truex}",                        /* a literal run on */
+        "{\"U\":True}",                         /* a literal in the wrong case */
+        "{\"U\":fals",                          /* a literal truncated */
+        "{\"b\":[[\"1\",true]]}",               /* a literal in a level */
+        "{\"x\":1}",                            /* an unknown key */
+        "{\"U\":1,\"U\":2}",                    /* a duplicate key */
+        "{\"s\":\"a\",\"U\":1,\"s\":\"b\"}",    /* a duplicate key, apart */
+        "{\"data\":{\"data\":{}}}",             /* deeper nesting */
+        "{\"data\":{},\"stream\":{}}",          /* a second nested object */
+        "{\"U\":[[\"1\",\"2\"]]}",              /* levels for a key that has none */
+        "{\"b\":[[\"1\"]]}",                    /* a level too short */
+        "{\"b\":[[\"1\",\"2\",\"3\"]]}",        /* a level too long */
+        "{\"b\":[[\"1\",2]]}",                  /* a number in a level */
+        "{\"b\":[[\"1\",\"2\"],]}",             /* a trailing comma */
+        "{\"b\":[[\"1\",\"2\"]",                /* truncated in an array */
+        "{\"U\":1,}",                           /* a trailing comma in the object */
+        "{\"U\":1",                             /* truncated */
+        "{\"s\":\"abc",                         /* truncated in a string */
+        "{\"U\":1} x",                          /* trailing bytes */
+        "{\"U\":1}\v",                          /* not JSON whitespace */
+        "{\"U\" 1}",                            /* no colon */
+        "{\"U\":1 \"s\":\"a\"}",                /* no comma */
+        "{U:1}",                                /* an unquoted key */
+        "{\"k\":{\"a\":1,\"a\":2}}",            /* a repeated key in a flat object */
+        "{\"k\":{\"a\":{}}}",                   /* an object in a flat object */
+        "{\"k\":{\"a\":[]}}",                   /* an array in a flat object */
+        "{\"k\":{\"a\":1.5}}",                  /* a real in a flat object */
+        "{\"k\":{\"a\":null}}",                 /* null in a flat object */
+        "{\"k\":{\"a\":1,}}",                   /* a trailing comma in a flat object */
+        "{\"k\":{\"a\":1}",                     /* a flat object truncated */
+        "{\"k\":{\"a\\u0041\":1}}",             /* an escaped key in a flat object */
+        "{\"s\":{\"a\":1}}",                    /* an object for a key that takes none */
+        "{\"data\":{\"k\":{\"a\":{\"b\":1}}}}", /* deeper in a flat object */
     };
     struct market_scan_object out;
     struct market_scan_object inner;
@@ -152,6 +170,17 @@ static void test_declined(void **state)
             print_error("accepted: %s\n", cases[index]);
         }
         assert_false(scan(cases[index], &out, &inner));
+    }
+    /* A flat object of 32 keys is what the scanner checks; 33 are left to jansson. */
+    for (int keys_count = 32; keys_count <= 33; keys_count++) {
+        char many[512];
+        size_t len = (size_t)snprintf(many, sizeof(many), "{\"k\":{");
+        for (int index = 0; index < keys_count; index++) {
+            len += (size_t)snprintf(many + len, sizeof(many) - len, "%s\"k%d\":1", index ? "," : "",
+                                    index);
+        }
+        (void)snprintf(many + len, sizeof(many) - len, "}}");
+        assert_int_equal(scan(many, &out, NULL), keys_count == 32);
     }
     /* A NUL byte inside the input is not whitespace. */
     assert_false(market_scan_message("{}\0", 3, keys, K_COUNT, &out, NULL));
