@@ -84,10 +84,14 @@ struct market_scan_stage {
     size_t levels_count; /* used by the message last scanned */
 };
 
+/* Bytes of a key's name, its NUL and the zeros after it: the scanner compares a name
+ * as two 8-byte words, so a table's names are arrays, not pointers. */
+#define MARKET_SCAN_KEY_SIZE 16
+
 /* A key the scanner looks for; `level_width` > 0 lets its value be an array of levels,
  * `flat_object` an object of scalars. */
 struct market_scan_key {
-    const char *name;
+    char name[MARKET_SCAN_KEY_SIZE]; /* at most 15 bytes, zeros after them */
     unsigned level_width;
     bool flat_object;
 };

@@ -165,6 +165,39 @@ static void test_declined(void **state)
     assert_false(market_scan_message("{}\0", 3, keys, K_COUNT, &out, NULL));
 }
 
+/* Keys in any order (the search starts after the last key found and wraps), keys that
+ * are prefixes of others, names too long for any key, and keys within 16 bytes of the
+ * end (read without the two-word load). */
+static void test_keys(void **state)
+{
+    (void)state;
+    struct market_scan_object out;
+    assert_true(scan("{\"U\":1,\"stream\":\"x\",\"s\":\"y\",\"data\":{}}", &out, NULL) == false);
+    struct market_scan_object inner;
+    assert_true(scan("{\"U\":1,\"stream\":\"x\",\"s\":\"y\",\"data\":{}}", &out, &inner));
+    assert_int_equal(out.present_mask,
+                     (1u << K_U) | (1u << K_STREAM) | (1u << K_S) | (1u << K_DATA));
+    assert_true(scan("{\"s\":\"y\",\"U\":2}", &out, NULL));
+    assert_int_equal(out.values[K_U].number, 2);
+    static const char *const unknown[] = {
+        "{\"st\":1}",
+        "{\"streams\":1}",
+        "{\"S\":1}",
+        "{\"\":1}",
+        "{\"stream\\u0000\":1}",
+        "{\"0123456789abcdef\":1}",
+        "{\"0123456789abcde\":1}",
+        "{\"stream                \":1}",
+    };
+    for (size_t index = 0; index < sizeof(unknown) / sizeof(unknown[0]); index++) {
+        assert_false(scan(unknown[index], &out, NULL));
+    }
+    /* The same keys, the last one a few bytes from the end of the input. */
+    const char text[] = "{\"U\":1,\"s\":\"ab\"}";
+    assert_true(market_scan_message(text, sizeof(text) - 1, keys, K_COUNT, &out, NULL));
+    assert_int_equal(out.values[K_S].text_len, 2);
+}
+
 /* Flat objects (a kline's candle) that are not objects of scalars, or too large. */
 static void test_declined_flat(void **state)
 {
@@ -437,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_envelope_empty_and_limits),
         cmocka_unit_test(test_declined),
         cmocka_unit_test(test_declined_flat),
+        cmocka_unit_test(test_keys),
         cmocka_unit_test(test_declined_staged),
         cmocka_unit_test(test_staged_levels),
         cmocka_unit_test(test_staged_random),
