@@ -61,23 +61,6 @@ static enum tpw_err quote_make(struct cli *cli, struct rebalance_ctx *ctx, size_
     return err;
 }
 
-/* A refusal names the trade it failed on, as the preview numbers them, and its payer:
- * the exchange's message speaks of one quote only. */
-static void trade_name(const struct rebalance_ctx *ctx, size_t leg, struct tpw_error_detail *detail)
-{
-    char message[TPW_ERROR_MESSAGE_SIZE];
-    char account[TPW_ID_TEXT_SIZE];
-    const struct exchange_trade *trade = &ctx->plan.trades[leg];
-    (void)snprintf(message, sizeof message, "%s", detail->message);
-    (void)tpw_id_format(ctx->holdings[trade->from_index].account_id, LCLI_ACCOUNT_PREFIX, account,
-                        sizeof account);
-    (void)tpw_error_set(detail, detail->code, 0,
-                        "trade %zu (%s -> %s, paid by %s): %.200s; nothing was executed", leg + 1,
-                        ctx->holdings[trade->from_index].asset.code,
-                        ctx->holdings[trade->to_index].asset.code, account, message);
-    tpw_error_set_param(detail, "holdings");
-}
-
 /* The group on the ledger and its verdict; the transfer ids when it executed. */
 static enum tpw_err group_submit(struct rebalance_ctx *ctx, const struct exchange_group_leg *legs,
                                  struct ledger_transfer *transfers,
@@ -95,8 +78,9 @@ static enum tpw_err group_submit(struct rebalance_ctx *ctx, const struct exchang
     size_t leg = 0;
     if (err == TPW_OK) {
         err = exchange_group_results_check(legs, legs_count, results, count, &spent, &leg, detail);
-        if (err != TPW_OK && detail != NULL && leg < legs_count) {
-            trade_name(ctx, leg, detail);
+        if (err != TPW_OK) {
+            exchange_rebalance_refusal_name(&ctx->plan, ctx->holdings, leg, LCLI_ACCOUNT_PREFIX,
+                                            "holdings", detail);
         }
     }
     if (err != TPW_OK) {
@@ -131,14 +115,9 @@ enum tpw_err cmd_portfolio__execute(struct cli *cli, struct rebalance_ctx *ctx,
     enum tpw_err err = exchange_quote_book_create(QUOTE_BOOK_LOG2, QUOTE_TTL_NS, clock,
                                                   tpw_clock_now_ns(&clock), &book, detail);
     for (size_t i = 0; err == TPW_OK && i < ctx->plan.trades_count; i++) {
-        const struct exchange_trade *trade = &ctx->plan.trades[i];
         err = quote_make(cli, ctx, i, book, &tables->quotes[i], detail);
-        tables->legs[i] = (struct exchange_group_leg){
-            .quote = &tables->quotes[i],
-            .debit_account_id = ctx->holdings[trade->from_index].account_id,
-            .credit_account_id = ctx->holdings[trade->to_index].account_id,
-        };
     }
+    exchange_rebalance_legs(&ctx->plan, ctx->holdings, tables->quotes, tables->legs);
     if (err == TPW_OK) {
         err = group_submit(ctx, tables->legs, tables->transfers, tables->results, detail);
     }

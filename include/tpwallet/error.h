@@ -324,6 +324,31 @@
     /* Rebalancing through the exchange (src/exchange/rebalance.c, -500..-509). */                 \
     X(REBALANCE_INVALID, -500, 400, 65, "invalid_request_error", "rebalance_invalid",              \
       "the portfolio cannot be rebalanced as given")                                               \
+    /* Portfolios in the server (src/api/routes_portfolios*.c, -520..-539). */                     \
+    X(PORTFOLIO_NOT_FOUND, -520, 404, 65, "invalid_request_error", "portfolio_not_found",          \
+      "no such portfolio")                                                                         \
+    X(PORTFOLIO_LOG_CORRUPT, -521, 500, 78, "api_error", "portfolio_log_corrupt",                  \
+      "the journal of portfolio events is malformed")                                              \
+    X(PORTFOLIO_ACCOUNT_UNKNOWN, -522, 400, 65, "invalid_request_error",                           \
+      "portfolio_account_unknown", "a holding's account is not in the ledger")                     \
+    X(PORTFOLIO_ACCOUNT_OWNER, -523, 400, 65, "invalid_request_error", "portfolio_account_owner",  \
+      "a holding's account belongs to another owner than the portfolio's")                         \
+    X(PORTFOLIO_ACCOUNT_DUPLICATE, -524, 400, 65, "invalid_request_error",                         \
+      "portfolio_account_duplicate", "an account is listed twice")                                 \
+    X(PORTFOLIO_NO_BASE_HOLDING, -525, 400, 65, "invalid_request_error",                           \
+      "portfolio_no_base_holding", "no holding is in the base currency")                           \
+    X(PORTFOLIO_PLAN_UNKNOWN, -526, 404, 65, "invalid_request_error", "plan_not_found",            \
+      "no such rebalance plan for this portfolio (never made, or forgotten)")                      \
+    X(PORTFOLIO_PLAN_EXPIRED, -527, 410, 65, "invalid_request_error", "plan_expired",              \
+      "the plan's quotes have expired: preview again")                                             \
+    X(PORTFOLIO_PLAN_USED, -528, 409, 65, "invalid_request_error", "plan_used",                    \
+      "the plan has been executed, or refused, already")                                           \
+    X(PORTFOLIO_PLAN_STALE, -529, 409, 65, "invalid_request_error", "plan_stale",                  \
+      "the balances have moved since the preview: preview again")                                  \
+    X(PORTFOLIO_COST_ABOVE_MAX, -530, 422, 65, "invalid_request_error", "cost_above_max",          \
+      "the rebalance would cost more than max_cost")                                               \
+    X(PORTFOLIOS_FULL, -531, 507, 69, "api_error", "portfolios_full",                              \
+      "the server holds as many portfolios as it can")                                             \
     /* The dashboard's files (src/api/web.c, -550..-559). */                                       \
     X(WEB_ROOT_INVALID, -550, 500, 78, "api_error", "web_root_invalid",                            \
       "the web root does not hold the dashboard's built files")                                    \

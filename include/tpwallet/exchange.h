@@ -256,4 +256,54 @@ TPW_MUST_CHECK enum tpw_err exchange_rebalance_plan(const struct exchange_holdin
                                                     struct exchange_rebalance *out /* out */,
                                                     struct tpw_error_detail *detail);
 
+/* ---- a plan's execution (rebalance_group.c) ---------------------------------------- */
+
+/*
+ * The group's legs of a plan whose trade i is priced by quotes[i]: each trade debits
+ * its paying holding's account and credits its receiving one's (legs: trades_count).
+ * The CLI and the server both run exactly this group (exchange_group_transfers).
+ */
+void exchange_rebalance_legs(const struct exchange_rebalance *plan,
+                             const struct exchange_holding *holdings,
+                             const struct exchange_quote *quotes,
+                             struct exchange_group_leg *legs /* out */);
+
+/* What a plan does at the prices of its routes, valued at the holdings' mids. */
+struct exchange_rebalance_outcome {
+    /* Per trade: the base value at mid (rounded down) of what its payer pays and of what
+     * its receiver gets, and the difference, the trade's cost (0 when a route pays more
+     * than the mid says, which only rounding or a route off the valuation's mids does). */
+    tpw_u128 paid_value_minor[EXCHANGE_HOLDINGS_MAX];
+    tpw_u128 received_value_minor[EXCHANGE_HOLDINGS_MAX];
+    tpw_u128 cost_minor[EXCHANGE_HOLDINGS_MAX];
+    tpw_u128 total_cost_minor;                           /* Σ cost, base minor units */
+    tpw_u128 balance_after_minor[EXCHANGE_HOLDINGS_MAX]; /* each holding after the group */
+    struct exchange_valuation after;                     /* at the same mids */
+};
+
+/*
+ * The outcome of executing `plan` at `routes` (routes[i] prices trade i: its in_minor is
+ * what the payer pays, its out_minor what the receiver gets): every balance after, each
+ * trade's cost and the valuation after at the same mids — what a preview promises and
+ * what the ledger then shows while the quotes hold. Errors:
+ * TPW_ERR_EXCHANGE_INSUFFICIENT_FUNDS (a holding would pay more than it holds: the base
+ * when buys cost more than sells bring; index names the holding), TPW_ERR_OVERFLOW,
+ * exchange_valuation_of's.
+ */
+TPW_MUST_CHECK enum tpw_err exchange_rebalance_outcome_of(
+    const struct exchange_holding *holdings, size_t count, size_t base_index,
+    const struct exchange_rebalance *plan, const struct fx_route *routes,
+    struct exchange_rebalance_outcome *out /* out */, struct tpw_error_detail *detail);
+
+/*
+ * After exchange_group_results_check refused leg `leg` of a plan's group: rewrites the
+ * message to name the trade as a preview numbers them (1..), its two assets and its
+ * payer (the account id in text form with `id_prefix`), and says that nothing moved.
+ * Sets the param to `param`.
+ */
+void exchange_rebalance_refusal_name(const struct exchange_rebalance *plan,
+                                     const struct exchange_holding *holdings, size_t leg,
+                                     const char *id_prefix, const char *param,
+                                     struct tpw_error_detail *detail);
+
 #endif /* TPWALLET_EXCHANGE_H */

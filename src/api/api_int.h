@@ -24,7 +24,10 @@
  *   metrics.c         counters and histograms, the Prometheus text (its own header,
  *                     metrics.h, so unit tests can use it alone)
  *   routes_accounts.c, routes_transfers.c, routes_ops.c, routes_events.c,
- *   routes_metrics.c, routes_markets.c, routes_map.c: the resources
+ *   routes_metrics.c, routes_markets.c, routes_map.c, routes_portfolios.c,
+ *   routes_portfolios_rebalance.c: the resources
+ *   routes_portfolios_store.c
+ *                     portfolios in memory and their journal, DATA/portfolios.jsonl
  */
 #ifndef TPW_API_INT_H
 #define TPW_API_INT_H
@@ -364,9 +367,135 @@ uint64_t api_rate_history_window_ns(const struct api_rates *rates);
 /* routes_exposure.c: each route asset's position after a conversion, noted for alerts. */
 void api_exposure_after_conversion(struct api_server *server, const struct exchange_quote *quote);
 
+/* ---- routes_portfolios_store.c: portfolios and their journal ----------------------- */
+
+/* Portfolios one server keeps (in memory, from DATA/portfolios.jsonl at start). */
+#define API_PORTFOLIOS_MAX 4096u
+#define API_PORTFOLIO_NAME_MAX 64u
+#define API_PORTFOLIO_PREFIX "pf"
+#define API_PLAN_PREFIX "rbp"
+/* Open rebalance plans: a ring, the oldest forgotten first (a plan lives for as long as
+ * its quotes, fx_quote_ttl_s). */
+#define API_PLANS_MAX 64u
+
+enum api_drift { API_DRIFT_ABSOLUTE = 1, API_DRIFT_RELATIVE = 2 };
+
+struct api_portfolio_holding {
+    tpw_u128 account_id;
+    uint64_t target_e18;
+    uint64_t band_e18; /* as given: the drift allowed, absolute or relative to the target */
+};
+
+struct api_portfolio {
+    tpw_u128 id;
+    tpw_u128 owner;
+    uint64_t created_ns;
+    struct api_portfolio_holding holdings[EXCHANGE_HOLDINGS_MAX];
+    size_t count;
+    enum api_drift drift;
+    enum exchange_destination destination;
+    char base[FX_CODE_SIZE];
+    char name[API_PORTFOLIO_NAME_MAX + 1];
+};
+
+/* A previewed plan: its trades, the quotes locked for them, the balances it was made on. */
+struct api_rebalance_plan {
+    tpw_u128 id;
+    tpw_u128 portfolio_id;
+    uint64_t expires_ns; /* the first of its quotes' expiries */
+    struct exchange_rebalance plan;
+    tpw_u128 quote_ids[EXCHANGE_HOLDINGS_MAX];
+    tpw_u128 balances_minor[EXCHANGE_HOLDINGS_MAX];
+    tpw_u128 total_cost_minor;
+};
+
+struct api_portfolios;
+struct api_visibility;
+struct api_request;
+
+/* Opens DATA/portfolios.jsonl (created when missing), cuts a torn tail and replays it.
+ * Errors: TPW_ERR_IO, TPW_ERR_NOMEM, TPW_ERR_PORTFOLIO_LOG_CORRUPT. */
+TPW_MUST_CHECK enum tpw_err api_portfolios_open(const char *data_dir,
+                                                struct api_portfolios **out /* out */,
+                                                struct tpw_error_detail *detail);
+void api_portfolios_close(struct api_portfolios *store); /* NULL is ignored */
+/* A new id for a portfolio or a plan (time-ordered, unguessable). Any thread. */
+tpw_u128 api_portfolios_new_id(struct api_portfolios *store);
+/* The portfolio `id` copied out; false when there is none. Any thread. */
+bool api_portfolios_get(struct api_portfolios *store, tpw_u128 id,
+                        struct api_portfolio *out /* out */);
+/* Up to `max` portfolios `view` may see after `after_id` (0: from the first), in
+ * creation order; *has_more when more follow. False when `after_id` is unknown. */
+bool api_portfolios_page(struct api_portfolios *store, tpw_u128 after_id,
+                         const struct api_visibility *view, struct api_portfolio *out, size_t max,
+                         size_t *count /* out */, bool *has_more /* out */);
+/* Journals `portfolio.created` (appended and fsync'd), then keeps the portfolio.
+ * Committer's thread. Errors: TPW_ERR_PORTFOLIOS_FULL, TPW_ERR_IO, TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err api_portfolios_add(struct api_portfolios *store,
+                                               const struct api_portfolio *portfolio,
+                                               struct tpw_error_detail *detail);
+/* Journals one event `kind` of portfolio `id` with its JSON `data` (taken), appended and
+ * fsync'd. Committer's thread. Errors: TPW_ERR_IO, TPW_ERR_NOMEM. */
+TPW_MUST_CHECK enum tpw_err api_portfolios_journal(struct api_portfolios *store, const char *kind,
+                                                   tpw_u128 id, json_t *data,
+                                                   struct tpw_error_detail *detail);
+/* Keeps a previewed plan (the oldest is forgotten when the ring is full). */
+void api_portfolios_plan_keep(struct api_portfolios *store, const struct api_rebalance_plan *plan);
+/* Takes plan `id` of portfolio `portfolio_id` for execution (no other request can take
+ * it meanwhile). Errors: TPW_ERR_PORTFOLIO_PLAN_UNKNOWN, _EXPIRED, _USED. */
+TPW_MUST_CHECK enum tpw_err api_portfolios_plan_take(struct api_portfolios *store, tpw_u128 id,
+                                                     tpw_u128 portfolio_id, uint64_t now_ns,
+                                                     struct api_rebalance_plan *out /* out */,
+                                                     struct tpw_error_detail *detail);
+/* Ends a take: `spent` marks it used for good, else it can be taken again. */
+void api_portfolios_plan_release(struct api_portfolios *store, tpw_u128 id, bool spent);
+/* A portfolio's definition as journalled and shown (no valuation); NULL: out of memory. */
+json_t *api_portfolio_definition_json(const struct api_portfolio *portfolio);
+
+/* routes_portfolios.c, shared with routes_portfolios_rebalance.c: a portfolio's holdings
+ * now — balances (posted credits − debits) from the ledger, bands made absolute, mids
+ * from the live valuation rates (valuation.c, as GET /v1/map) — and the base holding
+ * (the first in the base asset). Errors: TPW_ERR_PORTFOLIO_ACCOUNT_UNKNOWN,
+ * TPW_ERR_REBALANCE_INVALID (a balance below zero), TPW_ERR_FX_PAIR_UNKNOWN (no rate),
+ * TPW_ERR_PORTFOLIO_NO_BASE_HOLDING; index and param name the holding. */
+struct api_portfolio_state {
+    struct exchange_holding holdings[EXCHANGE_HOLDINGS_MAX];
+    struct api_value_rate rates[EXCHANGE_HOLDINGS_MAX];
+    size_t base_index;
+};
+TPW_MUST_CHECK enum tpw_err api_portfolio_state_read(struct api_server *server,
+                                                     const struct api_portfolio *portfolio,
+                                                     struct api_portfolio_state *out /* out */,
+                                                     struct tpw_error_detail *detail);
+/* The portfolio of a path id the caller may see; false after replying 400/404. */
+bool api_portfolio_find(struct api_request *request, const char *id_text,
+                        struct api_portfolio *out /* out */);
+/* A weight × 10^18 as its decimal text. */
+json_t *api_weight_json(uint64_t value_e18);
+/* Sets `key` (minor units) and `key`_decimal (at the asset's exponent); returns `object`. */
+json_t *api_minor_decimal_set(json_t *object, const char *key, const struct money_asset *asset,
+                              tpw_u128 minor);
+/* A valuation's summary: total (and _decimal) in the base, status (the worst rate's),
+ * outside_band. */
+json_t *api_valuation_json(const struct api_portfolio_state *state, size_t count,
+                           const struct exchange_valuation *valuation);
+
 /* ---- commit.c ------------------------------------------------------------------- */
 
-enum api_write_kind { API_WRITE_TRANSFERS, API_WRITE_ACCOUNT, API_WRITE_CONVERSION };
+enum api_write_kind {
+    API_WRITE_TRANSFERS,
+    API_WRITE_ACCOUNT,
+    API_WRITE_CONVERSION,
+    /* A record of the server's own (a portfolio event): `run` journals it on the
+     * committer's thread, in order with the ledger's writes; its error is the write's. */
+    API_WRITE_RECORD,
+    /* A rebalance: `legs` (their `quotes`) as ONE linked group; the committer defines
+     * the routes' assets and house accounts where missing, then fills `transfers`
+     * (room for API_REBALANCE_TRANSFERS_MAX). */
+    API_WRITE_REBALANCE,
+};
+/* Transfers of one rebalance group at most: every trade a full quote. */
+#define API_REBALANCE_TRANSFERS_MAX ((size_t)EXCHANGE_HOLDINGS_MAX * EXCHANGE_TRANSFERS_MAX)
 
 /* One request's write. The committer fills the results, calls `complete` on its own
  * thread (build the reply), makes everything durable, then calls `release` (resume
@@ -386,6 +515,13 @@ struct api_write {
     size_t count;
     struct ledger_transfer *transfers;
     enum ledger_transfer_result *transfer_results;
+    /* API_WRITE_REBALANCE: the group's legs and their quotes (owned by `context`). */
+    struct exchange_quote *quotes;
+    struct exchange_group_leg *legs;
+    size_t legs_count;
+    /* API_WRITE_RECORD: journals the record (committer's thread). */
+    enum tpw_err (*run)(struct api_write *write);
+    void *context; /* the route's own state for complete (it frees it there) */
     void (*complete)(struct api_write *write);
     void (*release)(struct api_write *write);
     struct api_write *next;
@@ -482,6 +618,7 @@ struct api_server {
     struct api_rates *rates;
     struct api_markets *markets; /* NULL without a markets file */
     struct api_web *web;         /* NULL without a web_root */
+    struct api_portfolios *portfolios;
     struct MHD_Daemon *daemon;
     uint16_t port;
     atomic_uint_fast64_t in_flight;   /* requests begun and not yet completed */
@@ -631,6 +768,7 @@ api_handler api_markets_index, api_market_book, api_market_indicators, api_alert
 api_handler api_web_index, api_web_asset;
 api_handler api_map_get;
 api_handler api_backtests_create;
+api_handler api_portfolios_create, api_portfolios_list, api_portfolio_get, api_portfolio_rebalance;
 
 /* Shared by the resources (routes_accounts.c). */
 /* Whether the caller may see an account of `owner`. */

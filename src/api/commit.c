@@ -263,23 +263,42 @@ static enum tpw_err house_accounts(struct ledger *ledger, uint32_t asset,
     return err;
 }
 
-/* A conversion's assets and house accounts, then its transfers; under the ledger lock. */
-static enum tpw_err conversion_prepare(struct api_server *server, struct api_write *write)
+/* A quote's assets and house accounts, defined where missing; under the ledger lock. */
+static enum tpw_err quote_prepare(struct api_server *server, struct exchange_quote *quote,
+                                  struct tpw_error_detail *detail)
 {
-    struct exchange_quote *quote = &write->quote;
     const struct fx_route *route = &quote->route;
     TPW_ASSERT(route->leg_count >= 1 && route->leg_count <= FX_ROUTE_LEGS_MAX);
     enum tpw_err err = TPW_OK;
     for (size_t k = 0; err == TPW_OK && k <= route->leg_count; k++) {
         const char *code =
             k < route->leg_count ? route->legs[k].from : route->legs[route->leg_count - 1].to;
-        err = asset_number(server, code, &quote->assets[k], &write->detail);
+        err = asset_number(server, code, &quote->assets[k], detail);
         if (err == TPW_OK) {
-            err = house_accounts(server->ledger, quote->assets[k], &write->detail);
+            err = house_accounts(server->ledger, quote->assets[k], detail);
         }
     }
+    return err;
+}
+
+/* A conversion's (or a rebalance's) quotes prepared, then its transfers. */
+static enum tpw_err conversion_prepare(struct api_server *server, struct api_write *write)
+{
+    if (write->kind == API_WRITE_REBALANCE) {
+        enum tpw_err err = TPW_OK;
+        for (size_t i = 0; err == TPW_OK && i < write->legs_count; i++) {
+            err = quote_prepare(server, &write->quotes[i], &write->detail);
+        }
+        write->count = err == TPW_OK
+                           ? exchange_group_transfers(write->legs, write->legs_count,
+                                                      write->transfers, API_REBALANCE_TRANSFERS_MAX)
+                           : 0;
+        TPW_ASSERT(err != TPW_OK || write->count > 0); /* 16 full quotes fit */
+        return err;
+    }
+    enum tpw_err err = quote_prepare(server, &write->quote, &write->detail);
     if (err == TPW_OK) {
-        write->count = exchange_quote_transfers(quote, write->debit_account_id,
+        write->count = exchange_quote_transfers(&write->quote, write->debit_account_id,
                                                 write->credit_account_id, write->transfers);
     }
     return err;
@@ -300,6 +319,18 @@ static bool run_conversion(struct api_committer *committer, struct api_write *wr
     }
     finish(server, &write, 1);
     return false;
+}
+
+/* A record of the server's own, journalled in order with the ledger's writes. */
+static void run_record(struct api_committer *committer, struct api_write *write)
+{
+    struct api_server *server = committer->server;
+    write->err = write->run(write);
+    if (write->err == TPW_ERR_IO) {
+        int none = TPW_OK;
+        (void)atomic_compare_exchange_strong(&server->storage_err, &none, (int)write->err);
+    }
+    finish(server, &write, 1);
 }
 
 static void add_transfers(struct api_committer *committer, struct api_write *write)
@@ -325,6 +356,9 @@ static void process(struct api_committer *committer, struct api_write *list)
         if (write->kind == API_WRITE_ACCOUNT) {
             flush_group(committer);
             run_account(committer, write);
+        } else if (write->kind == API_WRITE_RECORD) {
+            flush_group(committer);
+            run_record(committer, write);
         } else if (write->kind == API_WRITE_TRANSFERS || run_conversion(committer, write)) {
             add_transfers(committer, write);
         }

@@ -449,6 +449,9 @@ static enum tpw_err ledger_start(struct api_server *server, struct tpw_error_det
         err = api_idem_open(server->options.data_dir, API_IDEM_MAX_ENTRIES, window_ns,
                             compact_bytes, &server->idem, detail);
     }
+    if (err == TPW_OK) {
+        err = api_portfolios_open(server->options.data_dir, &server->portfolios, detail);
+    }
     if (err == TPW_OK && api_keystore_live_count(server->keys) == 0) {
         TPW_LOGF(TPW_LOG_WARN, "api.no_keys",
                  TPW_LOG_STR("hint", "every /v1 request needs a key: tpwallet apikey create"));
@@ -464,6 +467,7 @@ static void server_free(struct api_server *server)
     api_rates_stop(server->rates);
     api_signals_destroy(server->signals);
     api_idem_close(server->idem);
+    api_portfolios_close(server->portfolios);
     api_keystore_close(server->keys);
     api_assets_deinit(&server->assets);
     api_web_free(server->web);

@@ -71,22 +71,56 @@ static bool sorts_before(enum market_side side, uint64_t a, uint64_t b)
     return side == MARKET_BID ? a < b : a > b;
 }
 
-/* Index of `price_minor` on the side, or where it would be inserted; *found says which. */
+/* The first index in [low, high) whose price does not sort before the key (high when
+ * none does), prices compared XOR `flip` so that both sides ascend. Branch-free: each
+ * step halves the range with a conditional move, not a jump a random price mispredicts
+ * half the time. */
+static size_t range_search(const struct market_level *levels, size_t low, size_t high,
+                           uint64_t flip, uint64_t key)
+{
+    if (low == high) {
+        return low;
+    }
+    const struct market_level *base = &levels[low];
+    size_t count = high - low;
+    while (count > 1) { /* the answer is in [base, base + count] */
+        size_t half = count / 2;
+        base = (base[half].price_minor ^ flip) < key ? base + half : base;
+        count -= half;
+    }
+    return (size_t)(base - levels) + ((base->price_minor ^ flip) < key ? 1 : 0);
+}
+
+/*
+ * Index of `price_minor` on the side, or where it would be inserted; *found says which.
+ * The search gallops down from the best level (the end: 1, 2, 4, … levels below it)
+ * and then halves the range it found: in the recordings 85 % of the diffs' prices are
+ * within 16 levels of the best, where this takes a few steps in cache lines just
+ * touched, not a dozen across the side. Asks descend, so their prices are compared
+ * complemented.
+ */
 static size_t side_search(const struct market_book_side *levels, enum market_side side,
                           uint64_t price_minor, bool *found)
 {
+    uint64_t flip = side == MARKET_ASK ? UINT64_MAX : 0;
+    uint64_t key = price_minor ^ flip;
     size_t low = 0;
-    size_t high = levels->levels_count;
-    while (low < high) {
-        size_t middle = low + (high - low) / 2;
-        if (sorts_before(side, levels->levels[middle].price_minor, price_minor)) {
-            low = middle + 1;
-        } else {
-            high = middle;
+    size_t high = levels->levels_count; /* the answer is in [low, high] */
+    for (size_t step = 1; step <= high; step *= 2) {
+        size_t probe = high - step;
+        if ((levels->levels[probe].price_minor ^ flip) < key) {
+            low = probe + 1;
+            break;
         }
+        high = probe;
     }
-    *found = low < levels->levels_count && levels->levels[low].price_minor == price_minor;
-    return low;
+    size_t index = range_search(levels->levels, low, high, flip, key);
+    *found = index < levels->levels_count && levels->levels[index].price_minor == price_minor;
+    TPW_DEBUG_ASSERT(index == 0 ||
+                     sorts_before(side, levels->levels[index - 1].price_minor, price_minor));
+    TPW_DEBUG_ASSERT(index == levels->levels_count ||
+                     !sorts_before(side, levels->levels[index].price_minor, price_minor));
+    return index;
 }
 
 enum tpw_err market_book_set(struct market_book *book, enum market_side side, uint64_t price_minor,
@@ -99,10 +133,15 @@ enum tpw_err market_book_set(struct market_book *book, enum market_side side, ui
     TPW_ASSERT(levels->levels_count <= levels->levels_max);
     bool found = false;
     size_t index = levels->levels_count;
-    /* A price beyond the best is appended without a search: a snapshot's levels come so,
-     * applied from the last (feed.c), and so do new best prices in the diffs. */
+    /* A price beyond the best is appended without a search or a move: a snapshot's
+     * levels all come so, applied from the last (feed.c), and so do new best prices. */
     bool beyond_best =
         index == 0 || sorts_before(side, levels->levels[index - 1].price_minor, price_minor);
+    if (beyond_best && qty_minor != 0 && index < levels->levels_max) {
+        levels->levels[index] = (struct market_level){price_minor, qty_minor};
+        levels->levels_count++;
+        return TPW_OK;
+    }
     if (!beyond_best) {
         index = side_search(levels, side, price_minor, &found);
     }

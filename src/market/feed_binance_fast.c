@@ -5,13 +5,14 @@
  * order, so books, counters and log lines are the same.
  *
  * Taken here: depthUpdate events, bookTicker events (spot: no "e" and an "A"; futures:
- * "e":"bookTicker"), trade and aggTrade events, bare or in the combined-stream envelope
- * {"stream","data"}, and REST depth snapshots {"lastUpdateId","bids","asks"} (futures
- * add "E","T"). Declined, for jansson (before any side effect): whatever the scanner
- * refuses (escapes, non-ASCII, reals, negative or 19-digit numbers, null, other keys —
- * so klines —, duplicate keys, deeper nesting, truncation) and every shape whose fields are
- * missing or of another type than the procedure needs, since those are refusals whose
- * order and wording the jansson handlers define.
+ * "e":"bookTicker"), trade and aggTrade events, kline events (ignored, as by jansson's
+ * handler, once the scanner checked their candle "k", an object of scalars), bare or in
+ * the combined-stream envelope {"stream","data"}, and REST depth snapshots
+ * {"lastUpdateId","bids","asks"} (futures add "E","T"). Declined, for jansson (before
+ * any side effect): whatever the scanner refuses (escapes, non-ASCII, reals, negative or
+ * 19-digit numbers, null, other keys, duplicate keys, deeper nesting, truncation) and
+ * every shape whose fields are missing or of another type than the procedure needs,
+ * since those are refusals whose order and wording the jansson handlers define.
  */
 #include <string.h>
 
@@ -43,6 +44,7 @@ enum binance_key {
     KEY_IGNORE,      /* "M", ignored */
     KEY_FIRST_TRADE, /* "f", ignored (aggTrade) */
     KEY_LAST_TRADE,  /* "l", ignored (aggTrade) */
+    KEY_KLINE,       /* "k": a kline event's candle, a flat object, checked and ignored */
     KEY_COUNT,
 };
 
@@ -53,7 +55,7 @@ static const struct market_scan_key event_keys[KEY_COUNT] = {
     [KEY_BIDS] = {"b", 2},        [KEY_BID_QTY] = {"B", 0},    [KEY_ASKS] = {"a", 2},
     [KEY_ASK_QTY] = {"A", 0},     [KEY_TRADE_ID] = {"t", 0},   [KEY_PRICE] = {"p", 0},
     [KEY_QTY] = {"q", 0},         [KEY_MAKER] = {"m", 0},      [KEY_IGNORE] = {"M", 0},
-    [KEY_FIRST_TRADE] = {"f", 0}, [KEY_LAST_TRADE] = {"l", 0},
+    [KEY_FIRST_TRADE] = {"f", 0}, [KEY_LAST_TRADE] = {"l", 0}, [KEY_KLINE] = {"k", 0, true},
 };
 _Static_assert(KEY_COUNT <= MARKET_SCAN_KEYS_MAX, "the scanner's table bound");
 

@@ -69,77 +69,6 @@ static bool expect(struct cursor *cursor, char c)
     return true;
 }
 
-/* A string of printable ASCII without escapes; the cursor is at its opening quote. */
-static bool scan_string(struct cursor *cursor, const char **text, size_t *text_len)
-{
-    if (!expect(cursor, '"')) {
-        return false;
-    }
-    const char *start = cursor->at;
-    while (cursor->at < cursor->end && *cursor->at != '"') {
-        unsigned char c = (unsigned char)*cursor->at;
-        if (c < 0x20 || c > 0x7e || c == '\\') {
-            return false; /* an escape or a byte jansson would check or decode */
-        }
-        cursor->at++;
-    }
-    if (cursor->at == cursor->end) {
-        return false;
-    }
-    *text = start;
-    *text_len = (size_t)(cursor->at - start);
-    cursor->at++;
-    return true;
-}
-
-static bool scan_uint(struct cursor *cursor, uint64_t *out)
-{
-    const char *start = cursor->at;
-    uint64_t value = 0;
-    while (cursor->at < cursor->end && *cursor->at >= '0' && *cursor->at <= '9') {
-        if (cursor->at - start == SCAN_UINT_DIGITS_MAX) {
-            return false;
-        }
-        value = value * 10 + (uint64_t)(*cursor->at - '0');
-        cursor->at++;
-    }
-    size_t digits = (size_t)(cursor->at - start);
-    /* A leading zero is invalid JSON; a '.', 'e' or 'E' after it makes a real, which
-     * the caller's check for ',' or '}' refuses. */
-    if (digits == 0 || (digits > 1 && *start == '0')) {
-        return false;
-    }
-    *out = value;
-    return true;
-}
-
-/* The literal `word` ("true", "false"); what follows it is the caller's to check. */
-static bool scan_literal(struct cursor *cursor, const char *word)
-{
-    size_t word_len = strlen(word);
-    if ((size_t)(cursor->end - cursor->at) < word_len || memcmp(cursor->at, word, word_len) != 0) {
-        return false;
-    }
-    cursor->at += word_len;
-    return true;
-}
-
-/* One level: '[' then exactly `width` strings. */
-static bool scan_level(struct cursor *cursor, unsigned width)
-{
-    if (!expect(cursor, '[')) {
-        return false;
-    }
-    for (unsigned index = 0; index < width; index++) {
-        const char *text = NULL;
-        size_t text_len = 0;
-        if ((index > 0 && !expect(cursor, ',')) || !scan_string(cursor, &text, &text_len)) {
-            return false;
-        }
-    }
-    return expect(cursor, ']');
-}
-
 /* The 8 bytes at `at` as a number whose lowest byte is at[0], whatever the byte order. */
 static uint64_t load_le64(const char *at)
 {
@@ -206,6 +135,69 @@ static const char *digits_run(const char *at, const char *end, uint64_t *value)
         *value = *value * 10 + ((unsigned)(unsigned char)*at - '0');
     }
     return at;
+}
+
+/* A string of printable ASCII without escapes; the cursor is at its opening quote. */
+static bool scan_string(struct cursor *cursor, const char **text, size_t *text_len)
+{
+    if (!expect(cursor, '"')) {
+        return false;
+    }
+    const char *start = cursor->at;
+    while (cursor->at < cursor->end && *cursor->at != '"') {
+        unsigned char c = (unsigned char)*cursor->at;
+        if (c < 0x20 || c > 0x7e || c == '\\') {
+            return false; /* an escape or a byte jansson would check or decode */
+        }
+        cursor->at++;
+    }
+    if (cursor->at == cursor->end) {
+        return false;
+    }
+    *text = start;
+    *text_len = (size_t)(cursor->at - start);
+    cursor->at++;
+    return true;
+}
+
+static bool scan_uint(struct cursor *cursor, uint64_t *out)
+{
+    const char *start = cursor->at;
+    uint64_t value = 0; /* wraps past 19 digits, refused below */
+    cursor->at = digits_run(start, cursor->end, &value);
+    size_t digits = (size_t)(cursor->at - start);
+    if (digits == 0 || digits > SCAN_UINT_DIGITS_MAX || (digits > 1 && *start == '0')) {
+        return false;
+    }
+    *out = value;
+    return true;
+}
+
+/* The literal `word` ("true", "false"); what follows it is the caller's to check. */
+static bool scan_literal(struct cursor *cursor, const char *word)
+{
+    size_t word_len = strlen(word);
+    if ((size_t)(cursor->end - cursor->at) < word_len || memcmp(cursor->at, word, word_len) != 0) {
+        return false;
+    }
+    cursor->at += word_len;
+    return true;
+}
+
+/* One level: '[' then exactly `width` strings. */
+static bool scan_level(struct cursor *cursor, unsigned width)
+{
+    if (!expect(cursor, '[')) {
+        return false;
+    }
+    for (unsigned index = 0; index < width; index++) {
+        const char *text = NULL;
+        size_t text_len = 0;
+        if ((index > 0 && !expect(cursor, ',')) || !scan_string(cursor, &text, &text_len)) {
+            return false;
+        }
+    }
+    return expect(cursor, ']');
 }
 
 /*
@@ -509,6 +501,8 @@ static bool scan_inner(struct cursor *cursor, const struct market_scan_key *keys
     return scan_object(cursor, keys, keys_count, object, NULL);
 }
 
+static bool scan_flat_object(struct cursor *cursor, struct market_scan_value *value);
+
 /* The value of keys[key_index]; the cursor is after the ':'. */
 static bool scan_value(struct cursor *cursor, const struct market_scan_key *keys, size_t keys_count,
                        size_t key_index, struct market_scan_value *value,
@@ -536,37 +530,143 @@ static bool scan_value(struct cursor *cursor, const struct market_scan_key *keys
     if (c == '[' && keys[key_index].level_width > 0) {
         return scan_levels(cursor, keys[key_index].level_width, value);
     }
+    if (c == '{' && keys[key_index].flat_object) {
+        return scan_flat_object(cursor, value);
+    }
     if (c == '{' && *inner != NULL) {
         return scan_inner(cursor, keys, keys_count, value, inner);
     }
     return false;
 }
 
-/* The index of the key `name` in the table, or keys_count. */
-static size_t key_find(const struct market_scan_key *keys, size_t keys_count, const char *name,
-                       size_t name_len)
+/* Keys a flat object may have (a kline's "k" has 17); more are left to jansson. */
+#define SCAN_FLAT_KEYS_MAX 32
+
+struct flat_names {
+    const char *name[SCAN_FLAT_KEYS_MAX];
+    size_t name_len[SCAN_FLAT_KEYS_MAX];
+    size_t count;
+};
+
+/* Keeps a flat object's key; false when it was seen before (jansson refuses repeated
+ * keys, JSON_REJECT_DUPLICATES) or there are too many to check. */
+static bool flat_name_add(struct flat_names *names, const char *name, size_t name_len)
 {
-    for (size_t index = 0; index < keys_count; index++) {
-        /* The first byte first: name[0] is readable even for "" (the closing quote). */
-        if (keys[index].name[0] == name[0] && strncmp(keys[index].name, name, name_len) == 0 &&
-            keys[index].name[name_len] == '\0') {
+    if (names->count == SCAN_FLAT_KEYS_MAX) {
+        return false;
+    }
+    for (size_t index = 0; index < names->count; index++) {
+        if (names->name_len[index] == name_len && memcmp(names->name[index], name, name_len) == 0) {
+            return false;
+        }
+    }
+    names->name[names->count] = name;
+    names->name_len[names->count++] = name_len;
+    return true;
+}
+
+/* One "key": scalar member of a flat object, the scalar as scan_value() reads one. */
+static bool scan_flat_member(struct cursor *cursor, struct flat_names *names)
+{
+    static const struct market_scan_key scalar_key = {"", 0, false};
+    const char *name = NULL;
+    size_t name_len = 0;
+    if (!scan_string(cursor, &name, &name_len) || !expect(cursor, ':') ||
+        !flat_name_add(names, name, name_len)) {
+        return false;
+    }
+    struct market_scan_value scalar;
+    struct market_scan_object *no_inner = NULL;
+    return scan_value(cursor, &scalar_key, 1, 0, &scalar, &no_inner);
+}
+
+/*
+ * An object of scalars for a `flat_object` key; the cursor is at its '{'. Its members
+ * are checked, not kept: the venue's own kline is such an object, and the feeds ignore
+ * klines, but declining them sent each through jansson (a tenth of a replay's time).
+ */
+static bool scan_flat_object(struct cursor *cursor, struct market_scan_value *value)
+{
+    const char *start = cursor->at;
+    struct flat_names names;
+    names.count = 0;
+    if (!expect(cursor, '{')) {
+        return false;
+    }
+    skip_space(cursor);
+    bool more = cursor->at == cursor->end || *cursor->at != '}';
+    cursor->at += more ? 0 : 1;
+    while (more) { /* each turn consumes a member, so it ends within the input */
+        if (!scan_flat_member(cursor, &names)) {
+            return false;
+        }
+        skip_space(cursor);
+        more = cursor->at < cursor->end && *cursor->at == ',';
+        if (!more && !expect(cursor, '}')) {
+            return false;
+        }
+        cursor->at += more ? 1 : 0;
+    }
+    value->type = MARKET_SCAN_FLAT;
+    value->text = start;
+    value->text_len = (size_t)(cursor->at - start);
+    return true;
+}
+
+/* A word's low `count` bytes (0..8), the others zero. */
+static uint64_t word_prefix(uint64_t word, size_t count)
+{
+    return count >= 8 ? word : word & ((UINT64_C(1) << (8 * count)) - 1);
+}
+
+/*
+ * The index of the key `name` in the table, or keys_count. The name, when shorter than
+ * MARKET_SCAN_KEY_SIZE, is read as two words zero past its length, which is how the
+ * table holds its names: a key matches when both words do, two compares a key where a
+ * byte loop through each name's pointer was most of a stream message's scan.
+ */
+static size_t key_find(const struct cursor *cursor, const struct market_scan_key *keys,
+                       size_t keys_count, const char *name, size_t name_len, size_t *hint)
+{
+    if (name_len >= MARKET_SCAN_KEY_SIZE) {
+        return keys_count; /* no key of a table is this long */
+    }
+    uint64_t words[2] = {0, 0};
+    if (cursor->end - name >= MARKET_SCAN_KEY_SIZE) {
+        words[0] = word_prefix(load_le64(name), name_len);
+        words[1] = word_prefix(load_le64(name + 8), name_len > 8 ? name_len - 8 : 0);
+    } else {
+        char padded[MARKET_SCAN_KEY_SIZE] = {0}; /* near the end: not 16 bytes to read */
+        (void)memcpy(padded, name, name_len);
+        words[0] = load_le64(padded);
+        words[1] = load_le64(padded + 8);
+    }
+    /* From the key after the last one found: venues send their keys in a fixed order,
+     * which the tables follow, so the next key is mostly the first one tried. */
+    size_t index = *hint < keys_count ? *hint : 0;
+    for (size_t tried = 0; tried < keys_count; tried++) {
+        if (load_le64(keys[index].name) == words[0] &&
+            load_le64(keys[index].name + 8) == words[1]) {
+            *hint = index + 1;
             return index;
         }
+        index = index + 1 < keys_count ? index + 1 : 0;
     }
     return keys_count;
 }
 
-/* One "key": value member; a key outside the table or seen before refuses the scan. */
+/* One "key": value member; a key outside the table or seen before refuses the scan.
+ * *hint is where key_find() starts. */
 static bool scan_member(struct cursor *cursor, const struct market_scan_key *keys,
                         size_t keys_count, struct market_scan_object *out,
-                        struct market_scan_object **inner)
+                        struct market_scan_object **inner, size_t *hint)
 {
     const char *name = NULL;
     size_t name_len = 0;
     if (!scan_string(cursor, &name, &name_len) || !expect(cursor, ':')) {
         return false;
     }
-    size_t index = key_find(keys, keys_count, name, name_len);
+    size_t index = key_find(cursor, keys, keys_count, name, name_len, hint);
     if (index == keys_count || (out->present_mask & (UINT32_C(1) << index)) != 0) {
         return false;
     }
@@ -588,8 +688,9 @@ static bool scan_object(struct cursor *cursor, const struct market_scan_key *key
         return true;
     }
     bool more = true;
+    size_t hint = 0;
     while (more) { /* each turn consumes a member, so it ends within the input */
-        if (!scan_member(cursor, keys, keys_count, out, &inner)) {
+        if (!scan_member(cursor, keys, keys_count, out, &inner, &hint)) {
             return false;
         }
         skip_space(cursor);

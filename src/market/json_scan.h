@@ -15,6 +15,8 @@
  *   - the literals true and false (a trade's "m": is the buyer the maker);
  *   - arrays of levels: arrays of exactly `level_width` such strings ([[px,qty],…]);
  *   - one nested object (the combined-stream envelope's "data"), no deeper;
+ *   - for keys marked `flat_object`, an object of any keys (no repeats) whose values are
+ *     such strings, integers and literals (a kline's "k": ignored, only checked);
  *   - jansson's whitespace (space, tab, CR, LF), and nothing after the root but that.
  * Anything else — escapes, other bytes, reals, negative or longer numbers, null, other
  * nesting, unknown or repeated keys, truncation — is refused (false).
@@ -43,6 +45,7 @@ enum market_scan_type {
     MARKET_SCAN_LEVELS = 3, /* text, text_len: the array's bytes; levels_count */
     MARKET_SCAN_OBJECT = 4, /* the nested object, in the scan's `inner` */
     MARKET_SCAN_BOOL = 5,   /* number: 1 for true, 0 for false */
+    MARKET_SCAN_FLAT = 6,   /* text, text_len: a flat object's bytes */
 };
 
 /* The most integer and fraction digits among the price (or quantity) strings of a
@@ -81,10 +84,16 @@ struct market_scan_stage {
     size_t levels_count; /* used by the message last scanned */
 };
 
-/* A key the scanner looks for; `level_width` > 0 lets its value be an array of levels. */
+/* Bytes of a key's name, its NUL and the zeros after it: the scanner compares a name
+ * as two 8-byte words, so a table's names are arrays, not pointers. */
+#define MARKET_SCAN_KEY_SIZE 16
+
+/* A key the scanner looks for; `level_width` > 0 lets its value be an array of levels,
+ * `flat_object` an object of scalars. */
 struct market_scan_key {
-    const char *name;
+    char name[MARKET_SCAN_KEY_SIZE]; /* at most 15 bytes, zeros after them */
     unsigned level_width;
+    bool flat_object;
 };
 
 struct market_scan_object {

@@ -105,19 +105,21 @@ void normal_lanes_seed(struct normal_lanes *lanes, unsigned lane, uint64_t seed)
     }
 }
 
-void normal__lanes_slow(struct normal_lanes *lanes, const struct normal_tables *tables,
-                        const uint64_t bits[], double out[])
+void normal__lanes_redo(struct normal_lanes *lanes, const struct normal_lanes *before,
+                        const struct normal_tables *tables, size_t count, const uint64_t failed[],
+                        double out[][NORMAL_LANES])
 {
     for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
-        uint64_t layer = bits[lane] & (NORMAL_LAYERS - 1);
-        if (bits[lane] >> 11 < tables->accept[layer]) {
-            continue; /* passed the fast test: out[lane] is its normal */
+        if (failed[lane] == 0) {
+            continue;
         }
         struct tpw_prng prng;
         for (unsigned word = 0; word < 4; word++) {
-            prng.state[word] = lanes->s[word][lane];
+            prng.state[word] = before->s[word][lane];
         }
-        out[lane] = normal__slow(&prng, tables, bits[lane]);
+        for (size_t k = 0; k < count; k++) {
+            out[k][lane] = normal_next(&prng, tables);
+        }
         for (unsigned word = 0; word < 4; word++) {
             lanes->s[word][lane] = prng.state[word];
         }

@@ -15,7 +15,7 @@
 #include "tpwallet/prng.h"
 
 #define NORMAL_LAYERS 128u
-/* Generators run side by side by normal_lanes_next: 16 doubles are four AVX2 vectors
+/* Generators run side by side by normal_lanes_fill: 16 doubles are four AVX2 vectors
  * (two AVX-512 ones), enough independent work to hide their latencies. */
 #define NORMAL_LANES 16u
 
@@ -82,52 +82,69 @@ static inline double normal__u53_to_double(uint64_t m)
     return (high - 0x1.00000001p84) + low;
 }
 
-/* Finishes the lanes whose draw failed the fast test, one at a time. */
-void normal__lanes_slow(struct normal_lanes *lanes, const struct normal_tables *tables,
-                        const uint64_t bits[], double out[]);
+/* Replaces the draws of the lanes that failed a fast test (failed[lane] ≠ 0): each
+ * starts again from its state in `before` and draws its `count` normals one at a time. */
+void normal__lanes_redo(struct normal_lanes *lanes, const struct normal_lanes *before,
+                        const struct normal_tables *tables, size_t count, const uint64_t failed[],
+                        double out[][NORMAL_LANES]);
 
-/* One standard normal per lane into out[0..NORMAL_LANES-1]: a step of every generator
- * and the ziggurat's fast test in loops the compiler vectorizes (the table lookups
- * become gathers); the ~1 % of draws outside a layer's rectangle (about one call in six
- * has one among 16 lanes) then take normal_next's slow path from their own generator,
- * before that lane draws again. The sign is the draw's bit 7 put into the sign bit, as
- * −z is. */
-static inline void normal_lanes_next(struct normal_lanes *lanes, const struct normal_tables *tables,
-                                     double out[])
+/*
+ * `count` standard normals per lane into out[k][lane], each lane's next ones in its
+ * stream's order: a step of every generator and the ziggurat's fast test in loops the
+ * compiler vectorizes (the table lookups become gathers), and one test at the end. The
+ * ~1 % of draws outside a layer's rectangle need more numbers from their generator,
+ * which shifts that lane's later draws, so a lane with one among its `count` draws them
+ * again, one at a time, from its state before the call (for five normals, about one lane
+ * in seventeen). One test per call rather than per draw: it goes either way at random,
+ * so each costs a misprediction about as often as it is taken. The sign is the draw's
+ * bit 7 put into the sign bit, as −z is.
+ */
+static inline void normal_lanes_fill(struct normal_lanes *lanes, const struct normal_tables *tables,
+                                     size_t count, double out[][NORMAL_LANES])
 {
-    uint64_t bits[NORMAL_LANES];
-    uint64_t *s0 = lanes->s[0];
-    uint64_t *s1 = lanes->s[1];
-    uint64_t *s2 = lanes->s[2];
-    uint64_t *s3 = lanes->s[3];
-    for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
-        /* tpw_prng_next, with ×5 and ×9 as shifts and adds (no 64-bit vector multiply
-         * before AVX-512). */
-        uint64_t product = (s1[lane] << 2) + s1[lane];
-        uint64_t rotated = (product << 7) | (product >> 57);
-        bits[lane] = (rotated << 3) + rotated;
-        uint64_t t = s1[lane] << 17;
-        s2[lane] ^= s0[lane];
-        s3[lane] ^= s1[lane];
-        s1[lane] ^= s2[lane];
-        s0[lane] ^= s3[lane];
-        s2[lane] ^= t;
-        s3[lane] = (s3[lane] << 45) | (s3[lane] >> 19);
+    /* The state in locals, which alias nothing, so that the loops vectorize. */
+    struct normal_lanes now = *lanes;
+    uint64_t *s0 = now.s[0];
+    uint64_t *s1 = now.s[1];
+    uint64_t *s2 = now.s[2];
+    uint64_t *s3 = now.s[3];
+    uint64_t failed[NORMAL_LANES] = {0};
+    for (size_t k = 0; k < count; k++) {
+        uint64_t draws[NORMAL_LANES];
+        for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
+            /* tpw_prng_next, with ×5 and ×9 as shifts and adds (no 64-bit vector
+             * multiply before AVX-512). */
+            uint64_t product = (s1[lane] << 2) + s1[lane];
+            uint64_t rotated = (product << 7) | (product >> 57);
+            draws[lane] = (rotated << 3) + rotated;
+            uint64_t t = s1[lane] << 17;
+            s2[lane] ^= s0[lane];
+            s3[lane] ^= s1[lane];
+            s1[lane] ^= s2[lane];
+            s0[lane] ^= s3[lane];
+            s2[lane] ^= t;
+            s3[lane] = (s3[lane] << 45) | (s3[lane] >> 19);
+        }
+        for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
+            uint64_t bits = draws[lane];
+            uint64_t layer = bits & (NORMAL_LAYERS - 1);
+            uint64_t m = bits >> 11;
+            double z = normal__u53_to_double(m) * tables->x_scaled[layer];
+            uint64_t z_bits;
+            memcpy(&z_bits, &z, sizeof(z_bits));
+            z_bits ^= (bits & NORMAL_LAYERS) << 56;
+            memcpy(&out[k][lane], &z_bits, sizeof(z_bits));
+            failed[lane] |= m >= tables->accept[layer] ? 1u : 0u;
+        }
     }
     uint64_t rejected = 0;
     for (unsigned lane = 0; lane < NORMAL_LANES; lane++) {
-        uint64_t layer = bits[lane] & (NORMAL_LAYERS - 1);
-        uint64_t m = bits[lane] >> 11;
-        double z = normal__u53_to_double(m) * tables->x_scaled[layer];
-        uint64_t z_bits;
-        memcpy(&z_bits, &z, sizeof(z_bits));
-        z_bits ^= (bits[lane] & NORMAL_LAYERS) << 56;
-        memcpy(&out[lane], &z_bits, sizeof(z_bits));
-        rejected |= m >= tables->accept[layer] ? 1u : 0u;
+        rejected |= failed[lane];
     }
     if (rejected != 0) {
-        normal__lanes_slow(lanes, tables, bits, out);
+        normal__lanes_redo(&now, lanes, tables, count, failed, out);
     }
+    *lanes = now;
 }
 
 /* A Gamma(shape, 1) variate, shape > 0 (Marsaglia and Tsang's squeeze method). */

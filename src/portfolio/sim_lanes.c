@@ -4,8 +4,8 @@
  * ziggurat's table lookups and branches keep a single stream scalar. Here a group of
  * NORMAL_LANES consecutive paths is walked step by step with every quantity held per
  * lane (x[asset][lane]), so each operation of the model and of the policy is one loop
- * over 16 lanes that the compiler turns into vector instructions (AVX2 where the CPU has
- * it, chosen at load time; SSE2 otherwise).
+ * over 16 lanes that the compiler turns into vector instructions (AVX-512 or AVX2 where
+ * the CPU has them, chosen at load time; SSE2 otherwise).
  *
  * Lane j is path first + j with its own generator seeded by (seed, path), drawing in the
  * order the one-path code draws, and every lane does the one-path code's IEEE operations
@@ -51,9 +51,7 @@ LANES_INLINE void lanes_draw(const struct sim_plan *plan, const struct normal_ta
 {
     size_t n = plan->assets;
     double eps[PORTFOLIO_ASSETS_MAX][LANES];
-    for (size_t i = 0; i < n; i++) {
-        normal_lanes_next(&group->prng, tables, eps[i]);
-    }
+    normal_lanes_fill(&group->prng, tables, n, eps);
     for (size_t i = 0; i < n; i++) {
         const double *row = &plan->factor[i * n];
         double sum[LANES];
@@ -162,12 +160,14 @@ LANES_INLINE void lanes_advance(const struct sim_plan *plan, struct lane_group *
 }
 
 /*
- * Every step of the group. Built twice, for AVX2 and for the baseline, and chosen at
- * load time (GCC's target_clones): both are the same IEEE operations in the same order,
- * so they give the same bits and a seed's report does not depend on the machine.
+ * Every step of the group. Built three times, for AVX-512 (x86-64-v4: 8 lanes a vector,
+ * and gathers, 64-bit conversions and multiplies of its own), AVX2 and the baseline, and
+ * chosen at load time (GCC's target_clones): all are the same IEEE operations in the
+ * same order (ISO C mode forms no FMA even where the CPU has it), so they give the same
+ * bits and a seed's report does not depend on the machine.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx2", "default")))
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #endif
 static void
 lanes_walk(const struct sim_plan *plan, const struct normal_tables *tables,

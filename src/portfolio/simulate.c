@@ -7,7 +7,8 @@
  * compared with the threshold, as in the reference backtest, and a trade back to target pays the
  * cost model of simulate.h out of the value. Paths are handed to threads in chunks from one atomic
  * counter; each writes only its own paths' slots of the report, and each draws from a generator
- * seeded by (seed, path), so the thread count changes nothing.
+ * seeded by (seed, path), so the thread count changes nothing. GBM paths run 16 at a time in
+ * sim_lanes.c, with the same numbers; the t model and the bootstrap run here, one at a time.
  */
 #include <math.h>
 #include <pthread.h>

@@ -1,8 +1,9 @@
 /*
  * Order books: insert, update and remove on both sides, best-first ordering, the best
  * levels, crossed detection, the level bound, exact decimal parsing at a book's
- * exponent (every refusal with its own code), and a seeded random run against a plain
- * model (an array indexed by price).
+ * exponent (every refusal with its own code), prices at the ends of the range and
+ * updates at every depth, and a seeded random run against a plain model (an array
+ * indexed by price).
  */
 #include "tpw_test.h"
 
@@ -196,6 +197,40 @@ static void check_side(const struct market_book *book, enum market_side side,
     assert_int_equal(market_book_levels_count(book, side), depth);
 }
 
+/* Prices at the ends of the range (the search compares asks' prices complemented) and
+ * levels at every depth below the best (where its galloping probes land). */
+static void test_extreme_prices_and_depths(void **state)
+{
+    (void)state;
+    struct market_book book;
+    book_init(&book, 72);
+    const uint64_t prices[] = {0, 1, UINT64_MAX / 2, UINT64_MAX - 1, UINT64_MAX};
+    for (size_t index = 0; index < 5; index++) {
+        set(&book, MARKET_ASK, prices[4 - index], 7);
+        set(&book, MARKET_BID, prices[(index * 3) % 5], 9);
+    }
+    for (size_t depth = 0; depth < 5; depth++) {
+        assert_level(&book, MARKET_ASK, depth, prices[depth], 7);
+        assert_level(&book, MARKET_BID, depth, prices[4 - depth], 9);
+    }
+    market_book_reset(&book);
+    for (uint64_t price = 1; price <= 64; price++) {
+        set(&book, MARKET_BID, price * 10, price);
+    }
+    for (size_t depth = 0; depth < 64; depth++) { /* an update at each depth, then a remove */
+        uint64_t price = (64 - depth) * 10;
+        set(&book, MARKET_BID, price, 1000 + depth);
+        assert_level(&book, MARKET_BID, depth, price, 1000 + depth);
+        set(&book, MARKET_BID, price - 5, 1); /* between two levels: an insert */
+        assert_level(&book, MARKET_BID, depth + 1, price - 5, 1);
+        set(&book, MARKET_BID, price - 5, 0);
+        assert_int_equal(market_book_levels_count(&book, MARKET_BID), 64);
+    }
+    set(&book, MARKET_BID, 5, 3); /* below every level */
+    assert_level(&book, MARKET_BID, 64, 5, 3);
+    market_book_deinit(&book);
+}
+
 static void test_random_against_model(void **state)
 {
     (void)state;
@@ -225,9 +260,13 @@ static void test_random_against_model(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_arguments), cmocka_unit_test(test_insert_update_remove),
-        cmocka_unit_test(test_crossed),        cmocka_unit_test(test_level_bound),
-        cmocka_unit_test(test_decimal_parse),  cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_init_arguments),
+        cmocka_unit_test(test_insert_update_remove),
+        cmocka_unit_test(test_crossed),
+        cmocka_unit_test(test_level_bound),
+        cmocka_unit_test(test_decimal_parse),
+        cmocka_unit_test(test_random_against_model),
+        cmocka_unit_test(test_extreme_prices_and_depths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

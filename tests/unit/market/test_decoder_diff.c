@@ -2,13 +2,14 @@
  * The differential test of the streaming decoder: every line of the recordings (and of a
  * Coinbase level2 session written from its documented format), trade messages in each
  * venue's documented formats (Binance trade and aggTrade, Coinbase match and
- * last_match), then a few thousand seeded random mutations of them (bit flips,
- * truncations, swapped strings, duplicated keys, numbers for strings, escapes,
- * whitespace, prices and quantities replaced by random decimal-like strings), go through two feeds
- * of the same venue, one with the streaming decoder (jansson for what it declines) and one with
- * jansson alone; after each line both must have returned the same result, logged the same lines,
- * told their observers the same events and trades, and hold the same books and counters. The seed
- * is printed; TPW_TEST_SEED replays one.
+ * last_match) and Binance klines, then a few thousand seeded random mutations of them
+ * (bit flips, truncations, swapped strings, duplicated keys, numbers for strings,
+ * escapes, whitespace, prices and quantities replaced by random decimal-like strings),
+ * go through two feeds of the same venue, one with the streaming decoder (jansson for
+ * what it declines) and one with jansson alone; after each line both must have returned
+ * the same result, logged the same lines, told their observers the same events and
+ * trades, and hold the same books and counters. The seed is printed; TPW_TEST_SEED
+ * replays one.
  */
 #define _XOPEN_SOURCE 700 /* open_memstream */
 
@@ -446,6 +447,27 @@ static void binance_trades(struct lines *trades, const char *const symbols[4],
     }
 }
 
+/* Binance kline events in the documented format (the feeds ignore them once checked),
+ * among the trade lines so that a quarter of the mutations can fall on them too. */
+static void binance_klines(struct lines *trades, const char *const symbols[4],
+                           struct tpw_prng *prng)
+{
+    char text[1024];
+    for (size_t index = 0; index < 60; index++) {
+        const char *symbol = symbols[tpw_prng_below(prng, 4)];
+        (void)snprintf(text, sizeof(text),
+                       "1633998523.%03u: {\"stream\":\"x@kline_1m\",\"data\":{\"e\":\"kline\","
+                       "\"E\":1633998523963,\"s\":\"%s\",\"k\":{\"t\":1633998480000,"
+                       "\"T\":1633998539999,\"s\":\"%s\",\"i\":\"1m\",\"f\":19862761,"
+                       "\"L\":19862790,\"o\":\"0.3527\",\"c\":\"0.%04u\",\"h\":\"0.3528\","
+                       "\"l\":\"0.3522\",\"v\":\"25877.0\",\"n\":%u,\"x\":%s,\"q\":\"9116.046\","
+                       "\"V\":\"58.0\",\"Q\":\"20.4624\",\"B\":\"0\"}}}",
+                       (unsigned)index, symbol, symbol, (unsigned)tpw_prng_below(prng, 10000),
+                       (unsigned)tpw_prng_below(prng, 100), index % 2 ? "true" : "false");
+        lines_add(trades, text);
+    }
+}
+
 static void run_lines(const char *venue, const struct session *session, uint64_t seed);
 
 static void run_venue(const char *venue, const char *http_name, const char *ws_name,
@@ -459,6 +481,7 @@ static void run_venue(const char *venue, const char *http_name, const char *ws_n
     struct tpw_prng prng;
     tpw_prng_seed(&prng, seed ^ 0x7a);
     binance_trades(&session.trades, symbols, &prng);
+    binance_klines(&session.trades, symbols, &prng);
     run_lines(venue, &session, seed);
     session_free(&session);
 }

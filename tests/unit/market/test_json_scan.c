@@ -26,10 +26,11 @@
 #define RANDOM_MESSAGES_COUNT 50000
 #define RANDOM_STRING_LEN_MAX 26
 
-enum { K_STREAM, K_DATA, K_S, K_U, K_B, K_C, K_COUNT };
+enum { K_STREAM, K_DATA, K_S, K_U, K_B, K_C, K_K, K_COUNT };
 
 static const struct market_scan_key keys[K_COUNT] = {
-    {"stream", 0}, {"data", 0}, {"s", 0}, {"U", 0}, {"b", 2}, {"c", 3},
+    {"stream", 0, false}, {"data", 0, false}, {"s", 0, false}, {"U", 0, false},
+    {"b", 2, false},      {"c", 3, false},    {"k", 0, true},
 };
 
 static bool scan(const char *text, struct market_scan_object *out, struct market_scan_object *inner)
@@ -99,6 +100,13 @@ static void test_envelope_empty_and_limits(void **state)
     assert_int_equal(out.values[K_U].number, 1);
     assert_int_equal(out.values[K_S].type, MARKET_SCAN_BOOL);
     assert_int_equal(out.values[K_S].number, 0);
+    /* A flat object (a kline's candle): any keys, scalar values, checked not kept. */
+    const char *kline = "{\"data\":{\"k\": { \"t\":1,\"T\":2,\"o\":\"0.1\",\"x\":false } }}";
+    assert_true(scan(kline, &out, &inner));
+    assert_int_equal(inner.values[K_K].type, MARKET_SCAN_FLAT);
+    assert_true(scan("{\"k\":{}}", &out, NULL));
+    assert_int_equal(out.values[K_K].type, MARKET_SCAN_FLAT);
+    assert_int_equal(out.values[K_K].text_len, 2);
 }
 
 static void test_declined(void **state)
@@ -155,6 +163,76 @@ static void test_declined(void **state)
     }
     /* A NUL byte inside the input is not whitespace. */
     assert_false(market_scan_message("{}\0", 3, keys, K_COUNT, &out, NULL));
+}
+
+/* Keys in any order (the search starts after the last key found and wraps), keys that
+ * are prefixes of others, names too long for any key, and keys within 16 bytes of the
+ * end (read without the two-word load). */
+static void test_keys(void **state)
+{
+    (void)state;
+    struct market_scan_object out;
+    assert_true(scan("{\"U\":1,\"stream\":\"x\",\"s\":\"y\",\"data\":{}}", &out, NULL) == false);
+    struct market_scan_object inner;
+    assert_true(scan("{\"U\":1,\"stream\":\"x\",\"s\":\"y\",\"data\":{}}", &out, &inner));
+    assert_int_equal(out.present_mask,
+                     (1u << K_U) | (1u << K_STREAM) | (1u << K_S) | (1u << K_DATA));
+    assert_true(scan("{\"s\":\"y\",\"U\":2}", &out, NULL));
+    assert_int_equal(out.values[K_U].number, 2);
+    static const char *const unknown[] = {
+        "{\"st\":1}",
+        "{\"streams\":1}",
+        "{\"S\":1}",
+        "{\"\":1}",
+        "{\"stream\\u0000\":1}",
+        "{\"0123456789abcdef\":1}",
+        "{\"0123456789abcde\":1}",
+        "{\"stream                \":1}",
+    };
+    for (size_t index = 0; index < sizeof(unknown) / sizeof(unknown[0]); index++) {
+        assert_false(scan(unknown[index], &out, NULL));
+    }
+    /* The same keys, the last one a few bytes from the end of the input. */
+    const char text[] = "{\"U\":1,\"s\":\"ab\"}";
+    assert_true(market_scan_message(text, sizeof(text) - 1, keys, K_COUNT, &out, NULL));
+    assert_int_equal(out.values[K_S].text_len, 2);
+}
+
+/* Flat objects (a kline's candle) that are not objects of scalars, or too large. */
+static void test_declined_flat(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "{\"k\":{\"a\":1,\"a\":2}}",            /* a repeated key in a flat object */
+        "{\"k\":{\"a\":{}}}",                   /* an object in a flat object */
+        "{\"k\":{\"a\":[]}}",                   /* an array in a flat object */
+        "{\"k\":{\"a\":1.5}}",                  /* a real in a flat object */
+        "{\"k\":{\"a\":null}}",                 /* null in a flat object */
+        "{\"k\":{\"a\":1,}}",                   /* a trailing comma in a flat object */
+        "{\"k\":{\"a\":1}",                     /* a flat object truncated */
+        "{\"k\":{\"a\\u0041\":1}}",             /* an escaped key in a flat object */
+        "{\"s\":{\"a\":1}}",                    /* an object for a key that takes none */
+        "{\"data\":{\"k\":{\"a\":{\"b\":1}}}}", /* deeper in a flat object */
+    };
+    struct market_scan_object out;
+    struct market_scan_object inner;
+    for (size_t index = 0; index < sizeof(cases) / sizeof(cases[0]); index++) {
+        if (scan(cases[index], &out, &inner)) {
+            print_error("accepted: %s\n", cases[index]);
+        }
+        assert_false(scan(cases[index], &out, &inner));
+    }
+    /* A flat object of 32 keys is what the scanner checks; 33 are left to jansson. */
+    for (int keys_count = 32; keys_count <= 33; keys_count++) {
+        char many[512];
+        size_t len = (size_t)snprintf(many, sizeof(many), "{\"k\":{");
+        for (int index = 0; index < keys_count; index++) {
+            len += (size_t)snprintf(many + len, sizeof(many) - len, "%s\"k%d\":1", index ? "," : "",
+                                    index);
+        }
+        (void)snprintf(many + len, sizeof(many) - len, "}}");
+        assert_int_equal(scan(many, &out, NULL), keys_count == 32);
+    }
 }
 
 /* Every declined case is declined with a stage too. */
@@ -391,6 +469,8 @@ int main(void)
         cmocka_unit_test(test_values_of_every_type),
         cmocka_unit_test(test_envelope_empty_and_limits),
         cmocka_unit_test(test_declined),
+        cmocka_unit_test(test_declined_flat),
+        cmocka_unit_test(test_keys),
         cmocka_unit_test(test_declined_staged),
         cmocka_unit_test(test_staged_levels),
         cmocka_unit_test(test_staged_random),
