@@ -381,6 +381,11 @@ test("the keyboard reaches every control: Tab to a screen, Enter opens it", asyn
   assert.ok(reached, "Markets is reachable with Tab");
   await page.keyboard.press("Enter");
   await page.locator('section[data-screen="markets"]').waitFor();
+  // The skip link takes the focus to the content and leaves the screen as it is.
+  await page.locator(".skip").focus();
+  await page.keyboard.press("Enter");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "main");
+  assert.equal(await page.locator('section[data-screen="markets"]').count(), 1);
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll("input, select")]
     .filter((c) => !c.labels || c.labels.length === 0).map((c) => c.outerHTML));
   assert.deepEqual(unlabelled, []);
