@@ -194,6 +194,7 @@ test("the overview's totals equal the API's map", async () => {
       .map((li) => [li.dataset.class, li.dataset.value])),
     rows: document.querySelectorAll("tr[data-account]").length,
     change: document.querySelector("[data-change]")?.getAttribute("data-change"),
+    holds: document.querySelector(".kpi [data-holds]")?.getAttribute("data-holds"),
   }));
   const maps = await Promise.all(answers);
   const map = maps.findLast((m) => m.total_decimal === drawn.total);
@@ -207,6 +208,9 @@ test("the overview's totals equal the API's map", async () => {
   }
   assert.equal(sum.toString(), map.total, "the classes add up to the total");
   assert.equal(drawn.rows, map.accounts_count);
+  // The demo's pending holds (a card authorisation per owner) are shown beside balances.
+  assert.equal(drawn.holds, map.holds_decimal);
+  assert.notEqual(map.holds, "0");
   // The 24 h change, when the server keeps a rates history: the API's, to the digit.
   assert.equal(drawn.change, map.change ? map.change.change_decimal : "");
   // Northwind's balances do not move in the demo: every row equals the API's, exactly.
@@ -214,8 +218,11 @@ test("the overview's totals equal the API's map", async () => {
   for (const c of nw.classes) {
     for (const a of c.assets) {
       for (const acct of a.accounts) {
-        const cell = page.locator(`tr[data-account="${acct.id}"] [data-balance]`);
-        assert.equal(await cell.getAttribute("data-balance"), acct.balance_decimal, acct.id);
+        const row = page.locator(`tr[data-account="${acct.id}"]`);
+        assert.equal(await row.locator("[data-balance]").getAttribute("data-balance"),
+          acct.balance_decimal, acct.id);
+        assert.equal(await row.locator("[data-holds]").getAttribute("data-holds"),
+          acct.holds_decimal, acct.id);
       }
     }
   }
