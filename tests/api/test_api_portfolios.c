@@ -707,6 +707,48 @@ static void test_rebalance_refusals(void **state)
     assert_string_not_equal(before, after); /* 901 and 11 moved there and back */
 }
 
+/* To the band edges pulled a tenth of the band in (USD up to 28.2 %, GBP down to 31.8 %;
+ * EUR absorbs) — inside every band after the costs — executed once under
+ * an Idempotency-Key whose retry replays the reply and moves nothing; the journal's
+ * plan and result lines replay across a restart. */
+static void test_band_edge_idempotent_restart(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api,
+           "{\"name\":\"Edge\",\"owner\":\"1\",\"base\":\"EUR\",\"band\":\"0.02\","
+           "\"destination\":\"band_edge\"," H3("0.4", "0.3", "0.3") "}",
+           id);
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s/rebalance", id);
+    struct api_response first;
+    struct api_response again;
+    assert_true(api_call(api, "POST", path, "{\"mode\":\"execute\"}", NULL, "Idempotency-Key: rb-1",
+                         &first));
+    assert_int_equal(first.status, 201);
+    assert_string_equal(text(trade_of(&first, 0), "amount_in"), "2560");   /* 32.00 EUR of GBP */
+    assert_string_equal(text(trade_of(&first, 1), "amount_out"), "10250"); /* 102.50 USD */
+    long long eur = balance_of(api, "11");
+    assert_true(api_call(api, "POST", path, "{\"mode\":\"execute\"}", NULL, "Idempotency-Key: rb-1",
+                         &again));
+    assert_int_equal(again.status, 201);
+    assert_non_null(strstr(again.headers, "Idempotent-Replayed: true"));
+    assert_string_equal(api_field(&first, "plan_id"), api_field(&again, "plan_id"));
+    assert_int_equal(balance_of(api, "11"), eur);
+    balances_as_previewed(api, &first);
+    api_response_free(&first);
+    api_response_free(&again);
+    inside_every_band(api, id);
+    api_fixture_stop(api);
+    api_fixture_start(api, (struct api_server_options){0});
+    inside_every_band(api, id);
+    assert_int_equal(events_count(api, "portfolio.rebalance_planned"), 1);
+    assert_int_equal(events_count(api, "portfolio.rebalance_executed"), 1);
+    assert_int_equal(events_count(api, "portfolio.created"), 1);
+}
+
 /* A plan lives as long as its quotes. */
 static void test_plan_expired(void **state)
 {
@@ -739,6 +781,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_execute_fresh_equals_preview, setup, teardown),
         cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_band_edge_idempotent_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_expired, setup_short, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
