@@ -179,7 +179,7 @@ static json_t *portfolio_json(struct api_server *server, const struct api_portfo
                                             : json_null());
     (void)json_object_set_new(object, "valuation_error",
                               err == TPW_OK ? json_null()
-                                            : json_pack("{s:s,s:s}", "code", tpw_err_name(err),
+                                            : json_pack("{s:s,s:s}", "code", tpw_err_api_code(err),
                                                         "message", detail.message));
     free(state);
     return object;

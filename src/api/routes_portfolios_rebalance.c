@@ -289,9 +289,9 @@ static void result_journal(struct api_server *server, struct rebalance_job *job,
     for (size_t i = 0; ids != NULL && err == TPW_OK && i < write->count; i++) {
         (void)json_array_append_new(ids, api_id_json(write->transfers[i].id, API_TRANSFER_PREFIX));
     }
-    json_t *data = json_pack("{s:o,s:s,s:s,s:o}", "plan_id",
-                             api_id_json(job->plan.id, API_PLAN_PREFIX), "code", tpw_err_name(err),
-                             "message", err == TPW_OK ? "" : refusal->message, "transfers", ids);
+    json_t *data = json_pack(
+        "{s:o,s:s,s:s,s:o}", "plan_id", api_id_json(job->plan.id, API_PLAN_PREFIX), "code",
+        tpw_err_api_code(err), "message", err == TPW_OK ? "" : refusal->message, "transfers", ids);
     if (logged == TPW_OK) {
         logged = api_portfolios_journal(server->portfolios,
                                         err == TPW_OK ? "portfolio.rebalance_executed"

@@ -121,6 +121,7 @@ static void wallet(struct api_fixture *api)
     account(api, "14", "EUR", "1", limited);
     account(api, "15", "GBP", "1", "credits_must_not_exceed_debits");
     account(api, "21", "EUR", "2", limited);
+    account(api, "16", "JPY", "1", limited); /* no rate reaches JPY */
     transfer(api, "1", "901", "11", "45000", "EUR");
     transfer(api, "2", "902", "12", "25000", "USD");
     transfer(api, "3", "903", "13", "28000", "GBP");
@@ -749,6 +750,30 @@ static void test_band_edge_idempotent_restart(void **state)
     assert_int_equal(events_count(api, "portfolio.created"), 1);
 }
 
+/* A holding no rate reaches: the portfolio is shown without a valuation, and cannot be
+ * rebalanced. */
+static void test_no_rate(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(
+        api,
+        "{\"name\":\"Yen\",\"owner\":\"1\",\"base\":\"EUR\",\"holdings\":["
+        "{\"account_id\":\"11\",\"target\":\"0.5\"},{\"account_id\":\"16\",\"target\":\"0.5\"}]}",
+        id);
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s", id);
+    struct api_response r;
+    assert_int_equal(api_json(api, "GET", path, NULL, &r), 200);
+    assert_true(json_is_null(json_object_get(r.body, "valuation")));
+    assert_string_equal(text(json_object_get(r.body, "valuation_error"), "code"),
+                        "rate_unavailable");
+    api_response_free(&r);
+    rebalance_refused(api, id, "{\"mode\":\"preview\"}", 404, "rate_unavailable", "holdings");
+}
+
 /* A plan lives as long as its quotes. */
 static void test_plan_expired(void **state)
 {
@@ -782,6 +807,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebalance_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_band_edge_idempotent_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_expired, setup_short, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
