@@ -330,6 +330,24 @@ static void test_create_refusals(void **state)
     assert_int_equal(listed(api, api->admin_key), 0);
 }
 
+/* Lines of the journal of portfolio events with event `kind`. */
+static size_t events_count(const struct api_fixture *api, const char *kind)
+{
+    char path[256];
+    (void)snprintf(path, sizeof path, "%s/portfolios.jsonl", api->data_dir);
+    FILE *log = fopen(path, "r");
+    assert_non_null(log);
+    char quoted[64];
+    (void)snprintf(quoted, sizeof quoted, "\"%s\"", kind);
+    char line[8192];
+    size_t count = 0;
+    while (fgets(line, sizeof line, log) != NULL) {
+        count += strstr(line, quoted) != NULL ? 1 : 0;
+    }
+    assert_int_equal(fclose(log), 0);
+    return count;
+}
+
 static void test_idempotency(void **state)
 {
     struct pf_case *test = *state;
@@ -349,8 +367,21 @@ static void test_idempotency(void **state)
                          "Idempotency-Key: pf-1", &again));
     assert_int_equal(again.status, 422); /* the same key with another body */
     api_response_free(&again);
-    api_response_free(&first);
     assert_int_equal(listed(api, api->admin_key), 1);
+    /* A preview retried under its key: the same plan, journalled once. */
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s/rebalance", api_field(&first, "id"));
+    api_response_free(&first);
+    assert_true(
+        api_call(api, "POST", path, "{\"mode\":\"preview\"}", NULL, "Idempotency-Key: pv", &first));
+    assert_true(
+        api_call(api, "POST", path, "{\"mode\":\"preview\"}", NULL, "Idempotency-Key: pv", &again));
+    assert_int_equal(first.status, 200);
+    assert_int_equal(again.status, 200);
+    assert_string_equal(api_field(&first, "plan_id"), api_field(&again, "plan_id"));
+    api_response_free(&first);
+    api_response_free(&again);
+    assert_int_equal(events_count(api, "portfolio.rebalance_planned"), 1);
 }
 
 /* The journal: the portfolio is back after a restart; a torn tail is cut; a damaged
@@ -484,24 +515,6 @@ static void balances_as_previewed(struct api_fixture *api, const struct api_resp
         assert_int_equal(balance_of(api, text(h, "account_id")),
                          strtoll(text(h, "balance"), NULL, 10));
     }
-}
-
-/* Lines of the journal of portfolio events with event `kind`. */
-static size_t events_count(const struct api_fixture *api, const char *kind)
-{
-    char path[256];
-    (void)snprintf(path, sizeof path, "%s/portfolios.jsonl", api->data_dir);
-    FILE *log = fopen(path, "r");
-    assert_non_null(log);
-    char quoted[64];
-    (void)snprintf(quoted, sizeof quoted, "\"%s\"", kind);
-    char line[8192];
-    size_t count = 0;
-    while (fgets(line, sizeof line, log) != NULL) {
-        count += strstr(line, quoted) != NULL ? 1 : 0;
-    }
-    assert_int_equal(fclose(log), 0);
-    return count;
 }
 
 static void inside_every_band(struct api_fixture *api, const char *id)
