@@ -416,8 +416,11 @@ static enum tpw_err changes_apply_all(struct market_feed *feed, struct market__b
     for (size_t step = 0; step < changes_count; step++) {
         size_t index = reversed ? changes_count - 1 - step : step;
         const struct market__change *change = &feed->changes[index];
-        enum tpw_err err = market_book_set(&state->book, change->side, change->level.price_minor,
-                                           change->level.qty_minor);
+        enum tpw_err err = TPW_OK;
+        if (!market__book_append(&state->book, change->side, &change->level)) {
+            err = market_book_set(&state->book, change->side, change->level.price_minor,
+                                  change->level.qty_minor);
+        }
         if (err != TPW_OK) {
             TPW_ASSERT(err == TPW_ERR_MARKET_BOOK_FULL);
             market__needs_resync(state);
