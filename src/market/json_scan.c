@@ -760,3 +760,68 @@ bool market_scan_strings_next(struct market_scan_strings *walk, const char **tex
     walk->at = close + 1;
     return true;
 }
+
+/* The literal of a shape at the cursor, consumed; false when the bytes differ. */
+static bool literal_match(struct cursor *cursor, const char *literal, size_t literal_len)
+{
+    if ((size_t)(cursor->end - cursor->at) < literal_len ||
+        memcmp(cursor->at, literal, literal_len) != 0) {
+        return false;
+    }
+    cursor->at += literal_len;
+    return true;
+}
+
+/* The message as `shape`: its literals, exactly, and its values as scan_value() reads
+ * them, into `out` and `inner`; false at the first difference. */
+static bool shape_match(struct cursor *cursor, const struct market_scan_key *keys,
+                        size_t keys_count, const struct market_scan_shape *shape,
+                        struct market_scan_object *out, struct market_scan_object *inner)
+{
+    out->present_mask = 0;
+    for (size_t index = 0; index < shape->steps_count; index++) {
+        const struct market_scan_step *step = &shape->steps[index];
+        struct market_scan_object *object = step->nested ? inner : out;
+        TPW_ASSERT(step->key < keys_count);
+        if (object == NULL || !literal_match(cursor, step->literal, step->literal_len)) {
+            return false;
+        }
+        if (step->nested && (out->present_mask & (UINT32_C(1) << shape->nested_key)) == 0) {
+            out->present_mask |= UINT32_C(1) << shape->nested_key;
+            out->values[shape->nested_key].type = MARKET_SCAN_OBJECT;
+        }
+        TPW_ASSERT((object->present_mask & (UINT32_C(1) << step->key)) == 0);
+        object->present_mask |= UINT32_C(1) << step->key;
+        struct market_scan_object *no_inner = NULL;
+        if (!scan_value(cursor, keys, keys_count, step->key, &object->values[step->key],
+                        &no_inner)) {
+            return false;
+        }
+    }
+    if (!literal_match(cursor, shape->tail, shape->tail_len)) {
+        return false;
+    }
+    skip_space(cursor);
+    return cursor->at == cursor->end;
+}
+
+bool market_scan_message_shaped(const char *text, size_t text_len,
+                                const struct market_scan_key *keys, size_t keys_count,
+                                const struct market_scan_shape *shapes, size_t shapes_count,
+                                struct market_scan_object *out, struct market_scan_object *inner,
+                                struct market_scan_stage *stage)
+{
+    for (size_t index = 0; index < shapes_count; index++) {
+        struct cursor cursor = {text, text + text_len, stage};
+        if (stage != NULL) {
+            stage->levels_count = 0;
+        }
+        if (inner != NULL) {
+            inner->present_mask = 0;
+        }
+        if (shape_match(&cursor, keys, keys_count, &shapes[index], out, inner)) {
+            return true;
+        }
+    }
+    return market_scan_message_staged(text, text_len, keys, keys_count, out, inner, stage);
+}

@@ -119,6 +119,45 @@ bool market_scan_message_staged(const char *text, size_t text_len,
                                 struct market_scan_object *inner /* out, may be NULL */,
                                 struct market_scan_stage *stage);
 
+/*
+ * A shape of message a venue sends nearly always (a depth diff in the combined-stream
+ * envelope): its bytes between the values, exactly, and the key of each value. A
+ * message that has the shape is scanned without reading its keys, separators and
+ * whitespace one by one; any other goes through the general scan. The literals must be
+ * the JSON text between the values — keys of the table, each once, '{' ':' ',' '}' and
+ * no whitespace — so that what a shape accepts the general scan accepts the same.
+ */
+struct market_scan_step {
+    const char *literal; /* the bytes before the value (MARKET_SCAN_STEP counts them) */
+    size_t literal_len;
+    unsigned key;
+    bool nested; /* the value belongs to the nested object (`inner`) */
+};
+
+#define MARKET_SCAN_STEP(literal, key, nested)                                                     \
+    {                                                                                              \
+        (literal), sizeof(literal) - 1, (key), (nested)                                            \
+    }
+
+/* Steps in one shape at most: the Binance envelope and depth event have 9 values. */
+#define MARKET_SCAN_SHAPE_STEPS_MAX 12
+
+struct market_scan_shape {
+    struct market_scan_step steps[MARKET_SCAN_SHAPE_STEPS_MAX];
+    size_t steps_count;
+    const char *tail; /* the bytes after the last value: "}" or "}}" */
+    size_t tail_len;
+    unsigned nested_key; /* the key whose value is the nested object, when a step is nested */
+};
+
+/* market_scan_message_staged, trying each of `shapes` first. */
+bool market_scan_message_shaped(const char *text, size_t text_len,
+                                const struct market_scan_key *keys, size_t keys_count,
+                                const struct market_scan_shape *shapes, size_t shapes_count,
+                                struct market_scan_object *out /* out */,
+                                struct market_scan_object *inner /* out, may be NULL */,
+                                struct market_scan_stage *stage);
+
 /* Digits a staged decimal may have once scaled to a book's exponent: what
  * market_decimal_parse() reads in 64 bits (book.c), below 10^19 < 2^64. */
 #define MARKET_SCAN_SCALED_DIGITS_MAX 19u
