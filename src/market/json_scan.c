@@ -825,3 +825,29 @@ bool market_scan_message_shaped(const char *text, size_t text_len,
     }
     return market_scan_message_staged(text, text_len, keys, keys_count, out, inner, stage);
 }
+
+bool market_scan_decimal(const char *text, size_t text_len, uint64_t *digits,
+                         struct market_scan_digits *counts)
+{
+    const char *end = text + text_len;
+    uint64_t value = 0;
+    const char *at = digits_run(text, end, &value);
+    size_t integer_count = (size_t)(at - text);
+    size_t fraction_count = 0;
+    if (integer_count > 0 && at < end && *at == '.') {
+        const char *fraction = at + 1;
+        at = digits_run(fraction, end, &value);
+        fraction_count = (size_t)(at - fraction);
+        if (fraction_count == 0) {
+            return false; /* "5." */
+        }
+    }
+    if (at != end || integer_count == 0 ||
+        integer_count + fraction_count > SCAN_DECIMAL_DIGITS_MAX) {
+        return false;
+    }
+    *digits = value;
+    counts->integer_max = (uint8_t)integer_count;
+    counts->fraction_max = (uint8_t)fraction_count;
+    return true;
+}

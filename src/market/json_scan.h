@@ -185,6 +185,15 @@ static inline uint64_t market_scan_decimal_value(uint64_t digits, unsigned fract
     return digits * market_scan_pow10[exponent - fraction_digits];
 }
 
+/*
+ * `text` as a plain decimal, the staging rule above (digits, at most one point with a
+ * digit on each side, at most 19 digits): its digits without the point into *digits,
+ * and its digit counts into *counts (their maxima, for market_scan_digits_fit). False
+ * for any other text.
+ */
+bool market_scan_decimal(const char *text, size_t text_len, uint64_t *digits /* out */,
+                         struct market_scan_digits *counts /* out */);
+
 /* Walks the strings of a scanned levels array in order (price, quantity, price, …). */
 struct market_scan_strings {
     const char *at;

@@ -463,6 +463,42 @@ static void test_staged_random(void **state)
     assert_true(staged_count > RANDOM_MESSAGES_COUNT / 4);
 }
 
+/* market_scan_decimal against market_decimal_parse: seeded random decimal-like strings
+ * (and a few fixed ones); whatever it takes and fits an exponent has the parse's value. */
+static void test_decimal_text(void **state)
+{
+    (void)state;
+    static const char *const fixed[] = {
+        "0", "0.35210000", "672.00000000", "1234567890.123456789", "007.5", "9999999999999999999"};
+    for (size_t index = 0; index < sizeof(fixed) / sizeof(fixed[0]); index++) {
+        uint64_t digits = 0;
+        struct market_scan_digits counts;
+        assert_true(market_scan_decimal(fixed[index], strlen(fixed[index]), &digits, &counts));
+        staged_check(fixed[index], strlen(fixed[index]), digits, counts.fraction_max, &counts);
+    }
+    static const char *const refused[] = {
+        "", ".5", "5.", "1.2.3", "-1", "1e5", " 1", "1 ", "12345678901234567890", "0.5x"};
+    for (size_t index = 0; index < sizeof(refused) / sizeof(refused[0]); index++) {
+        uint64_t digits = 0;
+        struct market_scan_digits counts;
+        assert_false(market_scan_decimal(refused[index], strlen(refused[index]), &digits, &counts));
+    }
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, tpw_test_seed("test_market_json_scan decimals", 0xdec));
+    size_t taken = 0;
+    for (size_t round = 0; round < RANDOM_MESSAGES_COUNT; round++) {
+        char text[RANDOM_STRING_LEN_MAX + 1];
+        size_t len = random_string(&prng, text);
+        uint64_t digits = 0;
+        struct market_scan_digits counts;
+        if (market_scan_decimal(text, len, &digits, &counts)) {
+            staged_check(text, len, digits, counts.fraction_max, &counts);
+            taken++;
+        }
+    }
+    assert_true(taken > RANDOM_MESSAGES_COUNT / 2);
+}
+
 /* A shape of the test's table: {"stream":S,"data":{"s":S,"U":N,"b":L,"k":F}}. */
 static const struct market_scan_shape test_shapes[] = {
     {.steps = {MARKET_SCAN_STEP("{\"stream\":", K_STREAM, false),
@@ -560,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_declined_flat),
         cmocka_unit_test(test_keys),
         cmocka_unit_test(test_shapes_against_general),
+        cmocka_unit_test(test_decimal_text),
         cmocka_unit_test(test_declined_staged),
         cmocka_unit_test(test_staged_levels),
         cmocka_unit_test(test_staged_random),
