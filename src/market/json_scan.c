@@ -288,7 +288,8 @@ static bool scan_level_staged(struct cursor *cursor, struct market_scan_level *l
 /* Bytes that must follow a compact level's start for level_compact() to read without
  * bound checks: a string's reads end within 17 bytes of its start (two 8-byte words and
  * the byte after them), the price starts 2 bytes in and the quantity at most 21, so
- * every read, up to the byte after the level's ']', is within 40. */
+ * every read, up to the byte after the level's ']', is within 40. Nearer the end, the
+ * rest is read from a copy of this size (level_compact_tail). */
 #define COMPACT_LEVEL_BYTES 48
 
 /*
@@ -336,34 +337,52 @@ struct digits_maxima {
     unsigned qty_fraction;
 };
 
-/* One compact level ["price","qty"] into *level; the byte after its ']', or NULL. */
+/* One compact level ["price","qty"] into *level, its digit counts into *maxima; the
+ * byte after its ']', or NULL (and *maxima unchanged). COMPACT_LEVEL_BYTES readable. */
 static const char *level_compact(const char *at, struct market_scan_level *level,
                                  struct digits_maxima *maxima)
 {
-    unsigned integer_digits = 0;
-    unsigned fraction_digits = 0;
+    unsigned price_integer = 0;
+    unsigned price_fraction = 0;
+    unsigned qty_integer = 0;
+    unsigned qty_fraction = 0;
     if (at[0] != '[' || at[1] != '"') {
         return NULL;
     }
-    at = decimal_compact(at + 2, &level->price_digits, &integer_digits, &fraction_digits);
+    at = decimal_compact(at + 2, &level->price_digits, &price_integer, &price_fraction);
     if (at == NULL || at[0] != ',' || at[1] != '"') {
         return NULL;
     }
-    level->price_fraction_digits = (uint8_t)fraction_digits;
-    maxima->price_integer =
-        integer_digits > maxima->price_integer ? integer_digits : maxima->price_integer;
-    maxima->price_fraction =
-        fraction_digits > maxima->price_fraction ? fraction_digits : maxima->price_fraction;
-    at = decimal_compact(at + 2, &level->qty_digits, &integer_digits, &fraction_digits);
+    at = decimal_compact(at + 2, &level->qty_digits, &qty_integer, &qty_fraction);
     if (at == NULL || at[0] != ']') {
         return NULL;
     }
-    level->qty_fraction_digits = (uint8_t)fraction_digits;
-    maxima->qty_integer =
-        integer_digits > maxima->qty_integer ? integer_digits : maxima->qty_integer;
+    level->price_fraction_digits = (uint8_t)price_fraction;
+    level->qty_fraction_digits = (uint8_t)qty_fraction;
+    maxima->price_integer =
+        price_integer > maxima->price_integer ? price_integer : maxima->price_integer;
+    maxima->price_fraction =
+        price_fraction > maxima->price_fraction ? price_fraction : maxima->price_fraction;
+    maxima->qty_integer = qty_integer > maxima->qty_integer ? qty_integer : maxima->qty_integer;
     maxima->qty_fraction =
-        fraction_digits > maxima->qty_fraction ? fraction_digits : maxima->qty_fraction;
+        qty_fraction > maxima->qty_fraction ? qty_fraction : maxima->qty_fraction;
     return at + 1;
+}
+
+/*
+ * level_compact() for a level fewer than COMPACT_LEVEL_BYTES from the end (a message's
+ * last levels: a diff's asks are mostly there): the rest of the input is copied into
+ * zeros, which no decimal, quote or bracket matches, so the copy reads as the input
+ * ending where it ends.
+ */
+static const char *level_compact_tail(const char *at, const char *end,
+                                      struct market_scan_level *level, struct digits_maxima *maxima)
+{
+    char copy[COMPACT_LEVEL_BYTES] = {0};
+    TPW_ASSERT(end - at < COMPACT_LEVEL_BYTES);
+    (void)memcpy(copy, at, (size_t)(end - at));
+    const char *next = level_compact(copy, level, maxima);
+    return next != NULL ? at + (next - copy) : NULL;
 }
 
 /*
@@ -384,15 +403,18 @@ static bool levels_compact(struct cursor *cursor, struct market_scan_value *valu
                                    value->qty_digits.fraction_max};
     const char *at = cursor->at;
     bool after_level = false;
-    while (cursor->end - at >= COMPACT_LEVEL_BYTES && stage->levels_count < stage->levels_max) {
-        const char *next = level_compact(at, &stage->levels[stage->levels_count], &maxima);
+    while (stage->levels_count < stage->levels_max) {
+        struct market_scan_level *level = &stage->levels[stage->levels_count];
+        const char *next = cursor->end - at >= COMPACT_LEVEL_BYTES
+                               ? level_compact(at, level, &maxima)
+                               : level_compact_tail(at, cursor->end, level, &maxima);
         if (next == NULL) {
             break;
         }
         stage->levels_count++;
         (*count)++;
         at = next;
-        if (*at != ',') {
+        if (at == cursor->end || *at != ',') {
             after_level = true;
             break;
         }
