@@ -127,16 +127,20 @@ bool market_scan_message_staged(const char *text, size_t text_len,
  * the JSON text between the values — keys of the table, each once, '{' ':' ',' '}' and
  * no whitespace — so that what a shape accepts the general scan accepts the same.
  */
+#define MARKET_SCAN_LITERAL_SIZE 16 /* a literal's bytes and zeros after them */
+
 struct market_scan_step {
-    const char *literal; /* the bytes before the value (MARKET_SCAN_STEP counts them) */
-    size_t literal_len;
+    char literal[MARKET_SCAN_LITERAL_SIZE]; /* the bytes before the value, at most 15 */
+    size_t literal_len;                     /* (MARKET_SCAN_STEP counts them) */
     unsigned key;
     bool nested; /* the value belongs to the nested object (`inner`) */
 };
 
+/* A step of a shape; `literal` is a string literal (it initialises the array, so it is
+ * not parenthesised). */
 #define MARKET_SCAN_STEP(literal, key, nested)                                                     \
     {                                                                                              \
-        (literal), sizeof(literal) - 1, (key), (nested)                                            \
+        literal, sizeof(literal) - 1, (key), (nested)                                              \
     }
 
 /* Steps in one shape at most: the Binance envelope and depth event have 9 values. */
@@ -145,7 +149,7 @@ struct market_scan_step {
 struct market_scan_shape {
     struct market_scan_step steps[MARKET_SCAN_SHAPE_STEPS_MAX];
     size_t steps_count;
-    const char *tail; /* the bytes after the last value: "}" or "}}" */
+    char tail[MARKET_SCAN_LITERAL_SIZE]; /* the bytes after the last value: "}" or "}}" */
     size_t tail_len;
     unsigned nested_key; /* the key whose value is the nested object, when a step is nested */
 };
