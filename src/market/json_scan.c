@@ -137,26 +137,54 @@ static const char *digits_run(const char *at, const char *end, uint64_t *value)
     return at;
 }
 
-/* A string of printable ASCII without escapes; the cursor is at its opening quote. */
+/*
+ * A flag (the top bit) in each byte of the word that is a quote, a backslash, below 0x20
+ * or above 0x7e: what ends a string or makes the scanner refuse it. With v the byte's
+ * low 7 bits, v + 0x60 stays below 0x80 exactly when v < 0x20, v + 1 reaches it when
+ * v is 0x7f, and (v ^ c) + 0x7f stays below it exactly when v is c; none of these sums
+ * carries into the next byte, and a byte with its top bit set is flagged by it.
+ */
+static uint64_t string_stops(uint64_t word)
+{
+    uint64_t low = word & BYTES_EACH(0x7f);
+    uint64_t control = ~(low + BYTES_EACH(0x60));
+    uint64_t rubout = low + BYTES_EACH(0x01); /* 0x7f */
+    uint64_t quote = ~((low ^ BYTES_EACH('"')) + BYTES_EACH(0x7f));
+    uint64_t backslash = ~((low ^ BYTES_EACH('\\')) + BYTES_EACH(0x7f));
+    return (word | control | rubout | quote | backslash) & BYTES_EACH(0x80);
+}
+
+/* A string of printable ASCII without escapes; the cursor is at its opening quote. Eight
+ * bytes at a time while eight can be read (the values of a shaped message: stream
+ * names, event kinds, symbols), then byte by byte from the first byte flagged. */
 static bool scan_string(struct cursor *cursor, const char **text, size_t *text_len)
 {
     if (!expect(cursor, '"')) {
         return false;
     }
     const char *start = cursor->at;
-    while (cursor->at < cursor->end && *cursor->at != '"') {
-        unsigned char c = (unsigned char)*cursor->at;
+    const char *at = start;
+    while (cursor->end - at >= 8) {
+        uint64_t flags = string_stops(load_le64(at));
+        if (flags != 0) {
+            at += (unsigned)__builtin_ctzll(flags) / 8;
+            break;
+        }
+        at += 8;
+    }
+    while (at < cursor->end && *at != '"') {
+        unsigned char c = (unsigned char)*at;
         if (c < 0x20 || c > 0x7e || c == '\\') {
             return false; /* an escape or a byte jansson would check or decode */
         }
-        cursor->at++;
+        at++;
     }
-    if (cursor->at == cursor->end) {
+    if (at == cursor->end) {
         return false;
     }
     *text = start;
-    *text_len = (size_t)(cursor->at - start);
-    cursor->at++;
+    *text_len = (size_t)(at - start);
+    cursor->at = at + 1;
     return true;
 }
 

@@ -198,6 +198,28 @@ static void test_keys(void **state)
     assert_int_equal(out.values[K_S].text_len, 2);
 }
 
+/* Every byte at every position of a long string (read 8 bytes at a time): taken when
+ * printable ASCII other than a quote or a backslash, the scan declined otherwise. */
+static void test_string_bytes(void **state)
+{
+    (void)state;
+    struct market_scan_object out;
+    for (unsigned byte = 0; byte < 256; byte++) {
+        for (size_t position = 0; position < 20; position++) {
+            char text[64];
+            int len = snprintf(text, sizeof(text), "{\"s\":\"abcdefghijklmnopqrst\"}");
+            text[6 + position] = (char)byte;
+            bool taken = byte >= 0x20 && byte <= 0x7e && byte != '"' && byte != '\\';
+            bool accepted = market_scan_message(text, (size_t)len, keys, K_COUNT, &out, NULL);
+            if (accepted != taken) {
+                print_error("byte 0x%02x at %zu\n", byte, position);
+            }
+            assert_int_equal(accepted, taken);
+            assert_true(!accepted || out.values[K_S].text_len == 20);
+        }
+    }
+}
+
 /* Flat objects (a kline's candle) that are not objects of scalars, or too large. */
 static void test_declined_flat(void **state)
 {
@@ -595,6 +617,7 @@ int main(void)
         cmocka_unit_test(test_declined),
         cmocka_unit_test(test_declined_flat),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_string_bytes),
         cmocka_unit_test(test_shapes_against_general),
         cmocka_unit_test(test_decimal_text),
         cmocka_unit_test(test_declined_staged),
