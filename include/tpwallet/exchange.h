@@ -224,8 +224,10 @@ TPW_MUST_CHECK enum tpw_err exchange_valuation_of(const struct exchange_holding 
 
 /* Where a rebalance takes the holdings outside their bands. */
 enum exchange_destination {
-    EXCHANGE_TO_TARGET = 1,    /* every holding back to its target */
-    EXCHANGE_TO_BAND_EDGE = 2, /* only those outside, to the nearest edge of their band */
+    EXCHANGE_TO_TARGET = 1, /* every holding back to its target */
+    /* Only those outside, to the nearest edge of their band pulled a tenth of the band
+     * inwards (so the trades' costs cannot leave them just outside). */
+    EXCHANGE_TO_BAND_EDGE = 2,
 };
 
 /* One trade of a plan: a conversion between a holding and the base holding. */

@@ -467,6 +467,11 @@ TPW_MUST_CHECK enum tpw_err api_portfolio_state_read(struct api_server *server,
                                                      const struct api_portfolio *portfolio,
                                                      struct api_portfolio_state *out /* out */,
                                                      struct tpw_error_detail *detail);
+/* Submits the request's write as API_WRITE_RECORD: `run` journals `context` on the
+ * committer's thread, then `complete` replies (and frees `context`). */
+void api_record_submit(struct api_request *request, void *context,
+                       enum tpw_err (*run)(struct api_write *write),
+                       void (*complete)(struct api_write *write));
 /* The portfolio of a path id the caller may see; false after replying 400/404. */
 bool api_portfolio_find(struct api_request *request, const char *id_text,
                         struct api_portfolio *out /* out */);

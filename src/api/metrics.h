@@ -17,7 +17,7 @@
 
 /* The routes of router.c's table (checked there); index API_ROUTES_COUNT is "unknown":
  * no route matched (404 route_unknown, 405). */
-#define API_ROUTES_COUNT 32u
+#define API_ROUTES_COUNT 33u
 /* Statuses kept apart per route. The server sends about 18 distinct ones (the error
  * table's, 201, and 0 for a connection that ended before any reply), so a route never
  * runs out; one that did would count in tpwallet_http_requests_unrecorded_total. */

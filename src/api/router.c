@@ -52,6 +52,8 @@ static const struct api_route routes[] = {
     {"POST", "/v1/portfolios", "portfolios.create", API_ACCESS_WRITE, api_portfolios_create},
     {"GET", "/v1/portfolios", "portfolios.list", API_ACCESS_READ, api_portfolios_list},
     {"GET", "/v1/portfolios/*", "portfolios.get", API_ACCESS_READ, api_portfolio_get},
+    {"POST", "/v1/portfolios/*/rebalance", "portfolios.rebalance", API_ACCESS_WRITE,
+     api_portfolio_rebalance},
     {"GET", "/v1/openapi.json", "openapi", API_ACCESS_PUBLIC, api_openapi_get},
     {"GET", "/livez", "livez", API_ACCESS_PUBLIC, api_livez},
     {"GET", "/readyz", "readyz", API_ACCESS_PUBLIC, api_readyz},

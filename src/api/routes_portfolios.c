@@ -179,7 +179,7 @@ static json_t *portfolio_json(struct api_server *server, const struct api_portfo
                                             : json_null());
     (void)json_object_set_new(object, "valuation_error",
                               err == TPW_OK ? json_null()
-                                            : json_pack("{s:s,s:s}", "code", tpw_err_name(err),
+                                            : json_pack("{s:s,s:s}", "code", tpw_err_api_code(err),
                                                         "message", detail.message));
     free(state);
     return object;
@@ -532,11 +532,18 @@ void api_portfolios_create(struct api_request *request, const char *id_text)
     portfolio->id = api_portfolios_new_id(request->server->portfolios);
     struct tpw_clock clock = tpw_clock_system();
     portfolio->created_ns = tpw_clock_now_ns(&clock);
+    api_record_submit(request, portfolio, create_run, create_complete);
+}
+
+void api_record_submit(struct api_request *request, void *context,
+                       enum tpw_err (*run)(struct api_write *write),
+                       void (*complete)(struct api_write *write))
+{
     struct api_write *write = &request->write;
     write->kind = API_WRITE_RECORD;
-    write->context = portfolio;
-    write->run = create_run;
-    write->complete = create_complete;
+    write->context = context;
+    write->run = run;
+    write->complete = complete;
     write->release = api_request_release;
     api_request_submit(request);
 }

@@ -107,7 +107,12 @@ static tpw_u128 destination(const struct exchange_holding *h, tpw_u128 value, tp
         if (weight_e18 >= low && weight_e18 <= high) {
             return value; /* within its band: left alone */
         }
-        to_e18 = weight_e18 < low ? low : (high < WEIGHT_ONE_E18 ? high : WEIGHT_ONE_E18);
+        /* A tenth of the band inside the edge: the trades' costs shrink the total after
+         * them, which would otherwise leave a holding moved exactly to its edge just
+         * outside it. */
+        uint64_t margin = h->band_e18 / 10u;
+        high -= margin;
+        to_e18 = weight_e18 < low ? low + margin : (high < WEIGHT_ONE_E18 ? high : WEIGHT_ONE_E18);
     }
     tpw_u128 out = 0;
     enum tpw_err err = money_muldiv(total, to_e18, WEIGHT_ONE_E18, MONEY_ROUND_DOWN, &out);

@@ -121,6 +121,7 @@ static void wallet(struct api_fixture *api)
     account(api, "14", "EUR", "1", limited);
     account(api, "15", "GBP", "1", "credits_must_not_exceed_debits");
     account(api, "21", "EUR", "2", limited);
+    account(api, "16", "JPY", "1", limited); /* no rate reaches JPY */
     transfer(api, "1", "901", "11", "45000", "EUR");
     transfer(api, "2", "902", "12", "25000", "USD");
     transfer(api, "3", "903", "13", "28000", "GBP");
@@ -329,6 +330,24 @@ static void test_create_refusals(void **state)
     assert_int_equal(listed(api, api->admin_key), 0);
 }
 
+/* Lines of the journal of portfolio events with event `kind`. */
+static size_t events_count(const struct api_fixture *api, const char *kind)
+{
+    char path[256];
+    (void)snprintf(path, sizeof path, "%s/portfolios.jsonl", api->data_dir);
+    FILE *log = fopen(path, "r");
+    assert_non_null(log);
+    char quoted[64];
+    (void)snprintf(quoted, sizeof quoted, "\"%s\"", kind);
+    char line[8192];
+    size_t count = 0;
+    while (fgets(line, sizeof line, log) != NULL) {
+        count += strstr(line, quoted) != NULL ? 1 : 0;
+    }
+    assert_int_equal(fclose(log), 0);
+    return count;
+}
+
 static void test_idempotency(void **state)
 {
     struct pf_case *test = *state;
@@ -348,8 +367,21 @@ static void test_idempotency(void **state)
                          "Idempotency-Key: pf-1", &again));
     assert_int_equal(again.status, 422); /* the same key with another body */
     api_response_free(&again);
-    api_response_free(&first);
     assert_int_equal(listed(api, api->admin_key), 1);
+    /* A preview retried under its key: the same plan, journalled once. */
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s/rebalance", api_field(&first, "id"));
+    api_response_free(&first);
+    assert_true(
+        api_call(api, "POST", path, "{\"mode\":\"preview\"}", NULL, "Idempotency-Key: pv", &first));
+    assert_true(
+        api_call(api, "POST", path, "{\"mode\":\"preview\"}", NULL, "Idempotency-Key: pv", &again));
+    assert_int_equal(first.status, 200);
+    assert_int_equal(again.status, 200);
+    assert_string_equal(api_field(&first, "plan_id"), api_field(&again, "plan_id"));
+    api_response_free(&first);
+    api_response_free(&again);
+    assert_int_equal(events_count(api, "portfolio.rebalance_planned"), 1);
 }
 
 /* The journal: the portfolio is back after a restart; a torn tail is cut; a damaged
@@ -388,6 +420,393 @@ static void test_journal_restart(void **state)
     api->server = NULL;
 }
 
+/* ---- rebalancing -------------------------------------------------------------------- */
+
+/* An account's posted balance (credits − debits), as a number. */
+static long long balance_of(struct api_fixture *api, const char *id)
+{
+    const char *saved = api->key;
+    api->key = api->admin_key;
+    char path[64];
+    (void)snprintf(path, sizeof path, "/v1/accounts/%s", id);
+    struct api_response r;
+    assert_int_equal(api_json(api, "GET", path, NULL, &r), 200);
+    long long value = strtoll(api_field(&r, "credits_posted"), NULL, 10) -
+                      strtoll(api_field(&r, "debits_posted"), NULL, 10);
+    api_response_free(&r);
+    api->key = saved;
+    return value;
+}
+
+/* Every account's balances as one text (before/after comparisons), and per asset
+ * Σ debits = Σ credits over all of them. */
+static void ledger_text(struct api_fixture *api, char *out, size_t size)
+{
+    const char *saved = api->key;
+    api->key = api->admin_key;
+    struct api_response r;
+    assert_int_equal(api_json(api, "GET", "/v1/accounts?limit=100", NULL, &r), 200);
+    json_t *data = json_object_get(r.body, "data");
+    size_t used = 0;
+    out[0] = '\0';
+    const char *assets[] = {"EUR", "USD", "GBP"};
+    for (size_t a = 0; a < 3; a++) {
+        long long debits = 0;
+        long long credits = 0;
+        for (size_t i = 0; i < json_array_size(data); i++) {
+            json_t *account = json_array_get(data, i);
+            if (strcmp(text(account, "asset"), assets[a]) == 0) {
+                debits += strtoll(text(account, "debits_posted"), NULL, 10);
+                credits += strtoll(text(account, "credits_posted"), NULL, 10);
+            }
+        }
+        assert_true(debits == credits); /* every asset balanced, the house's pools included */
+    }
+    for (size_t i = 0; i < json_array_size(data) && used < size; i++) {
+        json_t *account = json_array_get(data, i);
+        if (strcmp(text(account, "debits_posted"), "0") == 0 &&
+            strcmp(text(account, "credits_posted"), "0") == 0) {
+            continue; /* untouched (the house's pools, made on a first conversion) */
+        }
+        used += (size_t)snprintf(out + used, size - used, "%s:%s/%s ", text(account, "id"),
+                                 text(account, "debits_posted"), text(account, "credits_posted"));
+    }
+    api_response_free(&r);
+    api->key = saved;
+}
+
+static long rebalance(struct api_fixture *api, const char *id, const char *body,
+                      struct api_response *r)
+{
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s/rebalance", id);
+    return api_json(api, "POST", path, body, r);
+}
+
+static json_t *trade_of(const struct api_response *r, size_t i)
+{
+    return json_array_get(json_object_get(r->body, "trades"), i);
+}
+
+/* The preview's trades, amounts and balances after, against the execution's. */
+static void same_plan(const struct api_response *preview, const struct api_response *done)
+{
+    json_t *a = json_object_get(preview->body, "trades");
+    json_t *b = json_object_get(done->body, "trades");
+    assert_int_equal(json_array_size(a), json_array_size(b));
+    static const char *const keys[] = {"from_account", "to_account", "amount_in", "amount_out",
+                                       "cost"};
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+            assert_string_equal(text(json_array_get(a, i), keys[k]),
+                                text(json_array_get(b, i), keys[k]));
+        }
+    }
+    assert_string_equal(api_field(preview, "total_cost"), api_field(done, "total_cost"));
+}
+
+/* Each holding's ledger balance is the preview's `after` balance. */
+static void balances_as_previewed(struct api_fixture *api, const struct api_response *preview)
+{
+    json_t *holdings = json_object_get(json_object_get(preview->body, "after"), "holdings");
+    assert_true(json_array_size(holdings) > 0);
+    for (size_t i = 0; i < json_array_size(holdings); i++) {
+        json_t *h = json_array_get(holdings, i);
+        assert_int_equal(balance_of(api, text(h, "account_id")),
+                         strtoll(text(h, "balance"), NULL, 10));
+    }
+}
+
+static void inside_every_band(struct api_fixture *api, const char *id)
+{
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s", id);
+    struct api_response r;
+    assert_int_equal(api_json(api, "GET", path, NULL, &r), 200);
+    json_t *holdings = json_object_get(r.body, "holdings");
+    for (size_t i = 0; i < json_array_size(holdings); i++) {
+        assert_true(json_is_true(json_object_get(holding(&r, i), "inside_band")));
+    }
+    api_response_free(&r);
+}
+
+/* Hand-computed: GBP 350 → 300 EUR is a SELL of 40.00 GBP at the ask 0.8004 = 49.97 EUR
+ * (cost 0.03 at the mid 1.25), USD 200 → 300 EUR a BUY of 125.00 USD at the bid 1.2495
+ * paid with 100.05 EUR (the least that buys it; 125.01 USD come out). */
+static void test_preview_then_execute(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api, PORTFOLIO_BODY, id);
+    char before[2048];
+    ledger_text(api, before, sizeof before);
+    api->key = test->alice;
+    struct api_response preview;
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"preview\"}", &preview), 200);
+    assert_string_equal(api_field(&preview, "object"), "rebalance");
+    assert_string_equal(api_field(&preview, "mode"), "preview");
+    assert_int_equal(strncmp(api_field(&preview, "plan_id"), "rbp_", 4), 0);
+    assert_int_equal(json_array_size(json_object_get(preview.body, "trades")), 2);
+    json_t *sell = trade_of(&preview, 0);
+    assert_string_equal(text(sell, "from_account"), "acct_0000000000000000000000000D");
+    assert_string_equal(text(sell, "direction"), "sell");
+    assert_string_equal(text(sell, "amount_in"), "4000");
+    assert_string_equal(text(sell, "amount_out"), "4997");
+    assert_string_equal(text(sell, "cost"), "3");
+    json_t *buy = trade_of(&preview, 1);
+    assert_string_equal(text(buy, "to_account"), "acct_0000000000000000000000000C");
+    assert_string_equal(text(buy, "direction"), "buy");
+    assert_string_equal(text(buy, "amount_in"), "10005");
+    assert_string_equal(text(buy, "amount_out"), "12501");
+    assert_string_equal(text(buy, "cost"), "5");
+    assert_string_equal(api_field(&preview, "total_cost_decimal"), "0.08");
+    json_t *after = json_object_get(preview.body, "after");
+    assert_string_equal(text(after, "total"), "99992");
+    assert_true(json_is_false(json_object_get(after, "outside_band")));
+    /* The preview moved nothing. */
+    char now[2048];
+    ledger_text(api, now, sizeof now);
+    assert_string_equal(before, now);
+    /* Executed at the preview's quotes: exactly its amounts and balances. */
+    char body[128];
+    (void)snprintf(body, sizeof body,
+                   "{\"mode\":\"execute\",\"plan_id\":\"%s\",\"max_cost\":\"8\"}",
+                   api_field(&preview, "plan_id"));
+    struct api_response done;
+    assert_int_equal(rebalance(api, id, body, &done), 201);
+    assert_true(json_is_true(json_object_get(done.body, "executed")));
+    assert_int_equal(json_array_size(json_object_get(done.body, "transfers")), 4);
+    assert_string_equal(api_field(&preview, "plan_id"), api_field(&done, "plan_id"));
+    same_plan(&preview, &done);
+    balances_as_previewed(api, &preview);
+    ledger_text(api, now, sizeof now); /* Σ debits = Σ credits per asset */
+    api_response_free(&done);
+    inside_every_band(api, id);
+    /* Once only. */
+    assert_int_equal(rebalance(api, id, body, &done), 409);
+    assert_string_equal(api_field(&done, "error.code"), "plan_used");
+    api_response_free(&done);
+    /* Nothing to do inside the bands: no plan, nothing moved. */
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"execute\"}", &done), 200);
+    assert_true(json_is_false(json_object_get(done.body, "executed")));
+    assert_int_equal(json_array_size(json_object_get(done.body, "trades")), 0);
+    assert_true(json_is_null(json_object_get(done.body, "plan_id")));
+    api_response_free(&done);
+    api_response_free(&preview);
+    /* The plan and its result are events in the journal. */
+    assert_int_equal(events_count(api, "portfolio.rebalance_planned"), 1);
+    assert_int_equal(events_count(api, "portfolio.rebalance_executed"), 1);
+}
+
+/* Without a plan id, the same prices give the preview's plan exactly. */
+static void test_execute_fresh_equals_preview(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api, PORTFOLIO_BODY, id);
+    struct api_response preview;
+    struct api_response done;
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"preview\"}", &preview), 200);
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"execute\"}", &done), 201);
+    assert_string_not_equal(api_field(&preview, "plan_id"), api_field(&done, "plan_id"));
+    same_plan(&preview, &done);
+    balances_as_previewed(api, &preview);
+    char now[2048];
+    ledger_text(api, now, sizeof now);
+    api_response_free(&preview);
+    api_response_free(&done);
+}
+
+/* Account 15 may receive nothing: the group's second trade (the GBP buy) is refused by
+ * the ledger after its first (a USD sell) — and nothing at all moves. */
+static void test_all_or_nothing(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api,
+           "{\"name\":\"Doomed\",\"owner\":\"1\",\"base\":\"EUR\",\"band\":\"0.02\",\"holdings\":["
+           "{\"account_id\":\"11\",\"target\":\"0.5\"},{\"account_id\":\"12\",\"target\":\"0.2\"},"
+           "{\"account_id\":\"15\",\"target\":\"0.3\"}]}",
+           id);
+    char before[2048];
+    char after[2048];
+    ledger_text(api, before, sizeof before);
+    struct api_response preview;
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"preview\"}", &preview), 200);
+    assert_int_equal(json_array_size(json_object_get(preview.body, "trades")), 2);
+    assert_string_equal(text(trade_of(&preview, 0), "direction"), "sell");
+    char body[128];
+    (void)snprintf(body, sizeof body, "{\"mode\":\"execute\",\"plan_id\":\"%s\"}",
+                   api_field(&preview, "plan_id"));
+    struct api_response r;
+    assert_int_equal(rebalance(api, id, body, &r), 422);
+    assert_string_equal(api_field(&r, "error.code"), "conversion_refused");
+    assert_non_null(strstr(api_field(&r, "error.message"), "trade 2 (EUR -> GBP"));
+    assert_non_null(strstr(api_field(&r, "error.message"), "nothing was executed"));
+    api_response_free(&r);
+    ledger_text(api, after, sizeof after);
+    assert_string_equal(before, after);
+    assert_int_equal(events_count(api, "portfolio.rebalance_failed"), 1);
+    /* The refusal pinned the quotes: the plan is spent. */
+    assert_int_equal(rebalance(api, id, body, &r), 409);
+    assert_string_equal(api_field(&r, "error.code"), "plan_used");
+    api_response_free(&r);
+    api_response_free(&preview);
+}
+
+static void rebalance_refused(struct api_fixture *api, const char *id, const char *body,
+                              long status, const char *code, const char *param)
+{
+    struct api_response r;
+    long got = rebalance(api, id, body, &r);
+    if (got != status || strcmp(api_field(&r, "error.code"), code) != 0 ||
+        (param != NULL && strcmp(api_field(&r, "error.param"), param) != 0)) {
+        fail_msg("rebalance %s: %ld (%s), expected %ld %s", body, got, r.text ? r.text : "", status,
+                 code);
+    }
+    api_response_free(&r);
+}
+
+static void test_rebalance_refusals(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api, PORTFOLIO_BODY, id);
+    char before[2048];
+    char after[2048];
+    ledger_text(api, before, sizeof before);
+    rebalance_refused(api, id, "{}", 400, "invalid_argument", "mode");
+    rebalance_refused(api, id, "{\"mode\":\"maybe\"}", 400, "invalid_argument", "mode");
+    rebalance_refused(api, id, "{\"mode\":\"preview\",\"max_cost\":\"5\"}", 400, "invalid_argument",
+                      "max_cost");
+    rebalance_refused(api, id, "{\"mode\":\"execute\",\"plan_id\":\"acct_1\"}", 400, "id_prefix",
+                      "plan_id");
+    rebalance_refused(api, id, "{\"mode\":\"execute\",\"max_cost\":\"-1\"}", 400, "decimal_sign",
+                      "max_cost");
+    rebalance_refused(api, id,
+                      "{\"mode\":\"execute\",\"plan_id\":\"rbp_00000000000000000000000001\"}", 404,
+                      "plan_not_found", "plan_id");
+    rebalance_refused(api, id, "{\"mode\":\"execute\",\"max_cost\":\"7\"}", 422, "cost_above_max",
+                      "max_cost");
+    rebalance_refused(api, "pf_00000000000000000000000001", "{\"mode\":\"preview\"}", 404,
+                      "portfolio_not_found", "id");
+    api->key = test->bob;
+    rebalance_refused(api, id, "{\"mode\":\"preview\"}", 404, "portfolio_not_found", "id");
+    api->key = test->auditor;
+    rebalance_refused(api, id, "{\"mode\":\"preview\"}", 403, "permission_denied", NULL);
+    api->key = api->admin_key;
+    /* A plan made on balances that have moved since. */
+    struct api_response preview;
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"preview\"}", &preview), 200);
+    char body[128];
+    (void)snprintf(body, sizeof body, "{\"mode\":\"execute\",\"plan_id\":\"%s\"}",
+                   api_field(&preview, "plan_id"));
+    api_response_free(&preview);
+    transfer(api, "50", "901", "11", "1", "EUR");
+    rebalance_refused(api, id, body, 409, "plan_stale", "plan_id");
+    transfer(api, "51", "11", "901", "1", "EUR");
+    /* Every refusal left the balances as they were (the two transfers cancel out). */
+    assert_int_equal(balance_of(api, "11"), 45000);
+    assert_int_equal(balance_of(api, "12"), 25000);
+    assert_int_equal(balance_of(api, "13"), 28000);
+    ledger_text(api, after, sizeof after);
+    assert_string_not_equal(before, after); /* 901 and 11 moved there and back */
+}
+
+/* To the band edges pulled a tenth of the band in (USD up to 28.2 %, GBP down to 31.8 %;
+ * EUR absorbs) — inside every band after the costs — executed once under
+ * an Idempotency-Key whose retry replays the reply and moves nothing; the journal's
+ * plan and result lines replay across a restart. */
+static void test_band_edge_idempotent_restart(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api,
+           "{\"name\":\"Edge\",\"owner\":\"1\",\"base\":\"EUR\",\"band\":\"0.02\","
+           "\"destination\":\"band_edge\"," H3("0.4", "0.3", "0.3") "}",
+           id);
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s/rebalance", id);
+    struct api_response first;
+    struct api_response again;
+    assert_true(api_call(api, "POST", path, "{\"mode\":\"execute\"}", NULL, "Idempotency-Key: rb-1",
+                         &first));
+    assert_int_equal(first.status, 201);
+    assert_string_equal(text(trade_of(&first, 0), "amount_in"), "2560");   /* 32.00 EUR of GBP */
+    assert_string_equal(text(trade_of(&first, 1), "amount_out"), "10250"); /* 102.50 USD */
+    long long eur = balance_of(api, "11");
+    assert_true(api_call(api, "POST", path, "{\"mode\":\"execute\"}", NULL, "Idempotency-Key: rb-1",
+                         &again));
+    assert_int_equal(again.status, 201);
+    assert_non_null(strstr(again.headers, "Idempotent-Replayed: true"));
+    assert_string_equal(api_field(&first, "plan_id"), api_field(&again, "plan_id"));
+    assert_int_equal(balance_of(api, "11"), eur);
+    balances_as_previewed(api, &first);
+    api_response_free(&first);
+    api_response_free(&again);
+    inside_every_band(api, id);
+    api_fixture_stop(api);
+    api_fixture_start(api, (struct api_server_options){0});
+    inside_every_band(api, id);
+    assert_int_equal(events_count(api, "portfolio.rebalance_planned"), 1);
+    assert_int_equal(events_count(api, "portfolio.rebalance_executed"), 1);
+    assert_int_equal(events_count(api, "portfolio.created"), 1);
+}
+
+/* A holding no rate reaches: the portfolio is shown without a valuation, and cannot be
+ * rebalanced. */
+static void test_no_rate(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(
+        api,
+        "{\"name\":\"Yen\",\"owner\":\"1\",\"base\":\"EUR\",\"holdings\":["
+        "{\"account_id\":\"11\",\"target\":\"0.5\"},{\"account_id\":\"16\",\"target\":\"0.5\"}]}",
+        id);
+    char path[128];
+    (void)snprintf(path, sizeof path, "/v1/portfolios/%s", id);
+    struct api_response r;
+    assert_int_equal(api_json(api, "GET", path, NULL, &r), 200);
+    assert_true(json_is_null(json_object_get(r.body, "valuation")));
+    assert_string_equal(text(json_object_get(r.body, "valuation_error"), "code"),
+                        "rate_unavailable");
+    api_response_free(&r);
+    rebalance_refused(api, id, "{\"mode\":\"preview\"}", 404, "rate_unavailable", "holdings");
+}
+
+/* A plan lives as long as its quotes. */
+static void test_plan_expired(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api, PORTFOLIO_BODY, id);
+    struct api_response preview;
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"preview\"}", &preview), 200);
+    char body[128];
+    (void)snprintf(body, sizeof body, "{\"mode\":\"execute\",\"plan_id\":\"%s\"}",
+                   api_field(&preview, "plan_id"));
+    api_response_free(&preview);
+    struct timespec pause = {.tv_sec = 1, .tv_nsec = 200000000};
+    (void)nanosleep(&pause, NULL);
+    rebalance_refused(api, id, body, 410, "plan_expired", "plan_id");
+    assert_int_equal(balance_of(api, "11"), 45000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -396,7 +815,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_preview_then_execute, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_execute_fresh_equals_preview, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebalance_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_band_edge_idempotent_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_rate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plan_expired, setup_short, teardown),
     };
-    (void)setup_short;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

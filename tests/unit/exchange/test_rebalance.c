@@ -73,8 +73,9 @@ static void test_plan_to_target(void **state)
     assert_u128_equal(plan.trades[1].amount_minor, 6529);
 }
 
-/* To the band edges: USD up to 25 % (258.75 EUR: +3.75 = 4.41 USD), TWD down to 25 %
- * (−21.25 EUR = 758 TWD); EUR, inside its band, is left to absorb. */
+/* To the band edges pulled half a point (a tenth of the 5 % band) inwards: USD up to
+ * 25.5 % (263.92 EUR: +8.92 = 10.49 USD, down), TWD down to 24.5 % (253.57 EUR: −26.43 =
+ * 943 TWD, down); EUR, inside its band, is left to absorb. */
 static void test_plan_to_band_edge(void **state)
 {
     (void)state;
@@ -83,8 +84,8 @@ static void test_plan_to_band_edge(void **state)
     struct exchange_rebalance plan;
     assert_err(exchange_rebalance_plan(h, 3, 0, EXCHANGE_TO_BAND_EDGE, &plan, NULL), TPW_OK);
     assert_int_equal(plan.trades_count, 2);
-    assert_u128_equal(plan.trades[0].amount_minor, 758);
-    assert_u128_equal(plan.trades[1].amount_minor, 441);
+    assert_u128_equal(plan.trades[0].amount_minor, 943);
+    assert_u128_equal(plan.trades[1].amount_minor, 1049);
     /* Inside every band: no plan. */
     h[1].band_e18 = PCT(6);
     h[2].band_e18 = PCT(8);
@@ -235,6 +236,13 @@ static void test_execution_lands_in_band(void **state)
     assert_int_equal(plan.trades_count, 2);
     struct exchange_quote quotes[EXCHANGE_HOLDINGS_MAX];
     quotes_lock(f, h, &plan, quotes);
+    /* What the preview promises at these quotes (rebalance_group.c). */
+    struct fx_route routes[EXCHANGE_HOLDINGS_MAX];
+    for (size_t i = 0; i < plan.trades_count; i++) {
+        routes[i] = quotes[i].route;
+    }
+    struct exchange_rebalance_outcome promised;
+    assert_err(exchange_rebalance_outcome_of(h, 3, 0, &plan, routes, &promised, NULL), TPW_OK);
     size_t leg = 0;
     assert_err(group_run(f, h, &plan, quotes, &leg), TPW_OK);
     /* The same group again: the ledger answers `exists` for every transfer. */
@@ -249,6 +257,13 @@ static void test_execution_lands_in_band(void **state)
     lf_assert_double_entry(f->lf);
     struct exchange_valuation valued;
     assert_err(exchange_valuation_of(after, 3, 0, &valued, NULL), TPW_OK);
+    for (size_t i = 0; i < 3; i++) {
+        assert_u128_equal(promised.balance_after_minor[i], after[i].balance_minor);
+        assert_int_equal(promised.after.weight_e18[i], valued.weight_e18[i]);
+    }
+    assert_u128_equal(promised.after.total_minor, valued.total_minor);
+    assert_true(promised.total_cost_minor > 0); /* the spreads */
+    assert_u128_equal(promised.total_cost_minor, promised.cost_minor[0] + promised.cost_minor[1]);
     assert_false(valued.outside_band);
     for (size_t i = 0; i < 3; i++) {
         assert_true(valued.drift_e18[i] < PCT(1) / 10); /* the spread's cost, under 0.1 % */
@@ -269,6 +284,23 @@ static void test_execution_all_or_nothing(void **state)
     assert_true(plan.trades_count >= 2);
     struct exchange_quote quotes[EXCHANGE_HOLDINGS_MAX];
     quotes_lock(f, h, &plan, quotes);
+    /* On the balances it was planned on, the outcome is fundable; once the base is
+     * spent, the outcome says the base cannot pay, naming it. */
+    struct fx_route routes[EXCHANGE_HOLDINGS_MAX];
+    for (size_t i = 0; i < plan.trades_count; i++) {
+        routes[i] = quotes[i].route;
+    }
+    struct exchange_rebalance_outcome outcome;
+    struct tpw_error_detail detail;
+    struct exchange_holding spent[3];
+    memcpy(spent, h, sizeof spent);
+    spent[0].balance_minor -= 49000;
+    assert_err(exchange_rebalance_outcome_of(spent, 3, 0, &plan, routes, &outcome, &detail),
+               TPW_ERR_EXCHANGE_INSUFFICIENT_FUNDS);
+    assert_int_equal(detail.offset_bytes, 0);
+    assert_message_has(detail.message, "holding 0 (EUR)");
+    assert_err(exchange_rebalance_outcome_of(spent, 0, 0, &plan, routes, &outcome, &detail),
+               TPW_ERR_REBALANCE_INVALID);
     /* Spend the base account first, so the group's buy cannot be paid. */
     lf_move(f->lf, 50, ACCOUNT_EUR, FUNDING, LF_EUR, 49000);
     struct ledger_account before[32];
@@ -276,6 +308,9 @@ static void test_execution_all_or_nothing(void **state)
     size_t leg = 0;
     assert_err(group_run(f, h, &plan, quotes, &leg), TPW_ERR_EXCHANGE_INSUFFICIENT_FUNDS);
     assert_int_equal(leg, plan.trades_count - 1); /* the last buy, paid by the base */
+    exchange_rebalance_refusal_name(&plan, h, leg, "acct", "holdings", &detail);
+    assert_message_has(detail.message, "paid by acct_");
+    assert_message_has(detail.message, "nothing was executed");
     struct ledger_account now[32];
     assert_int_equal(lf_snapshot(f->lf, now, 32), accounts);
     lf_assert_snapshot_equal(before, now, accounts); /* the house's accounts too */
