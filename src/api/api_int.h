@@ -419,6 +419,8 @@ TPW_MUST_CHECK enum tpw_err api_portfolios_open(const char *data_dir,
                                                 struct api_portfolios **out /* out */,
                                                 struct tpw_error_detail *detail);
 void api_portfolios_close(struct api_portfolios *store); /* NULL is ignored */
+/* From then on each journalled event is also published as a staff-only signal. */
+void api_portfolios_signals_set(struct api_portfolios *store, struct api_signals *signals);
 /* A new id for a portfolio or a plan (time-ordered, unguessable). Any thread. */
 tpw_u128 api_portfolios_new_id(struct api_portfolios *store);
 /* The portfolio `id` copied out; false when there is none. Any thread. */
