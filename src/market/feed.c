@@ -95,7 +95,9 @@ struct market__book_state *market__book_find(struct market_feed *feed, const cha
 {
     for (size_t index = 0; index < feed->books_count; index++) {
         const char *name = feed->books[index]->book.symbol;
-        if (strlen(name) == symbol_len && memcmp(name, symbol, symbol_len) == 0) {
+        /* The first byte first: symbols mostly differ there, and strlen is a call. */
+        bool maybe = symbol_len == 0 || name[0] == symbol[0];
+        if (maybe && strlen(name) == symbol_len && memcmp(name, symbol, symbol_len) == 0) {
             return feed->books[index];
         }
     }
@@ -181,6 +183,15 @@ enum tpw_err market__decimal_text(struct market_feed *feed, struct market__book_
                                   const char *text, size_t text_len, unsigned exponent,
                                   uint64_t *out)
 {
+    /* A plain decimal that fits the exponent is read 8 digits at a time, to the value
+     * market_decimal_parse gives it (json_scan.h); anything else is parsed by it. */
+    uint64_t digits = 0;
+    struct market_scan_digits counts;
+    if (market_scan_decimal(text, text_len, &digits, &counts) &&
+        market_scan_digits_fit(&counts, exponent)) {
+        *out = market_scan_decimal_value(digits, counts.fraction_max, exponent);
+        return TPW_OK;
+    }
     /* Without a detail: clearing one (half a kilobyte) for every price and quantity
      * cost more than the parse. The parse is pure, so a refusal parses again for the
      * detail's words, the same as the first parse would have written. */
@@ -417,8 +428,11 @@ static enum tpw_err changes_apply_all(struct market_feed *feed, struct market__b
     for (size_t step = 0; step < changes_count; step++) {
         size_t index = reversed ? changes_count - 1 - step : step;
         const struct market__change *change = &feed->changes[index];
-        enum tpw_err err = market_book_set(&state->book, change->side, change->level.price_minor,
-                                           change->level.qty_minor);
+        enum tpw_err err = TPW_OK;
+        if (!market__book_append(&state->book, change->side, &change->level)) {
+            err = market_book_set(&state->book, change->side, change->level.price_minor,
+                                  change->level.qty_minor);
+        }
         if (err != TPW_OK) {
             TPW_ASSERT(err == TPW_ERR_MARKET_BOOK_FULL);
             market__needs_resync(state);

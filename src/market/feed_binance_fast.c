@@ -59,6 +59,35 @@ static const struct market_scan_key event_keys[KEY_COUNT] = {
 };
 _Static_assert(KEY_COUNT <= MARKET_SCAN_KEYS_MAX, "the scanner's table bound");
 
+/* The two messages the combined streams send most, exactly as Binance writes them: a
+ * depth diff and a spot bookTicker (json_scan.h: a message of another shape, or with
+ * whitespace or keys in another order, takes the general scan). */
+static const struct market_scan_shape event_shapes[] = {
+    {.steps = {MARKET_SCAN_STEP("{\"stream\":", KEY_STREAM, false),
+               MARKET_SCAN_STEP(",\"data\":{\"e\":", KEY_KIND, true),
+               MARKET_SCAN_STEP(",\"E\":", KEY_EVENT_TIME, true),
+               MARKET_SCAN_STEP(",\"s\":", KEY_SYMBOL, true),
+               MARKET_SCAN_STEP(",\"U\":", KEY_FIRST_ID, true),
+               MARKET_SCAN_STEP(",\"u\":", KEY_LAST_ID, true),
+               MARKET_SCAN_STEP(",\"b\":", KEY_BIDS, true),
+               MARKET_SCAN_STEP(",\"a\":", KEY_ASKS, true)},
+     .steps_count = 8,
+     .tail = "}}",
+     .tail_len = 2,
+     .nested_key = KEY_DATA},
+    {.steps = {MARKET_SCAN_STEP("{\"stream\":", KEY_STREAM, false),
+               MARKET_SCAN_STEP(",\"data\":{\"u\":", KEY_LAST_ID, true),
+               MARKET_SCAN_STEP(",\"s\":", KEY_SYMBOL, true),
+               MARKET_SCAN_STEP(",\"b\":", KEY_BIDS, true),
+               MARKET_SCAN_STEP(",\"B\":", KEY_BID_QTY, true),
+               MARKET_SCAN_STEP(",\"a\":", KEY_ASKS, true),
+               MARKET_SCAN_STEP(",\"A\":", KEY_ASK_QTY, true)},
+     .steps_count = 7,
+     .tail = "}}",
+     .tail_len = 2,
+     .nested_key = KEY_DATA},
+};
+
 #define BIT(key) (UINT32_C(1) << (key))
 
 static bool has(const struct market_scan_object *object, enum binance_key key,
@@ -270,7 +299,8 @@ bool market__binance_message_fast(struct market_feed *feed, const char *text, si
 {
     struct market_scan_object root;
     struct market_scan_object inner;
-    if (!market_scan_message_staged(text, text_len, event_keys, KEY_COUNT, &root, &inner,
+    if (!market_scan_message_shaped(text, text_len, event_keys, KEY_COUNT, event_shapes,
+                                    sizeof(event_shapes) / sizeof(event_shapes[0]), &root, &inner,
                                     &feed->stage)) {
         return false;
     }

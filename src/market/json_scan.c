@@ -137,26 +137,54 @@ static const char *digits_run(const char *at, const char *end, uint64_t *value)
     return at;
 }
 
-/* A string of printable ASCII without escapes; the cursor is at its opening quote. */
+/*
+ * A flag (the top bit) in each byte of the word that is a quote, a backslash, below 0x20
+ * or above 0x7e: what ends a string or makes the scanner refuse it. With v the byte's
+ * low 7 bits, v + 0x60 stays below 0x80 exactly when v < 0x20, v + 1 reaches it when
+ * v is 0x7f, and (v ^ c) + 0x7f stays below it exactly when v is c; none of these sums
+ * carries into the next byte, and a byte with its top bit set is flagged by it.
+ */
+static uint64_t string_stops(uint64_t word)
+{
+    uint64_t low = word & BYTES_EACH(0x7f);
+    uint64_t control = ~(low + BYTES_EACH(0x60));
+    uint64_t rubout = low + BYTES_EACH(0x01); /* 0x7f */
+    uint64_t quote = ~((low ^ BYTES_EACH('"')) + BYTES_EACH(0x7f));
+    uint64_t backslash = ~((low ^ BYTES_EACH('\\')) + BYTES_EACH(0x7f));
+    return (word | control | rubout | quote | backslash) & BYTES_EACH(0x80);
+}
+
+/* A string of printable ASCII without escapes; the cursor is at its opening quote. Eight
+ * bytes at a time while eight can be read (the values of a shaped message: stream
+ * names, event kinds, symbols), then byte by byte from the first byte flagged. */
 static bool scan_string(struct cursor *cursor, const char **text, size_t *text_len)
 {
     if (!expect(cursor, '"')) {
         return false;
     }
     const char *start = cursor->at;
-    while (cursor->at < cursor->end && *cursor->at != '"') {
-        unsigned char c = (unsigned char)*cursor->at;
+    const char *at = start;
+    while (cursor->end - at >= 8) {
+        uint64_t flags = string_stops(load_le64(at));
+        if (flags != 0) {
+            at += (unsigned)__builtin_ctzll(flags) / 8;
+            break;
+        }
+        at += 8;
+    }
+    while (at < cursor->end && *at != '"') {
+        unsigned char c = (unsigned char)*at;
         if (c < 0x20 || c > 0x7e || c == '\\') {
             return false; /* an escape or a byte jansson would check or decode */
         }
-        cursor->at++;
+        at++;
     }
-    if (cursor->at == cursor->end) {
+    if (at == cursor->end) {
         return false;
     }
     *text = start;
-    *text_len = (size_t)(cursor->at - start);
-    cursor->at++;
+    *text_len = (size_t)(at - start);
+    cursor->at = at + 1;
     return true;
 }
 
@@ -288,7 +316,8 @@ static bool scan_level_staged(struct cursor *cursor, struct market_scan_level *l
 /* Bytes that must follow a compact level's start for level_compact() to read without
  * bound checks: a string's reads end within 17 bytes of its start (two 8-byte words and
  * the byte after them), the price starts 2 bytes in and the quantity at most 21, so
- * every read, up to the byte after the level's ']', is within 40. */
+ * every read, up to the byte after the level's ']', is within 40. Nearer the end, the
+ * rest is read from a copy of this size (level_compact_tail). */
 #define COMPACT_LEVEL_BYTES 48
 
 /*
@@ -336,34 +365,52 @@ struct digits_maxima {
     unsigned qty_fraction;
 };
 
-/* One compact level ["price","qty"] into *level; the byte after its ']', or NULL. */
+/* One compact level ["price","qty"] into *level, its digit counts into *maxima; the
+ * byte after its ']', or NULL (and *maxima unchanged). COMPACT_LEVEL_BYTES readable. */
 static const char *level_compact(const char *at, struct market_scan_level *level,
                                  struct digits_maxima *maxima)
 {
-    unsigned integer_digits = 0;
-    unsigned fraction_digits = 0;
+    unsigned price_integer = 0;
+    unsigned price_fraction = 0;
+    unsigned qty_integer = 0;
+    unsigned qty_fraction = 0;
     if (at[0] != '[' || at[1] != '"') {
         return NULL;
     }
-    at = decimal_compact(at + 2, &level->price_digits, &integer_digits, &fraction_digits);
+    at = decimal_compact(at + 2, &level->price_digits, &price_integer, &price_fraction);
     if (at == NULL || at[0] != ',' || at[1] != '"') {
         return NULL;
     }
-    level->price_fraction_digits = (uint8_t)fraction_digits;
-    maxima->price_integer =
-        integer_digits > maxima->price_integer ? integer_digits : maxima->price_integer;
-    maxima->price_fraction =
-        fraction_digits > maxima->price_fraction ? fraction_digits : maxima->price_fraction;
-    at = decimal_compact(at + 2, &level->qty_digits, &integer_digits, &fraction_digits);
+    at = decimal_compact(at + 2, &level->qty_digits, &qty_integer, &qty_fraction);
     if (at == NULL || at[0] != ']') {
         return NULL;
     }
-    level->qty_fraction_digits = (uint8_t)fraction_digits;
-    maxima->qty_integer =
-        integer_digits > maxima->qty_integer ? integer_digits : maxima->qty_integer;
+    level->price_fraction_digits = (uint8_t)price_fraction;
+    level->qty_fraction_digits = (uint8_t)qty_fraction;
+    maxima->price_integer =
+        price_integer > maxima->price_integer ? price_integer : maxima->price_integer;
+    maxima->price_fraction =
+        price_fraction > maxima->price_fraction ? price_fraction : maxima->price_fraction;
+    maxima->qty_integer = qty_integer > maxima->qty_integer ? qty_integer : maxima->qty_integer;
     maxima->qty_fraction =
-        fraction_digits > maxima->qty_fraction ? fraction_digits : maxima->qty_fraction;
+        qty_fraction > maxima->qty_fraction ? qty_fraction : maxima->qty_fraction;
     return at + 1;
+}
+
+/*
+ * level_compact() for a level fewer than COMPACT_LEVEL_BYTES from the end (a message's
+ * last levels: a diff's asks are mostly there): the rest of the input is copied into
+ * zeros, which no decimal, quote or bracket matches, so the copy reads as the input
+ * ending where it ends.
+ */
+static const char *level_compact_tail(const char *at, const char *end,
+                                      struct market_scan_level *level, struct digits_maxima *maxima)
+{
+    char copy[COMPACT_LEVEL_BYTES] = {0};
+    TPW_ASSERT(end - at < COMPACT_LEVEL_BYTES);
+    (void)memcpy(copy, at, (size_t)(end - at));
+    const char *next = level_compact(copy, level, maxima);
+    return next != NULL ? at + (next - copy) : NULL;
 }
 
 /*
@@ -384,15 +431,18 @@ static bool levels_compact(struct cursor *cursor, struct market_scan_value *valu
                                    value->qty_digits.fraction_max};
     const char *at = cursor->at;
     bool after_level = false;
-    while (cursor->end - at >= COMPACT_LEVEL_BYTES && stage->levels_count < stage->levels_max) {
-        const char *next = level_compact(at, &stage->levels[stage->levels_count], &maxima);
+    while (stage->levels_count < stage->levels_max) {
+        struct market_scan_level *level = &stage->levels[stage->levels_count];
+        const char *next = cursor->end - at >= COMPACT_LEVEL_BYTES
+                               ? level_compact(at, level, &maxima)
+                               : level_compact_tail(at, cursor->end, level, &maxima);
         if (next == NULL) {
             break;
         }
         stage->levels_count++;
         (*count)++;
         at = next;
-        if (*at != ',') {
+        if (at == cursor->end || *at != ',') {
             after_level = true;
             break;
         }
@@ -758,5 +808,106 @@ bool market_scan_strings_next(struct market_scan_strings *walk, const char **tex
     *text = open + 1;
     *text_len = (size_t)(close - open - 1);
     walk->at = close + 1;
+    return true;
+}
+
+/* The literal of a shape at the cursor, consumed; false when the bytes differ. Two
+ * word compares where 16 bytes can be read (a call to memcmp for each literal was a
+ * twentieth of a replay), as key_find() compares names. */
+static bool literal_match(struct cursor *cursor, const char *literal, size_t literal_len)
+{
+    TPW_ASSERT(literal_len < MARKET_SCAN_LITERAL_SIZE);
+    if (cursor->end - cursor->at >= MARKET_SCAN_LITERAL_SIZE) {
+        uint64_t first = word_prefix(load_le64(cursor->at), literal_len);
+        uint64_t second =
+            word_prefix(load_le64(cursor->at + 8), literal_len > 8 ? literal_len - 8 : 0);
+        if (first != load_le64(literal) || second != load_le64(literal + 8)) {
+            return false;
+        }
+    } else if ((size_t)(cursor->end - cursor->at) < literal_len ||
+               memcmp(cursor->at, literal, literal_len) != 0) {
+        return false;
+    }
+    cursor->at += literal_len;
+    return true;
+}
+
+/* The message as `shape`: its literals, exactly, and its values as scan_value() reads
+ * them, into `out` and `inner`; false at the first difference. */
+static bool shape_match(struct cursor *cursor, const struct market_scan_key *keys,
+                        size_t keys_count, const struct market_scan_shape *shape,
+                        struct market_scan_object *out, struct market_scan_object *inner)
+{
+    out->present_mask = 0;
+    for (size_t index = 0; index < shape->steps_count; index++) {
+        const struct market_scan_step *step = &shape->steps[index];
+        struct market_scan_object *object = step->nested ? inner : out;
+        TPW_ASSERT(step->key < keys_count);
+        if (object == NULL || !literal_match(cursor, step->literal, step->literal_len)) {
+            return false;
+        }
+        if (step->nested && (out->present_mask & (UINT32_C(1) << shape->nested_key)) == 0) {
+            out->present_mask |= UINT32_C(1) << shape->nested_key;
+            out->values[shape->nested_key].type = MARKET_SCAN_OBJECT;
+        }
+        TPW_ASSERT((object->present_mask & (UINT32_C(1) << step->key)) == 0);
+        object->present_mask |= UINT32_C(1) << step->key;
+        struct market_scan_object *no_inner = NULL;
+        if (!scan_value(cursor, keys, keys_count, step->key, &object->values[step->key],
+                        &no_inner)) {
+            return false;
+        }
+    }
+    if (!literal_match(cursor, shape->tail, shape->tail_len)) {
+        return false;
+    }
+    skip_space(cursor);
+    return cursor->at == cursor->end;
+}
+
+bool market_scan_message_shaped(const char *text, size_t text_len,
+                                const struct market_scan_key *keys, size_t keys_count,
+                                const struct market_scan_shape *shapes, size_t shapes_count,
+                                struct market_scan_object *out, struct market_scan_object *inner,
+                                struct market_scan_stage *stage)
+{
+    for (size_t index = 0; index < shapes_count; index++) {
+        struct cursor cursor = {text, text + text_len, stage};
+        if (stage != NULL) {
+            stage->levels_count = 0;
+        }
+        if (inner != NULL) {
+            inner->present_mask = 0;
+        }
+        if (shape_match(&cursor, keys, keys_count, &shapes[index], out, inner)) {
+            return true;
+        }
+    }
+    return market_scan_message_staged(text, text_len, keys, keys_count, out, inner, stage);
+}
+
+bool market_scan_decimal(const char *text, size_t text_len, uint64_t *digits,
+                         struct market_scan_digits *counts)
+{
+    const char *end = text + text_len;
+    uint64_t value = 0;
+    const char *at = digits_run(text, end, &value);
+    size_t integer_count = (size_t)(at - text);
+    size_t fraction_count = 0;
+    if (integer_count > 0 && at < end && *at == '.') {
+        const char *fraction = at + 1;
+        at = digits_run(fraction, end, &value);
+        fraction_count = (size_t)(at - fraction);
+        if (fraction_count == 0) {
+            return false; /* "5." */
+        }
+    }
+    if (at != end || integer_count == 0 ||
+        integer_count + fraction_count > SCAN_DECIMAL_DIGITS_MAX) {
+        return false;
+    }
+    *digits = value;
+    counts->integer_max = (uint8_t)integer_count;
+    counts->fraction_max = (uint8_t)fraction_count;
     return true;
 }

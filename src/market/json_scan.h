@@ -119,6 +119,49 @@ bool market_scan_message_staged(const char *text, size_t text_len,
                                 struct market_scan_object *inner /* out, may be NULL */,
                                 struct market_scan_stage *stage);
 
+/*
+ * A shape of message a venue sends nearly always (a depth diff in the combined-stream
+ * envelope): its bytes between the values, exactly, and the key of each value. A
+ * message that has the shape is scanned without reading its keys, separators and
+ * whitespace one by one; any other goes through the general scan. The literals must be
+ * the JSON text between the values — keys of the table, each once, '{' ':' ',' '}' and
+ * no whitespace — so that what a shape accepts the general scan accepts the same.
+ */
+#define MARKET_SCAN_LITERAL_SIZE 16 /* a literal's bytes and zeros after them */
+
+struct market_scan_step {
+    char literal[MARKET_SCAN_LITERAL_SIZE]; /* the bytes before the value, at most 15 */
+    size_t literal_len;                     /* (MARKET_SCAN_STEP counts them) */
+    unsigned key;
+    bool nested; /* the value belongs to the nested object (`inner`) */
+};
+
+/* A step of a shape; `literal` is a string literal (it initialises the array, so it is
+ * not parenthesised). */
+#define MARKET_SCAN_STEP(literal, key, nested)                                                     \
+    {                                                                                              \
+        literal, sizeof(literal) - 1, (key), (nested)                                              \
+    }
+
+/* Steps in one shape at most: the Binance envelope and depth event have 9 values. */
+#define MARKET_SCAN_SHAPE_STEPS_MAX 12
+
+struct market_scan_shape {
+    struct market_scan_step steps[MARKET_SCAN_SHAPE_STEPS_MAX];
+    size_t steps_count;
+    char tail[MARKET_SCAN_LITERAL_SIZE]; /* the bytes after the last value: "}" or "}}" */
+    size_t tail_len;
+    unsigned nested_key; /* the key whose value is the nested object, when a step is nested */
+};
+
+/* market_scan_message_staged, trying each of `shapes` first. */
+bool market_scan_message_shaped(const char *text, size_t text_len,
+                                const struct market_scan_key *keys, size_t keys_count,
+                                const struct market_scan_shape *shapes, size_t shapes_count,
+                                struct market_scan_object *out /* out */,
+                                struct market_scan_object *inner /* out, may be NULL */,
+                                struct market_scan_stage *stage);
+
 /* Digits a staged decimal may have once scaled to a book's exponent: what
  * market_decimal_parse() reads in 64 bits (book.c), below 10^19 < 2^64. */
 #define MARKET_SCAN_SCALED_DIGITS_MAX 19u
@@ -145,6 +188,15 @@ static inline uint64_t market_scan_decimal_value(uint64_t digits, unsigned fract
 {
     return digits * market_scan_pow10[exponent - fraction_digits];
 }
+
+/*
+ * `text` as a plain decimal, the staging rule above (digits, at most one point with a
+ * digit on each side, at most 19 digits): its digits without the point into *digits,
+ * and its digit counts into *counts (their maxima, for market_scan_digits_fit). False
+ * for any other text.
+ */
+bool market_scan_decimal(const char *text, size_t text_len, uint64_t *digits /* out */,
+                         struct market_scan_digits *counts /* out */);
 
 /* Walks the strings of a scanned levels array in order (price, quantity, price, …). */
 struct market_scan_strings {

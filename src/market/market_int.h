@@ -206,6 +206,31 @@ TPW_MUST_CHECK enum tpw_err market__changes_add_pairs(struct market_feed *feed,
                                                       enum market_side side, json_t *pairs);
 
 /*
+ * The first case of market_book_set (book.c), inline for the levels of a snapshot, which
+ * all take it: a non-zero level beyond the best, with room on its side, is appended
+ * (true). False, nothing changed: the level is for market_book_set.
+ */
+static inline bool market__book_append(struct market_book *book, enum market_side side,
+                                       const struct market_level *level)
+{
+    struct market_book_side *levels = &book->sides[side];
+    size_t count = levels->levels_count;
+    if (level->qty_minor == 0 || count == levels->levels_max) {
+        return false;
+    }
+    if (count > 0) {
+        uint64_t best = levels->levels[count - 1].price_minor;
+        bool beyond = side == MARKET_BID ? level->price_minor > best : level->price_minor < best;
+        if (!beyond) {
+            return false;
+        }
+    }
+    levels->levels[count] = *level;
+    levels->levels_count = count + 1;
+    return true;
+}
+
+/*
  * Applies the parsed changes, then records the book at `update_id` (applied, crossed,
  * tickers). A full side refuses the message as book_full and the book needs a resync.
  */

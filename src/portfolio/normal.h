@@ -82,8 +82,9 @@ static inline double normal__u53_to_double(uint64_t m)
     return (high - 0x1.00000001p84) + low;
 }
 
-/* Replaces the draws of the lanes that failed a fast test (failed[lane] ≠ 0): each
- * starts again from its state in `before` and draws its `count` normals one at a time. */
+/* Replaces the draws of the lanes that failed a fast test (failed[lane] is 1): each
+ * starts again from its state in `before` and draws its normals from the first failed one
+ * on one at a time. */
 void normal__lanes_redo(struct normal_lanes *lanes, const struct normal_lanes *before,
                         const struct normal_tables *tables, size_t count, const uint64_t failed[],
                         double out[][NORMAL_LANES]);

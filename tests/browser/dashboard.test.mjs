@@ -352,6 +352,22 @@ test("form errors show the API's message next to the field", async () => {
   assert.equal(await fromError.getAttribute("data-code"), "insufficient_funds");
   assert.equal(await fromError.textContent(), "the debit account cannot pay the quote's amount");
   await page.context().close();
+  // A staff key's owner field: a malformed owner is the API's id_invalid, under it.
+  const staff = await openPage();
+  await signIn(staff, env.admin);
+  await staff.locator("[data-total]").waitFor();
+  await staff.getByLabel("Owner").fill("not-an-id");
+  await staff.getByLabel("Owner").press("Enter");
+  const ownerError = staff.locator('[data-error-for="owner"]');
+  await ownerError.filter({ hasText: /\S/ }).waitFor();
+  const { body } = await api(env.admin, "/v1/map?base=EUR&owner=not-an-id");
+  assert.equal(body.error.param, "owner");
+  assert.equal(await ownerError.textContent(), body.error.message);
+  // Another base: the total is shown in it.
+  await staff.getByLabel("Owner").fill("");
+  await staff.getByLabel("Base currency").selectOption("USD");
+  await staff.locator("[data-total]").filter({ hasText: / USD$/ }).waitFor();
+  await staff.context().close();
 });
 
 test("the keyboard reaches every control: Tab to a screen, Enter opens it", async () => {
@@ -371,10 +387,21 @@ test("the keyboard reaches every control: Tab to a screen, Enter opens it", asyn
   await page.context().close();
 });
 
-test("a backtest through the UI", async () => {
+test("allocation: the key's portfolios as the API values them, and a backtest", async () => {
   const page = await openPage();
   await signIn(page, env.alice);
   await show(page, "allocation");
+  // The demo seeds one portfolio per owner; Alice sees hers alone, holding by holding.
+  const { body: list } = await api(env.alice, "/v1/portfolios");
+  assert.equal(list.data.length, 1);
+  const mine = list.data[0];
+  const view = page.locator(`[data-portfolio="${mine.id}"]`);
+  await view.waitFor();
+  assert.match(await view.locator("h3").textContent(), new RegExp(mine.name));
+  const holdings = await view.locator("tr[data-holding]").evaluateAll(
+    (rows) => rows.map((r) => r.dataset.holding));
+  assert.deepEqual(holdings, mine.holdings.map((x) => x.account_id));
+  assert.equal(await page.locator("[data-portfolio]").count(), 1, "no other owner's portfolio");
   await page.locator('.drift [data-class], table tr[data-class]').first().waitFor();
   await page.getByLabel(/Daily closes/).setInputFiles(
     path.join(root, "tests/data/prices/SPY-2010-2019.csv"));

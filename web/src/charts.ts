@@ -1,11 +1,11 @@
 // ECharts, tree-shaken to what the dashboard draws: the asset treemap, the class
 // donut, drift bars and the backtest bars. Colours follow the page's scheme.
 import * as echarts from "echarts/core";
-import { BarChart, PieChart, TreemapChart } from "echarts/charts";
+import { BarChart, LineChart, PieChart, TreemapChart } from "echarts/charts";
 import { GridComponent, LegendComponent, TooltipComponent } from "echarts/components";
 import { CanvasRenderer } from "echarts/renderers";
 
-echarts.use([TreemapChart, PieChart, BarChart, TooltipComponent, GridComponent,
+echarts.use([TreemapChart, PieChart, BarChart, LineChart, TooltipComponent, GridComponent,
   LegendComponent, CanvasRenderer]);
 
 export { echarts };

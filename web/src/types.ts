@@ -91,3 +91,16 @@ export interface Alert {
   sequence: number; kind: string; severity: string; created: string;
   data: Record<string, unknown> & { message?: string };
 }
+
+export interface PortfolioHolding {
+  account_id: string; target: string; band: string; asset: string;
+  balance_decimal: string; rate_status: string | null; value_decimal: string | null;
+  weight: string | null; drift: string | null; band_absolute: string; inside_band: boolean | null;
+}
+
+export interface Portfolio {
+  id: string; owner: string; name: string; base: string; drift: string; destination: string;
+  holdings: PortfolioHolding[];
+  valuation: { status: string; outside_band: boolean; total: string; total_decimal: string } | null;
+  valuation_error: { code?: string; message?: string } | null;
+}

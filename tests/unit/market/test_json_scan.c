@@ -198,6 +198,28 @@ static void test_keys(void **state)
     assert_int_equal(out.values[K_S].text_len, 2);
 }
 
+/* Every byte at every position of a long string (read 8 bytes at a time): taken when
+ * printable ASCII other than a quote or a backslash, the scan declined otherwise. */
+static void test_string_bytes(void **state)
+{
+    (void)state;
+    struct market_scan_object out;
+    for (unsigned byte = 0; byte < 256; byte++) {
+        for (size_t position = 0; position < 20; position++) {
+            char text[64];
+            int len = snprintf(text, sizeof(text), "{\"s\":\"abcdefghijklmnopqrst\"}");
+            text[6 + position] = (char)byte;
+            bool taken = byte >= 0x20 && byte <= 0x7e && byte != '"' && byte != '\\';
+            bool accepted = market_scan_message(text, (size_t)len, keys, K_COUNT, &out, NULL);
+            if (accepted != taken) {
+                print_error("byte 0x%02x at %zu\n", byte, position);
+            }
+            assert_int_equal(accepted, taken);
+            assert_true(!accepted || out.values[K_S].text_len == 20);
+        }
+    }
+}
+
 /* Flat objects (a kline's candle) that are not objects of scalars, or too large. */
 static void test_declined_flat(void **state)
 {
@@ -463,6 +485,130 @@ static void test_staged_random(void **state)
     assert_true(staged_count > RANDOM_MESSAGES_COUNT / 4);
 }
 
+/* market_scan_decimal against market_decimal_parse: seeded random decimal-like strings
+ * (and a few fixed ones); whatever it takes and fits an exponent has the parse's value. */
+static void test_decimal_text(void **state)
+{
+    (void)state;
+    static const char *const fixed[] = {
+        "0", "0.35210000", "672.00000000", "1234567890.123456789", "007.5", "9999999999999999999"};
+    for (size_t index = 0; index < sizeof(fixed) / sizeof(fixed[0]); index++) {
+        uint64_t digits = 0;
+        struct market_scan_digits counts;
+        assert_true(market_scan_decimal(fixed[index], strlen(fixed[index]), &digits, &counts));
+        staged_check(fixed[index], strlen(fixed[index]), digits, counts.fraction_max, &counts);
+    }
+    static const char *const refused[] = {
+        "", ".5", "5.", "1.2.3", "-1", "1e5", " 1", "1 ", "12345678901234567890", "0.5x"};
+    for (size_t index = 0; index < sizeof(refused) / sizeof(refused[0]); index++) {
+        uint64_t digits = 0;
+        struct market_scan_digits counts;
+        assert_false(market_scan_decimal(refused[index], strlen(refused[index]), &digits, &counts));
+    }
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, tpw_test_seed("test_market_json_scan decimals", 0xdec));
+    size_t taken = 0;
+    for (size_t round = 0; round < RANDOM_MESSAGES_COUNT; round++) {
+        char text[RANDOM_STRING_LEN_MAX + 1];
+        size_t len = random_string(&prng, text);
+        uint64_t digits = 0;
+        struct market_scan_digits counts;
+        if (market_scan_decimal(text, len, &digits, &counts)) {
+            staged_check(text, len, digits, counts.fraction_max, &counts);
+            taken++;
+        }
+    }
+    assert_true(taken > RANDOM_MESSAGES_COUNT / 2);
+}
+
+/* A shape of the test's table: {"stream":S,"data":{"s":S,"U":N,"b":L,"k":F}}. */
+static const struct market_scan_shape test_shapes[] = {
+    {.steps = {MARKET_SCAN_STEP("{\"stream\":", K_STREAM, false),
+               MARKET_SCAN_STEP(",\"data\":{\"s\":", K_S, true),
+               MARKET_SCAN_STEP(",\"U\":", K_U, true), MARKET_SCAN_STEP(",\"b\":", K_B, true),
+               MARKET_SCAN_STEP(",\"k\":", K_K, true)},
+     .steps_count = 5,
+     .tail = "}}",
+     .tail_len = 2,
+     .nested_key = K_DATA},
+};
+
+/* Two scans' objects are the same: keys, types and values. */
+static void objects_equal(const struct market_scan_object *a, const struct market_scan_object *b)
+{
+    assert_int_equal(a->present_mask, b->present_mask);
+    for (unsigned key = 0; key < K_COUNT; key++) {
+        if ((a->present_mask & (1u << key)) == 0) {
+            continue;
+        }
+        const struct market_scan_value *x = &a->values[key];
+        const struct market_scan_value *y = &b->values[key];
+        assert_int_equal(x->type, y->type);
+        if (x->type == MARKET_SCAN_UINT || x->type == MARKET_SCAN_BOOL) {
+            assert_int_equal(x->number, y->number);
+        } else if (x->type != MARKET_SCAN_OBJECT) {
+            assert_int_equal(x->text_len, y->text_len);
+            assert_ptr_equal(x->text, y->text);
+        }
+        if (x->type == MARKET_SCAN_LEVELS) {
+            assert_int_equal(x->levels_count, y->levels_count);
+            assert_int_equal(x->staged != NULL, y->staged != NULL);
+            if (x->staged != NULL && x->levels_count > 0) {
+                assert_memory_equal(x->staged, y->staged, x->levels_count * sizeof(x->staged[0]));
+            }
+        }
+    }
+}
+
+/* The shaped scan against the general one: the shape's own message, then seeded random
+ * mutations of it (bytes changed or inserted, after the end too, cuts): the same acceptance and the
+ * same objects, whether the shape matched or the general scan took over. */
+static void test_shapes_against_general(void **state)
+{
+    (void)state;
+    static const char message[] =
+        "{\"stream\":\"x@depth\",\"data\":{\"s\":\"BTC\",\"U\":42,\"b\":[[\"1.5\",\"2\"],"
+        "[\"1.25\",\"30.5\"]],\"k\":{\"t\":1,\"x\":false}}}";
+    static const char bytes[] = " \"{}[],:0123456789.xstkbU";
+    struct tpw_prng prng;
+    tpw_prng_seed(&prng, tpw_test_seed("test_market_json_scan shapes", 0x5a9e));
+    char text[256];
+    static struct market_scan_level levels[2][STAGE_LEVELS_MAX];
+    for (size_t round = 0; round < 20000; round++) {
+        size_t len = sizeof(message) - 1;
+        (void)memcpy(text, message, len);
+        for (uint64_t edits = round == 0 ? 0 : 1 + tpw_prng_below(&prng, 2); edits > 0 && len > 0;
+             edits--) {
+            size_t at = (size_t)tpw_prng_below(&prng, len);
+            uint64_t kind = tpw_prng_below(&prng, 3);
+            if (kind == 0) {
+                text[at] = bytes[tpw_prng_below(&prng, sizeof(bytes) - 1)];
+            } else if (kind == 1 && len + 1 < sizeof(text)) {
+                at = tpw_prng_below(&prng, 4) == 0 ? len : at; /* a byte after the end too */
+                (void)memmove(text + at + 1, text + at, len - at);
+                text[at] = bytes[tpw_prng_below(&prng, sizeof(bytes) - 1)];
+                len++;
+            } else {
+                len = at;
+            }
+        }
+        struct market_scan_object out[2];
+        struct market_scan_object inner[2];
+        struct market_scan_stage stages[2] = {{levels[0], STAGE_LEVELS_MAX, 0},
+                                              {levels[1], STAGE_LEVELS_MAX, 0}};
+        bool shaped = market_scan_message_shaped(text, len, keys, K_COUNT, test_shapes, 1, &out[0],
+                                                 &inner[0], &stages[0]);
+        bool general =
+            market_scan_message_staged(text, len, keys, K_COUNT, &out[1], &inner[1], &stages[1]);
+        assert_int_equal(shaped, general);
+        assert_true(round > 0 || shaped);
+        if (shaped) {
+            objects_equal(&out[0], &out[1]);
+            objects_equal(&inner[0], &inner[1]);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +617,9 @@ int main(void)
         cmocka_unit_test(test_declined),
         cmocka_unit_test(test_declined_flat),
         cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_string_bytes),
+        cmocka_unit_test(test_shapes_against_general),
+        cmocka_unit_test(test_decimal_text),
         cmocka_unit_test(test_declined_staged),
         cmocka_unit_test(test_staged_levels),
         cmocka_unit_test(test_staged_random),

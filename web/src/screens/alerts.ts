@@ -66,10 +66,12 @@ export function mountAlerts(root: HTMLElement, session: Session): () => void {
     reload = window.setTimeout(() => void loadAlerts().catch(() => undefined), 500);
   }));
 
-  function kpi(label: string, value: string, state: string, title?: string): HTMLElement {
+  // state null: a figure without a target (counts, rates), shown without a badge.
+  function kpi(label: string, value: string, state: string | null, title?: string): HTMLElement {
     return h("div", { class: "kpi", "data-kpi": label, title: title ?? null },
       h("span", { class: "kpi-label" }, label), h("span", { class: "kpi-value small" }, value, " ",
-        statusBadge(state, state === "fresh" ? "ok" : state === "delayed" ? "slow" : "bad")));
+        state === null ? null
+          : statusBadge(state, state === "fresh" ? "ok" : state === "delayed" ? "slow" : "bad")));
   }
 
   async function loadHealth(): Promise<void> {
@@ -83,8 +85,8 @@ export function mountAlerts(root: HTMLElement, session: Session): () => void {
     const now = Date.now();
     const transfers = total(samples, "tpwallet_transfers");
     const requests = total(samples, "tpwallet_http_request_duration_seconds_count");
-    let rates = "—";
-    let rps = "—";
+    let rates = "measuring…";
+    let rps = "measuring…";
     if (previous !== null && now > previous.at) {
       const s = (now - previous.at) / 1000;
       rates = ((transfers - previous.transfers) / s).toFixed(1) + " /s";
@@ -100,13 +102,13 @@ export function mountAlerts(root: HTMLElement, session: Session): () => void {
         m.age_ms === null ? "no data" : `${m.age_ms} ms (${m.source ?? "—"})`,
         m.age_ms !== null && m.age_ms < 1000 && m.status === "live" ? "fresh"
           : m.status === "restricted" ? "stale" : "delayed", "target: under 1 s, from the primary")),
-      kpi("Batch commit p50", p50 === null ? "—" : `≤ ${p50} s`, "fresh"),
+      kpi("Batch commit p50", p50 === null ? "—" : `≤ ${p50} s`, null),
       kpi("Batch commit p99", p99 === null ? "—" : `≤ ${p99} s`,
         p99ms === null || p99ms <= 10 ? "fresh" : p99ms <= 50 ? "delayed" : "stale",
         "target: 10 ms (one fdatasync per batch)"),
-      kpi("Transfers", `${transfers} (${rates})`, "fresh"),
-      kpi("HTTP requests", rps, "fresh"),
-      kpi("Event streams", String(total(samples, "tpwallet_event_streams")), "fresh"),
+      kpi("Transfers", `${transfers} (${rates})`, null),
+      kpi("HTTP requests", rps, null),
+      kpi("Event streams", String(total(samples, "tpwallet_event_streams")), null),
       ...samples.filter((s) => s.name === "tpwallet_fx_provider_up").map((s) =>
         kpi(`Provider ${s.labels.provider}`, s.value === 1 ? "up" : "down",
           s.value === 1 ? "fresh" : "stale"))));

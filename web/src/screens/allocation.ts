@@ -1,14 +1,14 @@
-// Allocation: the wallet's weights by asset class against targets the user sets, with
-// bands and drift bars (from GET /v1/map; weights are exact quotients of the map's
-// decimal values), and a backtest of a target mix over daily closes the user picks
-// (CSV files, one per symbol) through POST /v1/backtests, charted. Portfolios stored
-// on the server (/v1/portfolios) are not used yet.
-import { ApiError, get, post } from "../api";
+// Allocation: the key's portfolios (GET /v1/portfolios, valued live by the server:
+// each holding's weight against its target and band, drift bars), the wallet's weights
+// by asset class against targets the user sets (from GET /v1/map; weights are exact
+// quotients of the map's decimal values), and a backtest of a target mix over daily
+// closes the user picks (CSV files, one per symbol) through POST /v1/backtests, charted.
+import { ApiError, get, post, type ListOf } from "../api";
 import { CLASS_COLOURS, chartIn } from "../charts";
 import { clear, field, h, statusBadge } from "../dom";
 import { divide, group, trim } from "../money";
 import type { Session } from "../session";
-import type { AssetMap } from "../types";
+import type { AssetMap, Portfolio } from "../types";
 
 const TARGETS: Record<string, string> = { fiat: "50", stablecoin: "30", crypto: "20" };
 const BAND_PP = "5";
@@ -43,9 +43,12 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
   const btResult = h("div", { class: "backtest", "aria-live": "polite" });
   const btChartBox = h("div", { class: "chart drift", role: "img", hidden: true,
     "aria-label": "Average weights held against targets" });
+  const portfoliosBox = h("div", { class: "portfolios", "aria-live": "polite" });
+  const portfolioCharts: { dispose(): void }[] = [];
   root.append(
-    h("div", { class: "card" }, h("h2", {}, "Weights against targets"), targets,
-      h("div", { class: "grid-2" }, driftBox, table)),
+    h("div", { class: "card" }, h("h2", {}, "Portfolios"), portfoliosBox),
+    h("div", { class: "card" }, h("h2", {}, "Asset classes against your targets"), targets,
+      h("div", { class: "grid-2 grid-even" }, driftBox, table)),
     h("div", { class: "card" }, h("h2", {}, "Backtest"), btForm, btResult, btChartBox));
   const drift = chartIn(driftBox);
   const btChart = chartIn(btChartBox);
@@ -96,7 +99,75 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     }, true);
   }
 
+  async function loadPortfolios(): Promise<void> {
+    let list: Portfolio[];
+    try {
+      list = (await get<ListOf<Portfolio>>("/v1/portfolios?limit=20")).data;
+    } catch (error) {
+      clear(portfoliosBox);
+      portfoliosBox.append(h("p", { class: "muted" }, error instanceof ApiError
+        ? `Portfolios unavailable: ${error.message}` : String(error)));
+      return;
+    }
+    portfolioCharts.splice(0).forEach((c) => c.dispose());
+    clear(portfoliosBox);
+    if (list.length === 0) {
+      portfoliosBox.append(h("p", { class: "muted" }, "No portfolios for this key yet " +
+        "(POST /v1/portfolios makes one)."));
+    }
+    for (const p of list) {
+      portfoliosBox.append(portfolioView(p));
+    }
+  }
+
+  function portfolioView(p: Portfolio): HTMLElement {
+    const pp = (x: string | null) => (x === null ? "—" : divide(x, "0.01", 2));
+    const rows = p.holdings.map((holding) => {
+      const signed = holding.weight === null ? null : sub(holding.weight, holding.target);
+      return { holding, signed, driftPp: pp(signed) };
+    });
+    const chartBox = h("div", { class: "chart drift", role: "img",
+      "aria-label": `${p.name}: each holding's drift from its target, percentage points` });
+    const v = p.valuation;
+    const view = h("div", { class: "portfolio", "data-portfolio": p.id },
+      h("h3", {}, p.name, " ", v ? statusBadge(v.outside_band ? "stale" : "fresh",
+        v.outside_band ? "outside its bands" : "inside its bands") : statusBadge("stale", "not valued")),
+      h("p", { class: "muted small" }, v ? `${group(v.total_decimal)} ${p.base}, prices ${v.status}; ` +
+        `${p.drift} bands, rebalances to the ${p.destination === "band_edge" ? "band edge" : "target"}`
+        : p.valuation_error?.message ?? "no valuation"),
+      h("div", { class: "grid-2 grid-even" }, chartBox, h("div", { class: "table-wrap" }, h("table", {},
+        h("caption", { class: "sr-only" }, `${p.name}: holdings`),
+        h("thead", {}, h("tr", {}, ...["Holding", "Value", "Weight", "Target", "Drift", "Band"]
+          .map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, ...rows.map((r) => h("tr", { "data-holding": r.holding.account_id,
+          "data-inside": String(r.holding.inside_band) },
+          h("td", { class: "nowrap" }, `${r.holding.asset} …${r.holding.account_id.slice(-4)}`),
+          h("td", { class: "num" }, r.holding.value_decimal === null ? "—"
+            : `${group(r.holding.value_decimal)} ${p.base}`),
+          h("td", { class: "num", "data-weight": r.holding.weight ?? "" }, pp(r.holding.weight) + " %"),
+          h("td", { class: "num" }, pp(r.holding.target) + " %"),
+          h("td", { class: "num" }, r.signed === null ? "—"
+            : (r.driftPp.startsWith("-") ? "" : "+") + r.driftPp + " pp"),
+          h("td", { class: "nowrap", title: `band ±${pp(r.holding.band_absolute)} pp` },
+            r.holding.inside_band === null ? "—"
+            : statusBadge(r.holding.inside_band ? "fresh" : "stale",
+              r.holding.inside_band ? "inside" : "outside")))))))));
+    const chart = chartIn(chartBox);
+    portfolioCharts.push(chart);
+    chart.setOption({
+      backgroundColor: "transparent",
+      grid: { left: 90, right: 20, top: 10, bottom: 30 },
+      tooltip: {},
+      xAxis: { type: "value", name: "pp" },
+      yAxis: { type: "category", data: rows.map((r) => `${r.holding.asset} …${r.holding.account_id.slice(-4)}`) },
+      series: [{ type: "bar", data: rows.map((r) => ({ value: Number(r.driftPp === "—" ? 0 : r.driftPp),
+        itemStyle: { color: r.holding.inside_band === false ? "#ef4444" : "#3b82f6" } })) }],
+    }, true);
+    return view;
+  }
+
   async function load(): Promise<void> {
+    void loadPortfolios();
     map = await get<AssetMap>("/v1/map?base=EUR");
     ensureTargets(map.classes.map((c) => c.class));
     render();
@@ -160,7 +231,10 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     void runBacktest();
   });
   void load().catch(() => undefined);
+  const timer = window.setInterval(() => void loadPortfolios(), 10_000);
   return () => {
+    window.clearInterval(timer);
+    portfolioCharts.forEach((c) => c.dispose());
     drift.dispose();
     btChart.dispose();
   };

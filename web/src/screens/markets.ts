@@ -6,7 +6,7 @@
 import { createChart, LineSeries, type IChartApi, type ISeriesApi, type UTCTimestamp }
   from "lightweight-charts";
 import { ApiError, get, type ListOf } from "../api";
-import { dark } from "../charts";
+import { chartIn, dark } from "../charts";
 import { clear, field, h, statusBadge } from "../dom";
 import { group, trim } from "../money";
 import type { Session } from "../session";
@@ -28,11 +28,14 @@ export function mountMarkets(root: HTMLElement, session: Session): () => void {
   const detail = h("div", { class: "market-detail" });
   const chartBox = h("div", { class: "chart price", role: "img", "aria-label": "Mid price, live" });
   const bookBox = h("div", { class: "book" });
+  const depthBox = h("div", { class: "chart depth-chart", role: "img",
+    "aria-label": "Cumulative depth of the book's 50 best levels a side" });
   root.append(list,
     h("div", { class: "card" },
       h("h2", { id: "detail-title" }, "Instrument"),
       h("form", { class: "controls", "aria-label": "Slippage settings" }, qty.root, side.root),
-      detail, h("div", { class: "grid-2" }, chartBox, bookBox)));
+      detail, h("div", { class: "grid-2" }, h("div", {}, chartBox, depthBox), bookBox)));
+  const depth = chartIn(depthBox);
   let markets: Market[] = [];
   let selected: string | null = null;
   let chart: IChartApi | null = null;
@@ -120,7 +123,7 @@ export function mountMarkets(root: HTMLElement, session: Session): () => void {
     const query = new URLSearchParams({ qty: qtyInput.value.trim(), side: sideSelect.value });
     try {
       const [book, ind] = await Promise.all([
-        get<Book>(path + "/book?depth=8"),
+        get<Book>(path + "/book?depth=50"),
         get<Indicators>(path + "/indicators?" + query.toString()).catch((error) => {
           if (error instanceof ApiError) {
             (error.param === "side" ? side.error : qty.error).textContent = error.message;
@@ -152,14 +155,38 @@ export function mountMarkets(root: HTMLElement, session: Session): () => void {
       walk ? h("dt", {}, `Slippage, ${walk.side} ${trim(walk.qty)} ${base}`) : null,
       walk ? h("dd", { class: "num", "data-slippage": walk.slippage_bps ?? "" },
         `${walk.slippage_bps ? trim(walk.slippage_bps) : "—"} bps, VWAP ${walk.vwap ? trim(walk.vwap) : "—"}, cost ${walk.cost ? group(trim(walk.cost)) : "—"} ${quote}`) : null));
+    drawDepth(book, base, quote);
     clear(bookBox);
+    const top = 8;
     const rows = (levels: [string, string][], cls: string) => levels.map(([p, q]) =>
       h("tr", { class: cls }, h("td", { class: "num" }, group(trim(p))), h("td", { class: "num" }, trim(q))));
     bookBox.append(h("table", { class: "depth" },
-      h("caption", {}, `Order book (${book.bids.length} best levels a side)`),
+      h("caption", {}, `Order book (${Math.min(top, book.bids.length)} best levels a side)`),
       h("thead", {}, h("tr", {}, h("th", { scope: "col" }, `Price (${quote})`),
         h("th", { scope: "col" }, `Qty (${base})`))),
-      h("tbody", {}, ...rows([...book.asks].reverse(), "ask"), ...rows(book.bids, "bid"))));
+      h("tbody", {}, ...rows(book.asks.slice(0, top).reverse(), "ask"),
+        ...rows(book.bids.slice(0, top), "bid"))));
+  }
+
+  function drawDepth(book: Book, base: string, quote: string): void {
+    // Sizing only: cumulative quantities as numbers for the chart's shape.
+    const cumulative = (levels: [string, string][]) => {
+      let sum = 0;
+      return levels.map(([p, q]) => [Number(p), (sum += Number(q))]);
+    };
+    depth.setOption({
+      backgroundColor: "transparent", animation: false,
+      grid: { left: 60, right: 16, top: 16, bottom: 30 },
+      tooltip: { trigger: "axis" },
+      xAxis: { type: "value", scale: true, name: quote },
+      yAxis: { type: "value", name: base },
+      series: [
+        { name: "bids", type: "line", step: "end", symbol: "none", areaStyle: { opacity: 0.25 },
+          color: "#16a34a", data: cumulative(book.bids).reverse() },
+        { name: "asks", type: "line", step: "start", symbol: "none", areaStyle: { opacity: 0.25 },
+          color: "#dc2626", data: cumulative(book.asks) },
+      ],
+    }, true);
   }
 
   function select(k: string): void {
@@ -215,5 +242,6 @@ export function mountMarkets(root: HTMLElement, session: Session): () => void {
     window.clearInterval(listTimer);
     window.clearInterval(detailTimer);
     chart?.remove();
+    depth.dispose();
   };
 }

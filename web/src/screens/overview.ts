@@ -106,6 +106,9 @@ export function mountOverview(root: HTMLElement, session: Session): () => void {
       itemStyle: { color: CLASS_COLOURS[c.class], borderColor: CLASS_COLOURS[c.class] },
       children: c.assets.filter((a) => a.value !== null).map((a) => ({
         name: a.asset, value: Number(a.value),
+        label_text: `${a.asset}: ${group(a.value_decimal ?? "0")} ${map.base}` + (a.change
+          ? `, ${a.change.change.startsWith("-") ? "" : "+"}${group(a.change.change_decimal)} ${map.base} in 24 h`
+          : ""),
         children: a.accounts.map((acct) => ({
           name: `${a.asset} …${acct.id.slice(-4)}\n${group(acct.value_decimal ?? "0")} ${map.base}`,
           value: Number(acct.value),
