@@ -522,10 +522,15 @@ struct api_write {
     size_t count;
     struct ledger_transfer *transfers;
     enum ledger_transfer_result *transfer_results;
-    /* API_WRITE_REBALANCE: the group's legs and their quotes (owned by `context`). */
+    /* API_WRITE_REBALANCE: the group's legs and their quotes (owned by `context`), and
+     * the balances the plan was made on: the committer refuses the group
+     * (TPW_ERR_PORTFOLIO_PLAN_STALE) when an account holds another balance now. */
     struct exchange_quote *quotes;
     struct exchange_group_leg *legs;
     size_t legs_count;
+    const struct exchange_holding *holdings;
+    const tpw_u128 *planned_balances_minor;
+    size_t holdings_count;
     /* API_WRITE_RECORD: journals the record (committer's thread). */
     enum tpw_err (*run)(struct api_write *write);
     void *context; /* the route's own state for complete (it frees it there) */

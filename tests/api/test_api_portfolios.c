@@ -9,6 +9,7 @@
  * leaving every balance as it was; and each refusal of the rebalance.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -821,6 +822,55 @@ static void test_events_signals(void **state)
     free(reader);
 }
 
+struct racer {
+    struct api_fixture *api;
+    const char *id;
+    long status;
+    char code[32];
+};
+
+static void *racer_main(void *arg)
+{
+    struct racer *racer = arg;
+    struct api_response r;
+    racer->status = rebalance(racer->api, racer->id, "{\"mode\":\"execute\"}", &r);
+    const char *code = racer->status >= 400 ? api_field(&r, "error.code") : "";
+    (void)snprintf(racer->code, sizeof racer->code, "%s", code != NULL ? code : "");
+    api_response_free(&r);
+    return NULL;
+}
+
+/* Two executions at once, both planned on the same balances: the committer runs the
+ * first and refuses the second (plan_stale) — or the second planned after the first and
+ * finds nothing to do. Never both. */
+static void test_concurrent_executions(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api, PORTFOLIO_BODY, id);
+    struct racer racers[2] = {{.api = api, .id = id}, {.api = api, .id = id}};
+    pthread_t threads[2];
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&threads[i], NULL, racer_main, &racers[i]), 0);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    }
+    size_t executed = 0;
+    for (size_t i = 0; i < 2; i++) {
+        executed += racers[i].status == 201 ? 1 : 0;
+        assert_true(racers[i].status == 201 || racers[i].status == 200 ||
+                    (racers[i].status == 409 && strcmp(racers[i].code, "plan_stale") == 0));
+    }
+    assert_int_equal(executed, 1);
+    inside_every_band(api, id);
+    char now[2048];
+    ledger_text(api, now, sizeof now);
+    assert_int_equal(events_count(api, "portfolio.rebalance_executed"), 1);
+}
+
 /* A plan lives as long as its quotes. */
 static void test_plan_expired(void **state)
 {
@@ -856,6 +906,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_band_edge_idempotent_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_rate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_signals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_executions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_expired, setup_short, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
