@@ -419,6 +419,8 @@ TPW_MUST_CHECK enum tpw_err api_portfolios_open(const char *data_dir,
                                                 struct api_portfolios **out /* out */,
                                                 struct tpw_error_detail *detail);
 void api_portfolios_close(struct api_portfolios *store); /* NULL is ignored */
+/* From then on each journalled event is also published as a staff-only signal. */
+void api_portfolios_signals_set(struct api_portfolios *store, struct api_signals *signals);
 /* A new id for a portfolio or a plan (time-ordered, unguessable). Any thread. */
 tpw_u128 api_portfolios_new_id(struct api_portfolios *store);
 /* The portfolio `id` copied out; false when there is none. Any thread. */
@@ -520,10 +522,15 @@ struct api_write {
     size_t count;
     struct ledger_transfer *transfers;
     enum ledger_transfer_result *transfer_results;
-    /* API_WRITE_REBALANCE: the group's legs and their quotes (owned by `context`). */
+    /* API_WRITE_REBALANCE: the group's legs and their quotes (owned by `context`), and
+     * the balances the plan was made on: the committer refuses the group
+     * (TPW_ERR_PORTFOLIO_PLAN_STALE) when an account holds another balance now. */
     struct exchange_quote *quotes;
     struct exchange_group_leg *legs;
     size_t legs_count;
+    const struct exchange_holding *holdings;
+    const tpw_u128 *planned_balances_minor;
+    size_t holdings_count;
     /* API_WRITE_RECORD: journals the record (committer's thread). */
     enum tpw_err (*run)(struct api_write *write);
     void *context; /* the route's own state for complete (it frees it there) */

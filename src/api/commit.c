@@ -281,11 +281,32 @@ static enum tpw_err quote_prepare(struct api_server *server, struct exchange_quo
     return err;
 }
 
+/* A rebalance runs only on the balances it was planned on: checked under the ledger
+ * lock, after every earlier write was committed (the caller flushed the group), so no
+ * other rebalance or transfer can come between the check and the group. */
+static enum tpw_err balances_unmoved(const struct ledger *ledger, struct api_write *write)
+{
+    for (size_t i = 0; i < write->holdings_count; i++) {
+        struct ledger_account account;
+        tpw_u128 balance = 0;
+        if (ledger_account_get(ledger, write->holdings[i].account_id, &account) == TPW_OK &&
+            account.credits_posted >= account.debits_posted) {
+            balance = account.credits_posted - account.debits_posted;
+        }
+        if (balance != write->planned_balances_minor[i]) {
+            tpw_error_set_param(&write->detail, "plan_id");
+            return tpw_error_set(&write->detail, TPW_ERR_PORTFOLIO_PLAN_STALE, i,
+                                 "holding %zu's balance moved since the plan was made", i);
+        }
+    }
+    return TPW_OK;
+}
+
 /* A conversion's (or a rebalance's) quotes prepared, then its transfers. */
 static enum tpw_err conversion_prepare(struct api_server *server, struct api_write *write)
 {
     if (write->kind == API_WRITE_REBALANCE) {
-        enum tpw_err err = TPW_OK;
+        enum tpw_err err = balances_unmoved(server->ledger, write);
         for (size_t i = 0; err == TPW_OK && i < write->legs_count; i++) {
             err = quote_prepare(server, &write->quotes[i], &write->detail);
         }
@@ -359,6 +380,11 @@ static void process(struct api_committer *committer, struct api_write *list)
         } else if (write->kind == API_WRITE_RECORD) {
             flush_group(committer);
             run_record(committer, write);
+        } else if (write->kind == API_WRITE_REBALANCE) {
+            flush_group(committer); /* its balances check sees every earlier write */
+            if (run_conversion(committer, write)) {
+                add_transfers(committer, write);
+            }
         } else if (write->kind == API_WRITE_TRANSFERS || run_conversion(committer, write)) {
             add_transfers(committer, write);
         }

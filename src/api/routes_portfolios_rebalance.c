@@ -420,6 +420,9 @@ static bool execute_submit(struct api_request *request, struct rebalance_job *jo
     write->quotes = job->quotes;
     write->legs = job->legs;
     write->legs_count = job->plan.plan.trades_count;
+    write->holdings = job->state.holdings;
+    write->planned_balances_minor = job->plan.balances_minor;
+    write->holdings_count = job->portfolio.count;
     write->context = job;
     write->complete = execute_complete;
     write->release = api_request_release;

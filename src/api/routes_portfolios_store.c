@@ -20,6 +20,9 @@
  * mid-append, never acknowledged) is cut off at start; any other malformed line stops
  * the start (portfolio_log_corrupt), as the key file does.
  *
+ * Each event, once journalled, is also a signal of its kind on GET /v1/events (data: the
+ * journal line) for admin, operator and auditor keys.
+ *
  * Plans are not journalled state to replay: a plan lives only as long as its locked
  * quotes, which the server does not keep across a restart either.
  */
@@ -35,6 +38,7 @@
 
 #include "api_int.h"
 #include "jsonl.h"
+#include "signals.h"
 #include "tpw_assert.h"
 #include "tpwallet/id.h"
 #include "tpwallet/prng.h"
@@ -64,6 +68,7 @@ struct api_portfolios {
     struct tpw_id_gen ids;
     uint64_t seq; /* the last event's */
     int fd;
+    struct api_signals *signals; /* each journalled event is also a staff-only signal */
     char dir[PATH_MAX];
 };
 
@@ -352,8 +357,8 @@ static enum tpw_err append(struct api_portfolios *store, const char *kind, tpw_u
                              "time_ns", (json_int_t)wall_now_ns(), "portfolio_id",
                              api_id_json(id, API_PORTFOLIO_PREFIX), "data", data);
     char *text = api_jsonl_text(line);
-    json_decref(line);
     if (text == NULL) {
+        json_decref(line);
         return tpw_error_set(detail, TPW_ERR_NOMEM, 0, "out of memory for a portfolio event");
     }
     enum tpw_err err = strlen(text) <= LOG_LINE_MAX
@@ -365,7 +370,18 @@ static enum tpw_err append(struct api_portfolios *store, const char *kind, tpw_u
     if (err == TPW_OK) {
         store->seq++;
     }
+    /* Live on GET /v1/events for staff keys: a user's portfolio is not another's. */
+    if (err == TPW_OK && store->signals != NULL) {
+        api_signals_publish(store->signals, kind, line, true);
+    } else {
+        json_decref(line);
+    }
     return err;
+}
+
+void api_portfolios_signals_set(struct api_portfolios *store, struct api_signals *signals)
+{
+    store->signals = signals;
 }
 
 enum tpw_err api_portfolios_add(struct api_portfolios *store, const struct api_portfolio *portfolio,

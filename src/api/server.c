@@ -552,6 +552,7 @@ enum tpw_err api_server_start(const struct api_server_options *options, struct a
     }
     if (err == TPW_OK) {
         api_signals_wake(server->signals, server->events);
+        api_portfolios_signals_set(server->portfolios, server->signals);
     }
     if (err == TPW_OK) {
         err = api_committer_start(server, &server->committer);

@@ -143,7 +143,7 @@ struct market_scan_step {
         literal, sizeof(literal) - 1, (key), (nested)                                              \
     }
 
-/* Steps in one shape at most: the Binance envelope and depth event have 9 values. */
+/* Steps in one shape at most: the Binance depth diff in its envelope has 8 values. */
 #define MARKET_SCAN_SHAPE_STEPS_MAX 12
 
 struct market_scan_shape {

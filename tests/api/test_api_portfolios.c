@@ -9,6 +9,7 @@
  * leaving every balance as it was; and each refusal of the rebalance.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "api_client.h"
+#include "sse_reader.h"
 #include "tpwallet/ledger.h"
 #include "tpw_test.h"
 
@@ -787,6 +789,88 @@ static void test_no_rate(void **state)
     rebalance_refused(api, id, "{\"mode\":\"preview\"}", 404, "rate_unavailable", "holdings");
 }
 
+/* Each journalled event is also a live signal on GET /v1/events for staff keys. */
+static void test_events_signals(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    struct sse_reader *reader = calloc(1, sizeof *reader);
+    assert_non_null(reader);
+    sse_start_kinds(reader, api, "/v1/events", "portfolio.", 3);
+    /* Signals go to the streams open when they happen: wait until it is (bounded). */
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 10000000};
+    for (int i = 0; i < 500 && !api_metrics_have(api, "tpwallet_event_streams 1\n"); i++) {
+        (void)nanosleep(&pause, NULL);
+    }
+    assert_true(api_metrics_have(api, "tpwallet_event_streams 1\n"));
+    char id[64];
+    create(api, PORTFOLIO_BODY, id);
+    struct api_response r;
+    assert_int_equal(rebalance(api, id, "{\"mode\":\"execute\"}", &r), 201);
+    sse_join(reader);
+    assert_int_equal(atomic_load(&reader->count), 3);
+    assert_string_equal(reader->events[0].kind, "portfolio.created");
+    assert_string_equal(reader->events[1].kind, "portfolio.rebalance_planned");
+    assert_string_equal(reader->events[2].kind, "portfolio.rebalance_executed");
+    assert_string_equal(text(reader->events[0].data, "portfolio_id"), id);
+    json_t *executed = json_object_get(reader->events[2].data, "data");
+    assert_string_equal(text(executed, "plan_id"), api_field(&r, "plan_id"));
+    assert_int_equal(json_array_size(json_object_get(executed, "transfers")), 4);
+    api_response_free(&r);
+    sse_free(reader);
+    free(reader);
+}
+
+struct racer {
+    struct api_fixture *api;
+    const char *id;
+    long status;
+    char code[32];
+};
+
+static void *racer_main(void *arg)
+{
+    struct racer *racer = arg;
+    struct api_response r;
+    racer->status = rebalance(racer->api, racer->id, "{\"mode\":\"execute\"}", &r);
+    const char *code = racer->status >= 400 ? api_field(&r, "error.code") : "";
+    (void)snprintf(racer->code, sizeof racer->code, "%s", code != NULL ? code : "");
+    api_response_free(&r);
+    return NULL;
+}
+
+/* Two executions at once, both planned on the same balances: the committer runs the
+ * first and refuses the second (plan_stale) — or the second planned after the first and
+ * finds nothing to do. Never both. */
+static void test_concurrent_executions(void **state)
+{
+    struct pf_case *test = *state;
+    struct api_fixture *api = &test->api;
+    wallet(api);
+    char id[64];
+    create(api, PORTFOLIO_BODY, id);
+    struct racer racers[2] = {{.api = api, .id = id}, {.api = api, .id = id}};
+    pthread_t threads[2];
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(pthread_create(&threads[i], NULL, racer_main, &racers[i]), 0);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    }
+    size_t executed = 0;
+    for (size_t i = 0; i < 2; i++) {
+        executed += racers[i].status == 201 ? 1 : 0;
+        assert_true(racers[i].status == 201 || racers[i].status == 200 ||
+                    (racers[i].status == 409 && strcmp(racers[i].code, "plan_stale") == 0));
+    }
+    assert_int_equal(executed, 1);
+    inside_every_band(api, id);
+    char now[2048];
+    ledger_text(api, now, sizeof now);
+    assert_int_equal(events_count(api, "portfolio.rebalance_executed"), 1);
+}
+
 /* A plan lives as long as its quotes. */
 static void test_plan_expired(void **state)
 {
@@ -821,6 +905,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebalance_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_band_edge_idempotent_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_rate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_signals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_executions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plan_expired, setup_short, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
