@@ -121,6 +121,9 @@ function route(): void {
   if (session === null) {
     return;
   }
+  if (location.hash !== "" && !location.hash.startsWith("#/")) {
+    return; // not a screen (an in-page anchor): stay where we are
+  }
   const path = location.hash.replace(/^#\/?/, "") || "overview";
   const screen = visibleScreens().find((s) => s.path === path) ?? visibleScreens()[0];
   const main = document.getElementById("main")!;
@@ -141,6 +144,11 @@ function route(): void {
 }
 
 window.addEventListener("hashchange", route);
+// The skip link moves the focus to the content without touching the router's hash.
+document.querySelector<HTMLAnchorElement>(".skip")?.addEventListener("click", (event) => {
+  event.preventDefault();
+  document.getElementById("main")?.focus();
+});
 
 const saved = storedKey();
 if (saved) {

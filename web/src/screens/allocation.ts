@@ -4,14 +4,22 @@
 // quotients of the map's decimal values), and a backtest of a target mix over daily
 // closes the user picks (CSV files, one per symbol) through POST /v1/backtests, charted.
 import { ApiError, get, post, type ListOf } from "../api";
+import { exponentOf } from "../assets";
 import { CLASS_COLOURS, chartIn } from "../charts";
 import { clear, field, h, statusBadge } from "../dom";
-import { divide, group, trim } from "../money";
+import { divide, group, minorToDecimal, trim } from "../money";
 import type { Session } from "../session";
 import type { AssetMap, Portfolio } from "../types";
 
 const TARGETS: Record<string, string> = { fiat: "50", stablecoin: "30", crypto: "20" };
 const BAND_PP = "5";
+
+interface Rebalance {
+  plan_id: string | null; base: string; expires_at: string; executed: boolean;
+  trades: { from: string; to: string; amount_in: string; amount_out: string;
+    cost_decimal: string; legs: { pair: string }[] }[];
+  transfers: string[]; total_cost_decimal: string;
+}
 
 interface Backtest {
   first_date: string; last_date: string; cagr: number | null; volatility: number | null;
@@ -45,6 +53,7 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     "aria-label": "Average weights held against targets" });
   const portfoliosBox = h("div", { class: "portfolios", "aria-live": "polite" });
   const portfolioCharts: { dispose(): void }[] = [];
+  let paused = false;
   root.append(
     h("div", { class: "card" }, h("h2", {}, "Portfolios"), portfoliosBox),
     h("div", { class: "card" }, h("h2", {}, "Asset classes against your targets"), targets,
@@ -152,6 +161,7 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
             r.holding.inside_band === null ? "—"
             : statusBadge(r.holding.inside_band ? "fresh" : "stale",
               r.holding.inside_band ? "inside" : "outside")))))))));
+    view.append(rebalanceBox(p));
     const chart = chartIn(chartBox);
     portfolioCharts.push(chart);
     chart.setOption({
@@ -164,6 +174,67 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
         itemStyle: { color: r.holding.inside_band === false ? "#ef4444" : "#3b82f6" } })) }],
     }, true);
     return view;
+  }
+
+  // The rebalance preview (its trades, each one's cost, the total) and its execution.
+  // POST /v1/portfolios/{id}/rebalance; the API's error appears beside the buttons.
+  function rebalanceBox(p: Portfolio): HTMLElement {
+    const preview = h("button", { type: "button", "data-action": "preview" }, "Preview rebalance");
+    const error = h("p", { class: "field-error", role: "alert", "data-error-for": "rebalance" });
+    const plan = h("div", { class: "plan", "aria-live": "polite" });
+    const amount = (minor: string, code: string) => {
+      const e = exponentOf(code);
+      return e === undefined ? `${minor} (minor) ${code}` : `${group(minorToDecimal(minor, e))} ${code}`;
+    };
+    const fail = (e: unknown) => {
+      error.textContent = e instanceof ApiError ? e.message : String(e);
+      error.dataset.code = e instanceof ApiError ? e.code : "";
+    };
+    preview.addEventListener("click", () => void (async () => {
+      error.textContent = "";
+      clear(plan);
+      paused = true;
+      try {
+        const r = await post<Rebalance>(`/v1/portfolios/${p.id}/rebalance`, { mode: "preview" });
+        if (r.plan_id === null || r.trades.length === 0) {
+          plan.append(h("p", { class: "muted", "data-plan": "none" }, "Nothing to do: every holding is inside its band."));
+          paused = false;
+          return;
+        }
+        const execute = h("button", { type: "button", class: "primary", "data-action": "execute" },
+          "Execute plan");
+        plan.append(h("div", { class: "table-wrap" }, h("table", { "data-plan": r.plan_id },
+          h("caption", {}, `Plan: ${r.trades.length} trades, total cost ${group(r.total_cost_decimal)} ${p.base}` +
+            ` (at the mids), valid until ${new Date(r.expires_at).toLocaleTimeString()}`),
+          h("thead", {}, h("tr", {}, ...["Pays", "Receives", "Route", "Cost"]
+            .map((t) => h("th", { scope: "col" }, t)))),
+          h("tbody", {}, ...r.trades.map((t) => h("tr", {},
+            h("td", { class: "num" }, amount(t.amount_in, t.from)),
+            h("td", { class: "num" }, amount(t.amount_out, t.to)),
+            h("td", {}, t.legs.map((l) => l.pair).join(" → ")),
+            h("td", { class: "num" }, `${group(t.cost_decimal)} ${p.base}`)))))),
+          h("div", { class: "actions" }, execute));
+        execute.addEventListener("click", () => void (async () => {
+          error.textContent = "";
+          execute.disabled = true;
+          try {
+            const done = await post<Rebalance>(`/v1/portfolios/${p.id}/rebalance`,
+              { mode: "execute", plan_id: r.plan_id });
+            plan.append(h("p", { role: "status", "data-executed": "true" },
+              `Executed: ${done.transfers.length} ledger transfers, one linked group.`));
+            paused = false;
+            void loadPortfolios();
+          } catch (e) {
+            fail(e);
+            execute.disabled = false;
+          }
+        })());
+      } catch (e) {
+        fail(e);
+        paused = false;
+      }
+    })());
+    return h("div", { class: "rebalance" }, h("div", { class: "actions" }, preview), error, plan);
   }
 
   async function load(): Promise<void> {
@@ -231,7 +302,8 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     void runBacktest();
   });
   void load().catch(() => undefined);
-  const timer = window.setInterval(() => void loadPortfolios(), 10_000);
+  // Reloaded every 10 s, except while a previewed plan waits (it would vanish).
+  const timer = window.setInterval(() => paused || void loadPortfolios(), 10_000);
   return () => {
     window.clearInterval(timer);
     portfolioCharts.forEach((c) => c.dispose());
