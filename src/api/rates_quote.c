@@ -86,16 +86,42 @@ static enum tpw_err graph_now(struct api_rates *rates, const money_registry *reg
     return err;
 }
 
+/* The pair is priced now: fresh as quoted, inverted or crossed through a pivot, or else
+ * through another asset as the map values it (EUR → BTC: EUR → USD → USDT → BTC, when BTC
+ * trades only against USDT) — the worst leg's status decides. A pair nothing reaches, or
+ * a stale or degraded one, is refused with its reason before any graph is built. */
+static enum tpw_err pair_priced(struct api_rates *rates, const struct api_quote_request *ask,
+                                struct tpw_error_detail *detail)
+{
+    struct fx_rate rate;
+    struct tpw_error_detail direct;
+    tpw_error_detail_reset(&direct);
+    enum tpw_err err = api_rates_get(rates, ask->from, ask->to, &rate, &direct);
+    struct api_value_rate value;
+    /* Either way round: valuing walks asset → listed pair → the aggregator's answer. */
+    if (err == TPW_ERR_FX_PAIR_UNKNOWN &&
+        (api_value_rate_get(rates, ask->to, ask->from, &value) == TPW_OK ||
+         api_value_rate_get(rates, ask->from, ask->to, &value) == TPW_OK)) {
+        rate = (struct fx_rate){.mid = value.mid, .status = value.status};
+        (void)snprintf(rate.base, sizeof rate.base, "%s", ask->from);
+        (void)snprintf(rate.quote, sizeof rate.quote, "%s", ask->to);
+        err = TPW_OK;
+    }
+    if (err != TPW_OK) {
+        if (detail != NULL) {
+            *detail = direct;
+        }
+        return err;
+    }
+    return fx_rate_executable(&rate, false, detail);
+}
+
 enum tpw_err api_rates_quote(struct api_rates *rates, const money_registry *registry,
                              const struct api_quote_request *ask, struct exchange_quote *quote,
                              struct fx_route_explanation *explanation,
                              struct tpw_error_detail *detail)
 {
-    struct fx_rate rate;
-    enum tpw_err err = api_rates_get(rates, ask->from, ask->to, &rate, detail);
-    if (err == TPW_OK) {
-        err = fx_rate_executable(&rate, false, detail);
-    }
+    enum tpw_err err = pair_priced(rates, ask, detail);
     fx_graph *graph = NULL;
     if (err == TPW_OK) {
         err = graph_now(rates, registry, &graph, detail);

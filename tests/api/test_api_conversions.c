@@ -227,6 +227,42 @@ static void test_quote_refusals(void **state)
                   "fx_amount_too_small");
 }
 
+static void legs_check(struct api_fixture *api, const char *body, const char *first_pair,
+                       const char *last_pair)
+{
+    struct api_response r;
+    long status = api_json(api, "POST", "/v1/quotes", body, &r);
+    if (status != 201) {
+        fail_msg("POST /v1/quotes %s: %ld (%s)", body, status, r.text != NULL ? r.text : "");
+    }
+    json_t *legs = json_object_get(r.body, "legs");
+    assert_int_equal(json_array_size(legs), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(legs, 0), "pair")),
+                        first_pair);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(legs, 2), "pair")),
+                        last_pair);
+    api_response_free(&r);
+}
+
+/* BTC trades only against USDT: EUR → BTC is no pair, inverse or pivot cross of the
+ * aggregator's, yet priced (EUR → USD → USDT → BTC, as the map values BTC), both ways
+ * round; SOL, quoted only against BTC, is four legs from EUR: refused. */
+static void test_quote_through_listed_pair(void **state)
+{
+    struct api_fixture *api = *state;
+    market(api);
+    post_ok(api, "/v1/rates", "{\"base\":\"USDT\",\"quote\":\"USD\",\"rate\":\"1\"}", 201);
+    post_ok(api, "/v1/rates",
+            "{\"base\":\"BTC\",\"quote\":\"USDT\",\"bid\":\"50000\",\"ask\":\"50010\"}", 201);
+    post_ok(api, "/v1/rates", "{\"base\":\"SOL\",\"quote\":\"BTC\",\"rate\":\"0.002\"}", 201);
+    legs_check(api, "{\"from\":\"EUR\",\"to\":\"BTC\",\"sell_amount\":\"100000\"}", "EUR/USD",
+               "BTC/USDT");
+    legs_check(api, "{\"from\":\"BTC\",\"to\":\"EUR\",\"sell_amount\":\"1000000\"}", "BTC/USDT",
+               "EUR/USD");
+    quote_refused(api, "{\"from\":\"EUR\",\"to\":\"SOL\",\"sell_amount\":\"100\"}", 404,
+                  "rate_unavailable");
+}
+
 /* Manual rates fresh for 1 s: once the ticker has marked the pair stale, no quote. */
 static void test_stale_pair(void **state)
 {
@@ -369,6 +405,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quote_then_convert, setup, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_conversion_refusals, setup, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_quote_refusals, setup, api_fixture_free_state),
+        cmocka_unit_test_setup_teardown(test_quote_through_listed_pair, setup,
+                                        api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_stale_pair, setup_stale, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_exposure, setup_limits, api_fixture_free_state),
         cmocka_unit_test_setup_teardown(test_exposure_limits_bad, setup, api_fixture_free_state),
