@@ -417,7 +417,7 @@ test("allocation: the key's portfolios as the API values them, and a backtest", 
   // Out of its bands (the demo's wallet is not at its targets): preview the plan. When the
   // server can plan it, execute it — a background transfer between preview and execute
   // makes the plan stale (409 plan_stale, its message shown): then preview again, at most
-  // three times. When it cannot (today BTC/EUR has no quotable route: rate_unavailable),
+  // three times. When it cannot (a pair with no fresh route: rate_unavailable, rate_stale),
   // the API's message is shown under the button.
   const probe = await api(env.alice, `/v1/portfolios/${mine.id}/rebalance`,
     { method: "POST", body: JSON.stringify({ mode: "preview" }) });

@@ -54,6 +54,9 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
   const portfoliosBox = h("div", { class: "portfolios", "aria-live": "polite" });
   const portfolioCharts: { dispose(): void }[] = [];
   let paused = false;
+  // The last execution's outcome per portfolio: the reload after it redraws the box, and
+  // the outcome must stay in view (and in reach of assistive tech) until the next plan.
+  const executedNotes = new Map<string, string>();
   root.append(
     h("div", { class: "card" }, h("h2", {}, "Portfolios"), portfoliosBox),
     h("div", { class: "card" }, h("h2", {}, "Asset classes against your targets"), targets,
@@ -182,6 +185,10 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     const preview = h("button", { type: "button", "data-action": "preview" }, "Preview rebalance");
     const error = h("p", { class: "field-error", role: "alert", "data-error-for": "rebalance" });
     const plan = h("div", { class: "plan", "aria-live": "polite" });
+    const note = executedNotes.get(p.id);
+    if (note !== undefined) {
+      plan.append(h("p", { role: "status", "data-executed": "true" }, note));
+    }
     const amount = (minor: string, code: string) => {
       const e = exponentOf(code);
       return e === undefined ? `${minor} (minor) ${code}` : `${group(minorToDecimal(minor, e))} ${code}`;
@@ -192,6 +199,7 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
     };
     preview.addEventListener("click", () => void (async () => {
       error.textContent = "";
+      executedNotes.delete(p.id);
       clear(plan);
       paused = true;
       try {
@@ -220,8 +228,9 @@ export function mountAllocation(root: HTMLElement, session: Session): () => void
           try {
             const done = await post<Rebalance>(`/v1/portfolios/${p.id}/rebalance`,
               { mode: "execute", plan_id: r.plan_id });
-            plan.append(h("p", { role: "status", "data-executed": "true" },
-              `Executed: ${done.transfers.length} ledger transfers, one linked group.`));
+            const text = `Executed: ${done.transfers.length} ledger transfers, one linked group.`;
+            executedNotes.set(p.id, text);
+            plan.append(h("p", { role: "status", "data-executed": "true" }, text));
             paused = false;
             void loadPortfolios();
           } catch (e) {
