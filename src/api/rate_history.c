@@ -42,6 +42,7 @@ struct api_rate_history {
     struct sample *ring;
     size_t capacity, head, count; /* head: the oldest sample's place */
     size_t bases_count;
+    size_t pairs_sampled; /* the quoted pairs at the last sample */
     uint64_t period_ns, window_ns, next_ns;
 };
 
@@ -144,12 +145,25 @@ static struct sample sample_take(struct api_rates *rates, char (*bases)[FX_CODE_
     return sample;
 }
 
+static size_t pairs_quoted(struct api_rates *rates)
+{
+    TPW_ASSERT(pthread_rwlock_rdlock(&rates->lock) == 0);
+    size_t count = fx_aggregator_pair_count(rates->aggregator);
+    TPW_ASSERT(pthread_rwlock_unlock(&rates->lock) == 0);
+    return count;
+}
+
+/* Due each period, and also as soon as a pair is quoted for the first time (a venue
+ * connecting after the start): its currencies then have a rate back from that moment,
+ * not from the next period on. Pairs are never forgotten, so this is bounded. */
 void api_rate_history_tick(struct api_rates *rates, uint64_t now_ns)
 {
     struct api_rate_history *history = rates->history;
     char bases[RATE_HISTORY_BASES_MAX][FX_CODE_SIZE];
+    size_t pairs = pairs_quoted(rates);
     TPW_ASSERT(pthread_mutex_lock(&history->lock) == 0);
-    bool due = now_ns >= history->next_ns;
+    bool due = now_ns >= history->next_ns || pairs > history->pairs_sampled;
+    history->pairs_sampled = pairs > history->pairs_sampled ? pairs : history->pairs_sampled;
     size_t bases_count = history->bases_count;
     memcpy(bases, history->bases, sizeof bases);
     TPW_ASSERT(pthread_mutex_unlock(&history->lock) == 0);
