@@ -352,7 +352,10 @@ static const char *decimal_compact(const char *at, uint64_t *digits, unsigned *i
         if (fraction_count == 0) {
             return NULL;
         }
-        value = value * market_scan_pow10[fraction_count] + digits_value(word, fraction_count);
+        value *= market_scan_pow10[fraction_count];
+        if ((word << (8 * (8 - fraction_count)) & BYTES_EACH(0x0f)) != 0) {
+            value += digits_value(word, fraction_count); /* a fraction of zeros adds nothing */
+        }
         at += fraction_count;
     }
     if (*at != '"') {
