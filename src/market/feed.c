@@ -566,78 +566,6 @@ static bool levels_are_array(const struct market__levels *levels)
     return levels->json == NULL ? levels->scan != NULL : json_is_array(levels->json);
 }
 
-/* Whether a snapshot side's levels are staged and all fit the book's exponents (none can
- * be refused), and are no more than the changes would hold after `before` others. */
-static bool snapshot_side_direct(const struct market__levels *levels,
-                                 const struct market_book *book, size_t before)
-{
-    const struct market_scan_value *scan = levels->scan;
-    return levels->json == NULL && scan != NULL && scan->staged != NULL &&
-           market_scan_digits_fit(&scan->price_digits, book->price_exponent) &&
-           market_scan_digits_fit(&scan->qty_digits, book->qty_exponent) &&
-           scan->levels_count <= MARKET_MESSAGE_CHANGES_MAX - before;
-}
-
-/*
- * One side of a snapshot straight from its stage into the (reset) book, from the last
- * level: the book that changes_add_staged() and changes_apply_all(…, true) make, with
- * the same counts and the same book_full refusal, without the changes between them.
- */
-static enum tpw_err snapshot_side_load(struct market_feed *feed, struct market__book_state *state,
-                                       enum market_side side, const struct market_scan_value *scan)
-{
-    unsigned price_exponent = state->book.price_exponent;
-    unsigned qty_exponent = state->book.qty_exponent;
-    for (size_t step = scan->levels_count; step > 0; step--) {
-        const struct market_scan_level *staged = &scan->staged[step - 1];
-        struct market_level level = {
-            market_scan_decimal_value(staged->price_digits, staged->price_fraction_digits,
-                                      price_exponent),
-            market_scan_decimal_value(staged->qty_digits, staged->qty_fraction_digits,
-                                      qty_exponent)};
-        if (!market__book_append(&state->book, side, &level)) {
-            enum tpw_err err =
-                market_book_set(&state->book, side, level.price_minor, level.qty_minor);
-            if (err != TPW_OK) {
-                TPW_ASSERT(err == TPW_ERR_MARKET_BOOK_FULL);
-                market__needs_resync(state);
-                return market__refuse(feed, state, MARKET_MALFORMED_BOOK_FULL, tpw_strerror(err));
-            }
-        }
-        state->status.levels_set_count++;
-    }
-    return TPW_OK;
-}
-
-/* The snapshot's levels into the book, or their refusal (the book then unchanged). */
-static enum tpw_err snapshot_levels_load(struct market_feed *feed, struct market__book_state *state,
-                                         const struct market__levels *bids,
-                                         const struct market__levels *asks)
-{
-    market__changes_clear(feed);
-    if (snapshot_side_direct(bids, &state->book, 0) &&
-        snapshot_side_direct(asks, &state->book, bids->scan->levels_count)) {
-        TPW_ASSERT(bids->width == 2 && asks->width == 2);
-        market_book_reset(&state->book);
-        state->status.synced = true;
-        state->status.needs_resync = false;
-        /* changes_apply_all(…, true) took the asks (the later changes) first. */
-        enum tpw_err err = snapshot_side_load(feed, state, MARKET_ASK, asks->scan);
-        return err != TPW_OK ? err : snapshot_side_load(feed, state, MARKET_BID, bids->scan);
-    }
-    enum tpw_err err = market__changes_add_levels(feed, state, MARKET_BID, bids);
-    if (err == TPW_OK) {
-        err = market__changes_add_levels(feed, state, MARKET_ASK, asks);
-    }
-    if (err != TPW_OK) {
-        return err; /* the book keeps what it had, including its need for a resync */
-    }
-    market_book_reset(&state->book);
-    state->status.synced = true;
-    state->status.needs_resync = false;
-    return changes_apply_all(feed, state, true);
-}
-
 enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol, size_t symbol_len,
                                    uint64_t update_id, const struct market__levels *bids,
                                    const struct market__levels *asks)
@@ -651,7 +579,18 @@ enum tpw_err market__snapshot_load(struct market_feed *feed, const char *symbol,
     if (err != TPW_OK) {
         return err;
     }
-    err = snapshot_levels_load(feed, state, bids, asks);
+    market__changes_clear(feed);
+    err = market__changes_add_levels(feed, state, MARKET_BID, bids);
+    if (err == TPW_OK) {
+        err = market__changes_add_levels(feed, state, MARKET_ASK, asks);
+    }
+    if (err != TPW_OK) {
+        return err; /* the book keeps what it had, including its need for a resync */
+    }
+    market_book_reset(&state->book);
+    state->status.synced = true;
+    state->status.needs_resync = false;
+    err = changes_apply_all(feed, state, true);
     if (err != TPW_OK) {
         return err;
     }
