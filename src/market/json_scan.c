@@ -342,7 +342,8 @@ static const char *decimal_compact(const char *at, uint64_t *digits, unsigned *i
     if (integer_count == 0 || integer_count == 8) {
         return NULL;
     }
-    uint64_t value = digits_value(word, integer_count);
+    /* One integer digit (most prices, "0.35210000") needs no SWAR conversion. */
+    uint64_t value = integer_count == 1 ? (word & 0x0f) : digits_value(word, integer_count);
     at += integer_count;
     unsigned fraction_count = 0;
     if (*at == '.') {
@@ -352,7 +353,10 @@ static const char *decimal_compact(const char *at, uint64_t *digits, unsigned *i
         if (fraction_count == 0) {
             return NULL;
         }
-        value = value * market_scan_pow10[fraction_count] + digits_value(word, fraction_count);
+        value *= market_scan_pow10[fraction_count];
+        if ((word << (8 * (8 - fraction_count)) & BYTES_EACH(0x0f)) != 0) {
+            value += digits_value(word, fraction_count); /* a fraction of zeros adds nothing */
+        }
         at += fraction_count;
     }
     if (*at != '"') {

@@ -555,6 +555,45 @@ static void test_futures_rule_on_the_recording(void **state)
     run_venue("BINANCE_FUTURES", "BINANCE.http.0.0", "BINANCE.ws.1.0", binance_symbols);
 }
 
+/*
+ * Snapshots whose levels are not what venues send — out of order, a price twice, a zero
+ * quantity, sides crossed, more digits than the book's exponents, a level the compact
+ * loop declines — loaded straight from the stage (or declined to the changes) exactly as
+ * jansson's levels are, each after a snapshot that set the book's exponents.
+ */
+static void test_snapshot_shapes(void **state)
+{
+    (void)state;
+    static const char *const bodies[] = {
+        "{\"lastUpdateId\":10,\"bids\":[[\"0.35210000\",\"672.00000000\"],"
+        "[\"0.35200000\",\"1.5\"]],\"asks\":[[\"0.35300000\",\"2.00000000\"]]}",
+        "{\"lastUpdateId\":11,\"bids\":[[\"0.35200000\",\"1\"],[\"0.35210000\",\"2\"],"
+        "[\"0.35190000\",\"3\"]],\"asks\":[[\"0.354\",\"1\"],[\"0.353\",\"2\"]]}",
+        "{\"lastUpdateId\":12,\"bids\":[[\"0.352\",\"1\"],[\"0.352\",\"2\"],"
+        "[\"0.351\",\"0.00000000\"]],\"asks\":[[\"0.353\",\"0\"],[\"0.353\",\"4\"]]}",
+        "{\"lastUpdateId\":13,\"bids\":[[\"0.36\",\"1\"]],\"asks\":[[\"0.35\",\"1\"]]}",
+        "{\"lastUpdateId\":14,\"bids\":[[\"0.352000001\",\"1\"]],\"asks\":[]}",
+        "{\"lastUpdateId\":15,\"bids\":[[\"0.35\",\"1.000000001\"]],\"asks\":[[\"1\",\"1\"]]}",
+        "{\"lastUpdateId\":16,\"bids\":[ [\"0.35\",\"1\"],[\"0.34\", \"1\"]],"
+        "\"asks\":[[\"12345678.5\",\"1\"],[\"0.36\",\"1\"]]}",
+        "{\"lastUpdateId\":17,\"bids\":[],\"asks\":[]}",
+    };
+    struct pair pair;
+    pair_init(&pair, "BINANCE");
+    char line[512];
+    for (size_t index = 0; index < sizeof(bodies) / sizeof(bodies[0]); index++) {
+        for (size_t first = 0; first < 2; first++) {
+            int len = snprintf(line, sizeof(line),
+                               "https://api.binance.com/api/v3/depth?symbol=NKNUSDT&limit=1000"
+                               " -> 1633998512.320639: %s",
+                               bodies[first == 0 ? 0 : index]);
+            assert_true(len > 0 && (size_t)len < sizeof(line));
+            pair_line(&pair, line, (size_t)len, index * 2 + first + 1);
+        }
+    }
+    pair_deinit(&pair);
+}
+
 /* Coinbase matches in the documented format: ids up with replays and gaps, both kinds. */
 static void coinbase_matches(struct lines *trades, struct tpw_prng *prng)
 {
@@ -601,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_binance_us_recording_and_mutations),
         cmocka_unit_test(test_futures_rule_on_the_recording),
         cmocka_unit_test(test_coinbase_session_and_mutations),
+        cmocka_unit_test(test_snapshot_shapes),
     };
     tpw_log_set_level(TPW_LOG_ERROR);
     return cmocka_run_group_tests(tests, NULL, NULL);

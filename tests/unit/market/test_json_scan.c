@@ -399,11 +399,26 @@ static void staged_check(const char *text, size_t text_len, uint64_t digits,
     }
 }
 
-/* A random message's levels: the staged digits against the walked strings' parse. */
+/* Raises *maxima to the digit counts market_scan_decimal finds in the string. */
+static void maxima_note(const char *text, size_t text_len, struct market_scan_digits *maxima)
+{
+    uint64_t digits = 0;
+    struct market_scan_digits counts;
+    assert_true(market_scan_decimal(text, text_len, &digits, &counts));
+    maxima->integer_max =
+        counts.integer_max > maxima->integer_max ? counts.integer_max : maxima->integer_max;
+    maxima->fraction_max =
+        counts.fraction_max > maxima->fraction_max ? counts.fraction_max : maxima->fraction_max;
+}
+
+/* A random message's levels: the staged digits against the walked strings' parse, and
+ * the staged maxima against market_scan_decimal's counts of the same strings. */
 static void staged_compare(const struct market_scan_value *levels)
 {
     struct market_scan_strings walk;
     market_scan_strings_init(&walk, levels);
+    struct market_scan_digits price_max = {0, 0};
+    struct market_scan_digits qty_max = {0, 0};
     for (size_t index = 0; index < levels->levels_count; index++) {
         const char *text = NULL;
         size_t text_len = 0;
@@ -411,9 +426,46 @@ static void staged_compare(const struct market_scan_value *levels)
         assert_true(market_scan_strings_next(&walk, &text, &text_len));
         staged_check(text, text_len, level->price_digits, level->price_fraction_digits,
                      &levels->price_digits);
+        maxima_note(text, text_len, &price_max);
         assert_true(market_scan_strings_next(&walk, &text, &text_len));
         staged_check(text, text_len, level->qty_digits, level->qty_fraction_digits,
                      &levels->qty_digits);
+        maxima_note(text, text_len, &qty_max);
+    }
+    assert_int_equal(levels->price_digits.integer_max, price_max.integer_max);
+    assert_int_equal(levels->price_digits.fraction_max, price_max.fraction_max);
+    assert_int_equal(levels->qty_digits.integer_max, qty_max.integer_max);
+    assert_int_equal(levels->qty_digits.fraction_max, qty_max.fraction_max);
+}
+
+/*
+ * Fractions of zeros (most quantities: "672.00000000") and of other digits, at every
+ * length, through the compact loop (the message is long enough) and staged exactly as
+ * market_decimal_parse reads them; nine fraction digits leave the loop for the general
+ * path, which stages them too.
+ */
+static void test_staged_zero_fractions(void **state)
+{
+    (void)state;
+    static const char *const fractions[] = {"0", "00", "0000",     "00000000", "000000000",
+                                            "5", "05", "00000001", "10000000", "000000010"};
+    static const char *const integers[] = {"0", "7", "672", "1234567"};
+    char text[256];
+    for (size_t f = 0; f < sizeof(fractions) / sizeof(fractions[0]); f++) {
+        for (size_t i = 0; i < sizeof(integers) / sizeof(integers[0]); i++) {
+            int len = snprintf(text, sizeof(text),
+                               "{\"b\":[[\"%s.%s\",\"%s.%s\"],[\"1.5\",\"%s.%s\"]],"
+                               "\"s\":\"0123456789012345678901234567890123456789\"}",
+                               integers[i], fractions[f], integers[i], fractions[f], integers[i],
+                               fractions[f]);
+            assert_true(len > 0 && (size_t)len < sizeof(text));
+            struct market_scan_object out;
+            struct market_scan_stage stage;
+            assert_true(scan_staged(text, (size_t)len, &out, &stage, STAGE_LEVELS_MAX));
+            assert_non_null(out.values[K_B].staged);
+            assert_int_equal(out.values[K_B].levels_count, 2);
+            staged_compare(&out.values[K_B]);
+        }
     }
 }
 
@@ -623,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_declined_staged),
         cmocka_unit_test(test_staged_levels),
         cmocka_unit_test(test_staged_random),
+        cmocka_unit_test(test_staged_zero_fractions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
