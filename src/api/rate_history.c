@@ -54,7 +54,7 @@ enum tpw_err api_rate_history_create(unsigned period_s, unsigned window_s,
     size_t capacity = (size_t)(window_s / period_s) + 2;
     if (capacity > RATE_HISTORY_SAMPLES_MAX) {
         tpw_error_set_param(detail, "fx_history_window_s");
-        return tpw_error_set(detail, TPW_ERR_INVALID_ARGUMENT, 0,
+        return tpw_error_set(detail, TPW_ERR_USAGE, 0, /* a bad setting, as the others */
                              "fx_history_window_s: at most %u samples of fx_history_sample_s",
                              RATE_HISTORY_SAMPLES_MAX - 2);
     }

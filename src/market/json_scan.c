@@ -24,6 +24,8 @@
 /* Most digits of a staged decimal: 10^19 - 1 < 2^64, so its digits fit a uint64_t. */
 #define SCAN_DECIMAL_DIGITS_MAX MARKET_SCAN_SCALED_DIGITS_MAX
 
+/* 64-bit powers, not tpw_u128_pow10(): the staged decimals scale by them inline (json_scan.h)
+ * on every level, where a call and 128-bit products would be most of the work. */
 const uint64_t market_scan_pow10[MARKET_SCAN_SCALED_DIGITS_MAX + 1] = {
     UINT64_C(1),
     UINT64_C(10),

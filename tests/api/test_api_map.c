@@ -356,6 +356,28 @@ static void test_change(void **state)
     api_response_free(&r);
 }
 
+/* More samples than the ring holds (a window of 86,400 one-second samples) stops the
+ * start with the setting named, as any bad setting does. */
+static void test_history_too_long(void **state)
+{
+    struct map_case *test = *state;
+    api_fixture_stop(&test->api);
+    struct api_server *server = NULL;
+    struct tpw_error_detail detail;
+    tpw_error_detail_reset(&detail);
+    struct api_server_options options = {.data_dir = test->api.data_dir,
+                                         .listen_host = "127.0.0.1",
+                                         .fx_history_sample_s = 1,
+                                         .fx_history_window_s = 86400};
+    assert_int_equal(api_server_start(&options, &server, &detail), TPW_ERR_USAGE);
+    assert_null(server);
+    assert_string_equal(detail.param, "fx_history_window_s");
+    assert_non_null(strstr(detail.message, "fx_history_window_s"));
+    options.fx_history_sample_s = 9; /* 9,600 samples + 2: within the ring */
+    assert_int_equal(api_server_start(&options, &server, &detail), TPW_OK);
+    assert_int_equal(api_server_stop(server, NULL), TPW_OK);
+}
+
 static void refused(struct api_fixture *api, const char *query, long status, const char *code,
                     const char *param)
 {
@@ -392,6 +414,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_who_sees_what, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change, setup_history, teardown),
+        cmocka_unit_test_setup_teardown(test_history_too_long, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
