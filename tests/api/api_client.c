@@ -159,6 +159,16 @@ long api_json(const struct api_fixture *fixture, const char *method, const char 
     return out->status;
 }
 
+void api_post_ok(const struct api_fixture *fixture, const char *path, const char *body)
+{
+    struct api_response r;
+    long got = api_json(fixture, "POST", path, body, &r);
+    if (got != 200 && got != 201) {
+        fail_msg("POST %s %s: %ld (%s)", path, body, got, r.text != NULL ? r.text : "");
+    }
+    api_response_free(&r);
+}
+
 void api_response_free(struct api_response *response)
 {
     json_decref(response->body);

@@ -56,6 +56,8 @@ bool api_call(const struct api_fixture *fixture, const char *method, const char 
 long api_json(const struct api_fixture *fixture, const char *method, const char *path,
               const char *body, struct api_response *out);
 void api_response_free(struct api_response *response);
+/* POST `body` to `path`; anything but 200 or 201 fails the test with the reply. */
+void api_post_ok(const struct api_fixture *fixture, const char *path, const char *body);
 
 /* The string at `key` of the body's object (or of body.error with "error.code"). */
 const char *api_field(const struct api_response *response, const char *key);

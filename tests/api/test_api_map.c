@@ -22,16 +22,6 @@ struct map_case {
     char alice[API_KEY_TEXT_SIZE]; /* a user key of owner 1 */
 };
 
-static void post_ok(struct api_fixture *api, const char *path, const char *body)
-{
-    struct api_response r;
-    long got = api_json(api, "POST", path, body, &r);
-    if (got != 200 && got != 201) {
-        fail_msg("POST %s %s: %ld (%s)", path, body, got, r.text != NULL ? r.text : "");
-    }
-    api_response_free(&r);
-}
-
 static void account(struct api_fixture *api, const char *id, const char *asset, const char *owner,
                     bool limited)
 {
@@ -40,7 +30,7 @@ static void account(struct api_fixture *api, const char *id, const char *asset, 
                    owner != NULL ? ",\"owner\":\"" : ",\"kind\":\"equity\"",
                    owner != NULL ? owner : "", owner != NULL ? "\"" : "",
                    limited ? ",\"flags\":[\"debits_must_not_exceed_credits\"]" : "");
-    post_ok(api, "/v1/accounts", body);
+    api_post_ok(api, "/v1/accounts", body);
 }
 
 static void transfer(struct api_fixture *api, const char *id, const char *debit, const char *credit,
@@ -51,7 +41,7 @@ static void transfer(struct api_fixture *api, const char *id, const char *debit,
                    "{\"id\":\"%s\",\"debit_account_id\":\"%s\",\"credit_account_id\":\"%s\","
                    "\"amount\":\"%s\",\"asset\":\"%s\",\"code\":1%s}",
                    id, debit, credit, amount, asset, pending ? ",\"flags\":[\"pending\"]" : "");
-    post_ok(api, "/v1/transfers", body);
+    api_post_ok(api, "/v1/transfers", body);
 }
 
 /*
@@ -63,10 +53,10 @@ static void transfer(struct api_fixture *api, const char *id, const char *debit,
  */
 static void wallet(struct api_fixture *api)
 {
-    post_ok(api, "/v1/rates", "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.25\"}");
-    post_ok(api, "/v1/rates", "{\"base\":\"BTC\",\"quote\":\"USD\",\"rate\":\"50000\"}");
-    post_ok(api, "/v1/rates", "{\"base\":\"ETH\",\"quote\":\"USDT\",\"rate\":\"2000\"}");
-    post_ok(api, "/v1/rates", "{\"base\":\"USDT\",\"quote\":\"USD\",\"rate\":\"1\"}");
+    api_post_ok(api, "/v1/rates", "{\"base\":\"EUR\",\"quote\":\"USD\",\"rate\":\"1.25\"}");
+    api_post_ok(api, "/v1/rates", "{\"base\":\"BTC\",\"quote\":\"USD\",\"rate\":\"50000\"}");
+    api_post_ok(api, "/v1/rates", "{\"base\":\"ETH\",\"quote\":\"USDT\",\"rate\":\"2000\"}");
+    api_post_ok(api, "/v1/rates", "{\"base\":\"USDT\",\"quote\":\"USD\",\"rate\":\"1\"}");
     static const char *const houses[][2] = {{"901", "EUR"}, {"902", "USD"},  {"903", "BTC"},
                                             {"904", "ETH"}, {"905", "USDT"}, {"906", "SOL"}};
     for (size_t i = 0; i < sizeof houses / sizeof houses[0]; i++) {
@@ -333,7 +323,7 @@ static void test_change(void **state)
     assert_string_equal(text(first, "value_then_decimal"), "0.01000000");
     api_response_free(&r);
 
-    post_ok(&test->api, "/v1/rates", "{\"base\":\"BTC\",\"quote\":\"USD\",\"rate\":\"60000\"}");
+    api_post_ok(&test->api, "/v1/rates", "{\"base\":\"BTC\",\"quote\":\"USD\",\"rate\":\"60000\"}");
     map = get_map(&test->api, test->alice, "base=EUR", &r);
     assert_string_equal(text(map, "total_decimal"), "2991.62");
     change_check(map, "2911.62", "80.00", "2.75");

@@ -69,16 +69,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static void post_ok(struct api_fixture *api, const char *path, const char *body)
-{
-    struct api_response r;
-    long got = api_json(api, "POST", path, body, &r);
-    if (got != 200 && got != 201) {
-        fail_msg("POST %s %s: %ld (%s)", path, body, got, r.text != NULL ? r.text : "");
-    }
-    api_response_free(&r);
-}
-
 static void account(struct api_fixture *api, const char *id, const char *asset, const char *owner,
                     const char *flag)
 {
@@ -86,7 +76,7 @@ static void account(struct api_fixture *api, const char *id, const char *asset, 
     (void)snprintf(body, sizeof body, "{\"id\":\"%s\",\"asset\":\"%s\"%s%s%s,\"flags\":[\"%s\"]}",
                    id, asset, owner != NULL ? ",\"owner\":\"" : ",\"kind\":\"equity\"",
                    owner != NULL ? owner : "", owner != NULL ? "\"" : "", flag);
-    post_ok(api, "/v1/accounts", body);
+    api_post_ok(api, "/v1/accounts", body);
 }
 
 static void transfer(struct api_fixture *api, const char *id, const char *debit, const char *credit,
@@ -97,7 +87,7 @@ static void transfer(struct api_fixture *api, const char *id, const char *debit,
                    "{\"id\":\"%s\",\"debit_account_id\":\"%s\",\"credit_account_id\":\"%s\","
                    "\"amount\":\"%s\",\"asset\":\"%s\",\"code\":1}",
                    id, debit, credit, amount, asset);
-    post_ok(api, "/v1/transfers", body);
+    api_post_ok(api, "/v1/transfers", body);
 }
 
 /*
@@ -109,10 +99,10 @@ static void transfer(struct api_fixture *api, const char *id, const char *debit,
  */
 static void wallet(struct api_fixture *api)
 {
-    post_ok(api, "/v1/rates",
-            "{\"base\":\"EUR\",\"quote\":\"USD\",\"bid\":\"1.2495\",\"ask\":\"1.2505\"}");
-    post_ok(api, "/v1/rates",
-            "{\"base\":\"EUR\",\"quote\":\"GBP\",\"bid\":\"0.7996\",\"ask\":\"0.8004\"}");
+    api_post_ok(api, "/v1/rates",
+                "{\"base\":\"EUR\",\"quote\":\"USD\",\"bid\":\"1.2495\",\"ask\":\"1.2505\"}");
+    api_post_ok(api, "/v1/rates",
+                "{\"base\":\"EUR\",\"quote\":\"GBP\",\"bid\":\"0.7996\",\"ask\":\"0.8004\"}");
     const char *limited = "debits_must_not_exceed_credits";
     account(api, "901", "EUR", NULL, "history");
     account(api, "902", "USD", NULL, "history");
